@@ -1,0 +1,290 @@
+//! The one error type of every operation, and the OAuth 2.0 error response (RFC 6749 §5.2).
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde_json::{Map, Value};
+
+use crate::http::{TransportError, TransportErrorKind};
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in an OAuth 2.0 operation.
+///
+/// Every variant for which there was an HTTP response carries its status
+/// ([`Error::status`]), and every variant says whether a retry can help
+/// ([`Error::is_retryable`]). Messages are one line, fit for a log, and never contain a secret:
+/// body excerpts have credential-bearing fields removed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with an OAuth 2.0 error response (RFC 6749 §5.2), whatever the status,
+    /// including a `200 OK` carrying `{"error": ...}`.
+    #[error("authorization server error (HTTP {}): {}", .0.status.as_u16(), .0.response)]
+    OAuth2(Box<OAuth2Error>),
+
+    /// The server answered with a status the operation does not expect and no OAuth 2.0 error
+    /// body.
+    #[error("unexpected HTTP status {status}{}", excerpt_suffix(.body_excerpt))]
+    UnexpectedStatus {
+        /// The response status.
+        status: StatusCode,
+        /// The start of the body, with credential-bearing fields removed.
+        body_excerpt: String,
+    },
+
+    /// A successful status, but the body is not the expected response.
+    #[error("undecodable response (HTTP {}): {}{}", .status.as_u16(), .reason, excerpt_suffix(.body_excerpt))]
+    Decode {
+        /// The response status.
+        status: StatusCode,
+        /// The field at fault, if one is (`access_token`, `expires_in`, ...).
+        field: Option<&'static str>,
+        /// Why decoding failed, naming the field.
+        reason: String,
+        /// The start of the body, with credential-bearing fields removed.
+        body_excerpt: String,
+    },
+
+    /// The request or response could not be moved over the network.
+    #[error("HTTP transport failed: {0}")]
+    Transport(#[from] TransportError),
+
+    /// The input or configuration was refused before anything was sent.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+fn excerpt_suffix(excerpt: &str) -> String {
+    if excerpt.is_empty() { String::new() } else { format!("; body: {excerpt}") }
+}
+
+impl Error {
+    /// The HTTP status of the response, if there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::OAuth2(e) => Some(e.status),
+            Self::UnexpectedStatus { status, .. } | Self::Decode { status, .. } => Some(*status),
+            Self::Transport(_) | Self::Config(_) => None,
+        }
+    }
+
+    /// Whether the same request, sent again later, could succeed.
+    ///
+    /// Yes for `temporarily_unavailable` and `server_error` responses, statuses 408, 429, 500,
+    /// 502, 503 and 504, and transport failures the transport calls retryable (connect failures,
+    /// timeouts, resets). No for everything else: a wrong secret or a malformed response does not
+    /// mend itself.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::OAuth2(e) => {
+                matches!(e.response.error, ErrorCode::TemporarilyUnavailable | ErrorCode::ServerError)
+                    || is_retryable_status(e.status)
+            }
+            Self::UnexpectedStatus { status, .. } => is_retryable_status(*status),
+            Self::Transport(e) => e.is_retryable(),
+            Self::Decode { .. } | Self::Config(_) => false,
+        }
+    }
+
+    /// The OAuth 2.0 error response, if the server sent one.
+    pub fn oauth2(&self) -> Option<&OAuth2Error> {
+        match self {
+            Self::OAuth2(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The transport failure kind, if the error is a transport failure.
+    pub fn transport_kind(&self) -> Option<TransportErrorKind> {
+        match self {
+            Self::Transport(e) => Some(e.kind()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::Config(message.into())
+    }
+}
+
+fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// An OAuth 2.0 error response with the parts of the HTTP response that matter for it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OAuth2Error {
+    /// The response status (400 or 401 for most errors, but any status is possible).
+    pub status: StatusCode,
+    /// The decoded error body.
+    pub response: ErrorResponse,
+    /// The response's `Retry-After`, `WWW-Authenticate`, `Content-Type` and `Date` headers (only
+    /// these, so that no cookie or other credential is kept).
+    pub headers: HeaderMap,
+}
+
+impl OAuth2Error {
+    pub(crate) fn new(status: StatusCode, response: ErrorResponse, all_headers: &HeaderMap) -> Self {
+        let mut headers = HeaderMap::new();
+        for name in [
+            http::header::RETRY_AFTER,
+            http::header::WWW_AUTHENTICATE,
+            http::header::CONTENT_TYPE,
+            http::header::DATE,
+        ] {
+            for value in all_headers.get_all(&name) {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+        Self { status, response, headers }
+    }
+
+    /// The `Retry-After` header as a delay, when it is given in seconds.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.headers
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+    }
+
+    /// The `WWW-Authenticate` header, if the server sent one.
+    pub fn www_authenticate(&self) -> Option<&HeaderValue> {
+        self.headers.get(http::header::WWW_AUTHENTICATE)
+    }
+}
+
+/// An OAuth 2.0 error response body (RFC 6749 §5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorResponse {
+    /// The error code.
+    pub error: ErrorCode,
+    /// Human-readable text from the server.
+    pub error_description: Option<String>,
+    /// A page about the error.
+    pub error_uri: Option<String>,
+}
+
+impl ErrorResponse {
+    /// An error response with only a code.
+    pub fn new(error: ErrorCode) -> Self {
+        Self { error, error_description: None, error_uri: None }
+    }
+
+    /// Reads an error response from a JSON object that has a string `error` member; `None` when
+    /// the object is not an error response.
+    pub(crate) fn from_object(object: &Map<String, Value>) -> Option<Self> {
+        let code = object.get("error")?.as_str()?;
+        let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_owned);
+        Some(Self {
+            error: ErrorCode::from(code),
+            error_description: text("error_description"),
+            error_uri: text("error_uri"),
+        })
+    }
+}
+
+impl fmt::Display for ErrorResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.error)?;
+        if let Some(description) = &self.error_description {
+            write!(f, ": {}", crate::excerpt::clip(description, 200))?;
+        }
+        Ok(())
+    }
+}
+
+/// An OAuth 2.0 error code: the registered ones of RFC 6749 §5.2 (and §4.1.2.1, RFC 7009,
+/// RFC 8628) by name, any other kept as a string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `invalid_request`
+    InvalidRequest,
+    /// `invalid_client`
+    InvalidClient,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `unauthorized_client`
+    UnauthorizedClient,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `invalid_scope`
+    InvalidScope,
+    /// `access_denied`
+    AccessDenied,
+    /// `server_error`
+    ServerError,
+    /// `temporarily_unavailable`
+    TemporarilyUnavailable,
+    /// `unsupported_token_type` (RFC 7009)
+    UnsupportedTokenType,
+    /// `authorization_pending` (RFC 8628)
+    AuthorizationPending,
+    /// `slow_down` (RFC 8628)
+    SlowDown,
+    /// `expired_token` (RFC 8628)
+    ExpiredToken,
+    /// Any other code, as sent.
+    Other(String),
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::AccessDenied => "access_denied",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+impl From<&str> for ErrorCode {
+    fn from(code: &str) -> Self {
+        match code {
+            "invalid_request" => Self::InvalidRequest,
+            "invalid_client" => Self::InvalidClient,
+            "invalid_grant" => Self::InvalidGrant,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "unsupported_grant_type" => Self::UnsupportedGrantType,
+            "invalid_scope" => Self::InvalidScope,
+            "access_denied" => Self::AccessDenied,
+            "server_error" => Self::ServerError,
+            "temporarily_unavailable" => Self::TemporarilyUnavailable,
+            "unsupported_token_type" => Self::UnsupportedTokenType,
+            "authorization_pending" => Self::AuthorizationPending,
+            "slow_down" => Self::SlowDown,
+            "expired_token" => Self::ExpiredToken,
+            other => Self::Other(crate::excerpt::clip(other, 100).into_owned()),
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<crate::scope::ScopeError> for Error {
+    fn from(error: crate::scope::ScopeError) -> Self {
+        Self::Config(error.to_string())
+    }
+}

@@ -1,0 +1,186 @@
+//! Sending a form to an endpoint and classifying the answer.
+//!
+//! Classification, in order:
+//! 1. a body over the limit is a transport error (in case the adapter did not enforce it);
+//! 2. a JSON object with a string `error` member is an OAuth 2.0 error, whatever the status
+//!    (a `200 OK` carrying `{"error": ...}` included);
+//! 3. a 2xx status with a body the operation can decode is success;
+//! 4. a 2xx status with any other body is a decode error;
+//! 5. anything else is an unexpected status.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use serde_json::Value;
+use tracing::Instrument as _;
+
+use crate::client_auth::ClientAuth;
+use crate::clock::Clock;
+use crate::decode::{DecodeError, JsonObject};
+use crate::endpoint::{Endpoint, Redacted};
+use crate::error::{Error, ErrorResponse, OAuth2Error, Result};
+use crate::excerpt::safe_excerpt;
+use crate::form::Form;
+use crate::http::{BodyLimit, HttpClient, TransportError};
+
+const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+const JSON: &str = "application/json";
+
+/// What a client needs to talk to an authorization server: the HTTP client, the clock and the
+/// body limit. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    pub(crate) http: Arc<dyn HttpClient>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) body_limit: usize,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("clock", &self.clock)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request to an authorization server endpoint, for the trace.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Operation {
+    /// A token request with this `grant_type`.
+    Token(&'static str),
+    Introspection,
+    Revocation,
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Token(_) => "token",
+            Self::Introspection => "introspection",
+            Self::Revocation => "revocation",
+        }
+    }
+
+    fn grant(self) -> &'static str {
+        match self {
+            Self::Token(grant) => grant,
+            Self::Introspection | Self::Revocation => "",
+        }
+    }
+}
+
+/// An answer from an endpoint, not yet classified.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) requested_at: Instant,
+}
+
+impl Transport {
+    /// POSTs `form` to `endpoint`, authenticated with `auth`.
+    pub(crate) async fn post_form(
+        &self,
+        operation: Operation,
+        endpoint: &Endpoint,
+        mut form: Form,
+        auth: &ClientAuth,
+    ) -> Result<Answer> {
+        let authorization = auth.apply(&mut form)?;
+        let mut request = http::Request::new(Bytes::from(form.encode()));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = endpoint
+            .as_str()
+            .parse()
+            .map_err(|_| Error::config(format!("endpoint {endpoint} is not a valid request URI")))?;
+        let headers = request.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
+        headers.insert(ACCEPT, HeaderValue::from_static(JSON));
+        if let Some(value) = authorization {
+            headers.insert(AUTHORIZATION, value);
+        }
+        request.extensions_mut().insert(BodyLimit(self.body_limit));
+
+        let span = tracing::info_span!(
+            "oauth2_kit.request",
+            operation = operation.name(),
+            grant = operation.grant(),
+            endpoint = %Redacted(endpoint.url()),
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let requested_at = self.clock.now();
+        let sent = self.http.send(request).instrument(span.clone()).await;
+        let duration = self.clock.now().saturating_duration_since(requested_at);
+        span.record("duration_ms", duration.as_secs_f64() * 1000.0);
+        let response = match sent {
+            Ok(response) => response,
+            Err(error) => {
+                span.in_scope(|| tracing::debug!(error = %error, "request failed"));
+                return Err(Error::Transport(error));
+            }
+        };
+        span.record("status", response.status().as_u16());
+        span.in_scope(|| tracing::debug!("response received"));
+        let (parts, body) = response.into_parts();
+        if body.len() > self.body_limit {
+            return Err(Error::Transport(TransportError::body_too_large(self.body_limit)));
+        }
+        Ok(Answer { status: parts.status, headers: parts.headers, body, requested_at })
+    }
+}
+
+impl Answer {
+    fn oauth2_error(&self) -> Option<Error> {
+        // Cheap pre-check before parsing: an error body must mention "error".
+        if !self.body.windows(5).any(|w| w == b"error") {
+            return None;
+        }
+        let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(&self.body) else {
+            return None;
+        };
+        let response = ErrorResponse::from_object(&object)?;
+        Some(Error::OAuth2(Box::new(OAuth2Error::new(self.status, response, &self.headers))))
+    }
+
+    fn unexpected_status(&self) -> Error {
+        Error::UnexpectedStatus { status: self.status, body_excerpt: safe_excerpt(&self.body) }
+    }
+
+    fn decode_error(&self, error: DecodeError) -> Error {
+        Error::Decode {
+            status: self.status,
+            field: error.field(),
+            reason: error.reason().to_owned(),
+            body_excerpt: safe_excerpt(&self.body),
+        }
+    }
+
+    /// Classifies a JSON answer and decodes the success case with `decode`.
+    pub(crate) fn json<T>(
+        self,
+        decode: impl FnOnce(JsonObject, Instant) -> std::result::Result<T, DecodeError>,
+    ) -> Result<T> {
+        if let Some(error) = self.oauth2_error() {
+            return Err(error);
+        }
+        if !self.status.is_success() {
+            return Err(self.unexpected_status());
+        }
+        JsonObject::parse(&self.body)
+            .and_then(|object| decode(object, self.requested_at))
+            .map_err(|e| self.decode_error(e))
+    }
+
+    /// Classifies an answer whose success body does not matter (revocation).
+    pub(crate) fn success(self) -> Result<()> {
+        if let Some(error) = self.oauth2_error() {
+            return Err(error);
+        }
+        if self.status.is_success() { Ok(()) } else { Err(self.unexpected_status()) }
+    }
+}

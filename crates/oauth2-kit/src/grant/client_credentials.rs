@@ -1,0 +1,298 @@
+//! The client credentials grant (RFC 6749 §4.4), with introspection (RFC 7662) and revocation
+//! (RFC 7009) for the tokens it gets.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::client_auth::{AuthMethod, ClientAuth};
+use crate::clock::{Clock, SystemClock};
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Result};
+use crate::exchange::{Operation, Transport};
+use crate::form::Form;
+use crate::http::{BodyLimit, HttpClient};
+use crate::introspection::{IntrospectionResponse, TokenIntrospection, TokenTypeHint};
+use crate::provider::AccessTokenProvider;
+use crate::scope::Scope;
+use crate::secret::{AccessToken, ClientId, ClientSecret, RefreshToken};
+use crate::token::TokenResponse;
+
+const GRANT_TYPE: &str = "client_credentials";
+
+/// Form parameters the client sets itself; extra parameters may not override them.
+const RESERVED_PARAMS: &[&str] = &[
+    "grant_type",
+    "scope",
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+    "token",
+    "token_type_hint",
+];
+
+/// A confidential client using the client credentials grant: requests tokens for itself, and
+/// introspects and revokes them.
+///
+/// Cheap to clone (the configuration is shared behind an `Arc`). Implements
+/// [`AccessTokenProvider`] and [`TokenIntrospection`], and works over any [`HttpClient`].
+///
+/// ```no_run
+/// use oauth2_kit::{ClientCredentials, Endpoint, Scope};
+/// # async fn demo(http: impl oauth2_kit::http::HttpClient + 'static) -> Result<(), Box<dyn std::error::Error>> {
+/// let token_url: Endpoint = "https://auth.example.com/oauth2/token".parse()?;
+/// let client = ClientCredentials::builder(token_url, "my-service", "my-secret", http)
+///     .introspection_endpoint("https://auth.example.com/oauth2/introspect".parse()?)
+///     .build()?;
+///
+/// let token = client.request_token(Some(&"read write".parse::<Scope>()?)).await?;
+/// let info = client.introspect(token.access_token()).await?;
+/// println!("active: {}", info.active);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ClientCredentials {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    token_endpoint: Endpoint,
+    introspection_endpoint: Option<Endpoint>,
+    revocation_endpoint: Option<Endpoint>,
+    auth: ClientAuth,
+    extra_params: Vec<(String, String)>,
+    transport: Transport,
+}
+
+impl ClientCredentials {
+    /// A client with the defaults: `client_secret_basic` authentication, no introspection or
+    /// revocation endpoint, a 1 MiB response limit. Use [`builder`](Self::builder) to change
+    /// them.
+    pub fn new(
+        token_endpoint: Endpoint,
+        client_id: impl Into<ClientId>,
+        client_secret: impl Into<ClientSecret>,
+        http: impl HttpClient + 'static,
+    ) -> Self {
+        Self { inner: Arc::new(Self::builder(token_endpoint, client_id, client_secret, http).into_inner()) }
+    }
+
+    /// A builder for a client with non-default options.
+    pub fn builder(
+        token_endpoint: Endpoint,
+        client_id: impl Into<ClientId>,
+        client_secret: impl Into<ClientSecret>,
+        http: impl HttpClient + 'static,
+    ) -> ClientCredentialsBuilder {
+        ClientCredentialsBuilder {
+            token_endpoint,
+            introspection_endpoint: None,
+            revocation_endpoint: None,
+            auth: ClientAuth::new(client_id, client_secret),
+            extra_params: Vec::new(),
+            http: Arc::new(http),
+            clock: Arc::new(SystemClock),
+            body_limit: BodyLimit::DEFAULT.0,
+        }
+    }
+
+    /// The client identifier.
+    pub fn client_id(&self) -> &ClientId {
+        self.inner.auth.client_id()
+    }
+
+    /// The token endpoint.
+    pub fn token_endpoint(&self) -> &Endpoint {
+        &self.inner.token_endpoint
+    }
+
+    /// Requests a new access token (RFC 6749 §4.4.2), for `scope` or the client's default scope.
+    pub async fn request_token(&self, scope: Option<&Scope>) -> Result<TokenResponse> {
+        let inner = &*self.inner;
+        let mut form = Form::new();
+        form.push("grant_type", GRANT_TYPE);
+        if let Some(scope) = scope {
+            form.push("scope", scope.as_str());
+        }
+        for (name, value) in &inner.extra_params {
+            form.push(name, value);
+        }
+        inner
+            .transport
+            .post_form(Operation::Token(GRANT_TYPE), &inner.token_endpoint, form, &inner.auth)
+            .await?
+            .json(TokenResponse::from_object)
+    }
+
+    /// Introspects an access token (RFC 7662 §2.1) with `token_type_hint=access_token`.
+    pub async fn introspect(&self, token: &AccessToken) -> Result<IntrospectionResponse> {
+        self.introspect_secret(token.expose_secret(), TokenTypeHint::AccessToken).await
+    }
+
+    /// Introspects a refresh token (RFC 7662 §2.1) with `token_type_hint=refresh_token`.
+    pub async fn introspect_refresh_token(&self, token: &RefreshToken) -> Result<IntrospectionResponse> {
+        self.introspect_secret(token.expose_secret(), TokenTypeHint::RefreshToken).await
+    }
+
+    async fn introspect_secret(&self, token: &str, hint: TokenTypeHint) -> Result<IntrospectionResponse> {
+        let inner = &*self.inner;
+        let endpoint = inner.introspection_endpoint.as_ref().ok_or_else(|| {
+            Error::config(
+                "no introspection endpoint configured (ClientCredentialsBuilder::introspection_endpoint)",
+            )
+        })?;
+        let mut form = Form::new();
+        form.push("token", token);
+        form.push("token_type_hint", hint.as_str());
+        inner
+            .transport
+            .post_form(Operation::Introspection, endpoint, form, &inner.auth)
+            .await?
+            .json(|object, _| IntrospectionResponse::from_object(object))
+    }
+
+    /// Revokes an access token (RFC 7009 §2.1). Revoking a token the server does not know is
+    /// success, as the RFC says.
+    pub async fn revoke(&self, token: &AccessToken) -> Result<()> {
+        self.revoke_secret(token.expose_secret(), TokenTypeHint::AccessToken).await
+    }
+
+    /// Revokes a refresh token (RFC 7009 §2.1).
+    pub async fn revoke_refresh_token(&self, token: &RefreshToken) -> Result<()> {
+        self.revoke_secret(token.expose_secret(), TokenTypeHint::RefreshToken).await
+    }
+
+    async fn revoke_secret(&self, token: &str, hint: TokenTypeHint) -> Result<()> {
+        let inner = &*self.inner;
+        let endpoint = inner.revocation_endpoint.as_ref().ok_or_else(|| {
+            Error::config("no revocation endpoint configured (ClientCredentialsBuilder::revocation_endpoint)")
+        })?;
+        let mut form = Form::new();
+        form.push("token", token);
+        form.push("token_type_hint", hint.as_str());
+        inner.transport.post_form(Operation::Revocation, endpoint, form, &inner.auth).await?.success()
+    }
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        f.debug_struct("ClientCredentials")
+            .field("token_endpoint", &inner.token_endpoint)
+            .field("introspection_endpoint", &inner.introspection_endpoint)
+            .field("revocation_endpoint", &inner.revocation_endpoint)
+            .field("auth", &inner.auth)
+            .field("extra_params", &inner.extra_params.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            .field("body_limit", &inner.transport.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl AccessTokenProvider for ClientCredentials {
+    async fn request_token(&self, scope: Option<&Scope>) -> Result<TokenResponse> {
+        ClientCredentials::request_token(self, scope).await
+    }
+}
+
+#[async_trait]
+impl TokenIntrospection for ClientCredentials {
+    async fn introspect(&self, token: &AccessToken) -> Result<IntrospectionResponse> {
+        ClientCredentials::introspect(self, token).await
+    }
+}
+
+/// Options of a [`ClientCredentials`] client. Every option has a default; see each method.
+#[must_use]
+pub struct ClientCredentialsBuilder {
+    token_endpoint: Endpoint,
+    introspection_endpoint: Option<Endpoint>,
+    revocation_endpoint: Option<Endpoint>,
+    auth: ClientAuth,
+    extra_params: Vec<(String, String)>,
+    http: Arc<dyn HttpClient>,
+    clock: Arc<dyn Clock>,
+    body_limit: usize,
+}
+
+impl ClientCredentialsBuilder {
+    /// How the client authenticates. Default: [`AuthMethod::ClientSecretBasic`].
+    pub fn auth_method(mut self, method: AuthMethod) -> Self {
+        self.auth = self.auth.with_method(method);
+        self
+    }
+
+    /// The introspection endpoint (RFC 7662). Default: none; `introspect` then fails with
+    /// [`Error::Config`].
+    pub fn introspection_endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.introspection_endpoint = Some(endpoint);
+        self
+    }
+
+    /// The revocation endpoint (RFC 7009). Default: none; `revoke` then fails with
+    /// [`Error::Config`].
+    pub fn revocation_endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.revocation_endpoint = Some(endpoint);
+        self
+    }
+
+    /// An extra form parameter for every token request (`audience`, `resource`, ...). Default:
+    /// none. Parameters the client sets itself (`grant_type`, `scope`, `client_id`,
+    /// `client_secret`, ...) are refused by [`build`](Self::build).
+    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// The largest response body read, in bytes. Default: 1 MiB.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The clock that stamps token requests. Default: [`SystemClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Checks the options and builds the client.
+    pub fn build(self) -> Result<ClientCredentials> {
+        let mut seen = Form::new();
+        for (name, _) in &self.extra_params {
+            if RESERVED_PARAMS.contains(&name.as_str()) {
+                return Err(Error::config(format!("extra parameter `{name}` is set by the client itself")));
+            }
+            if seen.contains(name) {
+                return Err(Error::config(format!("extra parameter `{name}` is given twice")));
+            }
+            seen.push(name, "");
+        }
+        if self.body_limit == 0 {
+            return Err(Error::config("body limit must be at least one byte"));
+        }
+        Ok(ClientCredentials { inner: Arc::new(self.into_inner()) })
+    }
+
+    fn into_inner(self) -> Inner {
+        Inner {
+            token_endpoint: self.token_endpoint,
+            introspection_endpoint: self.introspection_endpoint,
+            revocation_endpoint: self.revocation_endpoint,
+            auth: self.auth,
+            extra_params: self.extra_params,
+            transport: Transport { http: self.http, clock: self.clock, body_limit: self.body_limit },
+        }
+    }
+}
+
+impl fmt::Debug for ClientCredentialsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentialsBuilder")
+            .field("token_endpoint", &self.token_endpoint)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,3 @@
+//! Grant types: how a client obtains an access token.
+
+pub mod client_credentials;

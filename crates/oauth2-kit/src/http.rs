@@ -1,0 +1,287 @@
+//! The HTTP contract between the core and an HTTP client.
+//!
+//! The core builds [`HttpRequest`]s and reads [`HttpResponse`]s; an adapter crate
+//! (`oauth2-kit-reqwest`, `oauth2-kit-isahc`, or your own) moves them over the network by
+//! implementing [`HttpClient`]. The contract an adapter must keep:
+//!
+//! 1. Send the method, URI, headers and body of the request unchanged.
+//! 2. Follow **no** redirects: return 3xx responses as they are (a token endpoint must not
+//!    forward credentials elsewhere).
+//! 3. Read at most [`BodyLimit::of`]`(&request)` bytes of response body; a longer body is a
+//!    [`TransportErrorKind::BodyTooLarge`] error, found without buffering the whole body.
+//! 4. Map failures to a [`TransportError`] of the right [`TransportErrorKind`], keeping the
+//!    underlying error as its source.
+//!
+//! `oauth2-kit-testkit` ships a conformance suite that checks all four over real sockets.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+/// A request as the core hands it to an [`HttpClient`].
+pub type HttpRequest = http::Request<Bytes>;
+
+/// A response as an [`HttpClient`] hands it back to the core.
+pub type HttpResponse = http::Response<Bytes>;
+
+/// Sends HTTP requests. Implemented by the adapter crates; dyn-compatible, so a client can be
+/// shared as `Arc<dyn HttpClient>`.
+///
+/// A closure-free test double is a few lines:
+///
+/// ```
+/// use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+///
+/// struct Teapot;
+///
+/// #[async_trait::async_trait]
+/// impl HttpClient for Teapot {
+///     async fn send(&self, _request: HttpRequest) -> Result<HttpResponse, TransportError> {
+///         Ok(http::Response::builder().status(418).body(Default::default()).unwrap())
+///     }
+/// }
+/// let client: std::sync::Arc<dyn HttpClient> = std::sync::Arc::new(Teapot);
+/// # drop(client);
+/// ```
+#[async_trait]
+pub trait HttpClient: Send + Sync {
+    /// Sends one request and reads the whole response, keeping the contract of the
+    /// [module documentation](self).
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+#[async_trait]
+impl<T: HttpClient + ?Sized> HttpClient for std::sync::Arc<T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request).await
+    }
+}
+
+#[async_trait]
+impl<T: HttpClient + ?Sized> HttpClient for Box<T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request).await
+    }
+}
+
+#[async_trait]
+impl<T: HttpClient + ?Sized> HttpClient for &T {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request).await
+    }
+}
+
+/// The largest response body an [`HttpClient`] may read for a request, carried in the request's
+/// extensions. Absent means [`BodyLimit::DEFAULT`] (1 MiB).
+///
+/// ```
+/// use oauth2_kit::http::BodyLimit;
+///
+/// let mut request = http::Request::new(bytes::Bytes::new());
+/// assert_eq!(BodyLimit::of(&request), 1024 * 1024);
+/// request.extensions_mut().insert(BodyLimit(4096));
+/// assert_eq!(BodyLimit::of(&request), 4096);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimit(pub usize);
+
+impl BodyLimit {
+    /// 1 MiB: far above any token response, far below memory trouble.
+    pub const DEFAULT: BodyLimit = BodyLimit(1024 * 1024);
+
+    /// The limit that applies to `request`.
+    pub fn of<B>(request: &http::Request<B>) -> usize {
+        request.extensions().get::<BodyLimit>().copied().unwrap_or(Self::DEFAULT).0
+    }
+}
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What went wrong while moving a request or response over the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made (refused, unreachable, DNS failure).
+    Connect,
+    /// The connect or overall timeout elapsed.
+    Timeout,
+    /// The TLS handshake or certificate check failed.
+    Tls,
+    /// The response body is larger than the request's [`BodyLimit`].
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The request could not be built or sent in the form given (an adapter refused it).
+    InvalidRequest,
+    /// Anything else: the connection was reset or closed mid-response, a protocol error, ...
+    Other,
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Connect => f.write_str("connection failed"),
+            Self::Timeout => f.write_str("timed out"),
+            Self::Tls => f.write_str("TLS failure"),
+            Self::BodyTooLarge { limit } => {
+                write!(f, "response body larger than the limit of {limit} bytes")
+            }
+            Self::InvalidRequest => f.write_str("request refused by the HTTP client"),
+            Self::Other => f.write_str("transport failure"),
+        }
+    }
+}
+
+type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A failure of the HTTP client: what failed, whether a retry could help, and the underlying
+/// error as [`source`](StdError::source).
+#[derive(Debug)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    retryable: bool,
+    source: Option<BoxError>,
+}
+
+impl TransportError {
+    /// An error of `kind`, retryable by the kind's default: connect failures, timeouts and
+    /// [`Other`](TransportErrorKind::Other) failures (resets, closed connections) may succeed on a
+    /// new attempt; TLS failures, oversized bodies and invalid requests will not.
+    pub fn new(kind: TransportErrorKind) -> Self {
+        let retryable = matches!(
+            kind,
+            TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Other
+        );
+        Self { kind, retryable, source: None }
+    }
+
+    /// Keeps the underlying error.
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Overrides whether a retry could help.
+    #[must_use]
+    pub fn with_retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+
+    /// A [`TransportErrorKind::BodyTooLarge`] error.
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(TransportErrorKind::BodyTooLarge { limit })
+    }
+
+    /// What failed.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether sending the same request again could succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// Reads a body that arrives in chunks while enforcing a [`BodyLimit`]: a helper for adapters.
+///
+/// ```
+/// use oauth2_kit::http::{BodyCollector, TransportErrorKind};
+///
+/// let mut body = BodyCollector::new(8, None)?;
+/// body.push(b"abcd")?;
+/// let err = body.push(b"efghi").unwrap_err();
+/// assert_eq!(err.kind(), TransportErrorKind::BodyTooLarge { limit: 8 });
+/// # Ok::<(), oauth2_kit::http::TransportError>(())
+/// ```
+#[derive(Debug)]
+pub struct BodyCollector {
+    limit: usize,
+    buf: Vec<u8>,
+}
+
+impl BodyCollector {
+    /// Starts a body of at most `limit` bytes. A declared `content_length` over the limit fails
+    /// at once, before any byte is read.
+    pub fn new(limit: usize, content_length: Option<u64>) -> Result<Self, TransportError> {
+        let declared = content_length.unwrap_or(0);
+        if declared > limit as u64 {
+            return Err(TransportError::body_too_large(limit));
+        }
+        // Trust the declared length for the first allocation only as far as the limit allows.
+        let capacity = usize::try_from(declared).unwrap_or(limit).min(limit);
+        Ok(Self { limit, buf: Vec::with_capacity(capacity) })
+    }
+
+    /// Appends a chunk, failing as soon as the total passes the limit.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
+        if self.buf.len().saturating_add(chunk.len()) > self.limit {
+            return Err(TransportError::body_too_large(self.limit));
+        }
+        self.buf.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The whole body.
+    pub fn finish(self) -> Bytes {
+        Bytes::from(self.buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_defaults_follow_the_kind() {
+        assert!(TransportError::new(TransportErrorKind::Connect).is_retryable());
+        assert!(TransportError::new(TransportErrorKind::Timeout).is_retryable());
+        assert!(!TransportError::new(TransportErrorKind::Tls).is_retryable());
+        assert!(!TransportError::body_too_large(1).is_retryable());
+        assert!(!TransportError::new(TransportErrorKind::Other).with_retryable(false).is_retryable());
+    }
+
+    #[test]
+    fn source_is_kept_and_shown() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err = TransportError::new(TransportErrorKind::Connect).with_source(io);
+        assert_eq!(err.to_string(), "connection failed: refused");
+        assert!(err.source().is_some());
+    }
+
+    #[test]
+    fn collector_rejects_declared_and_actual_overflow() {
+        assert!(BodyCollector::new(10, Some(11)).is_err());
+        let mut c = BodyCollector::new(10, Some(10)).unwrap();
+        c.push(b"0123456789").unwrap();
+        assert!(c.push(b"x").is_err());
+        let mut c = BodyCollector::new(10, None).unwrap();
+        c.push(b"01234").unwrap();
+        assert_eq!(&c.finish()[..], b"01234");
+    }
+}

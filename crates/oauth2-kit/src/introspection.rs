@@ -1,0 +1,213 @@
+//! Token introspection (RFC 7662).
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use crate::decode::{DecodeError, JsonObject, KeysOnly};
+use crate::error::Result;
+use crate::scope::Scope;
+use crate::secret::AccessToken;
+use crate::token::TokenType;
+
+/// Asks the authorization server about a token: the seed's `TokenIntrospection`.
+///
+/// Dyn-compatible: share it as `Arc<dyn TokenIntrospection>`.
+#[async_trait]
+pub trait TokenIntrospection: Send + Sync {
+    /// Introspects an access token. An unknown, expired or revoked token is not an error: the
+    /// answer says `active: false`.
+    async fn introspect(&self, token: &AccessToken) -> Result<IntrospectionResponse>;
+}
+
+/// Which kind of token is being introspected or revoked (`token_type_hint`, RFC 7009 §2.1,
+/// RFC 7662 §2.1). Only a hint: servers search other kinds too.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenTypeHint {
+    /// `access_token`
+    AccessToken,
+    /// `refresh_token`
+    RefreshToken,
+    /// Another registered hint.
+    Other(String),
+}
+
+impl TokenTypeHint {
+    /// The hint as sent.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AccessToken => "access_token",
+            Self::RefreshToken => "refresh_token",
+            Self::Other(other) => other,
+        }
+    }
+}
+
+/// An introspection response (RFC 7662 §2.2).
+///
+/// Timestamps are NumericDates (seconds since the Unix epoch), as sent; [`expires_at`]
+/// converts `exp`. Claims the RFC does not name are kept in [`extra`](Self::extra).
+///
+/// [`expires_at`]: IntrospectionResponse::expires_at
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct IntrospectionResponse {
+    /// Whether the token is currently active. The only required member.
+    pub active: bool,
+    /// The token's scope.
+    pub scope: Option<Scope>,
+    /// The client the token was issued to.
+    pub client_id: Option<String>,
+    /// The resource owner who authorized the token.
+    pub username: Option<String>,
+    /// The token's type.
+    pub token_type: Option<TokenType>,
+    /// Expiry (NumericDate).
+    pub exp: Option<i64>,
+    /// Issue time (NumericDate).
+    pub iat: Option<i64>,
+    /// Not-before time (NumericDate).
+    pub nbf: Option<i64>,
+    /// Subject.
+    pub sub: Option<String>,
+    /// Audiences (a single string is read as a one-element list).
+    pub aud: Option<Vec<String>>,
+    /// Issuer.
+    pub iss: Option<String>,
+    /// Token identifier.
+    pub jti: Option<String>,
+    /// Every other claim, as sent.
+    pub extra: Map<String, Value>,
+}
+
+impl IntrospectionResponse {
+    /// Decodes an introspection response body.
+    ///
+    /// ```
+    /// use oauth2_kit::IntrospectionResponse;
+    ///
+    /// // RFC 7662 §2.2's example.
+    /// let info = IntrospectionResponse::from_json(br#"{
+    ///     "active": true, "client_id": "l238j323ds-23ij4", "username": "jdoe",
+    ///     "scope": "read write dolphin", "sub": "Z5O3upPC88QrAjx00dis",
+    ///     "aud": "https://protected.example.net/resource", "iss": "https://server.example.com/",
+    ///     "exp": 1419356238, "iat": 1419350238, "extension_field": "twenty-seven"
+    /// }"#)?;
+    /// assert!(info.active);
+    /// assert!(info.scope.unwrap().contains("dolphin"));
+    /// assert_eq!(info.aud.unwrap(), ["https://protected.example.net/resource"]);
+    /// assert_eq!(info.extra["extension_field"], "twenty-seven");
+    /// # Ok::<(), oauth2_kit::DecodeError>(())
+    /// ```
+    pub fn from_json(body: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_object(JsonObject::parse(body)?)
+    }
+
+    pub(crate) fn from_object(mut object: JsonObject) -> Result<Self, DecodeError> {
+        Ok(Self {
+            active: object.required_bool("active")?,
+            scope: object.scope("scope")?,
+            client_id: object.optional_string("client_id")?,
+            username: object.optional_string("username")?,
+            token_type: object.optional_string("token_type")?.as_deref().map(TokenType::from),
+            exp: object.timestamp("exp")?,
+            iat: object.timestamp("iat")?,
+            nbf: object.timestamp("nbf")?,
+            sub: object.optional_string("sub")?,
+            aud: object.string_or_array("aud")?,
+            iss: object.optional_string("iss")?,
+            jti: object.optional_string("jti")?,
+            extra: object.into_rest(),
+        })
+    }
+
+    /// An inactive response, as a server sends for an unknown token.
+    pub fn inactive() -> Self {
+        Self {
+            active: false,
+            scope: None,
+            client_id: None,
+            username: None,
+            token_type: None,
+            exp: None,
+            iat: None,
+            nbf: None,
+            sub: None,
+            aud: None,
+            iss: None,
+            jti: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// `exp` as a wall-clock time.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        let exp = u64::try_from(self.exp?).ok()?;
+        UNIX_EPOCH.checked_add(Duration::from_secs(exp))
+    }
+}
+
+impl fmt::Debug for IntrospectionResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntrospectionResponse")
+            .field("active", &self.active)
+            .field("scope", &self.scope)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("token_type", &self.token_type)
+            .field("exp", &self.exp)
+            .field("iat", &self.iat)
+            .field("nbf", &self.nbf)
+            .field("sub", &self.sub)
+            .field("aud", &self.aud)
+            .field("iss", &self.iss)
+            .field("jti", &self.jti)
+            .field("extra", &KeysOnly(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inactive_only() {
+        let info = IntrospectionResponse::from_json(br#"{"active":false}"#).unwrap();
+        assert!(!info.active);
+        assert_eq!(info, IntrospectionResponse::inactive());
+    }
+
+    #[test]
+    fn audience_array_and_numeric_strings() {
+        let info = IntrospectionResponse::from_json(
+            br#"{"active":true,"aud":["a","b"],"exp":"1700000000","token_type":"bearer","scope":""}"#,
+        )
+        .unwrap();
+        assert_eq!(info.aud.unwrap(), ["a", "b"]);
+        assert_eq!(info.exp, Some(1_700_000_000));
+        assert_eq!(info.token_type, Some(TokenType::Bearer));
+        assert_eq!(info.scope, None);
+        assert_eq!(
+            IntrospectionResponse { exp: Some(10), ..IntrospectionResponse::inactive() }.expires_at(),
+            Some(UNIX_EPOCH + Duration::from_secs(10))
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        for (body, field) in [
+            (r#"{}"#, "active"),
+            (r#"{"active":"yes"}"#, "active"),
+            (r#"{"active":true,"aud":[1]}"#, "aud"),
+            (r#"{"active":true,"exp":"tomorrow"}"#, "exp"),
+            (r#"{"active":true,"client_id":5}"#, "client_id"),
+        ] {
+            let err = IntrospectionResponse::from_json(body.as_bytes()).unwrap_err();
+            assert_eq!(err.field(), Some(field), "{body}");
+        }
+    }
+}

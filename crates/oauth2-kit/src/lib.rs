@@ -1,0 +1,79 @@
+//! # oauth2-kit
+//!
+//! An OAuth 2.0 client that gets, checks and revokes access tokens over any HTTP client and any
+//! async runtime.
+//!
+//! The core crate holds the protocol: grant clients ([`ClientCredentials`]), the token, scope,
+//! secret and error types, and the contracts the other crates implement:
+//!
+//! - [`http::HttpClient`]: how requests travel. Adapters: `oauth2-kit-reqwest`,
+//!   `oauth2-kit-isahc`.
+//! - [`AccessTokenProvider`]: anything that hands out tokens (a grant client, a cache).
+//! - [`TokenIntrospection`]: anything that can say whether a token is active.
+//!
+//! It depends on no async runtime and no HTTP client.
+//!
+//! ## Client credentials in five lines
+//!
+//! ```no_run
+//! use oauth2_kit::{ClientCredentials, Endpoint, Scope};
+//! # async fn demo(http: impl oauth2_kit::http::HttpClient + 'static) -> Result<(), Box<dyn std::error::Error>> {
+//! // let http = oauth2_kit_reqwest::ReqwestClient::new()?;  // or oauth2_kit_isahc::IsahcClient::new()?
+//! let token_url: Endpoint = "https://auth.example.com/oauth2/token".parse()?;
+//! let client = ClientCredentials::new(token_url, "my-service", "my-secret", http);
+//! let token = client.request_token(Some(&"read write".parse::<Scope>()?)).await?;
+//! println!("{} token, expires in {:?}", token.token_type(), token.expires_in());
+//! # Ok(()) }
+//! ```
+//!
+//! ## Guarantees
+//!
+//! - Secrets ([`ClientSecret`], [`AccessToken`], [`RefreshToken`], ...) never appear in `Debug`,
+//!   `Display`, error messages or traces, and are zeroized on drop.
+//! - Bad input from a server gives a typed [`Error`], never a panic: the crate denies
+//!   `unwrap`, `expect`, `panic!` and `unsafe`.
+//! - Endpoints must be `https` (plain `http` only on loopback, or by explicit opt-in).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client_auth;
+mod clock;
+mod decode;
+mod endpoint;
+mod error;
+mod excerpt;
+mod exchange;
+mod form;
+pub mod grant;
+pub mod http;
+mod introspection;
+mod provider;
+mod scope;
+mod secret;
+mod token;
+
+pub use async_trait::async_trait;
+
+pub use crate::client_auth::{AuthMethod, ClientAuth};
+pub use crate::clock::{Clock, SystemClock};
+pub use crate::decode::DecodeError;
+pub use crate::endpoint::{Endpoint, is_loopback};
+pub use crate::error::{Error, ErrorCode, ErrorResponse, OAuth2Error, Result};
+pub use crate::grant::client_credentials::{ClientCredentials, ClientCredentialsBuilder};
+pub use crate::introspection::{IntrospectionResponse, TokenIntrospection, TokenTypeHint};
+pub use crate::provider::AccessTokenProvider;
+pub use crate::scope::{Scope, ScopeError, ScopeErrorKind};
+pub use crate::secret::{
+    AccessToken, AuthorizationCode, ClientId, ClientSecret, IdToken, Password, PkceVerifier, RefreshToken,
+};
+pub use crate::token::{TokenResponse, TokenType};
+
+/// Re-exports of the crates that appear in this crate's public API, so users and adapters use the
+/// same versions.
+pub mod reexports {
+    pub use bytes;
+    pub use http;
+    pub use url;
+}

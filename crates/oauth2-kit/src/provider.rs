@@ -1,0 +1,38 @@
+//! The `AccessTokenProvider` contract: anything that can hand out access tokens.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::scope::Scope;
+use crate::token::TokenResponse;
+
+/// Hands out access tokens: the seed's `AccessTokenProvider`.
+///
+/// Implemented by grant clients such as [`ClientCredentials`](crate::ClientCredentials), which
+/// ask the server every time, and by the caching providers of the `oauth2-kit-cache-*` crates,
+/// which wrap another provider. Dyn-compatible, `Send + Sync`: caches and the bearer client take
+/// an `Arc<dyn AccessTokenProvider>`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use oauth2_kit::{AccessTokenProvider, Scope};
+///
+/// async fn token_for(provider: Arc<dyn AccessTokenProvider>) -> oauth2_kit::Result<()> {
+///     let scope: Scope = "read".parse().map_err(|e| oauth2_kit::Error::Config(format!("{e}")))?;
+///     let token = provider.request_token(Some(&scope)).await?;
+///     println!("got a {} token", token.token_type());
+///     Ok(())
+/// }
+/// ```
+#[async_trait]
+pub trait AccessTokenProvider: Send + Sync {
+    /// A token for `scope` (or the client's default scope when `None`).
+    async fn request_token(&self, scope: Option<&Scope>) -> Result<TokenResponse>;
+}
+
+#[async_trait]
+impl<T: AccessTokenProvider + ?Sized> AccessTokenProvider for std::sync::Arc<T> {
+    async fn request_token(&self, scope: Option<&Scope>) -> Result<TokenResponse> {
+        (**self).request_token(scope).await
+    }
+}

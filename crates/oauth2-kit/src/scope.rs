@@ -1,0 +1,364 @@
+//! Access token scope (RFC 6749 §3.3).
+//!
+//! ```text
+//! scope       = scope-token *( SP scope-token )
+//! scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A valid scope: a non-empty set of scope-tokens.
+///
+/// Parsing checks the RFC 6749 §3.3 grammar and names the first bad character. A `Scope` is a
+/// *set*: the order of its tokens and repeated tokens do not matter for equality or hashing, so
+/// caches can key on it. It is stored in canonical form (tokens sorted and de-duplicated, joined
+/// by single spaces); that form is what [`Display`](fmt::Display) and [`Scope::as_str`] show and
+/// what requests send. Cloning is cheap (a reference count).
+///
+/// ```
+/// use oauth2_kit::Scope;
+///
+/// let a: Scope = "write read read".parse()?;
+/// let b: Scope = "read write".parse()?;
+/// assert_eq!(a, b);
+/// assert_eq!(a.as_str(), "read write");
+/// assert!(a.contains("write"));
+///
+/// let err = "read  write".parse::<Scope>().unwrap_err();
+/// assert_eq!(err.to_string(), "invalid scope: empty scope-token at position 5 (two spaces in a row)");
+/// # Ok::<(), oauth2_kit::ScopeError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope(Arc<str>);
+
+impl Scope {
+    /// Parses a space-separated scope string. Same as [`str::parse`].
+    pub fn new(scope: &str) -> Result<Self, ScopeError> {
+        scope.parse()
+    }
+
+    /// Builds a scope from individual scope-tokens, checking each one.
+    ///
+    /// ```
+    /// use oauth2_kit::Scope;
+    ///
+    /// let scope = Scope::from_tokens(["profile", "email"])?;
+    /// assert_eq!(scope.to_string(), "email profile");
+    /// # Ok::<(), oauth2_kit::ScopeError>(())
+    /// ```
+    pub fn from_tokens<I, S>(tokens: I) -> Result<Self, ScopeError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut set = BTreeSet::new();
+        let mut position = 0;
+        for token in tokens {
+            let token = token.as_ref();
+            if token.is_empty() {
+                return Err(ScopeError::new(ScopeErrorKind::EmptyToken, position));
+            }
+            check_token(token, position)?;
+            position += token.chars().count() + 1;
+            set.insert(token.to_owned());
+        }
+        if set.is_empty() {
+            return Err(ScopeError::new(ScopeErrorKind::Empty, 0));
+        }
+        Ok(Self::from_set(&set))
+    }
+
+    fn from_set(set: &BTreeSet<String>) -> Self {
+        let joined = set.iter().map(String::as_str).collect::<Vec<_>>().join(" ");
+        Self(Arc::from(joined))
+    }
+
+    /// The canonical form: tokens sorted, de-duplicated and joined by single spaces.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The scope-tokens, in canonical (sorted) order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        self.0.split(' ')
+    }
+
+    /// Whether the set contains this scope-token.
+    pub fn contains(&self, token: &str) -> bool {
+        self.iter().any(|t| t == token)
+    }
+
+    /// Whether every token of `other` is also in `self`.
+    pub fn is_superset_of(&self, other: &Scope) -> bool {
+        other.iter().all(|t| self.contains(t))
+    }
+
+    /// The union of two scopes.
+    #[must_use]
+    pub fn union(&self, other: &Scope) -> Scope {
+        let set: BTreeSet<String> = self.iter().chain(other.iter()).map(str::to_owned).collect();
+        Self::from_set(&set)
+    }
+
+    /// Parses a scope received from a server, where an absent or empty value means "no scope".
+    pub(crate) fn parse_optional(value: &str) -> Result<Option<Self>, ScopeError> {
+        if value.is_empty() { Ok(None) } else { value.parse().map(Some) }
+    }
+}
+
+fn check_token(token: &str, start: usize) -> Result<(), ScopeError> {
+    for (offset, ch) in token.chars().enumerate() {
+        if !is_scope_char(ch) {
+            return Err(ScopeError::new(ScopeErrorKind::InvalidCharacter(ch), start + offset));
+        }
+    }
+    Ok(())
+}
+
+/// `%x21 / %x23-5B / %x5D-7E`: printable ASCII except space, `"` and `\`.
+fn is_scope_char(ch: char) -> bool {
+    matches!(ch, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+}
+
+impl FromStr for Scope {
+    type Err = ScopeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() {
+            return Err(ScopeError::new(ScopeErrorKind::Empty, 0));
+        }
+        let mut set = BTreeSet::new();
+        let mut position = 0;
+        for token in s.split(' ') {
+            if token.is_empty() {
+                // Report the position of the offending space.
+                let error = if position == 0 {
+                    ScopeError::new(ScopeErrorKind::LeadingSpace, 0)
+                } else if position == s.chars().count() {
+                    ScopeError::new(ScopeErrorKind::TrailingSpace, position - 1)
+                } else {
+                    ScopeError::new(ScopeErrorKind::DoubleSpace, position)
+                };
+                return Err(error);
+            }
+            check_token(token, position)?;
+            position += token.chars().count() + 1;
+            set.insert(token.to_owned());
+        }
+        Ok(Self::from_set(&set))
+    }
+}
+
+impl TryFrom<&str> for Scope {
+    type Error = ScopeError;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl TryFrom<String> for Scope {
+    type Error = ScopeError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Scope").field(&&*self.0).finish()
+    }
+}
+
+impl Serialize for Scope {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why a string is not a valid [`Scope`], and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid scope: {kind} at position {position}{hint}", hint = self.kind.hint())]
+pub struct ScopeError {
+    kind: ScopeErrorKind,
+    position: usize,
+}
+
+impl ScopeError {
+    fn new(kind: ScopeErrorKind, position: usize) -> Self {
+        Self { kind, position }
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &ScopeErrorKind {
+        &self.kind
+    }
+
+    /// Where: the 0-based index, in characters, of the offending character.
+    pub fn position(&self) -> usize {
+        self.position
+    }
+}
+
+/// What is wrong with a scope string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScopeErrorKind {
+    /// The whole scope is empty.
+    Empty,
+    /// The scope starts with a space.
+    LeadingSpace,
+    /// The scope ends with a space.
+    TrailingSpace,
+    /// Two spaces in a row.
+    DoubleSpace,
+    /// An empty scope-token was given to [`Scope::from_tokens`].
+    EmptyToken,
+    /// A character outside `%x21 / %x23-5B / %x5D-7E`.
+    InvalidCharacter(char),
+}
+
+impl ScopeErrorKind {
+    fn hint(&self) -> &'static str {
+        match self {
+            Self::LeadingSpace => " (leading space)",
+            Self::TrailingSpace => " (trailing space)",
+            Self::DoubleSpace => " (two spaces in a row)",
+            _ => "",
+        }
+    }
+}
+
+impl fmt::Display for ScopeErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("empty scope"),
+            Self::LeadingSpace | Self::TrailingSpace | Self::DoubleSpace | Self::EmptyToken => {
+                f.write_str("empty scope-token")
+            }
+            Self::InvalidCharacter(ch) => {
+                write!(f, "character {ch:?} (U+{:04X}) is not allowed in a scope-token", u32::from(*ch))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
+
+    use super::*;
+
+    fn hash(scope: &Scope) -> u64 {
+        let mut h = DefaultHasher::new();
+        scope.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn valid_scopes() {
+        let cases = [
+            ("read", "read"),
+            ("read write", "read write"),
+            ("write read", "read write"),
+            ("read read", "read"),
+            ("openid profile email", "email openid profile"),
+            ("https://graph.microsoft.com/.default", "https://graph.microsoft.com/.default"),
+            ("repo,user", "repo,user"),
+            ("a:b#c[d]e!f~g", "a:b#c[d]e!f~g"),
+            ("!", "!"),
+            ("~", "~"),
+        ];
+        for (input, canonical) in cases {
+            let scope: Scope = input.parse().unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(scope.as_str(), canonical, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_scopes_name_character_and_position() {
+        use ScopeErrorKind::*;
+        let cases: &[(&str, ScopeErrorKind, usize)] = &[
+            ("", Empty, 0),
+            (" read", LeadingSpace, 0),
+            ("read ", TrailingSpace, 4),
+            ("read  write", DoubleSpace, 5),
+            (" ", LeadingSpace, 0),
+            ("read\twrite", InvalidCharacter('\t'), 4),
+            ("read\nwrite", InvalidCharacter('\n'), 4),
+            ("re\"ad", InvalidCharacter('"'), 2),
+            ("re\\ad", InvalidCharacter('\\'), 2),
+            ("read écrire", InvalidCharacter('é'), 5),
+            ("lesen schreib€n", InvalidCharacter('€'), 13),
+            ("read\u{7f}", InvalidCharacter('\u{7f}'), 4),
+            ("read\u{0}", InvalidCharacter('\u{0}'), 4),
+        ];
+        for (input, kind, position) in cases {
+            let err = input.parse::<Scope>().expect_err(input);
+            assert_eq!(err.kind(), kind, "{input:?}");
+            assert_eq!(err.position(), *position, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn error_messages_read_well() {
+        let err = "read\twrite".parse::<Scope>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid scope: character '\\t' (U+0009) is not allowed in a scope-token at position 4"
+        );
+        let err = "".parse::<Scope>().unwrap_err();
+        assert_eq!(err.to_string(), "invalid scope: empty scope at position 0");
+    }
+
+    #[test]
+    fn set_semantics_for_equality_and_hash() {
+        let a: Scope = "b a c a".parse().unwrap();
+        let b: Scope = "c b a".parse().unwrap();
+        assert_eq!(a, b);
+        assert_eq!(hash(&a), hash(&b));
+        let c: Scope = "a b".parse().unwrap();
+        assert_ne!(a, c);
+        assert!(a.is_superset_of(&c));
+        assert!(!c.is_superset_of(&a));
+        assert_eq!(c.union(&"c".parse().unwrap()), a);
+    }
+
+    #[test]
+    fn from_tokens_checks_each_token() {
+        assert_eq!(Scope::from_tokens(["b", "a"]).unwrap().as_str(), "a b");
+        assert_eq!(
+            Scope::from_tokens(["a", "b c"]).unwrap_err().kind(),
+            &ScopeErrorKind::InvalidCharacter(' ')
+        );
+        assert_eq!(Scope::from_tokens(["a", ""]).unwrap_err().kind(), &ScopeErrorKind::EmptyToken);
+        assert_eq!(Scope::from_tokens(Vec::<&str>::new()).unwrap_err().kind(), &ScopeErrorKind::Empty);
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let scope: Scope = serde_json::from_str("\"write read\"").unwrap();
+        assert_eq!(serde_json::to_string(&scope).unwrap(), "\"read write\"");
+        assert!(serde_json::from_str::<Scope>("\"read  write\"").is_err());
+    }
+}

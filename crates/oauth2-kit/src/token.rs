@@ -1,0 +1,341 @@
+//! Token responses (RFC 6749 §5.1).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use crate::decode::{DecodeError, JsonObject};
+use crate::scope::Scope;
+use crate::secret::{AccessToken, IdToken, RefreshToken};
+
+/// The type of an access token (RFC 6749 §7.1). `Bearer` is matched case-insensitively; every
+/// other type is kept as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// `Bearer` (RFC 6750).
+    Bearer,
+    /// `DPoP` (RFC 9449).
+    DPoP,
+    /// Any other type, as sent.
+    Other(String),
+}
+
+impl TokenType {
+    /// The type as sent on the wire (`Bearer` for bearer tokens, whatever the case received).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Bearer => "Bearer",
+            Self::DPoP => "DPoP",
+            Self::Other(other) => other,
+        }
+    }
+}
+
+impl From<&str> for TokenType {
+    fn from(value: &str) -> Self {
+        if value.eq_ignore_ascii_case("bearer") {
+            Self::Bearer
+        } else if value.eq_ignore_ascii_case("dpop") {
+            Self::DPoP
+        } else {
+            Self::Other(value.to_owned())
+        }
+    }
+}
+
+impl fmt::Display for TokenType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A successful token response, with the instant its request was sent.
+///
+/// Unknown members of the response are kept in [`extra`](TokenResponse::extra). `Debug` shows
+/// no credential: the access, refresh and ID tokens are redacted, and of the extra members only
+/// the names are shown.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use oauth2_kit::{TokenResponse, TokenType};
+///
+/// let sent_at = Instant::now();
+/// let token = TokenResponse::from_json(
+///     br#"{"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"bearer","expires_in":"3600","tenant":"t1"}"#,
+///     sent_at,
+/// )?;
+/// assert_eq!(token.access_token().expose_secret(), "2YotnFZFEjr1zCsicMWpAA");
+/// assert_eq!(token.token_type(), &TokenType::Bearer);
+/// assert_eq!(token.expires_in(), Some(Duration::from_secs(3600)));
+/// assert_eq!(token.expires_at(), Some(sent_at + Duration::from_secs(3600)));
+/// assert_eq!(token.extra()["tenant"], "t1");
+/// # Ok::<(), oauth2_kit::DecodeError>(())
+/// ```
+///
+/// Cloning is cheap: the fields are shared behind an `Arc`.
+#[derive(Clone)]
+pub struct TokenResponse(Arc<Fields>);
+
+#[derive(Clone)]
+struct Fields {
+    access_token: AccessToken,
+    token_type: TokenType,
+    expires_in: Option<Duration>,
+    refresh_token: Option<RefreshToken>,
+    scope: Option<Scope>,
+    id_token: Option<IdToken>,
+    extra: Map<String, Value>,
+    requested_at: Instant,
+}
+
+impl TokenResponse {
+    /// A token response with only an access token and its type, for tests and custom grants;
+    /// add the rest with the `with_*` methods.
+    pub fn new(access_token: AccessToken, token_type: TokenType, requested_at: Instant) -> Self {
+        Self(Arc::new(Fields {
+            access_token,
+            token_type,
+            expires_in: None,
+            refresh_token: None,
+            scope: None,
+            id_token: None,
+            extra: Map::new(),
+            requested_at,
+        }))
+    }
+
+    /// Sets the lifetime.
+    #[must_use]
+    pub fn with_expires_in(mut self, expires_in: Option<Duration>) -> Self {
+        Arc::make_mut(&mut self.0).expires_in = expires_in;
+        self
+    }
+
+    /// Sets the refresh token.
+    #[must_use]
+    pub fn with_refresh_token(mut self, refresh_token: Option<RefreshToken>) -> Self {
+        Arc::make_mut(&mut self.0).refresh_token = refresh_token;
+        self
+    }
+
+    /// Sets the granted scope.
+    #[must_use]
+    pub fn with_scope(mut self, scope: Option<Scope>) -> Self {
+        Arc::make_mut(&mut self.0).scope = scope;
+        self
+    }
+
+    /// Decodes a token response body (a JSON object).
+    ///
+    /// Lenient where real servers differ and the meaning is clear: `expires_in` may be a number
+    /// or a numeric string, and zero, negative or absent means "unknown"; `token_type` is
+    /// matched case-insensitively; an empty `scope` means none. Strict where a token would be
+    /// unusable: `access_token` must be a non-empty string and `token_type` must be present.
+    pub fn from_json(body: &[u8], requested_at: Instant) -> Result<Self, DecodeError> {
+        let object = JsonObject::parse(body)?;
+        Self::from_object(object, requested_at)
+    }
+
+    pub(crate) fn from_object(mut object: JsonObject, requested_at: Instant) -> Result<Self, DecodeError> {
+        let access_token = object.required_string("access_token")?;
+        if access_token.is_empty() {
+            return Err(DecodeError::new(Some("access_token"), "`access_token` is empty"));
+        }
+        let token_type = TokenType::from(object.required_string("token_type")?.as_str());
+        let expires_in = object.lifetime("expires_in")?;
+        let refresh_token = object.optional_string("refresh_token")?.map(RefreshToken::new);
+        let scope = object.scope("scope")?;
+        let id_token = object.optional_string("id_token")?.map(IdToken::new);
+        Ok(Self(Arc::new(Fields {
+            access_token: AccessToken::new(access_token),
+            token_type,
+            expires_in,
+            refresh_token,
+            scope,
+            id_token,
+            extra: object.into_rest(),
+            requested_at,
+        })))
+    }
+
+    /// The access token.
+    pub fn access_token(&self) -> &AccessToken {
+        &self.0.access_token
+    }
+
+    /// The token type.
+    pub fn token_type(&self) -> &TokenType {
+        &self.0.token_type
+    }
+
+    /// The lifetime the server gave, if it gave a positive one.
+    pub fn expires_in(&self) -> Option<Duration> {
+        self.0.expires_in
+    }
+
+    /// When the token expires: the request's send instant plus `expires_in`. Conservative by one
+    /// round trip, since the server started the lifetime after the request was sent.
+    pub fn expires_at(&self) -> Option<Instant> {
+        self.0.expires_in.and_then(|lifetime| self.0.requested_at.checked_add(lifetime))
+    }
+
+    /// The refresh token, if one was issued.
+    pub fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.0.refresh_token.as_ref()
+    }
+
+    /// The granted scope, if the server stated one (RFC 6749 §5.1: absent means the requested
+    /// scope was granted).
+    pub fn scope(&self) -> Option<&Scope> {
+        self.0.scope.as_ref()
+    }
+
+    /// The OpenID Connect ID token, if one was issued.
+    pub fn id_token(&self) -> Option<&IdToken> {
+        self.0.id_token.as_ref()
+    }
+
+    /// Every other member of the response, as sent.
+    pub fn extra(&self) -> &Map<String, Value> {
+        &self.0.extra
+    }
+
+    /// When the token request was sent.
+    pub fn requested_at(&self) -> Instant {
+        self.0.requested_at
+    }
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.0;
+        f.debug_struct("TokenResponse")
+            .field("access_token", &t.access_token)
+            .field("token_type", &t.token_type)
+            .field("expires_in", &t.expires_in)
+            .field("refresh_token", &t.refresh_token)
+            .field("scope", &t.scope)
+            .field("id_token", &t.id_token)
+            .field("extra", &crate::decode::KeysOnly(&t.extra))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(body: &str) -> Result<TokenResponse, DecodeError> {
+        TokenResponse::from_json(body.as_bytes(), Instant::now())
+    }
+
+    #[test]
+    fn rfc6749_section_4_4_3_example() {
+        // RFC 6749 §4.4.3 (the example's "example" token type and parameter).
+        let token = decode(
+            r#"{
+              "access_token":"2YotnFZFEjr1zCsicMWpAA",
+              "token_type":"example",
+              "expires_in":3600,
+              "example_parameter":"example_value"
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(token.access_token().expose_secret(), "2YotnFZFEjr1zCsicMWpAA");
+        assert_eq!(token.token_type(), &TokenType::Other("example".into()));
+        assert_eq!(token.expires_in(), Some(Duration::from_secs(3600)));
+        assert_eq!(token.extra()["example_parameter"], "example_value");
+        assert!(token.refresh_token().is_none());
+    }
+
+    #[test]
+    fn rfc6749_section_5_1_example() {
+        let token = decode(
+            r#"{"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","expires_in":3600,
+                "refresh_token":"tGzv3JOkF0XG5Qx2TlKWIA","example_parameter":"example_value"}"#,
+        )
+        .unwrap();
+        assert_eq!(token.refresh_token().unwrap().expose_secret(), "tGzv3JOkF0XG5Qx2TlKWIA");
+        assert_eq!(token.token_type(), &TokenType::Bearer);
+    }
+
+    #[test]
+    fn lenient_cases() {
+        let t = decode(r#"{"access_token":"a","token_type":"bearer","expires_in":"120"}"#).unwrap();
+        assert_eq!(t.token_type(), &TokenType::Bearer);
+        assert_eq!(t.expires_in(), Some(Duration::from_secs(120)));
+
+        for unknown in [
+            r#""expires_in":0"#,
+            r#""expires_in":-5"#,
+            r#""expires_in":"0""#,
+            r#""expires_in":null"#,
+            r#""x":1"#,
+        ] {
+            let body = format!(r#"{{"access_token":"a","token_type":"BEARER",{unknown}}}"#);
+            assert_eq!(decode(&body).unwrap().expires_in(), None, "{body}");
+        }
+
+        let t = decode(r#"{"access_token":"a","token_type":"Bearer","expires_in":59.9,"scope":""}"#).unwrap();
+        assert_eq!(t.expires_in(), Some(Duration::from_secs(59)));
+        assert_eq!(t.scope(), None);
+
+        let t =
+            decode(r#"{"access_token":"a","token_type":"Bearer","scope":"b a","id_token":"x.y.z","n":[1]}"#)
+                .unwrap();
+        assert_eq!(t.scope().unwrap().as_str(), "a b");
+        assert_eq!(t.id_token().unwrap().expose_secret(), "x.y.z");
+        assert_eq!(t.extra()["n"], serde_json::json!([1]));
+    }
+
+    #[test]
+    fn huge_lifetime_does_not_overflow() {
+        let t = decode(r#"{"access_token":"a","token_type":"Bearer","expires_in":1e300}"#).unwrap();
+        assert!(t.expires_in().is_some());
+        let _ = t.expires_at(); // must not panic
+    }
+
+    #[test]
+    fn strict_cases_name_the_field() {
+        let cases = [
+            (r#"{"token_type":"Bearer"}"#, "access_token"),
+            (r#"{"access_token":"","token_type":"Bearer"}"#, "access_token"),
+            (r#"{"access_token":7,"token_type":"Bearer"}"#, "access_token"),
+            (r#"{"access_token":"a"}"#, "token_type"),
+            (r#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#, "expires_in"),
+            (r#"{"access_token":"a","token_type":"Bearer","expires_in":true}"#, "expires_in"),
+            (r#"{"access_token":"a","token_type":"Bearer","scope":"a\tb"}"#, "scope"),
+            (r#"{"access_token":"a","token_type":"Bearer","refresh_token":1}"#, "refresh_token"),
+        ];
+        for (body, field) in cases {
+            let err = decode(body).unwrap_err();
+            assert_eq!(err.field(), Some(field), "{body}: {err}");
+            assert!(err.to_string().contains(field), "{err}");
+        }
+        assert_eq!(decode("[]").unwrap_err().field(), None);
+        assert_eq!(decode("").unwrap_err().field(), None);
+        assert_eq!(decode("{").unwrap_err().field(), None);
+    }
+
+    #[test]
+    fn decode_errors_do_not_echo_values() {
+        let err = decode(r#"{"access_token":["secret-value"],"token_type":"Bearer"}"#).unwrap_err();
+        assert!(!err.to_string().contains("secret-value"), "{err}");
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let t = decode(
+            r#"{"access_token":"AT-1","token_type":"Bearer","refresh_token":"RT-1","id_token":"ID-1","custom":"C-1"}"#,
+        )
+        .unwrap();
+        let shown = format!("{t:?}");
+        for secret in ["AT-1", "RT-1", "ID-1", "C-1"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("custom"), "{shown}");
+    }
+}

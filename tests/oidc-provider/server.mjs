@@ -1,0 +1,128 @@
+// Local OAuth2 authorization server (oidc-provider 8.8.1) for the integration tests.
+//
+// Listens on 127.0.0.1 only, port from $PORT (default 0 = ephemeral).
+// stdout carries exactly one line, `READY http://127.0.0.1:<port>`, once listening;
+// everything else (oidc-provider notices/warnings, errors) goes to stderr.
+// Storage is the built-in in-memory adapter: every restart forgets all tokens.
+import http from 'node:http';
+import Provider from 'oidc-provider';
+
+// oidc-provider prints its NOTICEs with console.info (stdout): keep stdout for READY only.
+console.info = console.error;
+console.log = console.error;
+
+const HOST = '127.0.0.1';
+const port = Number(process.env.PORT ?? 0);
+
+// Client-credentials grant only: no redirects, no response types.
+const cc = (client_id, client_secret, token_endpoint_auth_method, scope) => ({
+  client_id,
+  client_secret,
+  // In 8.x this one method also governs the introspection and revocation endpoints
+  // (introspection_/revocation_endpoint_auth_method no longer exist).
+  token_endpoint_auth_method,
+  grant_types: ['client_credentials'],
+  response_types: [],
+  redirect_uris: [],
+  scope,
+});
+
+const clients = [
+  cc('kit-basic', 'basic-secret', 'client_secret_basic', 'read write admin'),
+  cc('kit-post', 'post-secret', 'client_secret_post', 'read write'),
+  // RFC 6749 §2.3.1 form-urlencoding check. The server only accepts client ids and
+  // secrets made of VSCHAR (%x20-7E, RFC 6749 Appendix A), so the secret can't hold
+  // non-ASCII characters: é/ü of the requested secret were replaced by e/u.
+  cc('kit special:id', 's3cr:t%+ e/u', 'client_secret_basic', 'read'),
+  cc('kit-short', 'short-secret', 'client_secret_basic', 'read write'),
+  // Not allowed the client_credentials grant.
+  {
+    client_id: 'kit-web',
+    client_secret: 'web-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+  },
+];
+
+const server = http.createServer();
+server.on('error', (err) => {
+  console.error(err);
+  process.exit(1);
+});
+
+server.listen(port, HOST, () => {
+  const issuer = `http://${HOST}:${server.address().port}`;
+  const provider = new Provider(issuer, {
+    clients,
+    scopes: ['openid', 'offline_access', 'read', 'write', 'admin'],
+    features: {
+      clientCredentials: { enabled: true },
+      // Any authenticated client may introspect any token.
+      introspection: { enabled: true, allowedPolicy: async () => true },
+      revocation: { enabled: true },
+    },
+    ttl: {
+      // Opaque client-credentials access tokens: 600 s, 4 s for kit-short.
+      ClientCredentials: (ctx, token, client) => (client?.clientId === 'kit-short' ? 4 : 600),
+    },
+  });
+  if (process.env.STRICT_CLIENT_AUTH !== '0') provider.use(strictClientAuth(provider));
+  // Server errors (5xx) are emitted as events; show them on stderr.
+  provider.on('server_error', (ctx, err) => console.error('server_error:', err));
+  server.on('request', provider.callback());
+  process.stdout.write(`READY ${issuer}\n`);
+});
+
+// oidc-provider 8.x accepts client_secret_basic and client_secret_post
+// interchangeably, whatever the client registered. This middleware (on by default,
+// off with STRICT_CLIENT_AUTH=0) answers 401 invalid_client when a client
+// authenticates at the token/introspection/revocation endpoints with the other
+// method, so the tests prove which method the client really used.
+const AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation']);
+const decode = (s) => decodeURIComponent(s.replace(/\+/g, '%20')); // as oidc-provider does
+function strictClientAuth(provider) {
+  return async (ctx, next) => {
+    if (ctx.method !== 'POST' || !AUTH_PATHS.has(ctx.path)
+      || !ctx.is('application/x-www-form-urlencoded')) return next();
+    // Read the body ourselves; oidc-provider then reuses ctx.req.body (it warns once on stderr).
+    const chunks = [];
+    for await (const chunk of ctx.req) chunks.push(chunk);
+    ctx.req.body = Buffer.concat(chunks).toString('utf8');
+    const body = new URLSearchParams(ctx.req.body);
+    let clientId = body.get('client_id');
+    let used = body.has('client_secret') ? 'client_secret_post' : undefined;
+    const [scheme, b64] = (ctx.get('authorization') || ' ').split(' ');
+    if (scheme.toLowerCase() === 'basic') {
+      const basic = Buffer.from(b64 ?? '', 'base64').toString('utf8');
+      try { clientId = decode(basic.slice(0, basic.indexOf(':'))); } catch { clientId = undefined; }
+      used = used ? undefined : 'client_secret_basic'; // both used: oidc-provider rejects it
+    }
+    // Anything malformed or unknown is left for oidc-provider to reject as usual.
+    const client = used && clientId
+      ? await provider.Client.find(clientId).catch(() => undefined) : undefined;
+    if (client && client.clientAuthMethod !== used) {
+      ctx.status = 401;
+      ctx.set('cache-control', 'no-store');
+      if (used === 'client_secret_basic') {
+        ctx.set('www-authenticate', `Basic realm="${provider.issuer}", error="invalid_client"`);
+      }
+      ctx.body = {
+        error: 'invalid_client',
+        error_description: `client registered ${client.clientAuthMethod} but used ${used}`,
+      };
+      return undefined;
+    }
+    return next();
+  };
+}
+
+// Clean exit on SIGTERM/SIGINT.
+function stop() {
+  server.close(() => process.exit(0));
+  server.closeAllConnections(); // drop keep-alive sockets so close() completes
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
