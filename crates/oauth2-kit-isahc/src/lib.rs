@@ -1,1 +1,169 @@
-//! wip
+//! # oauth2-kit-isahc
+//!
+//! The [isahc] (libcurl) adapter of `oauth2-kit`: an [`HttpClient`] over an
+//! `isahc::HttpClient`. It brings its own I/O thread, so it works under any async runtime.
+//!
+//! ```no_run
+//! use oauth2_kit::{ClientCredentials, Endpoint};
+//! use oauth2_kit_isahc::IsahcClient;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let http = IsahcClient::new()?;
+//! let token_url: Endpoint = "https://auth.example.com/oauth2/token".parse()?;
+//! let client = ClientCredentials::new(token_url, "my-service", "my-secret", http);
+//! let token = client.request_token(None).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! [`IsahcClient::new`] follows no redirects (a token endpoint must not forward credentials
+//! elsewhere) and sets a connect timeout of 10 s and an overall timeout of 30 s. To use an
+//! `isahc::HttpClient` you configured yourself, wrap it with [`IsahcClient::with_client`] and
+//! keep its redirect policy at `RedirectPolicy::None` (isahc's default).
+//!
+//! Response bodies are read piece by piece and stop at the request's
+//! [`BodyLimit`](oauth2_kit::http::BodyLimit), so an oversized body never fills memory.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::time::Duration;
+
+use futures_lite::AsyncReadExt as _;
+use isahc::AsyncBody;
+use isahc::config::{Configurable as _, RedirectPolicy};
+use isahc::error::ErrorKind;
+use oauth2_kit::async_trait;
+use oauth2_kit::http::{
+    BodyCollector, BodyLimit, HttpClient, HttpRequest, HttpResponse, TransportError, TransportErrorKind,
+};
+
+pub use isahc;
+
+/// The connect timeout of [`IsahcClient::new`].
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The overall (connect, send, read the whole body) timeout of [`IsahcClient::new`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An [`HttpClient`] backed by isahc. Cheap to clone (isahc shares its agent behind an `Arc`).
+#[derive(Debug, Clone)]
+pub struct IsahcClient {
+    client: isahc::HttpClient,
+}
+
+impl IsahcClient {
+    /// A client with the defaults: no redirects, [`DEFAULT_CONNECT_TIMEOUT`],
+    /// [`DEFAULT_TIMEOUT`]. Fails if libcurl or its agent thread cannot start.
+    pub fn new() -> Result<Self, TransportError> {
+        Self::builder().build()
+    }
+
+    /// A builder to change the timeouts.
+    pub fn builder() -> IsahcClientBuilder {
+        IsahcClientBuilder { connect_timeout: DEFAULT_CONNECT_TIMEOUT, timeout: DEFAULT_TIMEOUT }
+    }
+
+    /// Wraps a client you configured. Keep its redirect policy at `RedirectPolicy::None` and
+    /// give it timeouts.
+    pub fn with_client(client: isahc::HttpClient) -> Self {
+        Self { client }
+    }
+
+    /// The wrapped `isahc::HttpClient`.
+    pub fn inner(&self) -> &isahc::HttpClient {
+        &self.client
+    }
+}
+
+impl From<isahc::HttpClient> for IsahcClient {
+    fn from(client: isahc::HttpClient) -> Self {
+        Self::with_client(client)
+    }
+}
+
+/// Options of an [`IsahcClient`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct IsahcClientBuilder {
+    connect_timeout: Duration,
+    timeout: Duration,
+}
+
+impl IsahcClientBuilder {
+    /// How long connecting may take. Default: [`DEFAULT_CONNECT_TIMEOUT`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a whole request may take, body included. Default: [`DEFAULT_TIMEOUT`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<IsahcClient, TransportError> {
+        let client = isahc::HttpClient::builder()
+            .redirect_policy(RedirectPolicy::None)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .build()
+            .map_err(map_error)?;
+        Ok(IsahcClient { client })
+    }
+}
+
+#[async_trait]
+impl HttpClient for IsahcClient {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let limit = BodyLimit::of(&request);
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, AsyncBody::from_bytes_static(body));
+        let response = self.client.send_async(request).await.map_err(map_error)?;
+        let (parts, mut body) = response.into_parts();
+        let declared = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let mut collected = BodyCollector::new(limit, declared)?;
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            let n = body.read(&mut chunk).await.map_err(map_io_error)?;
+            if n == 0 {
+                break;
+            }
+            collected.push(chunk.get(..n).unwrap_or_default())?;
+        }
+        Ok(http::Response::from_parts(parts, collected.finish()))
+    }
+}
+
+/// Classifies an isahc error, keeping it as the source.
+fn map_error(error: isahc::Error) -> TransportError {
+    let kind = match error.kind() {
+        ErrorKind::ConnectionFailed | ErrorKind::NameResolution => TransportErrorKind::Connect,
+        ErrorKind::Timeout => TransportErrorKind::Timeout,
+        ErrorKind::BadClientCertificate
+        | ErrorKind::BadServerCertificate
+        | ErrorKind::TlsEngine
+        | ErrorKind::InvalidTlsConfiguration => TransportErrorKind::Tls,
+        ErrorKind::InvalidRequest | ErrorKind::ClientInitialization => TransportErrorKind::InvalidRequest,
+        _ => TransportErrorKind::Other,
+    };
+    TransportError::new(kind).with_source(error)
+}
+
+/// Body read errors arrive as `io::Error`s, with isahc's error inside when there is one.
+fn map_io_error(error: std::io::Error) -> TransportError {
+    if error.kind() == std::io::ErrorKind::TimedOut {
+        return TransportError::new(TransportErrorKind::Timeout).with_source(error);
+    }
+    if error.get_ref().is_some_and(|inner| inner.is::<isahc::Error>()) {
+        if let Some(Ok(inner)) = error.into_inner().map(|boxed| boxed.downcast::<isahc::Error>()) {
+            return map_error(*inner);
+        }
+        return TransportError::new(TransportErrorKind::Other);
+    }
+    TransportError::new(TransportErrorKind::Other).with_source(error)
+}

@@ -1,1 +1,31 @@
-//! wip
+//! # oauth2-kit-testkit
+//!
+//! An OAuth 2.0 authorization server that runs inside your test (or demo) process, and the
+//! conformance suite every `oauth2-kit` HTTP adapter must pass.
+//!
+//! ```
+//! use oauth2_kit_testkit::{Fault, Route, TestServer};
+//!
+//! let server = TestServer::start()?;             // 127.0.0.1, ephemeral port, own thread
+//! let token_url = server.token_endpoint();       // hand this to a ClientCredentials client
+//! server.inject(Route::Token, Fault::status(503), 1); // the next token request fails
+//! # drop(token_url);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! The server runs on a thread with its own tokio runtime, so tests on any runtime (tokio,
+//! async-std, smol) or none can use it. It stops when dropped.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod background;
+pub mod conformance;
+mod fault;
+mod server;
+
+pub use crate::fault::{Fault, Route};
+pub use crate::server::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_LIFETIME, TestClient, TestServer,
+    TestServerBuilder,
+};

@@ -1,0 +1,106 @@
+//! Fault injection: make the next requests to an endpoint slow or wrong.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, StatusCode};
+
+/// An endpoint of the [`TestServer`](crate::TestServer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Route {
+    /// `POST /token`
+    Token,
+    /// `POST /introspect`
+    Introspection,
+    /// `POST /revoke`
+    Revocation,
+    /// `GET /resource`, the protected resource.
+    Resource,
+}
+
+/// What to do instead of (or before) answering normally.
+///
+/// ```
+/// use std::time::Duration;
+/// use oauth2_kit_testkit::Fault;
+///
+/// // A 503 with a Retry-After header, after half a second.
+/// let fault = Fault::status(503).header("retry-after", "7").delay(Duration::from_millis(500));
+/// # drop(fault);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct Fault {
+    pub(crate) delay: Option<Duration>,
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Fault {
+    /// Answer normally, but only after `delay`.
+    pub fn delayed(delay: Duration) -> Self {
+        Self { delay: Some(delay), ..Self::default() }
+    }
+
+    /// Answer with this status (and an empty body unless [`body`](Self::body) is set) instead of
+    /// the normal answer. An invalid status code becomes 500.
+    pub fn status(status: u16) -> Self {
+        Self {
+            status: Some(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)),
+            ..Self::default()
+        }
+    }
+
+    /// Answer `200 OK` with this body instead of the normal answer.
+    pub fn body(body: impl Into<Bytes>) -> Self {
+        Self { body: Some(body.into()), ..Self::default() }
+    }
+
+    /// Also wait `delay` before answering.
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+
+    /// Also replace the body.
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Also send this header. Invalid names or values are skipped.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            self.headers.push((name, value));
+        }
+        self
+    }
+
+    /// Whether the fault replaces the normal answer (rather than only delaying it).
+    pub(crate) fn replaces_answer(&self) -> bool {
+        self.status.is_some() || self.body.is_some() || !self.headers.is_empty()
+    }
+}
+
+/// Faults waiting to be applied, per route, in order.
+#[derive(Debug, Default)]
+pub(crate) struct FaultQueue {
+    queues: HashMap<Route, VecDeque<Fault>>,
+}
+
+impl FaultQueue {
+    pub(crate) fn push(&mut self, route: Route, fault: Fault, times: usize) {
+        self.queues.entry(route).or_default().extend(std::iter::repeat_n(fault, times));
+    }
+
+    pub(crate) fn next(&mut self, route: Route) -> Option<Fault> {
+        self.queues.get_mut(&route)?.pop_front()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.queues.clear();
+    }
+}
