@@ -320,8 +320,7 @@ pub async fn default_body_limit<C: HttpClient>(client: &C) {
 /// A body exactly at the limit is read whole.
 pub async fn body_at_limit<C: HttpClient>(client: &C) {
     let body = vec![b'y'; 4096];
-    let mut response =
-        format!("HTTP/1.1 200 OK\r\ncontent-length: 4096\r\nconnection: close\r\n\r\n").into_bytes();
+    let mut response = b"HTTP/1.1 200 OK\r\ncontent-length: 4096\r\nconnection: close\r\n\r\n".to_vec();
     response.extend_from_slice(&body);
     let server = answering(response);
     let mut req = request(Method::POST, &url(server.addr(), "/token"), "a=b");
@@ -411,8 +410,9 @@ macro_rules! http_client_conformance {
         mod http_client_conformance {
             use super::*;
 
+            // Builds the client under test; a failure to build is a test failure.
+            #[allow(clippy::redundant_closure_call, clippy::expect_used, clippy::unwrap_used)]
             fn client() -> impl ::oauth2_kit::http::HttpClient {
-                #[allow(clippy::redundant_closure_call)]
                 ($make)($crate::conformance::TIMEOUT)
             }
 

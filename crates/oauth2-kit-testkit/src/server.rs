@@ -327,20 +327,38 @@ impl ServerState {
     }
 }
 
-fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
-    let mut response =
-        (status, axum::Json(json!({ "error": code, "error_description": description }))).into_response();
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+/// An OAuth 2.0 error answer (RFC 6749 §5.2).
+#[derive(Debug)]
+struct Reject {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+    basic_challenge: bool,
 }
 
-fn invalid_client(basic: bool) -> Response {
-    let mut response =
-        oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
-    if basic {
-        response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"testkit\""));
+impl IntoResponse for Reject {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": self.code, "error_description": self.description });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.basic_challenge {
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"testkit\""));
+        }
+        response
     }
-    response
+}
+
+fn oauth_error(status: StatusCode, code: &'static str, description: &str) -> Reject {
+    Reject { status, code, description: description.to_owned(), basic_challenge: false }
+}
+
+fn invalid_client(basic: bool) -> Reject {
+    Reject {
+        basic_challenge: basic,
+        ..oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed")
+    }
 }
 
 fn json_no_store(value: Value) -> Response {
@@ -351,7 +369,7 @@ fn json_no_store(value: Value) -> Response {
 }
 
 /// Parses a form body; RFC 6749 §3.2 forbids repeated parameters.
-fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, Response> {
+fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, Reject> {
     let is_form = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -390,7 +408,7 @@ fn authenticate(
     state: &ServerState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
-) -> Result<TestClient, Response> {
+) -> Result<TestClient, Reject> {
     let basic = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -433,7 +451,7 @@ fn authenticate(
     }
 }
 
-fn new_token() -> Result<String, Response> {
+fn new_token() -> Result<String, Reject> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|_| oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "no randomness"))?;
@@ -448,10 +466,10 @@ async fn token(State(state): Shared, headers: HeaderMap, body: Bytes) -> Respons
     if let Some(faulted) = state.enter(Route::Token).await {
         return faulted;
     }
-    handle_token(&state, &headers, &body).unwrap_or_else(|error| error)
+    handle_token(&state, &headers, &body).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Response> {
+fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Reject> {
     let form = parse_form(headers, body)?;
     let client = authenticate(state, headers, &form)?;
     match form.get("grant_type").map(String::as_str) {
@@ -514,10 +532,10 @@ async fn introspect(State(state): Shared, headers: HeaderMap, body: Bytes) -> Re
     if let Some(faulted) = state.enter(Route::Introspection).await {
         return faulted;
     }
-    handle_introspect(&state, &headers, &body).unwrap_or_else(|error| error)
+    handle_introspect(&state, &headers, &body).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn handle_introspect(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Response> {
+fn handle_introspect(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Reject> {
     let form = parse_form(headers, body)?;
     let _client = authenticate(state, headers, &form)?;
     let token = form
@@ -550,10 +568,10 @@ async fn revoke(State(state): Shared, headers: HeaderMap, body: Bytes) -> Respon
     if let Some(faulted) = state.enter(Route::Revocation).await {
         return faulted;
     }
-    handle_revoke(&state, &headers, &body).unwrap_or_else(|error| error)
+    handle_revoke(&state, &headers, &body).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn handle_revoke(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Response> {
+fn handle_revoke(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Reject> {
     let form = parse_form(headers, body)?;
     let client = authenticate(state, headers, &form)?;
     let token = form

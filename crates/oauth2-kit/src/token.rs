@@ -227,9 +227,10 @@ impl fmt::Debug for TokenResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Clock as _;
 
     fn decode(body: &str) -> Result<TokenResponse, DecodeError> {
-        TokenResponse::from_json(body.as_bytes(), Instant::now())
+        TokenResponse::from_json(body.as_bytes(), crate::SystemClock.now())
     }
 
     #[test]

@@ -1,0 +1,362 @@
+//! Client credentials, introspection and revocation over an in-process HTTP client that records
+//! every request and answers from a script: exact bodies and headers, and the classification of
+//! every kind of answer.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use futures_lite::future::block_on;
+use http::StatusCode;
+use oauth2_kit::http::{
+    BodyLimit, HttpClient, HttpRequest, HttpResponse, TransportError, TransportErrorKind,
+};
+use oauth2_kit::{
+    AccessToken, AccessTokenProvider, AuthMethod, ClientCredentials, Clock, Endpoint, Error, ErrorCode,
+    Scope, TokenIntrospection, TokenType,
+};
+
+type Answer = Result<HttpResponse, TransportError>;
+
+/// Records requests; answers from a queue.
+#[derive(Default)]
+struct Scripted {
+    requests: Mutex<Vec<HttpRequest>>,
+    answers: Mutex<VecDeque<Answer>>,
+}
+
+impl Scripted {
+    fn answering(answers: impl IntoIterator<Item = Answer>) -> Arc<Self> {
+        Arc::new(Self { requests: Mutex::default(), answers: Mutex::new(answers.into_iter().collect()) })
+    }
+
+    fn last_request(&self) -> HttpRequest {
+        let requests = self.requests.lock().unwrap();
+        let last = requests.last().expect("a request was sent");
+        let mut copy = http::Request::new(last.body().clone());
+        *copy.method_mut() = last.method().clone();
+        *copy.uri_mut() = last.uri().clone();
+        *copy.headers_mut() = last.headers().clone();
+        if let Some(limit) = last.extensions().get::<BodyLimit>() {
+            copy.extensions_mut().insert(*limit);
+        }
+        copy
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpClient for Scripted {
+    async fn send(&self, request: HttpRequest) -> Answer {
+        self.requests.lock().unwrap().push(request);
+        self.answers.lock().unwrap().pop_front().expect("a scripted answer")
+    }
+}
+
+fn answer(status: u16, content_type: &str, body: &str) -> Answer {
+    Ok(http::Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("retry-after", "7")
+        .header("set-cookie", "session=do-not-keep")
+        .body(Bytes::copy_from_slice(body.as_bytes()))
+        .unwrap())
+}
+
+fn json(status: u16, body: &str) -> Answer {
+    answer(status, "application/json", body)
+}
+
+const TOKEN: &str =
+    r#"{"access_token":"AT-123","token_type":"Bearer","expires_in":3600,"scope":"read write"}"#;
+
+fn token_url() -> Endpoint {
+    "https://auth.example.com/oauth2/token".parse().unwrap()
+}
+
+fn basic_credentials(request: &HttpRequest) -> String {
+    let value = request.headers()["authorization"].to_str().unwrap();
+    let encoded = value.strip_prefix("Basic ").expect("Basic credentials");
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap()
+}
+
+fn body(request: &HttpRequest) -> &str {
+    std::str::from_utf8(request.body()).unwrap()
+}
+
+#[test]
+fn basic_auth_request_is_exact() {
+    let http = Scripted::answering([json(200, TOKEN)]);
+    let client = ClientCredentials::new(token_url(), "my client:1", "s3cr:t%+ é", http.clone());
+    let scope: Scope = "write read".parse().unwrap();
+    let token = block_on(client.request_token(Some(&scope))).unwrap();
+    assert_eq!(token.access_token().expose_secret(), "AT-123");
+
+    let request = http.last_request();
+    assert_eq!(request.method(), "POST");
+    assert_eq!(request.uri(), "https://auth.example.com/oauth2/token");
+    assert_eq!(request.headers()["content-type"], "application/x-www-form-urlencoded");
+    assert_eq!(request.headers()["accept"], "application/json");
+    assert!(request.headers()["authorization"].is_sensitive());
+    // RFC 6749 §2.3.1: form-urlencode id and secret, then base64.
+    assert_eq!(basic_credentials(&request), "my+client%3A1:s3cr%3At%25%2B+%C3%A9");
+    assert_eq!(body(&request), "grant_type=client_credentials&scope=read+write");
+    assert_eq!(request.headers().len(), 3);
+    assert_eq!(BodyLimit::of(&request), 1024 * 1024);
+}
+
+#[test]
+fn post_auth_request_is_exact() {
+    let http = Scripted::answering([json(200, TOKEN)]);
+    let client = ClientCredentials::builder(token_url(), "my client:1", "s3cr:t%+ é", http.clone())
+        .auth_method(AuthMethod::ClientSecretPost)
+        .extra_param("audience", "https://api.example.com/")
+        .body_limit(4096)
+        .build()
+        .unwrap();
+    block_on(client.request_token(Some(&"read".parse().unwrap()))).unwrap();
+
+    let request = http.last_request();
+    assert!(request.headers().get("authorization").is_none());
+    assert_eq!(
+        body(&request),
+        "grant_type=client_credentials&scope=read&audience=https%3A%2F%2Fapi.example.com%2F\
+         &client_id=my+client%3A1&client_secret=s3cr%3At%25%2B+%C3%A9"
+    );
+    assert_eq!(BodyLimit::of(&request), 4096);
+}
+
+#[test]
+fn no_scope_sends_no_scope_parameter() {
+    let http = Scripted::answering([json(200, TOKEN)]);
+    let client = ClientCredentials::new(token_url(), "id", "secret", http.clone());
+    block_on(client.request_token(None)).unwrap();
+    assert_eq!(body(&http.last_request()), "grant_type=client_credentials");
+}
+
+#[test]
+fn reserved_extra_parameters_are_refused() {
+    for name in ["grant_type", "scope", "client_id", "client_secret"] {
+        let result = ClientCredentials::builder(token_url(), "id", "secret", Scripted::answering([]))
+            .extra_param(name, "x")
+            .build();
+        assert!(matches!(result, Err(Error::Config(_))), "{name}");
+    }
+    let twice = ClientCredentials::builder(token_url(), "id", "secret", Scripted::answering([]))
+        .extra_param("audience", "a")
+        .extra_param("audience", "b")
+        .build();
+    assert!(matches!(twice, Err(Error::Config(_))));
+}
+
+#[derive(Debug)]
+struct FixedClock(Instant);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Instant {
+        self.0
+    }
+    fn system_time(&self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH
+    }
+}
+
+#[test]
+fn expiry_counts_from_when_the_request_was_sent() {
+    let sent = oauth2_kit::SystemClock.now();
+    let http = Scripted::answering([json(200, TOKEN)]);
+    let client = ClientCredentials::builder(token_url(), "id", "secret", http)
+        .clock(Arc::new(FixedClock(sent)))
+        .build()
+        .unwrap();
+    let token = block_on(client.request_token(None)).unwrap();
+    assert_eq!(token.requested_at(), sent);
+    assert_eq!(token.expires_at(), Some(sent + Duration::from_secs(3600)));
+    assert_eq!(token.token_type(), &TokenType::Bearer);
+    assert_eq!(token.scope().unwrap().as_str(), "read write");
+}
+
+fn request_with(answer: Answer) -> Result<oauth2_kit::TokenResponse, Error> {
+    let client = ClientCredentials::new(token_url(), "id", "secret", Scripted::answering([answer]));
+    block_on(client.request_token(None))
+}
+
+#[test]
+fn oauth2_error_with_any_status() {
+    let err = request_with(json(
+        401,
+        r#"{"error":"invalid_client","error_description":"client authentication failed","error_uri":"https://e/x"}"#,
+    ))
+    .unwrap_err();
+    let Error::OAuth2(e) = &err else { panic!("{err:?}") };
+    assert_eq!(e.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(e.response.error, ErrorCode::InvalidClient);
+    assert_eq!(e.response.error_description.as_deref(), Some("client authentication failed"));
+    assert_eq!(e.response.error_uri.as_deref(), Some("https://e/x"));
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+    assert!(e.headers.get("set-cookie").is_none(), "cookies are not kept");
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+    assert!(!err.is_retryable());
+    assert_eq!(
+        err.to_string(),
+        "authorization server error (HTTP 401): invalid_client: client authentication failed"
+    );
+
+    // A 200 carrying an error is an error.
+    let err = request_with(json(200, r#"{"error":"invalid_scope"}"#)).unwrap_err();
+    assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::InvalidScope);
+    assert_eq!(err.status(), Some(StatusCode::OK));
+
+    // Unknown codes are kept.
+    let err = request_with(json(400, r#"{"error":"consent_required"}"#)).unwrap_err();
+    assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::Other("consent_required".into()));
+
+    // temporarily_unavailable can be retried.
+    let err = request_with(json(503, r#"{"error":"temporarily_unavailable"}"#)).unwrap_err();
+    assert!(err.is_retryable());
+}
+
+#[test]
+fn unexpected_status_keeps_a_short_excerpt() {
+    let page = format!("<html><body><h1>502 Bad Gateway</h1>{}</body></html>", "padding ".repeat(100));
+    let err = request_with(answer(502, "text/html", &page)).unwrap_err();
+    let Error::UnexpectedStatus { status, body_excerpt } = &err else { panic!("{err:?}") };
+    assert_eq!(*status, StatusCode::BAD_GATEWAY);
+    assert!(body_excerpt.starts_with("<html><body><h1>502 Bad Gateway</h1>"));
+    assert!(body_excerpt.chars().count() <= 201);
+    assert!(err.is_retryable());
+
+    let err = request_with(answer(404, "text/plain", "")).unwrap_err();
+    assert_eq!(err.to_string(), "unexpected HTTP status 404 Not Found");
+    assert!(!err.is_retryable());
+}
+
+#[test]
+fn undecodable_success_names_the_field_and_leaks_nothing() {
+    let err = request_with(answer(200, "text/html", "<html>login</html>")).unwrap_err();
+    let Error::Decode { status, field, .. } = &err else { panic!("{err:?}") };
+    assert_eq!((*status, *field), (StatusCode::OK, None));
+
+    let err = request_with(json(200, r#"{"access_token":"LEAKED-TOKEN","token_type":5}"#)).unwrap_err();
+    let Error::Decode { field, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(*field, Some("token_type"));
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("LEAKED-TOKEN"), "{shown}");
+    assert!(shown.contains("token_type"), "{shown}");
+    assert!(!err.is_retryable());
+}
+
+#[test]
+fn transport_errors_and_oversized_bodies() {
+    let err = request_with(Err(TransportError::new(TransportErrorKind::Connect))).unwrap_err();
+    assert_eq!(err.transport_kind(), Some(TransportErrorKind::Connect));
+    assert!(err.is_retryable());
+    assert_eq!(err.status(), None);
+
+    // An adapter that ignored the limit: the core still refuses the body.
+    let client =
+        ClientCredentials::builder(token_url(), "id", "secret", Scripted::answering([json(200, TOKEN)]))
+            .body_limit(16)
+            .build()
+            .unwrap();
+    let err = block_on(client.request_token(None)).unwrap_err();
+    assert_eq!(err.transport_kind(), Some(TransportErrorKind::BodyTooLarge { limit: 16 }));
+}
+
+#[test]
+fn introspection_request_and_response() {
+    let http = Scripted::answering([json(
+        200,
+        r#"{"active":true,"client_id":"id","scope":"read","exp":1900000000,"aud":"api","custom":1}"#,
+    )]);
+    let client = ClientCredentials::builder(token_url(), "id", "secret", http.clone())
+        .introspection_endpoint("https://auth.example.com/oauth2/introspect".parse().unwrap())
+        .build()
+        .unwrap();
+    let provider: Arc<dyn TokenIntrospection> = Arc::new(client);
+    let info = block_on(provider.introspect(&AccessToken::new("AT 1+2"))).unwrap();
+    assert!(info.active);
+    assert_eq!(info.aud.as_deref(), Some(&["api".to_owned()][..]));
+    assert_eq!(info.extra["custom"], 1);
+
+    let request = http.last_request();
+    assert_eq!(request.uri(), "https://auth.example.com/oauth2/introspect");
+    assert_eq!(body(&request), "token=AT+1%2B2&token_type_hint=access_token");
+    assert_eq!(basic_credentials(&request), "id:secret");
+    assert_eq!(request.headers()["accept"], "application/json");
+}
+
+#[test]
+fn introspection_without_endpoint_is_a_config_error() {
+    let client = ClientCredentials::new(token_url(), "id", "secret", Scripted::answering([]));
+    let err = block_on(client.introspect(&AccessToken::new("t"))).unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+}
+
+#[test]
+fn revocation_ignores_the_success_body() {
+    let http = Scripted::answering([
+        answer(200, "text/html", ""),
+        json(400, r#"{"error":"unsupported_token_type"}"#),
+    ]);
+    let client = ClientCredentials::builder(token_url(), "id", "secret", http.clone())
+        .revocation_endpoint("https://auth.example.com/oauth2/revoke".parse().unwrap())
+        .build()
+        .unwrap();
+    block_on(client.revoke(&AccessToken::new("t"))).unwrap();
+    assert_eq!(body(&http.last_request()), "token=t&token_type_hint=access_token");
+    let err = block_on(client.revoke(&AccessToken::new("t"))).unwrap_err();
+    assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::UnsupportedTokenType);
+}
+
+#[test]
+fn usable_as_dyn_provider_over_dyn_http_client() {
+    let http: Arc<dyn HttpClient> = Scripted::answering([json(200, TOKEN)]);
+    let provider: Arc<dyn AccessTokenProvider> =
+        Arc::new(ClientCredentials::new(token_url(), "id", "s", http));
+    let token = block_on(provider.request_token(None)).unwrap();
+    assert_eq!(token.expires_in(), Some(Duration::from_secs(3600)));
+}
+
+/// A `tracing` writer that keeps everything in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn traces_have_endpoint_grant_status_and_no_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let http = Scripted::answering([json(200, TOKEN), json(401, r#"{"error":"invalid_client"}"#)]);
+        let client = ClientCredentials::new(token_url(), "id", "TOP-SECRET", http);
+        block_on(client.request_token(None)).unwrap();
+        let _ = block_on(client.request_token(None));
+    });
+    let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(out.contains("oauth2_kit.request"), "{out}");
+    assert!(out.contains("grant=\"client_credentials\""), "{out}");
+    assert!(out.contains("endpoint=https://auth.example.com/oauth2/token"), "{out}");
+    assert!(out.contains("status=200") && out.contains("status=401"), "{out}");
+    assert!(out.contains("duration_ms="), "{out}");
+    for secret in ["TOP-SECRET", "AT-123"] {
+        assert!(!out.contains(secret), "{secret} leaked: {out}");
+    }
+}
