@@ -1,0 +1,62 @@
+//! Shared by the workspace's integration tests.
+
+#![allow(dead_code)]
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use oauth2_kit::http::HttpClient;
+
+/// Every HTTP adapter, each test runs against all of them.
+pub fn adapters() -> Vec<(&'static str, Arc<dyn HttpClient>)> {
+    let timeout = Duration::from_secs(10);
+    vec![
+        (
+            "reqwest",
+            Arc::new(oauth2_kit_reqwest::ReqwestClient::builder().timeout(timeout).build().expect("reqwest client")),
+        ),
+        ("isahc", Arc::new(oauth2_kit_isahc::IsahcClient::builder().timeout(timeout).build().expect("isahc client"))),
+    ]
+}
+
+/// The oidc-provider test server: the one `scripts/test.sh` started (`OIDC_ISSUER`), or one
+/// started for this test process with `tests/oidc-provider/start.sh`, stopped when the guard
+/// drops.
+pub struct OidcProvider {
+    pub issuer: String,
+    own_pid: Option<u32>,
+}
+
+impl OidcProvider {
+    pub fn get() -> Self {
+        if let Ok(issuer) = std::env::var("OIDC_ISSUER") {
+            return Self { issuer: issuer.trim_end_matches('/').to_owned(), own_pid: None };
+        }
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc-provider");
+        let pidfile = std::env::temp_dir().join(format!("oidc-provider-{}.pid", std::process::id()));
+        let output = Command::new("bash")
+            .arg(format!("{dir}/start.sh"))
+            .arg(&pidfile)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run tests/oidc-provider/start.sh (needs node and npm)");
+        assert!(output.status.success(), "tests/oidc-provider/start.sh failed; are node and npm installed?");
+        let issuer = String::from_utf8(output.stdout).expect("utf-8").trim().to_owned();
+        let pid = std::fs::read_to_string(&pidfile).expect("pid file").trim().parse().expect("a pid");
+        let _ = std::fs::remove_file(&pidfile);
+        Self { issuer, own_pid: Some(pid) }
+    }
+
+    pub fn url(&self, path: &str) -> oauth2_kit::Endpoint {
+        format!("{}{}", self.issuer, path).parse().expect("a loopback endpoint")
+    }
+}
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        if let Some(pid) = self.own_pid {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+}
