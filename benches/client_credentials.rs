@@ -1,1 +1,148 @@
-fn main() {}
+//! One client-credentials round trip (request, server, decode) against the embedded testkit
+//! server, through the reqwest adapter: oauth2-kit side by side with the `oauth2` crate (5.x),
+//! which sends its requests through the very same `ReqwestClient` (and so the same connection
+//! pool) to the same server. The difference is the libraries' own work: building the form and
+//! the headers, classifying and decoding the answer.
+//!
+//! ```text
+//! cargo bench --bench client_credentials
+//! python3 scripts/bench_ratio.py client_credentials_round_trip oauth2-kit "oauth2-5.x"
+//! ```
+
+use std::hint::black_box;
+
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use oauth2::TokenResponse as _;
+use oauth2_kit::http::{HttpClient, TransportError};
+use oauth2_kit::{ClientCredentials, Scope};
+use oauth2_kit_reqwest::ReqwestClient;
+use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
+
+fn round_trip(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let server = TestServer::start().expect("testkit server");
+    let http = ReqwestClient::new().expect("reqwest client");
+    let scope: Scope = "read write".parse().expect("scope");
+
+    let ours = ClientCredentials::new(
+        server.token_endpoint(),
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        http.clone(),
+    );
+
+    let theirs = oauth2::basic::BasicClient::new(oauth2::ClientId::new(DEFAULT_CLIENT_ID.into()))
+        .set_client_secret(oauth2::ClientSecret::new(DEFAULT_CLIENT_SECRET.into()))
+        .set_token_uri(oauth2::TokenUrl::new(server.token_endpoint().as_str().into()).expect("token URL"));
+    // The oauth2 crate's HTTP client: the same ReqwestClient, adapted to its request type.
+    let shared = http.clone();
+    let theirs_http = move |request: oauth2::HttpRequest| {
+        let shared = shared.clone();
+        async move {
+            let (parts, body) = request.into_parts();
+            let response = shared.send(http::Request::from_parts(parts, Bytes::from(body))).await?;
+            let (parts, body) = response.into_parts();
+            Ok::<_, TransportError>(http::Response::from_parts(parts, body.to_vec()))
+        }
+    };
+
+    // Both work before measuring.
+    let token = runtime.block_on(ours.request_token(Some(&scope))).expect("oauth2-kit token");
+    assert_eq!(token.scope(), Some(&scope));
+    let token = runtime
+        .block_on(
+            theirs
+                .exchange_client_credentials()
+                .add_scope(oauth2::Scope::new("read".into()))
+                .add_scope(oauth2::Scope::new("write".into()))
+                .request_async(&theirs_http),
+        )
+        .expect("oauth2 token");
+    assert!(!token.access_token().secret().is_empty());
+
+    let mut group = c.benchmark_group("client_credentials_round_trip");
+    group.bench_function("oauth2-kit", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { black_box(ours.request_token(Some(&scope)).await.expect("token")) })
+    });
+    group.bench_function("oauth2-5.x", |b| {
+        b.to_async(&runtime).iter(|| async {
+            black_box(
+                theirs
+                    .exchange_client_credentials()
+                    .add_scope(oauth2::Scope::new("read".into()))
+                    .add_scope(oauth2::Scope::new("write".into()))
+                    .request_async(&theirs_http)
+                    .await
+                    .expect("token"),
+            )
+        })
+    });
+    group.finish();
+}
+
+/// Always answers the same token response, without any I/O.
+struct Canned(http::Response<Bytes>);
+
+#[oauth2_kit::async_trait]
+impl HttpClient for Canned {
+    async fn send(
+        &self,
+        _request: oauth2_kit::http::HttpRequest,
+    ) -> Result<oauth2_kit::http::HttpResponse, TransportError> {
+        Ok(self.0.clone())
+    }
+}
+
+const CANNED_TOKEN: &str =
+    r#"{"access_token":"mF_9.B5f-4.1JqM","token_type":"Bearer","expires_in":3600,"scope":"read write"}"#;
+
+/// The libraries' own work alone: build the request, classify and decode a canned answer, over an
+/// HTTP client that does no I/O. Far less noisy than the round trip.
+fn in_process(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let answer = http::Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(Bytes::from_static(CANNED_TOKEN.as_bytes()))
+        .expect("response");
+    let scope: Scope = "read write".parse().expect("scope");
+    let endpoint: oauth2_kit::Endpoint = "https://auth.example.com/oauth2/token".parse().expect("endpoint");
+    let ours = ClientCredentials::new(
+        endpoint.clone(),
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        Canned(answer.clone()),
+    );
+    let theirs = oauth2::basic::BasicClient::new(oauth2::ClientId::new(DEFAULT_CLIENT_ID.into()))
+        .set_client_secret(oauth2::ClientSecret::new(DEFAULT_CLIENT_SECRET.into()))
+        .set_token_uri(oauth2::TokenUrl::new(endpoint.as_str().into()).expect("token URL"));
+    let theirs_http = move |_request: oauth2::HttpRequest| {
+        let (parts, body) = answer.clone().into_parts();
+        async move { Ok::<_, TransportError>(http::Response::from_parts(parts, body.to_vec())) }
+    };
+
+    let mut group = c.benchmark_group("client_credentials_in_process");
+    group.bench_function("oauth2-kit", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { black_box(ours.request_token(Some(&scope)).await.expect("token")) })
+    });
+    group.bench_function("oauth2-5.x", |b| {
+        b.to_async(&runtime).iter(|| async {
+            black_box(
+                theirs
+                    .exchange_client_credentials()
+                    .add_scope(oauth2::Scope::new("read".into()))
+                    .add_scope(oauth2::Scope::new("write".into()))
+                    .request_async(&theirs_http)
+                    .await
+                    .expect("token"),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, round_trip, in_process);
+criterion_main!(benches);

@@ -96,7 +96,8 @@ async fn main() -> anyhow::Result<()> {
             _ => bail!("--token-url and --client-id go together"),
         };
 
-    let mut builder = ClientCredentials::builder(token_url.clone(), client_id, secret, http).auth_method(options.auth);
+    let mut builder =
+        ClientCredentials::builder(token_url.clone(), client_id, secret, http).auth_method(options.auth);
     if let Some(url) = introspection_url.clone() {
         builder = builder.introspection_endpoint(url);
     }

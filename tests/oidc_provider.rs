@@ -39,7 +39,8 @@ fn scope(s: &str) -> Scope {
 
 /// Token, introspection (active), revocation, introspection (inactive).
 async fn full_cycle(client: &ClientCredentials, requested: &str, adapter: &str) {
-    let token = client.request_token(Some(&scope(requested))).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
+    let token =
+        client.request_token(Some(&scope(requested))).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
     assert_eq!(token.token_type(), &TokenType::Bearer, "{adapter}");
     assert_eq!(token.expires_in(), Some(Duration::from_secs(600)), "{adapter}");
     assert_eq!(token.scope(), Some(&scope(requested)), "{adapter}");
@@ -84,14 +85,18 @@ async fn basic_auth_form_encodes_id_and_secret() {
     let server = OidcProvider::get();
     for (adapter, http) in adapters() {
         let client = client(&server, "kit special:id", "s3cr:t%+ e/u", AuthMethod::ClientSecretBasic, http);
-        let token = client.request_token(Some(&scope("read"))).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
+        let token =
+            client.request_token(Some(&scope("read"))).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
         let info = client.introspect(token.access_token()).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
         assert!(info.active, "{adapter}");
         assert_eq!(info.client_id.as_deref(), Some("kit special:id"), "{adapter}");
     }
 }
 
-fn expect_oauth2_error(result: oauth2_kit::Result<impl std::fmt::Debug>, adapter: &str) -> Box<oauth2_kit::OAuth2Error> {
+fn expect_oauth2_error(
+    result: oauth2_kit::Result<impl std::fmt::Debug>,
+    adapter: &str,
+) -> Box<oauth2_kit::OAuth2Error> {
     match result {
         Err(Error::OAuth2(e)) => e,
         other => panic!("{adapter}: expected an OAuth2 error, got {other:?}"),
@@ -119,7 +124,11 @@ async fn wrong_auth_method_is_refused() {
     for (adapter, http) in adapters() {
         let client = client(&server, "kit-post", "post-secret", AuthMethod::ClientSecretBasic, http);
         let e = expect_oauth2_error(client.request_token(None).await, adapter);
-        assert_eq!((e.status, &e.response.error), (StatusCode::UNAUTHORIZED, &ErrorCode::InvalidClient), "{adapter}");
+        assert_eq!(
+            (e.status, &e.response.error),
+            (StatusCode::UNAUTHORIZED, &ErrorCode::InvalidClient),
+            "{adapter}"
+        );
     }
 }
 
@@ -133,7 +142,10 @@ async fn grant_not_allowed_for_client_is_a_typed_error() {
         let e = expect_oauth2_error(client.request_token(None).await, adapter);
         assert_eq!(e.status, StatusCode::BAD_REQUEST, "{adapter}");
         assert_eq!(e.response.error, ErrorCode::InvalidRequest, "{adapter}");
-        assert!(e.response.error_description.as_deref().unwrap_or("").contains("grant type"), "{adapter}: {e:?}");
+        assert!(
+            e.response.error_description.as_deref().unwrap_or("").contains("grant type"),
+            "{adapter}: {e:?}"
+        );
     }
 }
 
@@ -143,7 +155,11 @@ async fn scope_not_allowed_is_invalid_scope() {
     for (adapter, http) in adapters() {
         let client = client(&server, "kit-post", "post-secret", AuthMethod::ClientSecretPost, http);
         let e = expect_oauth2_error(client.request_token(Some(&scope("read admin"))).await, adapter);
-        assert_eq!((e.status, &e.response.error), (StatusCode::BAD_REQUEST, &ErrorCode::InvalidScope), "{adapter}");
+        assert_eq!(
+            (e.status, &e.response.error),
+            (StatusCode::BAD_REQUEST, &ErrorCode::InvalidScope),
+            "{adapter}"
+        );
     }
 }
 

@@ -68,18 +68,25 @@ async fn token_introspect_use_revoke() {
 #[tokio::test]
 async fn both_auth_methods_are_accepted() {
     for (adapter, http) in adapters() {
-        let server = TestServer::builder().client(TestClient::new("odd id:+", "s3cr:t%+ é/ü")).start().expect("server");
+        let server = TestServer::builder()
+            .client(TestClient::new("odd id:+", "s3cr:t%+ é/ü"))
+            .start()
+            .expect("server");
         for method in [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost] {
-            let client = ClientCredentials::builder(server.token_endpoint(), "odd id:+", "s3cr:t%+ é/ü", http.clone())
-                .auth_method(method)
-                .build()
-                .expect("client");
+            let client =
+                ClientCredentials::builder(server.token_endpoint(), "odd id:+", "s3cr:t%+ é/ü", http.clone())
+                    .auth_method(method)
+                    .build()
+                    .expect("client");
             client.request_token(None).await.unwrap_or_else(|e| panic!("{adapter} {method:?}: {e}"));
         }
     }
 }
 
-fn oauth2(result: oauth2_kit::Result<oauth2_kit::TokenResponse>, adapter: &str) -> Box<oauth2_kit::OAuth2Error> {
+fn oauth2(
+    result: oauth2_kit::Result<oauth2_kit::TokenResponse>,
+    adapter: &str,
+) -> Box<oauth2_kit::OAuth2Error> {
     match result {
         Err(Error::OAuth2(e)) => e,
         other => panic!("{adapter}: expected an OAuth2 error, got {other:?}"),
@@ -97,7 +104,11 @@ async fn typed_errors_with_status() {
 
         let wrong = client_for(&server, DEFAULT_CLIENT_ID, "wrong", http.clone());
         let e = oauth2(wrong.request_token(None).await, adapter);
-        assert_eq!((e.status, &e.response.error), (StatusCode::UNAUTHORIZED, &ErrorCode::InvalidClient), "{adapter}");
+        assert_eq!(
+            (e.status, &e.response.error),
+            (StatusCode::UNAUTHORIZED, &ErrorCode::InvalidClient),
+            "{adapter}"
+        );
         assert_eq!(e.www_authenticate().expect("a challenge"), "Basic realm=\"testkit\"", "{adapter}");
 
         let no_cc = client_for(&server, "no-cc", "s", http.clone());
@@ -118,7 +129,11 @@ async fn injected_faults_are_classified() {
         let server = TestServer::start().expect("server");
         let client = client_for(&server, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, http.clone());
 
-        server.inject(Route::Token, Fault::status(503).header("retry-after", "7").with_body("<h1>down</h1>"), 1);
+        server.inject(
+            Route::Token,
+            Fault::status(503).header("retry-after", "7").with_body("<h1>down</h1>"),
+            1,
+        );
         let err = client.request_token(None).await.expect_err(adapter);
         assert!(
             matches!(&err, Error::UnexpectedStatus { status, body_excerpt } if *status == StatusCode::SERVICE_UNAVAILABLE && body_excerpt == "<h1>down</h1>"),
@@ -136,13 +151,21 @@ async fn injected_faults_are_classified() {
         assert_eq!(e.retry_after(), Some(Duration::from_secs(7)), "{adapter}");
         assert!(err.is_retryable(), "{adapter}");
 
-        server.inject(Route::Token, Fault::body(r#"{"access_token":"x","token_type":"Bearer","expires_in":"soon"}"#), 1);
+        server.inject(
+            Route::Token,
+            Fault::body(r#"{"access_token":"x","token_type":"Bearer","expires_in":"soon"}"#),
+            1,
+        );
         let err = client.request_token(None).await.expect_err(adapter);
         assert!(matches!(err, Error::Decode { field: Some("expires_in"), .. }), "{adapter}: {err:?}");
 
         server.inject(Route::Token, Fault::body(vec![b' '; 2 * 1024 * 1024]), 1);
         let err = client.request_token(None).await.expect_err(adapter);
-        assert_eq!(err.transport_kind(), Some(TransportErrorKind::BodyTooLarge { limit: 1024 * 1024 }), "{adapter}");
+        assert_eq!(
+            err.transport_kind(),
+            Some(TransportErrorKind::BodyTooLarge { limit: 1024 * 1024 }),
+            "{adapter}"
+        );
 
         // Faults are used up: the next request succeeds.
         client.request_token(None).await.expect(adapter);
@@ -155,7 +178,10 @@ async fn slow_server_times_out() {
     let server = TestServer::start().expect("server");
     let short = Duration::from_millis(300);
     let clients: [(&str, Arc<dyn HttpClient>); 2] = [
-        ("reqwest", Arc::new(oauth2_kit_reqwest::ReqwestClient::builder().timeout(short).build().expect("client"))),
+        (
+            "reqwest",
+            Arc::new(oauth2_kit_reqwest::ReqwestClient::builder().timeout(short).build().expect("client")),
+        ),
         ("isahc", Arc::new(oauth2_kit_isahc::IsahcClient::builder().timeout(short).build().expect("client"))),
     ];
     for (adapter, http) in clients {

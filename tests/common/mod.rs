@@ -14,9 +14,19 @@ pub fn adapters() -> Vec<(&'static str, Arc<dyn HttpClient>)> {
     vec![
         (
             "reqwest",
-            Arc::new(oauth2_kit_reqwest::ReqwestClient::builder().timeout(timeout).build().expect("reqwest client")),
+            Arc::new(
+                oauth2_kit_reqwest::ReqwestClient::builder()
+                    .timeout(timeout)
+                    .build()
+                    .expect("reqwest client"),
+            ),
         ),
-        ("isahc", Arc::new(oauth2_kit_isahc::IsahcClient::builder().timeout(timeout).build().expect("isahc client"))),
+        (
+            "isahc",
+            Arc::new(
+                oauth2_kit_isahc::IsahcClient::builder().timeout(timeout).build().expect("isahc client"),
+            ),
+        ),
     ]
 }
 

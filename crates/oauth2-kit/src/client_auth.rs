@@ -3,6 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderValue;
+use secrecy::{ExposeSecret as _, SecretString};
 use url::form_urlencoded;
 
 use crate::error::{Error, Result};
@@ -31,21 +32,32 @@ pub enum AuthMethod {
 /// assert_eq!(auth.client_id().as_str(), "my-app");
 /// assert!(!format!("{auth:?}").contains("my-secret"));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientAuth {
     client_id: ClientId,
     client_secret: ClientSecret,
     method: AuthMethod,
+    /// The `Authorization` value for `client_secret_basic`, built once (marked sensitive).
+    basic: Option<HeaderValue>,
+}
+
+impl std::fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientAuth")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("method", &self.method)
+            .finish()
+    }
 }
 
 impl ClientAuth {
     /// Credentials presented with [`AuthMethod::ClientSecretBasic`].
     pub fn new(client_id: impl Into<ClientId>, client_secret: impl Into<ClientSecret>) -> Self {
-        Self {
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-            method: AuthMethod::default(),
-        }
+        let client_id = client_id.into();
+        let client_secret = client_secret.into();
+        let basic = basic_header(&client_id, &client_secret);
+        Self { client_id, client_secret, method: AuthMethod::default(), basic }
     }
 
     /// Chooses how the credentials are presented.
@@ -69,7 +81,11 @@ impl ClientAuth {
     /// parameters.
     pub(crate) fn apply(&self, form: &mut Form) -> Result<Option<HeaderValue>> {
         match self.method {
-            AuthMethod::ClientSecretBasic => self.basic_header().map(Some),
+            AuthMethod::ClientSecretBasic => self
+                .basic
+                .clone()
+                .map(Some)
+                .ok_or_else(|| Error::config("client credentials do not form a valid header")),
             AuthMethod::ClientSecretPost => {
                 form.push("client_id", self.client_id.as_str());
                 form.push("client_secret", self.client_secret.expose_secret());
@@ -77,19 +93,22 @@ impl ClientAuth {
             }
         }
     }
+}
 
-    /// `Basic base64(urlencode(client_id) ":" urlencode(client_secret))`, as RFC 6749 §2.3.1
-    /// requires (the form-urlencoding step is the one many clients forget).
-    fn basic_header(&self) -> Result<HeaderValue> {
-        let id: String = form_urlencoded::byte_serialize(self.client_id.as_str().as_bytes()).collect();
-        let secret: String =
-            form_urlencoded::byte_serialize(self.client_secret.expose_secret().as_bytes()).collect();
-        let encoded = STANDARD.encode(format!("{id}:{secret}"));
-        let mut value = HeaderValue::try_from(format!("Basic {encoded}"))
-            .map_err(|_| Error::config("client credentials do not form a valid header"))?;
-        value.set_sensitive(true);
-        Ok(value)
-    }
+/// `Basic base64(urlencode(client_id) ":" urlencode(client_secret))`, as RFC 6749 §2.3.1
+/// requires (the form-urlencoding step is the one many clients forget). Base64 output is always
+/// a valid header value, so `None` is not expected in practice.
+fn basic_header(client_id: &ClientId, client_secret: &ClientSecret) -> Option<HeaderValue> {
+    // Intermediate copies of the secret are zeroized when dropped.
+    let secret = SecretString::from(
+        form_urlencoded::byte_serialize(client_secret.expose_secret().as_bytes()).collect::<String>(),
+    );
+    let id: String = form_urlencoded::byte_serialize(client_id.as_str().as_bytes()).collect();
+    let credentials = SecretString::from(format!("{id}:{}", secret.expose_secret()));
+    let header = SecretString::from(format!("Basic {}", STANDARD.encode(credentials.expose_secret())));
+    let mut value = HeaderValue::try_from(header.expose_secret()).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 #[cfg(test)]

@@ -27,16 +27,34 @@ use crate::error::Error;
 /// assert!(err.to_string().contains("https"));
 /// # Ok::<(), oauth2_kit::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Endpoint(Url);
+#[derive(Clone)]
+pub struct Endpoint {
+    url: Url,
+    /// The same URL as a request URI, parsed once.
+    uri: http::Uri,
+}
+
+impl PartialEq for Endpoint {
+    fn eq(&self, other: &Self) -> bool {
+        self.url == other.url
+    }
+}
+
+impl Eq for Endpoint {}
+
+impl std::hash::Hash for Endpoint {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.url.hash(state);
+    }
+}
 
 impl Endpoint {
     /// Checks and wraps a URL.
     pub fn new(url: Url) -> Result<Self, Error> {
         Self::check_shape(&url)?;
         match url.scheme() {
-            "https" => Ok(Self(url)),
-            "http" if is_loopback(&url) => Ok(Self(url)),
+            "https" => Self::wrap(url),
+            "http" if is_loopback(&url) => Self::wrap(url),
             "http" => Err(Error::config(format!(
                 "endpoint {} uses plain http on a non-loopback host; use https \
                  (or Endpoint::danger_allow_insecure_http if you really must)",
@@ -51,9 +69,22 @@ impl Endpoint {
     pub fn danger_allow_insecure_http(url: Url) -> Result<Self, Error> {
         Self::check_shape(&url)?;
         match url.scheme() {
-            "https" | "http" => Ok(Self(url)),
+            "https" | "http" => Self::wrap(url),
             other => Err(Error::config(format!("endpoint scheme must be http or https, not `{other}`"))),
         }
+    }
+
+    fn wrap(url: Url) -> Result<Self, Error> {
+        let uri = url
+            .as_str()
+            .parse()
+            .map_err(|_| Error::config(format!("endpoint {} is not a valid request URI", Redacted(&url))))?;
+        Ok(Self { url, uri })
+    }
+
+    /// The URL as an `http::Uri`, for requests.
+    pub(crate) fn uri(&self) -> &http::Uri {
+        &self.uri
     }
 
     fn check_shape(url: &Url) -> Result<(), Error> {
@@ -71,17 +102,17 @@ impl Endpoint {
 
     /// The URL.
     pub fn url(&self) -> &Url {
-        &self.0
+        &self.url
     }
 
     /// The URL as a string.
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        self.url.as_str()
     }
 
     /// Whether the host is a loopback address or `localhost`.
     pub fn is_loopback(&self) -> bool {
-        is_loopback(&self.0)
+        is_loopback(&self.url)
     }
 }
 
@@ -125,13 +156,13 @@ impl TryFrom<&str> for Endpoint {
 
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        Redacted(&self.0).fmt(f)
+        Redacted(&self.url).fmt(f)
     }
 }
 
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Endpoint({})", Redacted(&self.0))
+        write!(f, "Endpoint({})", Redacted(&self.url))
     }
 }
 

@@ -93,10 +93,7 @@ impl Transport {
         let authorization = auth.apply(&mut form)?;
         let mut request = http::Request::new(Bytes::from(form.encode()));
         *request.method_mut() = Method::POST;
-        *request.uri_mut() = endpoint
-            .as_str()
-            .parse()
-            .map_err(|_| Error::config(format!("endpoint {endpoint} is not a valid request URI")))?;
+        *request.uri_mut() = endpoint.uri().clone();
         let headers = request.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
         headers.insert(ACCEPT, HeaderValue::from_static(JSON));
