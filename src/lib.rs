@@ -1,11 +1,32 @@
 //! Workspace-level home of the oauth2-kit examples, integration tests and benchmarks.
 //!
-//! It also compiles the guide: every page of `docs/` and the README is included here as
+//! It also compiles the guide: the README and every page of `docs/` are included here as
 //! documentation, so `cargo test --doc` runs their Rust snippets and they cannot rot.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-#[doc = include_str!("../README.md")]
+/// Compiles the guide's snippets as doctests.
 #[cfg(doctest)]
-pub struct ReadmeDoctests;
+pub mod guide {
+    #[doc = include_str!("../README.md")]
+    pub struct Readme;
+
+    #[doc = include_str!("../docs/client-credentials.md")]
+    pub struct ClientCredentials;
+
+    #[doc = include_str!("../docs/errors.md")]
+    pub struct Errors;
+
+    #[doc = include_str!("../docs/http-clients.md")]
+    pub struct HttpClients;
+
+    #[doc = include_str!("../docs/testkit.md")]
+    pub struct Testkit;
+
+    #[doc = include_str!("../docs/testing.md")]
+    pub struct Testing;
+
+    #[doc = include_str!("../docs/performance.md")]
+    pub struct Performance;
+}

@@ -9,10 +9,19 @@
 //! An adapter crate runs the whole suite with one macro call in a test file, giving a function
 //! that builds the client under test with the given overall timeout:
 //!
-//! ```ignore
-//! oauth2_kit_testkit::http_client_conformance!(|timeout| {
-//!     oauth2_kit_reqwest::ReqwestClient::builder().timeout(timeout).build().unwrap()
-//! });
+//! ```no_run
+//! # use std::time::Duration;
+//! # struct MyClient;
+//! # #[oauth2_kit::async_trait]
+//! # impl oauth2_kit::http::HttpClient for MyClient {
+//! #     async fn send(&self, _: oauth2_kit::http::HttpRequest)
+//! #         -> Result<oauth2_kit::http::HttpResponse, oauth2_kit::http::TransportError> {
+//! #         Err(oauth2_kit::http::TransportError::new(oauth2_kit::http::TransportErrorKind::Other))
+//! #     }
+//! # }
+//! # impl MyClient { fn with_timeout(_: Duration) -> Self { MyClient } }
+//! oauth2_kit_testkit::http_client_conformance!(|timeout| MyClient::with_timeout(timeout));
+//! # fn main() {}
 //! ```
 //!
 //! Each check is also a public async function, for adapters that want to pick.

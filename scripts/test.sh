@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace, on a fresh machine as on a developer's:
+#   1. installs what is missing (Node.js/npm for the test authorization server, cargo-nextest,
+#      clippy, rustfmt), then the pinned oidc-provider npm package;
+#   2. checks formatting, lints (warnings are errors) and the core crate's dependency rule;
+#   3. starts oidc-provider on 127.0.0.1 and runs every test (unit, integration, conformance,
+#      real-server, examples, benchmarks once each in test mode) and every doctest;
+#   4. builds the docs with warnings as errors; stops the server.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '\n== %s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+apt_install() {
+  if ! have apt-get; then
+    echo "missing $*; install it and run again" >&2
+    exit 1
+  fi
+  local sudo=""
+  [[ $(id -u) == 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >&2
+}
+
+say "toolchain"
+have cargo || { echo "cargo is required (https://rustup.rs)" >&2; exit 1; }
+if have rustup; then
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy >&2
+  rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt >&2
+fi
+have cargo-nextest || cargo install cargo-nextest --locked >&2
+if ! have node || ! have npm; then
+  apt_install nodejs npm
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if (( node_major < 18 )); then
+  echo "oidc-provider 8 needs Node.js >= 18, found $(node --version)" >&2
+  exit 1
+fi
+cargo --version >&2
+node --version >&2
+
+say "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "the core crate depends on no async runtime and no HTTP client"
+bash scripts/check-core-deps.sh
+
+say "oidc-provider (real authorization server) on 127.0.0.1"
+pidfile=$(mktemp)
+cleanup() {
+  if [[ -s $pidfile ]]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
+  rm -f "$pidfile"
+}
+trap cleanup EXIT
+OIDC_ISSUER=$(bash tests/oidc-provider/start.sh "$pidfile")
+export OIDC_ISSUER
+echo "issuer: $OIDC_ISSUER" >&2
+
+say "tests"
+cargo nextest run --workspace --all-targets --locked --no-fail-fast
+
+say "doctests (crate docs, README and docs/ pages)"
+cargo test --workspace --doc --locked
+
+say "docs build without warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
+say "all tests passed"
