@@ -9,6 +9,9 @@
 //! python3 scripts/bench_ratio.py client_credentials_round_trip oauth2-kit "oauth2-5.x"
 //! ```
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::hint::black_box;
 
 use bytes::Bytes;

@@ -8,6 +8,9 @@
 //! The server (see `server.mjs`) refuses a client that authenticates with another method than
 //! the one it registered, so these tests prove which method the library used.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::time::Duration;

@@ -1,6 +1,9 @@
 //! Fast tests of every client-credentials flow against the embedded testkit server, through both
 //! HTTP adapters: the happy path, typed errors, and injected faults.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::sync::Arc;

@@ -21,7 +21,7 @@
 //! keep its redirect policy at `RedirectPolicy::None` (isahc's default).
 //!
 //! Response bodies are read piece by piece and stop at the request's
-//! [`BodyLimit`](oauth2_kit::http::BodyLimit), so an oversized body never fills memory.
+//! [`BodyLimit`], so an oversized body never fills memory.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -20,7 +20,7 @@
 //! keep its redirect policy at [`reqwest::redirect::Policy::none`].
 //!
 //! Response bodies are read chunk by chunk and stop at the request's
-//! [`BodyLimit`](oauth2_kit::http::BodyLimit), so an oversized body never fills memory.
+//! [`BodyLimit`], so an oversized body never fills memory.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -2,6 +2,9 @@
 //! every request and answers from a script: exact bodies and headers, and the classification of
 //! every kind of answer.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
