@@ -32,19 +32,17 @@ fn round_trip(c: &mut Criterion) {
         server.token_endpoint(),
         DEFAULT_CLIENT_ID,
         DEFAULT_CLIENT_SECRET,
-        http.clone(),
+        Copying(http.clone()),
     );
 
-    let theirs = oauth2::basic::BasicClient::new(oauth2::ClientId::new(DEFAULT_CLIENT_ID.into()))
-        .set_client_secret(oauth2::ClientSecret::new(DEFAULT_CLIENT_SECRET.into()))
-        .set_token_uri(oauth2::TokenUrl::new(server.token_endpoint().as_str().into()).expect("token URL"));
+    let theirs = theirs_client(server.token_endpoint().as_str());
     // The oauth2 crate's HTTP client: the same ReqwestClient, adapted to its request type.
     let shared = http.clone();
     let theirs_http = move |request: oauth2::HttpRequest| {
         let shared = shared.clone();
         async move {
             let (parts, body) = request.into_parts();
-            let response = shared.send(http::Request::from_parts(parts, Bytes::from(body))).await?;
+            let response = shared.send(http::Request::from_parts(parts, Bytes::from(body.clone()))).await?;
             let (parts, body) = response.into_parts();
             Ok::<_, TransportError>(http::Response::from_parts(parts, body.to_vec()))
         }
@@ -64,19 +62,65 @@ fn round_trip(c: &mut Criterion) {
         .expect("oauth2 token");
     assert!(!token.access_token().secret().is_empty());
 
-    let mut group = c.benchmark_group("client_credentials_round_trip");
+    compare(c, "client_credentials_round_trip", &runtime, &ours, &theirs, &theirs_http, &scope);
+}
+
+/// Copies request and response bodies once each way, as the `oauth2` crate's adapter must.
+struct Copying<H>(H);
+
+#[oauth2_kit::async_trait]
+impl<H: HttpClient> HttpClient for Copying<H> {
+    async fn send(
+        &self,
+        request: oauth2_kit::http::HttpRequest,
+    ) -> Result<oauth2_kit::http::HttpResponse, TransportError> {
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, Bytes::from(body.to_vec()));
+        let (parts, body) = self.0.send(request).await?.into_parts();
+        Ok(http::Response::from_parts(parts, Bytes::from(body.to_vec())))
+    }
+}
+
+/// The `oauth2` crate's client, with a token endpoint set.
+type Theirs = oauth2::basic::BasicClient<
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+fn theirs_client(token_url: &str) -> Theirs {
+    oauth2::basic::BasicClient::new(oauth2::ClientId::new(DEFAULT_CLIENT_ID.into()))
+        .set_client_secret(oauth2::ClientSecret::new(DEFAULT_CLIENT_SECRET.into()))
+        .set_token_uri(oauth2::TokenUrl::new(token_url.into()).expect("token URL"))
+}
+
+/// Benchmarks one token request of each library, in one group, baseline second.
+fn compare<H>(
+    c: &mut Criterion,
+    group: &str,
+    runtime: &tokio::runtime::Runtime,
+    ours: &ClientCredentials,
+    theirs: &Theirs,
+    theirs_http: &H,
+    scope: &Scope,
+) where
+    H: for<'c> oauth2::AsyncHttpClient<'c>,
+{
+    let scopes = [oauth2::Scope::new("read".into()), oauth2::Scope::new("write".into())];
+    let mut group = c.benchmark_group(group);
     group.bench_function("oauth2-kit", |b| {
-        b.to_async(&runtime)
-            .iter(|| async { black_box(ours.request_token(Some(&scope)).await.expect("token")) })
+        b.to_async(runtime)
+            .iter(|| async { black_box(ours.request_token(Some(scope)).await.expect("token")) })
     });
     group.bench_function("oauth2-5.x", |b| {
-        b.to_async(&runtime).iter(|| async {
+        b.to_async(runtime).iter(|| async {
             black_box(
                 theirs
                     .exchange_client_credentials()
-                    .add_scope(oauth2::Scope::new("read".into()))
-                    .add_scope(oauth2::Scope::new("write".into()))
-                    .request_async(&theirs_http)
+                    .add_scopes(scopes.iter().cloned())
+                    .request_async(theirs_http)
                     .await
                     .expect("token"),
             )
@@ -116,35 +160,16 @@ fn in_process(c: &mut Criterion) {
         endpoint.clone(),
         DEFAULT_CLIENT_ID,
         DEFAULT_CLIENT_SECRET,
-        Canned(answer.clone()),
+        Copying(Canned(answer.clone())),
     );
-    let theirs = oauth2::basic::BasicClient::new(oauth2::ClientId::new(DEFAULT_CLIENT_ID.into()))
-        .set_client_secret(oauth2::ClientSecret::new(DEFAULT_CLIENT_SECRET.into()))
-        .set_token_uri(oauth2::TokenUrl::new(endpoint.as_str().into()).expect("token URL"));
-    let theirs_http = move |_request: oauth2::HttpRequest| {
+    let theirs = theirs_client(endpoint.as_str());
+    let theirs_http = move |request: oauth2::HttpRequest| {
+        let _copied_in = request.body().clone();
         let (parts, body) = answer.clone().into_parts();
         async move { Ok::<_, TransportError>(http::Response::from_parts(parts, body.to_vec())) }
     };
 
-    let mut group = c.benchmark_group("client_credentials_in_process");
-    group.bench_function("oauth2-kit", |b| {
-        b.to_async(&runtime)
-            .iter(|| async { black_box(ours.request_token(Some(&scope)).await.expect("token")) })
-    });
-    group.bench_function("oauth2-5.x", |b| {
-        b.to_async(&runtime).iter(|| async {
-            black_box(
-                theirs
-                    .exchange_client_credentials()
-                    .add_scope(oauth2::Scope::new("read".into()))
-                    .add_scope(oauth2::Scope::new("write".into()))
-                    .request_async(&theirs_http)
-                    .await
-                    .expect("token"),
-            )
-        })
-    });
-    group.finish();
+    compare(c, "client_credentials_in_process", &runtime, &ours, &theirs, &theirs_http, &scope);
 }
 
 criterion_group!(benches, round_trip, in_process);

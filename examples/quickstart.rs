@@ -76,21 +76,21 @@ async fn main() -> anyhow::Result<()> {
     let http = http_client(&options.http)?;
 
     // Either the real server named on the command line, or the embedded one.
-    let _embedded: Option<TestServer>;
+    let embedded: Option<TestServer>;
     let (token_url, introspection_url, client_id, secret): (Endpoint, Option<Endpoint>, String, String) =
         match (&options.token_url, &options.client_id) {
             (Some(url), Some(id)) => {
                 let secret = std::env::var("OAUTH2_CLIENT_SECRET")
                     .context("set OAUTH2_CLIENT_SECRET to the client secret")?;
                 let introspection = options.introspection_url.as_deref().map(str::parse).transpose()?;
-                _embedded = None;
+                embedded = None;
                 (url.parse()?, introspection, id.clone(), secret)
             }
             (None, None) => {
                 let server = TestServer::start().context("start the embedded authorization server")?;
                 println!("embedded authorization server at {}", server.url());
                 let urls = (server.token_endpoint(), Some(server.introspection_endpoint()));
-                _embedded = Some(server);
+                embedded = Some(server);
                 (urls.0, urls.1, DEFAULT_CLIENT_ID.into(), DEFAULT_CLIENT_SECRET.into())
             }
             _ => bail!("--token-url and --client-id go together"),
@@ -103,7 +103,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let client = builder.build()?;
 
-    let scope: Option<Scope> = options.scope.as_deref().or(Some("read write")).map(str::parse).transpose()?;
+    // The embedded server grants any scope; a real server gets only the one asked for, if any.
+    let default_scope = if embedded.is_some() { Some("read write") } else { None };
+    let scope: Option<Scope> = options.scope.as_deref().or(default_scope).map(str::parse).transpose()?;
     let token = client.request_token(scope.as_ref()).await?;
     println!("token endpoint: {token_url}");
     println!("access token:   {} (type {})", token.access_token(), token.token_type());

@@ -34,8 +34,8 @@ if ! have node || ! have npm; then
   apt_install nodejs npm
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
-if (( node_major < 18 )); then
-  echo "oidc-provider 8 needs Node.js >= 18, found $(node --version)" >&2
+if (( node_major < 20 )); then
+  echo "the test server (tests/oidc-provider) needs Node.js >= 20, found $(node --version)" >&2
   exit 1
 fi
 cargo --version >&2

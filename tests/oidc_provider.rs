@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use http::StatusCode;
 use oauth2_kit::http::HttpClient;
-use oauth2_kit::{AuthMethod, ClientCredentials, Error, ErrorCode, Scope, TokenType};
+use oauth2_kit::{AuthMethod, ClientCredentials, ErrorCode, Scope, TokenType};
 
-use common::{OidcProvider, adapters};
+use common::{OidcProvider, adapters, expect_oauth2_error};
 
 fn client(
     server: &OidcProvider,
@@ -93,16 +93,6 @@ async fn basic_auth_form_encodes_id_and_secret() {
         let info = client.introspect(token.access_token()).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
         assert!(info.active, "{adapter}");
         assert_eq!(info.client_id.as_deref(), Some("kit special:id"), "{adapter}");
-    }
-}
-
-fn expect_oauth2_error(
-    result: oauth2_kit::Result<impl std::fmt::Debug>,
-    adapter: &str,
-) -> Box<oauth2_kit::OAuth2Error> {
-    match result {
-        Err(Error::OAuth2(e)) => e,
-        other => panic!("{adapter}: expected an OAuth2 error, got {other:?}"),
     }
 }
 

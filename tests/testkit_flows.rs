@@ -15,7 +15,7 @@ use oauth2_kit::http::{HttpClient, TransportErrorKind};
 use oauth2_kit::{AuthMethod, ClientCredentials, Error, ErrorCode, Scope};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Fault, Route, TestClient, TestServer};
 
-use common::adapters;
+use common::{adapters, expect_oauth2_error};
 
 fn scope(s: &str) -> Scope {
     s.parse().expect("a valid scope")
@@ -86,16 +86,6 @@ async fn both_auth_methods_are_accepted() {
     }
 }
 
-fn oauth2(
-    result: oauth2_kit::Result<oauth2_kit::TokenResponse>,
-    adapter: &str,
-) -> Box<oauth2_kit::OAuth2Error> {
-    match result {
-        Err(Error::OAuth2(e)) => e,
-        other => panic!("{adapter}: expected an OAuth2 error, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn typed_errors_with_status() {
     for (adapter, http) in adapters() {
@@ -106,7 +96,7 @@ async fn typed_errors_with_status() {
             .expect("server");
 
         let wrong = client_for(&server, DEFAULT_CLIENT_ID, "wrong", http.clone());
-        let e = oauth2(wrong.request_token(None).await, adapter);
+        let e = expect_oauth2_error(wrong.request_token(None).await, adapter);
         assert_eq!(
             (e.status, &e.response.error),
             (StatusCode::UNAUTHORIZED, &ErrorCode::InvalidClient),
@@ -115,11 +105,11 @@ async fn typed_errors_with_status() {
         assert_eq!(e.www_authenticate().expect("a challenge"), "Basic realm=\"testkit\"", "{adapter}");
 
         let no_cc = client_for(&server, "no-cc", "s", http.clone());
-        let e = oauth2(no_cc.request_token(None).await, adapter);
+        let e = expect_oauth2_error(no_cc.request_token(None).await, adapter);
         assert_eq!((e.status, &e.response.error), (StatusCode::BAD_REQUEST, &ErrorCode::UnauthorizedClient));
 
         let narrow = client_for(&server, "narrow", "s", http.clone());
-        let e = oauth2(narrow.request_token(Some(&scope("read write"))).await, adapter);
+        let e = expect_oauth2_error(narrow.request_token(Some(&scope("read write"))).await, adapter);
         assert_eq!((e.status, &e.response.error), (StatusCode::BAD_REQUEST, &ErrorCode::InvalidScope));
         let token = narrow.request_token(None).await.expect("the client's own scope");
         assert_eq!(token.scope(), Some(&scope("read")), "{adapter}");
@@ -139,7 +129,10 @@ async fn injected_faults_are_classified() {
         );
         let err = client.request_token(None).await.expect_err(adapter);
         assert!(
-            matches!(&err, Error::UnexpectedStatus { status, body_excerpt } if *status == StatusCode::SERVICE_UNAVAILABLE && body_excerpt == "<h1>down</h1>"),
+            matches!(&err, Error::UnexpectedStatus { status, body_excerpt, retry_after, .. }
+                if *status == StatusCode::SERVICE_UNAVAILABLE
+                    && body_excerpt == "<h1>down</h1>"
+                    && *retry_after == Some(Duration::from_secs(7))),
             "{adapter}: {err:?}"
         );
         assert!(err.is_retryable(), "{adapter}");

@@ -70,3 +70,14 @@ impl Drop for OidcProvider {
         }
     }
 }
+
+/// The OAuth 2.0 error of a failed result; fails the test otherwise.
+pub fn expect_oauth2_error<T: std::fmt::Debug>(
+    result: oauth2_kit::Result<T>,
+    adapter: &str,
+) -> Box<oauth2_kit::OAuth2Error> {
+    match result {
+        Err(oauth2_kit::Error::OAuth2(e)) => e,
+        other => panic!("{adapter}: expected an OAuth2 error, got {other:?}"),
+    }
+}

@@ -62,10 +62,18 @@ impl IsahcClient {
         IsahcClientBuilder { connect_timeout: DEFAULT_CONNECT_TIMEOUT, timeout: DEFAULT_TIMEOUT }
     }
 
-    /// Wraps a client you configured. Keep its redirect policy at `RedirectPolicy::None` and
-    /// give it timeouts.
+    /// Wraps a client you configured. **Keep its redirect policy at `RedirectPolicy::None`**
+    /// (isahc's default; a token endpoint must not forward your credentials elsewhere) and give
+    /// it timeouts. [`from_builder`](Self::from_builder) turns redirects off for you.
     pub fn with_client(client: isahc::HttpClient) -> Self {
         Self { client }
+    }
+
+    /// Builds a client from an `isahc::HttpClientBuilder` you configured, with redirects turned
+    /// off whatever the builder said. Set timeouts on the builder.
+    pub fn from_builder(builder: isahc::HttpClientBuilder) -> Result<Self, TransportError> {
+        let client = builder.redirect_policy(RedirectPolicy::None).build().map_err(map_error)?;
+        Ok(Self { client })
     }
 
     /// The wrapped `isahc::HttpClient`.
@@ -126,14 +134,15 @@ impl HttpClient for IsahcClient {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        let mut collected = BodyCollector::new(limit, declared)?;
+        let status = parts.status;
+        let mut collected = BodyCollector::new(limit, declared).map_err(|e| e.with_status(status))?;
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
-            let n = body.read(&mut chunk).await.map_err(map_io_error)?;
+            let n = body.read(&mut chunk).await.map_err(|e| map_io_error(e).with_status(status))?;
             if n == 0 {
                 break;
             }
-            collected.push(chunk.get(..n).unwrap_or_default())?;
+            collected.push(chunk.get(..n).unwrap_or_default()).map_err(|e| e.with_status(status))?;
         }
         Ok(http::Response::from_parts(parts, collected.finish()))
     }
@@ -141,17 +150,32 @@ impl HttpClient for IsahcClient {
 
 /// Classifies an isahc error, keeping it as the source.
 fn map_error(error: isahc::Error) -> TransportError {
-    let kind = match error.kind() {
-        ErrorKind::ConnectionFailed | ErrorKind::NameResolution => TransportErrorKind::Connect,
-        ErrorKind::Timeout => TransportErrorKind::Timeout,
+    let (kind, retryable) = match error.kind() {
+        ErrorKind::ConnectionFailed if is_tls_handshake(&error) => (TransportErrorKind::Tls, false),
+        ErrorKind::ConnectionFailed | ErrorKind::NameResolution => (TransportErrorKind::Connect, true),
+        ErrorKind::Timeout => (TransportErrorKind::Timeout, true),
         ErrorKind::BadClientCertificate
         | ErrorKind::BadServerCertificate
         | ErrorKind::TlsEngine
-        | ErrorKind::InvalidTlsConfiguration => TransportErrorKind::Tls,
-        ErrorKind::InvalidRequest | ErrorKind::ClientInitialization => TransportErrorKind::InvalidRequest,
-        _ => TransportErrorKind::Other,
+        | ErrorKind::InvalidTlsConfiguration => (TransportErrorKind::Tls, false),
+        ErrorKind::InvalidRequest | ErrorKind::ClientInitialization | ErrorKind::RequestBodyNotRewindable => {
+            (TransportErrorKind::InvalidRequest, false)
+        }
+        // isahc documents these as not helped by a retry.
+        ErrorKind::ProtocolViolation | ErrorKind::InvalidContentEncoding | ErrorKind::InvalidCredentials => {
+            (TransportErrorKind::Other, false)
+        }
+        // Io (a reset, a connection closed mid-body) and anything newer.
+        _ => (TransportErrorKind::Other, true),
     };
-    TransportError::new(kind).with_source(error)
+    TransportError::new(kind).with_retryable(retryable).with_source(error)
+}
+
+/// isahc folds curl's "SSL connect error" into `ConnectionFailed`; curl's error is the source.
+fn is_tls_handshake(error: &isahc::Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<curl::Error>())
+        .is_some_and(curl::Error::is_ssl_connect_error)
 }
 
 /// Body read errors arrive as `io::Error`s, with isahc's error inside when there is one.
@@ -160,10 +184,11 @@ fn map_io_error(error: std::io::Error) -> TransportError {
         return TransportError::new(TransportErrorKind::Timeout).with_source(error);
     }
     if error.get_ref().is_some_and(|inner| inner.is::<isahc::Error>()) {
-        if let Some(Ok(inner)) = error.into_inner().map(|boxed| boxed.downcast::<isahc::Error>()) {
-            return map_error(*inner);
+        match error.into_inner().map(|boxed| boxed.downcast::<isahc::Error>()) {
+            Some(Ok(inner)) => return map_error(*inner),
+            Some(Err(other)) => return TransportError::new(TransportErrorKind::Other).with_source(other),
+            None => return TransportError::new(TransportErrorKind::Other),
         }
-        return TransportError::new(TransportErrorKind::Other);
     }
     TransportError::new(TransportErrorKind::Other).with_source(error)
 }

@@ -63,10 +63,19 @@ impl ReqwestClient {
         }
     }
 
-    /// Wraps a client you configured. Keep its redirect policy at
-    /// [`reqwest::redirect::Policy::none`] and give it timeouts.
+    /// Wraps a client you configured. **Keep its redirect policy at
+    /// [`reqwest::redirect::Policy::none`]** (reqwest follows up to ten redirects by default, and
+    /// re-sends a POST body, which may hold your client secret, on a 307 or 308) and give it
+    /// timeouts. [`from_builder`](Self::from_builder) does both for you.
     pub fn with_client(client: reqwest::Client) -> Self {
         Self { client }
+    }
+
+    /// Builds a client from a `reqwest::ClientBuilder` you configured (proxies, TLS roots, ...),
+    /// with redirects turned off whatever the builder said. Set timeouts on the builder.
+    pub fn from_builder(builder: reqwest::ClientBuilder) -> Result<Self, TransportError> {
+        let client = builder.redirect(reqwest::redirect::Policy::none()).build().map_err(map_error)?;
+        Ok(Self { client })
     }
 
     /// The wrapped `reqwest::Client`.
@@ -130,9 +139,11 @@ impl HttpClient for ReqwestClient {
         let request = reqwest::Request::try_from(request)
             .map_err(|e| TransportError::new(TransportErrorKind::InvalidRequest).with_source(e))?;
         let mut response = self.client.execute(request).await.map_err(map_error)?;
-        let mut body = BodyCollector::new(limit, response.content_length())?;
-        while let Some(chunk) = response.chunk().await.map_err(map_error)? {
-            body.push(&chunk)?;
+        let status = response.status();
+        let mut body =
+            BodyCollector::new(limit, response.content_length()).map_err(|e| e.with_status(status))?;
+        while let Some(chunk) = response.chunk().await.map_err(|e| map_error(e).with_status(status))? {
+            body.push(&chunk).map_err(|e| e.with_status(status))?;
         }
         let mut out = http::Response::new(body.finish());
         *out.status_mut() = response.status();
@@ -142,11 +153,12 @@ impl HttpClient for ReqwestClient {
     }
 }
 
-/// Classifies a reqwest error, keeping it as the source.
+/// Classifies a reqwest error, keeping it as the source, without its URL (whose query could
+/// carry a credential).
 fn map_error(error: reqwest::Error) -> TransportError {
     let kind = if error.is_timeout() {
         TransportErrorKind::Timeout
-    } else if is_tls(&error) {
+    } else if error.is_connect() && is_tls(&error) {
         TransportErrorKind::Tls
     } else if error.is_connect() {
         TransportErrorKind::Connect
@@ -155,15 +167,33 @@ fn map_error(error: reqwest::Error) -> TransportError {
     } else {
         TransportErrorKind::Other
     };
-    TransportError::new(kind).with_source(error)
+    let retryable = kind != TransportErrorKind::Tls && !error.is_builder();
+    TransportError::new(kind).with_retryable(retryable).with_source(error.without_url())
 }
 
-/// reqwest reports TLS failures as connect errors; the TLS library's error is in the chain.
+/// reqwest reports a failed TLS handshake as a connect error. What tells it from a refused or
+/// unreachable connection is in the chain: the TLS library reports a bad or unexpected message
+/// as `io::ErrorKind::InvalidData` (a plain TCP connect never does), and certificate problems
+/// name themselves. (Only the chain below reqwest's error is read: that one carries the URL.)
 fn is_tls(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn StdError + 'static)> = Some(error);
+    chain_mentions_tls(StdError::source(error))
+}
+
+fn chain_mentions_tls(mut source: Option<&(dyn StdError + 'static)>) -> bool {
     while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::InvalidData {
+                return true;
+            }
+            // `io::Error::source` skips the wrapped error itself; look at it too.
+            if let Some(inner) = io.get_ref() {
+                if chain_mentions_tls(Some(inner)) {
+                    return true;
+                }
+            }
+        }
         let text = e.to_string().to_ascii_lowercase();
-        if text.contains("certificate") || text.contains("tls") || text.contains("ssl") {
+        if ["certificate", "tls", "ssl", "handshake"].iter().any(|word| text.contains(word)) {
             return true;
         }
         source = e.source();

@@ -252,7 +252,8 @@ pub async fn statuses_are_responses<C: HttpClient>(client: &C) {
     }
 }
 
-/// A redirect is returned as is: the target is never contacted.
+/// A redirect is returned as is: the target is never contacted. Adapters also run this check on
+/// a client built from a user's builder that asked for redirects.
 pub async fn redirects_are_not_followed<C: HttpClient>(client: &C) {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
@@ -410,6 +411,20 @@ pub async fn garbage_answer<C: HttpClient>(client: &C) {
     );
 }
 
+/// An `https` URL whose server does not speak TLS: `Tls`, not retryable.
+pub async fn tls_handshake_failure<C: HttpClient>(client: &C) {
+    let server = serve(|mut stream| async move {
+        let mut hello = [0u8; 512];
+        let _ = stream.read(&mut hello).await;
+        let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n").await;
+        let _ = stream.shutdown().await;
+    });
+    let uri = format!("https://{}/token", server.addr());
+    let error = expect_error(client.send(request(Method::POST, &uri, "a=b")).await, "a server without TLS");
+    assert_eq!(error.kind(), TransportErrorKind::Tls, "{error}: {error:?}");
+    assert!(!error.is_retryable());
+}
+
 /// Runs every check of the suite as its own test. The argument is a closure (or function) that
 /// takes the overall timeout ([`TIMEOUT`]) and returns the client under test. Needs `tokio`
 /// (with `macros` and `rt`) as a dev-dependency.
@@ -428,7 +443,8 @@ macro_rules! http_client_conformance {
             $crate::http_client_conformance!(@tests client;
                 round_trip, get_without_body, statuses_are_responses, redirects_are_not_followed,
                 body_over_limit, default_body_limit, body_at_limit, stalled_server_times_out,
-                trickling_body_times_out, connection_refused, closed_mid_body, garbage_answer);
+                trickling_body_times_out, connection_refused, closed_mid_body, garbage_answer,
+                tls_handshake_failure);
         }
     };
     (@tests $client:ident; $($check:ident),* $(,)?) => {

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use oauth2_kit::{Endpoint, Scope};
+use oauth2_kit::{ClientSecret, Endpoint, Scope};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use url::{Url, form_urlencoded};
@@ -46,7 +46,7 @@ pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 #[must_use]
 pub struct TestClient {
     id: String,
-    secret: String,
+    secret: ClientSecret,
     scopes: Option<Scope>,
     token_lifetime: Option<Duration>,
     client_credentials: bool,
@@ -57,7 +57,7 @@ impl TestClient {
     pub fn new(id: impl Into<String>, secret: impl Into<String>) -> Self {
         Self {
             id: id.into(),
-            secret: secret.into(),
+            secret: ClientSecret::new(secret),
             scopes: None,
             token_lifetime: None,
             client_credentials: true,
@@ -100,7 +100,7 @@ impl IssuedToken {
     }
 }
 
-#[derive(Debug)]
+/// Holds every issued token and client secret: its `Debug` shows neither.
 struct ServerState {
     issuer: Mutex<String>,
     clients: Mutex<HashMap<String, TestClient>>,
@@ -109,6 +109,17 @@ struct ServerState {
     faults: Mutex<FaultQueue>,
     token_lifetime: Mutex<Duration>,
     resource_scope: Option<Scope>,
+}
+
+impl std::fmt::Debug for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerState")
+            .field("issuer", &*lock(&self.issuer))
+            .field("clients", &lock(&self.clients).keys().collect::<Vec<_>>())
+            .field("tokens_issued", &lock(&self.tokens).len())
+            .field("requests", &*lock(&self.counts))
+            .finish_non_exhaustive()
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -441,14 +452,15 @@ fn authenticate(
     };
     let clients = lock(&state.clients);
     match clients.get(&id) {
-        Some(client)
-            if oauth2_kit::ClientSecret::new(secret)
-                == oauth2_kit::ClientSecret::new(client.secret.clone()) =>
-        {
-            Ok(client.clone())
-        }
+        Some(client) if ClientSecret::new(secret) == client.secret => Ok(client.clone()),
         _ => Err(invalid_client(via_basic)),
     }
+}
+
+/// About thirty years from now: the end of time for a test.
+fn far_future() -> Instant {
+    let now = Instant::now();
+    now.checked_add(Duration::from_secs(30 * 365 * 24 * 3600)).unwrap_or(now)
 }
 
 fn new_token() -> Result<String, Reject> {
@@ -512,7 +524,8 @@ fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result
         client_id: client.id.clone(),
         scope: scope.clone(),
         issued_at: SystemTime::now(),
-        expires_at: Instant::now() + lifetime,
+        // A lifetime past what an Instant can hold never expires.
+        expires_at: Instant::now().checked_add(lifetime).unwrap_or_else(far_future),
         lifetime,
         revoked: false,
     };
@@ -551,7 +564,7 @@ fn handle_introspect(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> R
                 "sub": t.client_id,
                 "token_type": "Bearer",
                 "iat": iat,
-                "exp": iat + t.lifetime.as_secs(),
+                "exp": iat.saturating_add(t.lifetime.as_secs()),
                 "iss": *lock(&state.issuer),
             });
             if let (Some(scope), Some(object)) = (t.scope, answer.as_object_mut()) {

@@ -37,8 +37,8 @@ pub struct ClientAuth {
     client_id: ClientId,
     client_secret: ClientSecret,
     method: AuthMethod,
-    /// The `Authorization` value for `client_secret_basic`, built once (marked sensitive).
-    basic: Option<HeaderValue>,
+    /// The `Authorization` value for `client_secret_basic`, built once, zeroized on drop.
+    basic: SecretString,
 }
 
 impl std::fmt::Debug for ClientAuth {
@@ -81,11 +81,12 @@ impl ClientAuth {
     /// parameters.
     pub(crate) fn apply(&self, form: &mut Form) -> Result<Option<HeaderValue>> {
         match self.method {
-            AuthMethod::ClientSecretBasic => self
-                .basic
-                .clone()
-                .map(Some)
-                .ok_or_else(|| Error::config("client credentials do not form a valid header")),
+            AuthMethod::ClientSecretBasic => {
+                let mut value = HeaderValue::from_str(self.basic.expose_secret())
+                    .map_err(|_| Error::config("client credentials do not form a valid header"))?;
+                value.set_sensitive(true);
+                Ok(Some(value))
+            }
             AuthMethod::ClientSecretPost => {
                 form.push("client_id", self.client_id.as_str());
                 form.push("client_secret", self.client_secret.expose_secret());
@@ -96,19 +97,21 @@ impl ClientAuth {
 }
 
 /// `Basic base64(urlencode(client_id) ":" urlencode(client_secret))`, as RFC 6749 §2.3.1
-/// requires (the form-urlencoding step is the one many clients forget). Base64 output is always
-/// a valid header value, so `None` is not expected in practice.
-fn basic_header(client_id: &ClientId, client_secret: &ClientSecret) -> Option<HeaderValue> {
-    // Intermediate copies of the secret are zeroized when dropped.
+/// requires (the form-urlencoding step is the one many clients forget). Every intermediate copy
+/// of the secret is zeroized when dropped.
+fn basic_header(client_id: &ClientId, client_secret: &ClientSecret) -> SecretString {
     let secret = SecretString::from(
         form_urlencoded::byte_serialize(client_secret.expose_secret().as_bytes()).collect::<String>(),
     );
     let id: String = form_urlencoded::byte_serialize(client_id.as_str().as_bytes()).collect();
     let credentials = SecretString::from(format!("{id}:{}", secret.expose_secret()));
-    let header = SecretString::from(format!("Basic {}", STANDARD.encode(credentials.expose_secret())));
-    let mut value = HeaderValue::try_from(header.expose_secret()).ok()?;
-    value.set_sensitive(true);
-    Some(value)
+    let credentials = credentials.expose_secret().as_bytes();
+    // Reserve the final size so the buffer is never reallocated (which would leave a copy behind).
+    let capacity = "Basic ".len() + base64::encoded_len(credentials.len(), true).unwrap_or(0);
+    let mut header = String::with_capacity(capacity);
+    header.push_str("Basic ");
+    STANDARD.encode_string(credentials, &mut header);
+    SecretString::from(header)
 }
 
 #[cfg(test)]

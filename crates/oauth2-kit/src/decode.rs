@@ -11,6 +11,10 @@ use serde_json::{Map, Value};
 
 use crate::scope::Scope;
 
+/// The longest lifetime read from a response: ten years. Servers that mean "never expires" send
+/// huge numbers; this keeps every expiry computable.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
 /// Why a response body could not be decoded: the field at fault, if one is, and the reason.
 /// Never contains a value from the body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,11 +120,12 @@ impl JsonObject {
             .ok_or_else(|| Self::wrong_type(key, "a number of seconds or a numeric string", &value))
     }
 
-    /// A lifetime in seconds; zero or negative means unknown.
+    /// A lifetime in seconds; zero or negative means unknown; more than [`MAX_LIFETIME`] is
+    /// read as [`MAX_LIFETIME`], so that an expiry instant can always be computed.
     pub(crate) fn lifetime(&mut self, key: &'static str) -> Result<Option<Duration>, DecodeError> {
         Ok(self.seconds(key)?.filter(|secs| *secs >= 1.0).map(|secs| {
-            // `as` saturates for values past u64::MAX.
-            Duration::from_secs(secs as u64)
+            // `as` saturates for values past u64::MAX; the clamp does the rest.
+            Duration::from_secs(secs as u64).min(MAX_LIFETIME)
         }))
     }
 
@@ -130,14 +135,10 @@ impl JsonObject {
         Ok(self.seconds(key)?.map(|secs| secs as i64))
     }
 
-    /// A scope; an empty string means none.
+    /// A scope sent by a server, read leniently ([`Scope::from_server`]); an empty string means
+    /// none.
     pub(crate) fn scope(&mut self, key: &'static str) -> Result<Option<Scope>, DecodeError> {
-        match self.optional_string(key)? {
-            None => Ok(None),
-            Some(s) => {
-                Scope::parse_optional(&s).map_err(|e| DecodeError::new(Some(key), format!("`{key}`: {e}")))
-            }
-        }
+        Ok(self.optional_string(key)?.as_deref().and_then(Scope::from_server))
     }
 
     /// A string or an array of strings (the JWT `aud` claim).

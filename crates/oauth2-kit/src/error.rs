@@ -28,15 +28,19 @@ pub enum Error {
     /// The server answered with a status the operation does not expect and no OAuth 2.0 error
     /// body.
     #[error("unexpected HTTP status {status}{}", excerpt_suffix(.body_excerpt))]
+    #[non_exhaustive]
     UnexpectedStatus {
         /// The response status.
         status: StatusCode,
-        /// The start of the body, with credential-bearing fields removed.
+        /// The start of the body, with credential-like members removed.
         body_excerpt: String,
+        /// The response's `Retry-After`, when given in seconds.
+        retry_after: Option<Duration>,
     },
 
     /// A successful status, but the body is not the expected response.
     #[error("undecodable response (HTTP {}): {}{}", .status.as_u16(), .reason, excerpt_suffix(.body_excerpt))]
+    #[non_exhaustive]
     Decode {
         /// The response status.
         status: StatusCode,
@@ -44,7 +48,8 @@ pub enum Error {
         field: Option<&'static str>,
         /// Why decoding failed, naming the field.
         reason: String,
-        /// The start of the body, with credential-bearing fields removed.
+        /// The body's shape (member names and kinds of values, never values), or the start of an
+        /// HTML page.
         body_excerpt: String,
     },
 
@@ -67,7 +72,17 @@ impl Error {
         match self {
             Self::OAuth2(e) => Some(e.status),
             Self::UnexpectedStatus { status, .. } | Self::Decode { status, .. } => Some(*status),
-            Self::Transport(_) | Self::Config(_) => None,
+            Self::Transport(e) => e.status(),
+            Self::Config(_) => None,
+        }
+    }
+
+    /// How long the server asked to wait before retrying (`Retry-After` in seconds), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::OAuth2(e) => e.retry_after(),
+            Self::UnexpectedStatus { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 
@@ -110,6 +125,15 @@ impl Error {
     }
 }
 
+/// `Retry-After` as a number of seconds (the HTTP-date form is not read).
+pub(crate) fn retry_after_seconds(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
 fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
@@ -145,11 +169,7 @@ impl OAuth2Error {
 
     /// The `Retry-After` header as a delay, when it is given in seconds.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.headers
-            .get(http::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs)
+        retry_after_seconds(&self.headers)
     }
 
     /// The `WWW-Authenticate` header, if the server sent one.
@@ -180,7 +200,13 @@ impl ErrorResponse {
     /// the object is not an error response.
     pub(crate) fn from_object(object: &Map<String, Value>) -> Option<Self> {
         let code = object.get("error")?.as_str()?;
-        let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_owned);
+        // Server text goes into log lines: one line, no control characters, bounded.
+        let text = |key: &str| {
+            object
+                .get(key)
+                .and_then(Value::as_str)
+                .map(|v| crate::excerpt::clip(&crate::excerpt::one_line(v), 500).into_owned())
+        };
         Some(Self {
             error: ErrorCode::from(code),
             error_description: text("error_description"),
@@ -272,7 +298,7 @@ impl From<&str> for ErrorCode {
             "authorization_pending" => Self::AuthorizationPending,
             "slow_down" => Self::SlowDown,
             "expired_token" => Self::ExpiredToken,
-            other => Self::Other(crate::excerpt::clip(other, 100).into_owned()),
+            other => Self::Other(crate::excerpt::clip(&crate::excerpt::one_line(other), 100).into_owned()),
         }
     }
 }

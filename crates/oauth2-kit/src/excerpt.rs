@@ -7,22 +7,17 @@ use serde_json::Value;
 /// How many characters of a body an error message shows.
 const EXCERPT_CHARS: usize = 200;
 
-/// Keys whose values are credentials (or personal data) and never shown.
-const SENSITIVE_KEYS: &[&str] = &[
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "token",
-    "client_secret",
-    "password",
-    "code",
-    "code_verifier",
-    "device_code",
-    "assertion",
-    "client_assertion",
-    "subject_token",
-    "actor_token",
-];
+/// Parts of member names whose values may be credentials: any key containing one of them
+/// (case-insensitive, `_` and `-` ignored), such as `access_token`, `accessToken`, `id-token`,
+/// `client_secret`, `password`, `code_verifier` or `client_assertion`, is never shown.
+const SENSITIVE_PARTS: &[&str] =
+    &["token", "secret", "password", "passwd", "assertion", "code", "jwt", "key", "credential"];
+
+fn is_sensitive(key: &str) -> bool {
+    let folded: String =
+        key.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect();
+    SENSITIVE_PARTS.iter().any(|part| folded.contains(part))
+}
 
 const REDACTED: &str = "[redacted]";
 
@@ -34,10 +29,11 @@ pub(crate) fn clip(text: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
-/// A one-line excerpt of a response body that never contains a credential.
+/// A one-line excerpt of an error response body (a non-2xx status) that never contains a
+/// credential.
 ///
-/// JSON bodies are shown with the values of credential-bearing keys replaced by `[redacted]`.
-/// Other bodies are shown as text, unless they mention a credential-bearing key anywhere (a
+/// JSON bodies are shown with the values of credential-like members replaced by `[redacted]`.
+/// Other bodies are shown as text, unless they mention a credential-like name anywhere (a
 /// form-encoded token response, say), in which case they are withheld.
 pub(crate) fn safe_excerpt(body: &[u8]) -> String {
     if body.is_empty() {
@@ -48,20 +44,72 @@ pub(crate) fn safe_excerpt(body: &[u8]) -> String {
         return clip(&json.to_string(), EXCERPT_CHARS).into_owned();
     }
     let text = String::from_utf8_lossy(body);
-    let lower = text.to_ascii_lowercase();
-    if SENSITIVE_KEYS.iter().any(|key| lower.contains(key)) {
-        return format!("[{} bytes withheld: may contain credentials]", body.len());
+    if mentions_sensitive(&text) {
+        return withheld(body.len());
     }
-    let one_line: String =
-        text.split_whitespace().collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).collect();
-    clip(&one_line, EXCERPT_CHARS).into_owned()
+    clip(&one_line(&text), EXCERPT_CHARS).into_owned()
+}
+
+/// A one-line description of a *successful* (2xx) body that could not be decoded. Such a body
+/// may well be a token in an unexpected shape, so no value is shown: for JSON, the member names
+/// and the kinds of their values; for markup (an HTML login page), the text; anything else is
+/// withheld.
+pub(crate) fn success_excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return String::new();
+    }
+    if let Ok(json) = serde_json::from_slice::<Value>(body) {
+        return clip(&shape(&json), EXCERPT_CHARS).into_owned();
+    }
+    let text = String::from_utf8_lossy(body);
+    if text.trim_start().starts_with('<') && !mentions_sensitive(&text) {
+        return clip(&one_line(&text), EXCERPT_CHARS).into_owned();
+    }
+    withheld(body.len())
+}
+
+fn withheld(len: usize) -> String {
+    format!("[{len} bytes withheld: may contain credentials]")
+}
+
+fn mentions_sensitive(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    ["token", "secret", "password", "assertion", "code="].iter().any(|part| lower.contains(part))
+}
+
+/// Text on one line, without control characters.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).collect()
+}
+
+/// `{"access_token": string, "expires_in": number}`: names and kinds, no values.
+fn shape(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let members: Vec<String> =
+                map.iter().map(|(key, v)| format!("{:?}: {}", one_line(key), kind(v))).collect();
+            format!("{{{}}}", members.join(", "))
+        }
+        other => kind(other).to_owned(),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                if SENSITIVE_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
+                if is_sensitive(key) {
                     *v = Value::String(REDACTED.to_owned());
                 } else {
                     redact(v);
@@ -83,6 +131,28 @@ mod tests {
         let shown = safe_excerpt(body);
         assert!(!shown.contains("at-123") && !shown.contains("rt-9"), "{shown}");
         assert!(shown.contains("token_type"), "{shown}");
+    }
+
+    #[test]
+    fn credential_like_keys_in_any_spelling_are_redacted() {
+        let body = br#"{"accessToken":"A1","id-token":"A2","clientSecret":"A3","api_key":"A4","error":"x","items":[{"refreshToken":"A5"}]}"#;
+        let shown = safe_excerpt(body);
+        for secret in ["A1", "A2", "A3", "A4", "A5"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("\"error\":\"x\""), "{shown}");
+    }
+
+    #[test]
+    fn success_bodies_show_only_their_shape() {
+        let shown = success_excerpt(br#"{"accessToken":"eyJ-secret","expiresIn":3600}"#);
+        assert_eq!(shown, r#"{"accessToken": string, "expiresIn": number}"#);
+        assert_eq!(
+            success_excerpt(b"eyJhbGciOiJIUzI1NiJ9.e30.sig"),
+            "[28 bytes withheld: may contain credentials]"
+        );
+        assert_eq!(success_excerpt(b"<html>\n<b>Log in</b></html>"), "<html> <b>Log in</b></html>");
+        assert_eq!(success_excerpt(b"\"bare-token\""), "string");
     }
 
     #[test]

@@ -21,8 +21,8 @@ use crate::client_auth::ClientAuth;
 use crate::clock::Clock;
 use crate::decode::{DecodeError, JsonObject};
 use crate::endpoint::{Endpoint, Redacted};
-use crate::error::{Error, ErrorResponse, OAuth2Error, Result};
-use crate::excerpt::safe_excerpt;
+use crate::error::{Error, ErrorResponse, OAuth2Error, Result, retry_after_seconds};
+use crate::excerpt::{safe_excerpt, success_excerpt};
 use crate::form::Form;
 use crate::http::{BodyLimit, HttpClient, TransportError};
 
@@ -125,7 +125,9 @@ impl Transport {
         span.in_scope(|| tracing::debug!("response received"));
         let (parts, body) = response.into_parts();
         if body.len() > self.body_limit {
-            return Err(Error::Transport(TransportError::body_too_large(self.body_limit)));
+            return Err(Error::Transport(
+                TransportError::body_too_large(self.body_limit).with_status(parts.status),
+            ));
         }
         Ok(Answer { status: parts.status, headers: parts.headers, body, requested_at })
     }
@@ -145,7 +147,11 @@ impl Answer {
     }
 
     fn unexpected_status(&self) -> Error {
-        Error::UnexpectedStatus { status: self.status, body_excerpt: safe_excerpt(&self.body) }
+        Error::UnexpectedStatus {
+            status: self.status,
+            body_excerpt: safe_excerpt(&self.body),
+            retry_after: retry_after_seconds(&self.headers),
+        }
     }
 
     fn decode_error(&self, error: DecodeError) -> Error {
@@ -153,7 +159,7 @@ impl Answer {
             status: self.status,
             field: error.field(),
             reason: error.reason().to_owned(),
-            body_excerpt: safe_excerpt(&self.body),
+            body_excerpt: success_excerpt(&self.body),
         }
     }
 

@@ -1,9 +1,13 @@
 //! `application/x-www-form-urlencoded` request bodies.
 
 use url::form_urlencoded;
+use zeroize::Zeroize as _;
 
 /// Form parameters in the order they were added. The encoded body is UTF-8, spaces as `+`
 /// (the WHATWG `application/x-www-form-urlencoded` serializer of the `url` crate).
+///
+/// Values may be secrets (a client secret, a token), so they are zeroized when the form is
+/// dropped. The encoded body handed to the HTTP client is a copy the form cannot reach.
 #[derive(Default)]
 pub(crate) struct Form {
     pairs: Vec<(String, String)>,
@@ -29,6 +33,14 @@ impl Form {
 
     pub(crate) fn encode(&self) -> String {
         form_urlencoded::Serializer::new(String::new()).extend_pairs(self.pairs.iter()).finish()
+    }
+}
+
+impl Drop for Form {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.pairs {
+            value.zeroize();
+        }
     }
 }
 

@@ -147,6 +147,7 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 pub struct TransportError {
     kind: TransportErrorKind,
     retryable: bool,
+    status: Option<http::StatusCode>,
     source: Option<BoxError>,
 }
 
@@ -159,7 +160,7 @@ impl TransportError {
             kind,
             TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Other
         );
-        Self { kind, retryable, source: None }
+        Self { kind, retryable, status: None, source: None }
     }
 
     /// Keeps the underlying error.
@@ -174,6 +175,18 @@ impl TransportError {
     pub fn with_retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
         self
+    }
+
+    /// Records the status of a response that arrived but whose body could not be read.
+    #[must_use]
+    pub fn with_status(mut self, status: http::StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// The status of the response, if the failure came after its status line.
+    pub fn status(&self) -> Option<http::StatusCode> {
+        self.status
     }
 
     /// A [`TransportErrorKind::BodyTooLarge`] error.

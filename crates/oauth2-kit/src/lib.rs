@@ -31,7 +31,8 @@
 //! - Secrets ([`ClientSecret`], [`AccessToken`], [`RefreshToken`], ...) never appear in `Debug`,
 //!   `Display`, error messages or traces, and are zeroized on drop.
 //! - Bad input from a server gives a typed [`Error`], never a panic: the crate denies
-//!   `unwrap`, `expect`, `panic!` and `unsafe`.
+//!   `unwrap`, `expect`, `panic!`, unchecked indexing and `unsafe`, and clamps server-sent
+//!   lifetimes so expiry arithmetic cannot overflow.
 //! - Endpoints must be `https` (plain `http` only on loopback, or by explicit opt-in).
 
 #![forbid(unsafe_code)]
@@ -58,7 +59,7 @@ pub use async_trait::async_trait;
 
 pub use crate::client_auth::{AuthMethod, ClientAuth};
 pub use crate::clock::{Clock, SystemClock};
-pub use crate::decode::DecodeError;
+pub use crate::decode::{DecodeError, MAX_LIFETIME};
 pub use crate::endpoint::{Endpoint, is_loopback};
 pub use crate::error::{Error, ErrorCode, ErrorResponse, OAuth2Error, Result};
 pub use crate::grant::client_credentials::{ClientCredentials, ClientCredentialsBuilder};

@@ -9,9 +9,8 @@ use crate::token::TokenResponse;
 /// Hands out access tokens: the seed's `AccessTokenProvider`.
 ///
 /// Implemented by grant clients such as [`ClientCredentials`](crate::ClientCredentials), which
-/// ask the server every time, and by the caching providers of the `oauth2-kit-cache-*` crates,
-/// which wrap another provider. Dyn-compatible, `Send + Sync`: caches and the bearer client take
-/// an `Arc<dyn AccessTokenProvider>`.
+/// ask the server every time. Dyn-compatible and `Send + Sync`, so a provider can be shared as
+/// an `Arc<dyn AccessTokenProvider>`: the planned caching providers and bearer client wrap one.
 ///
 /// ```
 /// use std::sync::Arc;

@@ -105,9 +105,13 @@ impl Scope {
         Self::from_set(&set)
     }
 
-    /// Parses a scope received from a server, where an absent or empty value means "no scope".
-    pub(crate) fn parse_optional(value: &str) -> Result<Option<Self>, ScopeError> {
-        if value.is_empty() { Ok(None) } else { value.parse().map(Some) }
+    /// Reads a scope sent by a server, leniently: any run of whitespace separates tokens, and
+    /// tokens outside the grammar are dropped (a stray character must not cost the caller a token
+    /// that was issued). `None` when nothing valid is left, an empty string included. User input
+    /// is parsed strictly, with [`str::parse`].
+    pub(crate) fn from_server(value: &str) -> Option<Self> {
+        let valid = value.split_ascii_whitespace().filter(|token| token.chars().all(is_scope_char));
+        Self::from_tokens(valid).ok()
     }
 }
 
@@ -353,6 +357,14 @@ mod tests {
         );
         assert_eq!(Scope::from_tokens(["a", ""]).unwrap_err().kind(), &ScopeErrorKind::EmptyToken);
         assert_eq!(Scope::from_tokens(Vec::<&str>::new()).unwrap_err().kind(), &ScopeErrorKind::Empty);
+    }
+
+    #[test]
+    fn server_scopes_are_read_leniently() {
+        assert_eq!(Scope::from_server("read  write\t").unwrap().as_str(), "read write");
+        assert_eq!(Scope::from_server(" read é write ").unwrap().as_str(), "read write");
+        assert_eq!(Scope::from_server(""), None);
+        assert_eq!(Scope::from_server(" é "), None);
     }
 
     #[test]

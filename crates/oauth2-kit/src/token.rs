@@ -131,8 +131,10 @@ impl TokenResponse {
     /// Decodes a token response body (a JSON object).
     ///
     /// Lenient where real servers differ and the meaning is clear: `expires_in` may be a number
-    /// or a numeric string, and zero, negative or absent means "unknown"; `token_type` is
-    /// matched case-insensitively; an empty `scope` means none. Strict where a token would be
+    /// or a numeric string, zero, negative or absent means "unknown", and more than ten years is
+    /// read as ten years; `token_type` is matched case-insensitively; `scope` tokens may be
+    /// separated by any whitespace, tokens outside the RFC 6749 grammar are dropped, and an empty
+    /// `scope` means none. Strict where a token would be
     /// unusable: `access_token` must be a non-empty string and `token_type` must be present.
     pub fn from_json(body: &[u8], requested_at: Instant) -> Result<Self, DecodeError> {
         let object = JsonObject::parse(body)?;
@@ -293,10 +295,19 @@ mod tests {
     }
 
     #[test]
-    fn huge_lifetime_does_not_overflow() {
+    fn huge_lifetime_is_clamped_and_computable() {
         let t = decode(r#"{"access_token":"a","token_type":"Bearer","expires_in":1e300}"#).unwrap();
-        assert!(t.expires_in().is_some());
-        let _ = t.expires_at(); // must not panic
+        assert_eq!(t.expires_in(), Some(crate::decode::MAX_LIFETIME));
+        assert!(t.expires_at().is_some());
+        let t = decode(r#"{"access_token":"a","token_type":"Bearer","expires_in":"18446744073709551615"}"#)
+            .unwrap();
+        assert_eq!(t.expires_in(), Some(crate::decode::MAX_LIFETIME));
+    }
+
+    #[test]
+    fn stray_characters_in_a_server_scope_do_not_lose_the_token() {
+        let t = decode(r#"{"access_token":"a","token_type":"Bearer","scope":"read  write\t"}"#).unwrap();
+        assert_eq!(t.scope().unwrap().as_str(), "read write");
     }
 
     #[test]
@@ -308,7 +319,7 @@ mod tests {
             (r#"{"access_token":"a"}"#, "token_type"),
             (r#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#, "expires_in"),
             (r#"{"access_token":"a","token_type":"Bearer","expires_in":true}"#, "expires_in"),
-            (r#"{"access_token":"a","token_type":"Bearer","scope":"a\tb"}"#, "scope"),
+            (r#"{"access_token":"a","token_type":"Bearer","scope":7}"#, "scope"),
             (r#"{"access_token":"a","token_type":"Bearer","refresh_token":1}"#, "refresh_token"),
         ];
         for (body, field) in cases {

@@ -225,8 +225,10 @@ fn oauth2_error_with_any_status() {
 fn unexpected_status_keeps_a_short_excerpt() {
     let page = format!("<html><body><h1>502 Bad Gateway</h1>{}</body></html>", "padding ".repeat(100));
     let err = request_with(answer(502, "text/html", &page)).unwrap_err();
-    let Error::UnexpectedStatus { status, body_excerpt } = &err else { panic!("{err:?}") };
+    let Error::UnexpectedStatus { status, body_excerpt, retry_after, .. } = &err else { panic!("{err:?}") };
     assert_eq!(*status, StatusCode::BAD_GATEWAY);
+    assert_eq!(*retry_after, Some(Duration::from_secs(7)));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
     assert!(body_excerpt.starts_with("<html><body><h1>502 Bad Gateway</h1>"));
     assert!(body_excerpt.chars().count() <= 201);
     assert!(err.is_retryable());
@@ -243,8 +245,9 @@ fn undecodable_success_names_the_field_and_leaks_nothing() {
     assert_eq!((*status, *field), (StatusCode::OK, None));
 
     let err = request_with(json(200, r#"{"access_token":"LEAKED-TOKEN","token_type":5}"#)).unwrap_err();
-    let Error::Decode { field, .. } = &err else { panic!("{err:?}") };
+    let Error::Decode { field, body_excerpt, .. } = &err else { panic!("{err:?}") };
     assert_eq!(*field, Some("token_type"));
+    assert_eq!(body_excerpt, r#"{"access_token": string, "token_type": number}"#);
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains("LEAKED-TOKEN"), "{shown}");
     assert!(shown.contains("token_type"), "{shown}");
@@ -266,6 +269,7 @@ fn transport_errors_and_oversized_bodies() {
             .unwrap();
     let err = block_on(client.request_token(None)).unwrap_err();
     assert_eq!(err.transport_kind(), Some(TransportErrorKind::BodyTooLarge { limit: 16 }));
+    assert_eq!(err.status(), Some(StatusCode::OK), "the status line had arrived");
 }
 
 #[test]
@@ -289,6 +293,21 @@ fn introspection_request_and_response() {
     assert_eq!(body(&request), "token=AT+1%2B2&token_type_hint=access_token");
     assert_eq!(basic_credentials(&request), "id:secret");
     assert_eq!(request.headers()["accept"], "application/json");
+}
+
+#[test]
+fn hints_are_optional() {
+    let http = Scripted::answering([json(200, r#"{"active":false}"#), answer(200, "text/plain", "")]);
+    let client = ClientCredentials::builder(token_url(), "id", "secret", http.clone())
+        .introspection_endpoint("https://auth.example.com/introspect".parse().unwrap())
+        .revocation_endpoint("https://auth.example.com/revoke".parse().unwrap())
+        .build()
+        .unwrap();
+    assert!(!block_on(client.introspect_with_hint(&AccessToken::new("t"), None)).unwrap().active);
+    assert_eq!(body(&http.last_request()), "token=t");
+    let hint = oauth2_kit::TokenTypeHint::Other("urn:custom".into());
+    block_on(client.revoke_with_hint(&AccessToken::new("t"), Some(hint))).unwrap();
+    assert_eq!(body(&http.last_request()), "token=t&token_type_hint=urn%3Acustom");
 }
 
 #[test]

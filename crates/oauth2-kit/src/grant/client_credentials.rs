@@ -128,52 +128,78 @@ impl ClientCredentials {
 
     /// Introspects an access token (RFC 7662 §2.1) with `token_type_hint=access_token`.
     pub async fn introspect(&self, token: &AccessToken) -> Result<IntrospectionResponse> {
-        self.introspect_secret(token.expose_secret(), TokenTypeHint::AccessToken).await
+        self.introspect_secret(token.expose_secret(), Some(TokenTypeHint::AccessToken)).await
     }
 
     /// Introspects a refresh token (RFC 7662 §2.1) with `token_type_hint=refresh_token`.
     pub async fn introspect_refresh_token(&self, token: &RefreshToken) -> Result<IntrospectionResponse> {
-        self.introspect_secret(token.expose_secret(), TokenTypeHint::RefreshToken).await
+        self.introspect_secret(token.expose_secret(), Some(TokenTypeHint::RefreshToken)).await
     }
 
-    async fn introspect_secret(&self, token: &str, hint: TokenTypeHint) -> Result<IntrospectionResponse> {
+    /// Introspects any token with the given `token_type_hint`, or none.
+    pub async fn introspect_with_hint(
+        &self,
+        token: &AccessToken,
+        hint: Option<TokenTypeHint>,
+    ) -> Result<IntrospectionResponse> {
+        self.introspect_secret(token.expose_secret(), hint).await
+    }
+
+    async fn introspect_secret(
+        &self,
+        token: &str,
+        hint: Option<TokenTypeHint>,
+    ) -> Result<IntrospectionResponse> {
         let inner = &*self.inner;
         let endpoint = inner.introspection_endpoint.as_ref().ok_or_else(|| {
             Error::config(
                 "no introspection endpoint configured (ClientCredentialsBuilder::introspection_endpoint)",
             )
         })?;
-        let mut form = Form::new();
-        form.push("token", token);
-        form.push("token_type_hint", hint.as_str());
         inner
             .transport
-            .post_form(Operation::Introspection, endpoint, form, &inner.auth)
+            .post_form(Operation::Introspection, endpoint, token_form(token, hint.as_ref()), &inner.auth)
             .await?
             .json(|object, _| IntrospectionResponse::from_object(object))
     }
 
-    /// Revokes an access token (RFC 7009 §2.1). Revoking a token the server does not know is
-    /// success, as the RFC says.
+    /// Revokes an access token (RFC 7009 §2.1) with `token_type_hint=access_token`. Revoking a
+    /// token the server does not know is success, as the RFC says.
     pub async fn revoke(&self, token: &AccessToken) -> Result<()> {
-        self.revoke_secret(token.expose_secret(), TokenTypeHint::AccessToken).await
+        self.revoke_secret(token.expose_secret(), Some(TokenTypeHint::AccessToken)).await
     }
 
-    /// Revokes a refresh token (RFC 7009 §2.1).
+    /// Revokes a refresh token (RFC 7009 §2.1) with `token_type_hint=refresh_token`.
     pub async fn revoke_refresh_token(&self, token: &RefreshToken) -> Result<()> {
-        self.revoke_secret(token.expose_secret(), TokenTypeHint::RefreshToken).await
+        self.revoke_secret(token.expose_secret(), Some(TokenTypeHint::RefreshToken)).await
     }
 
-    async fn revoke_secret(&self, token: &str, hint: TokenTypeHint) -> Result<()> {
+    /// Revokes any token with the given `token_type_hint`, or none.
+    pub async fn revoke_with_hint(&self, token: &AccessToken, hint: Option<TokenTypeHint>) -> Result<()> {
+        self.revoke_secret(token.expose_secret(), hint).await
+    }
+
+    async fn revoke_secret(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<()> {
         let inner = &*self.inner;
         let endpoint = inner.revocation_endpoint.as_ref().ok_or_else(|| {
             Error::config("no revocation endpoint configured (ClientCredentialsBuilder::revocation_endpoint)")
         })?;
-        let mut form = Form::new();
-        form.push("token", token);
-        form.push("token_type_hint", hint.as_str());
-        inner.transport.post_form(Operation::Revocation, endpoint, form, &inner.auth).await?.success()
+        inner
+            .transport
+            .post_form(Operation::Revocation, endpoint, token_form(token, hint.as_ref()), &inner.auth)
+            .await?
+            .success()
     }
+}
+
+/// `token=…[&token_type_hint=…]`, for introspection and revocation.
+fn token_form(token: &str, hint: Option<&TokenTypeHint>) -> Form {
+    let mut form = Form::new();
+    form.push("token", token);
+    if let Some(hint) = hint {
+        form.push("token_type_hint", hint.as_str());
+    }
+    form
 }
 
 impl fmt::Debug for ClientCredentials {
