@@ -17,7 +17,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// ([`Error::status`]), and every variant says whether a retry can help
 /// ([`Error::is_retryable`]). Messages are one line, fit for a log, and never contain a secret:
 /// body excerpts have credential-bearing fields removed.
-#[derive(Debug, thiserror::Error)]
+///
+/// Cloning is cheap: a failed token request can be handed to every caller that waited for it.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The server answered with an OAuth 2.0 error response (RFC 6749 §5.2), whatever the status,

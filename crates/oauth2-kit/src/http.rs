@@ -142,13 +142,14 @@ impl fmt::Display for TransportErrorKind {
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// A failure of the HTTP client: what failed, whether a retry could help, and the underlying
-/// error as [`source`](StdError::source).
-#[derive(Debug)]
+/// error as [`source`](StdError::source). Cheap to clone (the source is shared), so one failure
+/// can be handed to many waiters.
+#[derive(Debug, Clone)]
 pub struct TransportError {
     kind: TransportErrorKind,
     retryable: bool,
     status: Option<http::StatusCode>,
-    source: Option<BoxError>,
+    source: Option<std::sync::Arc<dyn StdError + Send + Sync + 'static>>,
 }
 
 impl TransportError {
@@ -166,7 +167,7 @@ impl TransportError {
     /// Keeps the underlying error.
     #[must_use]
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(source.into());
+        self.source = Some(std::sync::Arc::from(source.into()));
         self
     }
 

@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod cache;
 mod client_auth;
 mod clock;
 mod decode;
@@ -51,6 +52,7 @@ pub mod grant;
 pub mod http;
 mod introspection;
 mod provider;
+pub mod runtime;
 mod scope;
 mod secret;
 mod token;

@@ -1,0 +1,17 @@
+//! Token caching: the state machine every cache crate shares, its lifetime model, its storage
+//! contract and its counters.
+//!
+//! The runtime crates (`oauth2-kit-cache-tokio`, `oauth2-kit-cache-async-std`,
+//! `oauth2-kit-cache-moka`) supply only a [`Runtime`](crate::runtime::Runtime) binding and a
+//! default [`CacheStorage`]; the behaviour is [`CachingProvider`]'s, written once.
+
+mod jwt;
+mod metrics;
+mod policy;
+mod provider;
+mod storage;
+
+pub use metrics::{CacheMetrics, RefreshReason};
+pub use policy::{CachePolicy, TokenTimes};
+pub use provider::{CachingProvider, CachingProviderBuilder};
+pub use storage::{CacheStorage, CachedToken, InMemoryStorage};

@@ -1,0 +1,124 @@
+//! Where a caching provider keeps its tokens: the overridable storage of the seed.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use rustc_hash::FxBuildHasher;
+
+use crate::cache::policy::TokenTimes;
+use crate::scope::Scope;
+use crate::token::TokenResponse;
+
+/// A token in a cache, with the instants that decide its state and its generation (a number
+/// that no other token of the same cache ever gets).
+///
+/// Cloning is cheap (the token is shared behind an `Arc`).
+#[derive(Debug, Clone)]
+pub struct CachedToken {
+    /// The token.
+    pub token: TokenResponse,
+    /// When it turns stale, and when it stops being usable.
+    pub times: TokenTimes,
+    /// Which token this is: invalidation compares it, so that a late invalidation of an old
+    /// token never drops a newer one.
+    pub generation: u64,
+}
+
+/// Keeps one token per scope (`None`: the client's default scope). The seed's overridable cache
+/// storage: the caching providers use it for every read and write, each cache crate ships a
+/// default, and any type implementing it can be plugged in.
+///
+/// `get` is on every cached call's path: keep it lock-light and allocation-free. A token's
+/// expiry is `token.times.usable_until`; a storage may drop entries after it, or keep them (the
+/// provider never hands out an expired token).
+pub trait CacheStorage: Send + Sync + fmt::Debug + 'static {
+    /// The token stored for `scope`.
+    fn get(&self, scope: Option<&Scope>) -> Option<CachedToken>;
+
+    /// Stores `token` for `scope`, replacing what was there.
+    fn put(&self, scope: Option<&Scope>, token: CachedToken);
+
+    /// Removes the token stored for `scope` if it is generation `generation`; returns whether it
+    /// removed one.
+    fn remove(&self, scope: Option<&Scope>, generation: u64) -> bool;
+}
+
+#[derive(Debug, Default, Clone)]
+struct Snapshot {
+    default: Option<CachedToken>,
+    scoped: HashMap<Scope, CachedToken, FxBuildHasher>,
+}
+
+/// The default storage: an immutable map behind an [`ArcSwap`]. Reads take no lock and touch no
+/// shared counter; writes (one per token refresh) copy the map, which holds one entry per scope
+/// in use.
+#[derive(Debug, Default)]
+pub struct InMemoryStorage {
+    map: ArcSwap<Snapshot>,
+}
+
+impl InMemoryStorage {
+    /// An empty storage.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl CacheStorage for InMemoryStorage {
+    fn get(&self, scope: Option<&Scope>) -> Option<CachedToken> {
+        let snapshot = self.map.load();
+        match scope {
+            None => snapshot.default.clone(),
+            Some(scope) => snapshot.scoped.get(scope).cloned(),
+        }
+    }
+
+    fn put(&self, scope: Option<&Scope>, token: CachedToken) {
+        self.map.rcu(|current| {
+            let mut next = Snapshot::clone(current);
+            match scope {
+                None => next.default = Some(token.clone()),
+                Some(scope) => {
+                    next.scoped.insert(scope.clone(), token.clone());
+                }
+            }
+            next
+        });
+    }
+
+    fn remove(&self, scope: Option<&Scope>, generation: u64) -> bool {
+        let mut removed = false;
+        self.map.rcu(|current| {
+            let mut next = Snapshot::clone(current);
+            removed = match scope {
+                None if next.default.as_ref().is_some_and(|t| t.generation == generation) => {
+                    next.default = None;
+                    true
+                }
+                Some(scope) if next.scoped.get(scope).is_some_and(|t| t.generation == generation) => {
+                    next.scoped.remove(scope);
+                    true
+                }
+                _ => false,
+            };
+            next
+        });
+        removed
+    }
+}
+
+impl<T: CacheStorage + ?Sized> CacheStorage for Arc<T> {
+    fn get(&self, scope: Option<&Scope>) -> Option<CachedToken> {
+        (**self).get(scope)
+    }
+
+    fn put(&self, scope: Option<&Scope>, token: CachedToken) {
+        (**self).put(scope, token);
+    }
+
+    fn remove(&self, scope: Option<&Scope>, generation: u64) -> bool {
+        (**self).remove(scope, generation)
+    }
+}
