@@ -13,6 +13,9 @@
 //! The client secret is read from the `OAUTH2_CLIENT_SECRET` environment variable, never from
 //! the command line (where `ps` and shell history would show it). Tokens are never printed.
 
+// A demo program: it prints what it got.
+#![allow(clippy::print_stdout)]
+
 use std::sync::Arc;
 
 use anyhow::{Context, bail};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use oauth2_kit::http::HttpClient;
 
 /// Every HTTP adapter, each test runs against all of them.
-pub fn adapters() -> Vec<(&'static str, Arc<dyn HttpClient>)> {
+pub(crate) fn adapters() -> Vec<(&'static str, Arc<dyn HttpClient>)> {
     let timeout = Duration::from_secs(10);
     vec![
         (
@@ -33,13 +33,13 @@ pub fn adapters() -> Vec<(&'static str, Arc<dyn HttpClient>)> {
 /// The oidc-provider test server: the one `scripts/test.sh` started (`OIDC_ISSUER`), or one
 /// started for this test process with `tests/oidc-provider/start.sh`, stopped when the guard
 /// drops.
-pub struct OidcProvider {
-    pub issuer: String,
+pub(crate) struct OidcProvider {
+    pub(crate) issuer: String,
     own_pid: Option<u32>,
 }
 
 impl OidcProvider {
-    pub fn get() -> Self {
+    pub(crate) fn get() -> Self {
         if let Ok(issuer) = std::env::var("OIDC_ISSUER") {
             return Self { issuer: issuer.trim_end_matches('/').to_owned(), own_pid: None };
         }
@@ -58,7 +58,7 @@ impl OidcProvider {
         Self { issuer, own_pid: Some(pid) }
     }
 
-    pub fn url(&self, path: &str) -> oauth2_kit::Endpoint {
+    pub(crate) fn url(&self, path: &str) -> oauth2_kit::Endpoint {
         format!("{}{}", self.issuer, path).parse().expect("a loopback endpoint")
     }
 }
@@ -72,7 +72,7 @@ impl Drop for OidcProvider {
 }
 
 /// The OAuth 2.0 error of a failed result; fails the test otherwise.
-pub fn expect_oauth2_error<T: std::fmt::Debug>(
+pub(crate) fn expect_oauth2_error<T: std::fmt::Debug>(
     result: oauth2_kit::Result<T>,
     adapter: &str,
 ) -> Box<oauth2_kit::OAuth2Error> {

@@ -20,12 +20,17 @@
 #![deny(missing_docs)]
 
 mod background;
+pub mod cache_suite;
 pub mod conformance;
 mod fault;
+mod scripted_provider;
 mod server;
+mod virtual_time;
 
 pub use crate::fault::{Fault, Route};
+pub use crate::scripted_provider::ScriptedProvider;
 pub use crate::server::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_LIFETIME, TestClient, TestServer,
     TestServerBuilder,
 };
+pub use crate::virtual_time::VirtualTime;

@@ -154,7 +154,9 @@ pub struct OAuth2Error {
 }
 
 impl OAuth2Error {
-    pub(crate) fn new(status: StatusCode, response: ErrorResponse, all_headers: &HeaderMap) -> Self {
+    /// An error response as received: `status`, the decoded body, and the response headers (of
+    /// which only `Retry-After`, `WWW-Authenticate`, `Content-Type` and `Date` are kept).
+    pub fn new(status: StatusCode, response: ErrorResponse, all_headers: &HeaderMap) -> Self {
         let mut headers = HeaderMap::new();
         for name in [
             http::header::RETRY_AFTER,

@@ -104,8 +104,9 @@ impl CachePolicy {
     /// The instants of a token sent for at `requested_at` with `lifetime`. `jitter` in `[0, 1)`
     /// picks the jitter within its range (drawn at random once per token by the caches).
     pub fn times(&self, requested_at: Instant, lifetime: Duration, jitter: f64) -> TokenTimes {
-        let margin =
-            scale(lifetime, self.hard_margin_ratio).clamp(self.hard_margin_min, self.hard_margin_max).min(lifetime / 2);
+        let margin = scale(lifetime, self.hard_margin_ratio)
+            .clamp(self.hard_margin_min, self.hard_margin_max)
+            .min(lifetime / 2);
         let lead = if lifetime < self.half_life_from {
             scale(lifetime, self.refresh_lead_ratio).min(self.refresh_lead_max)
         } else {
@@ -161,13 +162,13 @@ mod tests {
         let t0 = SystemClock.now();
         // (lifetime, refresh lead from the end, usable margin from the end)
         let cases: &[(Duration, Duration, Duration)] = &[
-            (secs(3600), secs(300), secs(60)),            // 1 h: fresh 55 min, usable 59 min
-            (secs(600), secs(150), secs(60)),             // 10 min: lead 25% = 150 s, margin 60 s
-            (secs(60), secs(15), secs(6)),                // 1 min: lead 15 s, margin 10% = 6 s
-            (secs(20), secs(5), secs(5)),                 // margin floor 5 s
-            (secs(4), secs(2), secs(2)),                  // 4 s: margin capped at half; refresh at margin
-            (secs(2), secs(1), secs(1)),                  // 2 s: usable for 1 s
-            (secs(4 * 3600), secs(2 * 3600), secs(60)),   // long: half-life
+            (secs(3600), secs(300), secs(60)), // 1 h: fresh 55 min, usable 59 min
+            (secs(600), secs(150), secs(60)),  // 10 min: lead 25% = 150 s, margin 60 s
+            (secs(60), secs(15), secs(6)),     // 1 min: lead 15 s, margin 10% = 6 s
+            (secs(20), secs(5), secs(5)),      // margin floor 5 s
+            (secs(4), secs(2), secs(2)),       // 4 s: margin capped at half; refresh at margin
+            (secs(2), secs(1), secs(1)),       // 2 s: usable for 1 s
+            (secs(4 * 3600), secs(2 * 3600), secs(60)), // long: half-life
         ];
         for &(lifetime, lead, margin) in cases {
             let t = p.times(t0, lifetime, 0.0);

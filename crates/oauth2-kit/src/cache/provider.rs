@@ -111,7 +111,10 @@ enum Lookup {
 impl CachingProvider {
     /// A builder over `delegate`, running its fetches on `runtime`. Runtime crates call this;
     /// applications use theirs.
-    pub fn builder(delegate: Arc<dyn AccessTokenProvider>, runtime: Arc<dyn Runtime>) -> CachingProviderBuilder {
+    pub fn builder(
+        delegate: Arc<dyn AccessTokenProvider>,
+        runtime: Arc<dyn Runtime>,
+    ) -> CachingProviderBuilder {
         CachingProviderBuilder {
             delegate,
             runtime,
@@ -202,8 +205,11 @@ impl CachingProvider {
             }
             let flight = Flight::new();
             state.flight = Some(flight.clone());
-            let reason =
-                if inner.storage.get(scope).is_some() { RefreshReason::Expired } else { RefreshReason::Absent };
+            let reason = if inner.storage.get(scope).is_some() {
+                RefreshReason::Expired
+            } else {
+                RefreshReason::Absent
+            };
             (flight, reason)
         };
         self.spawn_fetch(scope, flight.clone(), started);
@@ -330,7 +336,10 @@ impl Inner {
     /// A number in `[0, 1)` for jitter (splitmix64; quality matters little, speed and no
     /// dependency do).
     fn random(&self) -> f64 {
-        let mut z = self.random.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self
+            .random
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
@@ -393,7 +402,8 @@ impl CachingProviderBuilder {
 
     /// Builds the provider. Spawns nothing: constructing it outside a running runtime is fine.
     pub fn build(self) -> CachingProvider {
-        let seed = self.clock.system_time().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+        let seed =
+            self.clock.system_time().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
         CachingProvider {
             inner: Arc::new(Inner {
                 delegate: self.delegate,

@@ -1,0 +1,76 @@
+//! # oauth2-kit-cache-async-std
+//!
+//! A caching [`AccessTokenProvider`] on async-std (and smol): the seed's
+//! `CachingAccessTokenProvider`. It wraps any provider, reuses its token while it is fresh,
+//! refreshes it in the background before it expires, and makes one token request per expiry
+//! however many tasks ask at once.
+//!
+//! ```
+//! use oauth2_kit::{AccessTokenProvider, ClientCredentials};
+//! use oauth2_kit_testkit::{Route, TestServer};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # async_std::task::block_on(async {
+//! # let server = TestServer::start()?;
+//! # let token_url = server.token_endpoint();
+//! let http = oauth2_kit_isahc::IsahcClient::new()?; // isahc needs no particular runtime
+//! let client = ClientCredentials::new(token_url, "testkit-client", "testkit-secret", http);
+//!
+//! let provider = oauth2_kit_cache_async_std::caching(client);
+//! for _ in 0..100 {
+//!     provider.request_token(None).await?;
+//! }
+//! assert_eq!(server.requests(Route::Token), 1);
+//! # Ok(())
+//! # })
+//! # }
+//! ```
+//!
+//! **async-std is discontinued upstream.** This crate spawns with `async_std::task::spawn`
+//! (async-std's global executor, which starts on first use and needs no runtime set up) and
+//! sleeps with `async-io` timers, the reactor smol uses too, so it works unchanged in a smol
+//! application (its tests run the provider under `smol::block_on` as well). The behaviour is the
+//! core's [`CachingProvider`], shared with the tokio and moka crates.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use oauth2_kit::AccessTokenProvider;
+use oauth2_kit::cache::{CachingProvider, CachingProviderBuilder, InMemoryStorage};
+use oauth2_kit::runtime::{BoxFuture, Runtime, SpawnError};
+
+/// The caching provider of this crate (the core's [`CachingProvider`] on async-std).
+pub type CachingAccessTokenProvider = CachingProvider;
+
+/// Caches `delegate`'s tokens with the default [`CachePolicy`](oauth2_kit::cache::CachePolicy)
+/// and storage.
+pub fn caching(delegate: impl AccessTokenProvider + 'static) -> CachingAccessTokenProvider {
+    builder(delegate).build()
+}
+
+/// A builder over `delegate`, set up for async-std: change the policy, the storage or the
+/// clock, then `build()`.
+pub fn builder(delegate: impl AccessTokenProvider + 'static) -> CachingProviderBuilder {
+    CachingProvider::builder(Arc::new(delegate), Arc::new(AsyncStdRuntime))
+        .storage(Arc::new(InMemoryStorage::new()))
+}
+
+/// The async-std binding of the core's [`Runtime`]: `async_std::task::spawn` and `async-io`
+/// timers. Needs no running runtime.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncStdRuntime;
+
+impl Runtime for AsyncStdRuntime {
+    fn spawn(&self, task: BoxFuture<()>) -> Result<(), SpawnError> {
+        drop(async_std::task::spawn(task));
+        Ok(())
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<()> {
+        Box::pin(async move {
+            async_io::Timer::after(duration).await;
+        })
+    }
+}

@@ -1,0 +1,135 @@
+//! Virtual time: a [`Clock`] and the sleeping half of a [`Runtime`] that move only when a test
+//! says so, so that token lifetimes, margins and backoffs are tested without waiting for them.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use event_listener::Event;
+use oauth2_kit::Clock;
+use oauth2_kit::runtime::{BoxFuture, Runtime, SpawnError};
+
+/// A clock that stands still until [`advance`](VirtualTime::advance)d, and a runtime whose
+/// `sleep` completes when virtual time reaches its deadline; `spawn` is delegated to a real
+/// runtime binding.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use oauth2_kit::Clock;
+/// use oauth2_kit_testkit::VirtualTime;
+/// # #[derive(Debug)] struct NoSpawn;
+/// # impl oauth2_kit::runtime::Runtime for NoSpawn {
+/// #     fn spawn(&self, _: oauth2_kit::runtime::BoxFuture<()>) -> Result<(), oauth2_kit::runtime::SpawnError> { Ok(()) }
+/// #     fn sleep(&self, _: Duration) -> oauth2_kit::runtime::BoxFuture<()> { Box::pin(async {}) }
+/// # }
+/// let time = VirtualTime::new(Arc::new(NoSpawn));
+/// let start = time.now();
+/// time.advance(Duration::from_secs(3600));
+/// assert_eq!(time.now() - start, Duration::from_secs(3600));
+/// ```
+pub struct VirtualTime {
+    base: Instant,
+    base_system: SystemTime,
+    spawner: Arc<dyn Runtime>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    elapsed: Duration,
+    sleepers: Vec<(Duration, Arc<Sleeper>)>,
+}
+
+#[derive(Default)]
+struct Sleeper {
+    done: AtomicBool,
+    event: Event,
+}
+
+fn lock(mutex: &Mutex<State>) -> MutexGuard<'_, State> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl VirtualTime {
+    /// Virtual time starting now, spawning tasks on `spawner`.
+    pub fn new(spawner: Arc<dyn Runtime>) -> Arc<Self> {
+        #[allow(clippy::disallowed_methods)] // The virtual clock's origin.
+        let base = Instant::now();
+        Arc::new(Self { base, base_system: SystemTime::now(), spawner, state: Mutex::new(State::default()) })
+    }
+
+    /// Moves time forward by `by`, completing every sleep whose deadline is reached.
+    pub fn advance(&self, by: Duration) {
+        let woken = {
+            let mut state = lock(&self.state);
+            state.elapsed = state.elapsed.saturating_add(by);
+            let now = state.elapsed;
+            let (due, pending): (Vec<_>, Vec<_>) = state.sleepers.drain(..).partition(|(at, _)| *at <= now);
+            state.sleepers = pending;
+            due
+        };
+        for (_, sleeper) in woken {
+            sleeper.done.store(true, Ordering::SeqCst);
+            sleeper.event.notify(usize::MAX);
+        }
+    }
+
+    /// How far time has moved.
+    pub fn elapsed(&self) -> Duration {
+        lock(&self.state).elapsed
+    }
+
+    /// How many sleeps are waiting for time to move.
+    pub fn sleepers(&self) -> usize {
+        lock(&self.state).sleepers.len()
+    }
+}
+
+impl fmt::Debug for VirtualTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VirtualTime").field("elapsed", &self.elapsed()).finish_non_exhaustive()
+    }
+}
+
+impl Clock for VirtualTime {
+    fn now(&self) -> Instant {
+        self.base + self.elapsed()
+    }
+
+    fn system_time(&self) -> SystemTime {
+        self.base_system + self.elapsed()
+    }
+}
+
+impl Runtime for VirtualTime {
+    fn spawn(&self, task: BoxFuture<()>) -> Result<(), SpawnError> {
+        self.spawner.spawn(task)
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<()> {
+        let sleeper = Arc::new(Sleeper::default());
+        {
+            let mut state = lock(&self.state);
+            if duration.is_zero() {
+                sleeper.done.store(true, Ordering::SeqCst);
+            } else {
+                let deadline = state.elapsed.saturating_add(duration);
+                state.sleepers.push((deadline, sleeper.clone()));
+            }
+        }
+        Box::pin(async move {
+            loop {
+                if sleeper.done.load(Ordering::SeqCst) {
+                    return;
+                }
+                let listener = sleeper.event.listen();
+                if sleeper.done.load(Ordering::SeqCst) {
+                    return;
+                }
+                listener.await;
+            }
+        })
+    }
+}
