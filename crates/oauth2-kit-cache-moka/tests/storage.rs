@@ -1,0 +1,40 @@
+//! The moka index itself: bounded, generation-checked removal.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use oauth2_kit::cache::{CachePolicy, CacheStorage, CachedToken};
+use oauth2_kit::{AccessToken, Clock as _, Scope, SystemClock, TokenResponse, TokenType};
+use oauth2_kit_cache_moka::MokaStorage;
+
+fn token(value: &str, generation: u64) -> CachedToken {
+    let now = SystemClock.now();
+    CachedToken {
+        token: TokenResponse::new(AccessToken::new(value), TokenType::Bearer, now),
+        times: CachePolicy::default().times(now, Duration::from_secs(3600), 0.0),
+        generation,
+    }
+}
+
+#[test]
+fn bounded_number_of_scopes() {
+    let storage = MokaStorage::new(2, Duration::from_secs(3600));
+    for (i, s) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        let scope: Scope = s.parse().unwrap();
+        storage.put(Some(&scope), token(s, i as u64));
+    }
+    assert!(storage.len() <= 2, "len {}", storage.len());
+}
+
+#[test]
+fn remove_checks_the_generation() {
+    let storage = MokaStorage::default();
+    storage.put(None, token("t1", 1));
+    assert!(!storage.remove(None, 2));
+    assert!(storage.get(None).is_some());
+    assert!(storage.remove(None, 1));
+    assert!(storage.get(None).is_none());
+    assert!(storage.is_empty());
+}
