@@ -26,6 +26,18 @@ fn bounded_number_of_scopes() {
         storage.put(Some(&scope), token(s, i as u64));
     }
     assert!(storage.len() <= 2, "len {}", storage.len());
+    let readable =
+        ["a", "b", "c", "d", "e"].iter().filter(|s| storage.get(Some(&s.parse().unwrap())).is_some()).count();
+    assert!(readable <= 2, "evicted scopes leave the read path too: {readable} readable");
+}
+
+#[test]
+fn a_replaced_entry_stays_readable() {
+    let storage = MokaStorage::default();
+    storage.put(None, token("t1", 1));
+    storage.put(None, token("t2", 2));
+    assert_eq!(storage.len(), 1);
+    assert_eq!(storage.get(None).unwrap().token.access_token().expose_secret(), "t2");
 }
 
 #[test]

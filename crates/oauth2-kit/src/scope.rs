@@ -33,8 +33,39 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!(err.to_string(), "invalid scope: empty scope-token at position 5 (two spaces in a row)");
 /// # Ok::<(), oauth2_kit::ScopeError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Scope(Arc<str>);
+#[derive(Clone)]
+pub struct Scope {
+    text: Arc<str>,
+    /// A hash of `text`, computed once, so that looking a scope up in a cache does not hash the
+    /// string again on every call.
+    hash: u64,
+}
+
+impl PartialEq for Scope {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.text, &other.text) || (self.hash == other.hash && self.text == other.text)
+    }
+}
+
+impl Eq for Scope {}
+
+impl std::hash::Hash for Scope {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl PartialOrd for Scope {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Scope {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
 
 impl Scope {
     /// Parses a space-separated scope string. Same as [`str::parse`].
@@ -75,17 +106,21 @@ impl Scope {
 
     fn from_set(set: &BTreeSet<String>) -> Self {
         let joined = set.iter().map(String::as_str).collect::<Vec<_>>().join(" ");
-        Self(Arc::from(joined))
+        // FNV-1a: stable, fast, and enough for keys chosen by the application.
+        let hash = joined
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        Self { text: Arc::from(joined), hash }
     }
 
     /// The canonical form: tokens sorted, de-duplicated and joined by single spaces.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     /// The scope-tokens, in canonical (sorted) order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        self.0.split(' ')
+        self.text.split(' ')
     }
 
     /// Whether the set contains this scope-token.
@@ -176,19 +211,19 @@ impl TryFrom<String> for Scope {
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
 impl fmt::Debug for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Scope").field(&&*self.0).finish()
+        f.debug_tuple("Scope").field(&&*self.text).finish()
     }
 }
 
 impl Serialize for Scope {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(&self.text)
     }
 }
 
