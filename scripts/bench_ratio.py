@@ -25,10 +25,10 @@ def main() -> int:
         root = pathlib.Path("target/criterion") / group
         targets = sorted(p.name for p in root.iterdir() if p.name not in (baseline, "report"))
     base, base_lo, base_hi = mean(group, baseline)
-    print(f"{group}: baseline {baseline} = {base / 1000:.2f} us [{base_lo / 1000:.2f}, {base_hi / 1000:.2f}]")
+    print(f"{group}: baseline {baseline} = {base:.1f} ns [{base_lo:.1f}, {base_hi:.1f}]")
     for name in targets:
         m, lo, hi = mean(group, name)
-        print(f"  {name}: {m / 1000:.2f} us [{lo / 1000:.2f}, {hi / 1000:.2f}]  ratio {m / base:.3f}")
+        print(f"  {name}: {m:.1f} ns [{lo:.1f}, {hi:.1f}]  ratio {m / base:.3f}")
     return 0
 
 

@@ -70,7 +70,7 @@ pub fn builder(delegate: impl AccessTokenProvider + 'static) -> CachingProviderB
 /// without a refresh, or once its token is no longer usable.
 #[derive(Debug, Clone)]
 pub struct MokaStorage {
-    front: Arc<InMemoryStorage>,
+    front: InMemoryStorage,
     index: Cache<Option<Scope>, CachedToken>,
 }
 
@@ -83,7 +83,7 @@ impl MokaStorage {
     /// A storage of at most `max_scopes` scopes, evicting a scope not refreshed for
     /// `time_to_idle`.
     pub fn new(max_scopes: u64, time_to_idle: Duration) -> Self {
-        let front = Arc::new(InMemoryStorage::new());
+        let front = InMemoryStorage::new();
         let evict_from = front.clone();
         let index = Cache::builder()
             .max_capacity(max_scopes)

@@ -53,10 +53,10 @@ struct Snapshot {
 
 /// The default storage: an immutable map behind an [`ArcSwap`]. Reads take no lock and touch no
 /// shared counter; writes (one per token refresh) copy the map, which holds one entry per scope
-/// in use.
-#[derive(Debug, Default)]
+/// in use. Clones share the same map.
+#[derive(Debug, Default, Clone)]
 pub struct InMemoryStorage {
-    map: ArcSwap<Snapshot>,
+    map: Arc<ArcSwap<Snapshot>>,
 }
 
 impl InMemoryStorage {
@@ -66,13 +66,21 @@ impl InMemoryStorage {
     }
 }
 
-impl CacheStorage for InMemoryStorage {
-    fn get(&self, scope: Option<&Scope>) -> Option<CachedToken> {
+impl InMemoryStorage {
+    /// The token stored for `scope` (the same as [`CacheStorage::get`], statically dispatched).
+    #[inline]
+    pub fn read(&self, scope: Option<&Scope>) -> Option<CachedToken> {
         let snapshot = self.map.load();
         match scope {
             None => snapshot.default.clone(),
             Some(scope) => snapshot.scoped.get(scope).cloned(),
         }
+    }
+}
+
+impl CacheStorage for InMemoryStorage {
+    fn get(&self, scope: Option<&Scope>) -> Option<CachedToken> {
+        self.read(scope)
     }
 
     fn put(&self, scope: Option<&Scope>, token: CachedToken) {
