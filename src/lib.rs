@@ -15,6 +15,9 @@ pub mod guide {
     #[doc = include_str!("../docs/client-credentials.md")]
     pub struct ClientCredentials;
 
+    #[doc = include_str!("../docs/caching.md")]
+    pub struct Caching;
+
     #[doc = include_str!("../docs/errors.md")]
     pub struct Errors;
 

@@ -9,8 +9,9 @@ use crate::token::TokenResponse;
 /// Hands out access tokens: the seed's `AccessTokenProvider`.
 ///
 /// Implemented by grant clients such as [`ClientCredentials`](crate::ClientCredentials), which
-/// ask the server every time. Dyn-compatible and `Send + Sync`, so a provider can be shared as
-/// an `Arc<dyn AccessTokenProvider>`: the planned caching providers and bearer client wrap one.
+/// ask the server every time, and by [`CachingProvider`](crate::cache::CachingProvider), which
+/// wraps another provider. Dyn-compatible and `Send + Sync`, so a provider can be shared as an
+/// `Arc<dyn AccessTokenProvider>`.
 ///
 /// ```
 /// use std::sync::Arc;
