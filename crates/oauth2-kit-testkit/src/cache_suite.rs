@@ -33,7 +33,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use event_listener::Event;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use oauth2_kit::cache::{
     CacheStorage, CachedToken, CachingProvider, CachingProviderBuilder, InMemoryStorage,
@@ -43,6 +42,7 @@ use oauth2_kit::{
     AccessToken, AccessTokenProvider, Clock as _, Error, ErrorCode, ErrorResponse, OAuth2Error, Scope,
 };
 
+use crate::latch::Latch;
 use crate::scripted_provider::ScriptedProvider;
 use crate::virtual_time::VirtualTime;
 
@@ -141,23 +141,13 @@ pub async fn wait_for(what: &str, condition: impl Fn() -> bool) {
 
 /// A real sleep that needs no runtime: a thread wakes the waiter.
 async fn real_sleep(duration: Duration) {
-    let flag = Arc::new((std::sync::atomic::AtomicBool::new(false), Event::new()));
-    let waker = flag.clone();
+    let latch = Arc::new(Latch::new(false));
+    let opener = latch.clone();
     std::thread::spawn(move || {
         std::thread::sleep(duration);
-        waker.0.store(true, Ordering::SeqCst);
-        waker.1.notify(usize::MAX);
+        opener.open();
     });
-    loop {
-        if flag.0.load(Ordering::SeqCst) {
-            return;
-        }
-        let listener = flag.1.listen();
-        if flag.0.load(Ordering::SeqCst) {
-            return;
-        }
-        listener.await;
-    }
+    latch.wait().await;
 }
 
 /// Polls a future once: `Some` if it completed at once.

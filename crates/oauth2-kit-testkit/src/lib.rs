@@ -23,6 +23,7 @@ mod background;
 pub mod cache_suite;
 pub mod conformance;
 mod fault;
+mod latch;
 mod scripted_provider;
 mod server;
 mod virtual_time;

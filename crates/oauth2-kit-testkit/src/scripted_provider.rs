@@ -2,12 +2,13 @@
 //! that holds requests until the test opens it.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use event_listener::Event;
 use oauth2_kit::{AccessToken, AccessTokenProvider, Clock, Error, Scope, TokenResponse, TokenType};
+
+use crate::latch::Latch;
 
 /// Hands out tokens `token-1`, `token-2`, ... stamped with a [`Clock`], counting requests.
 ///
@@ -30,8 +31,7 @@ pub struct ScriptedProvider {
     requests: AtomicUsize,
     completed: AtomicUsize,
     script: Mutex<Script>,
-    gate_open: AtomicBool,
-    gate: Event,
+    gate: Latch,
 }
 
 struct Script {
@@ -60,8 +60,7 @@ impl ScriptedProvider {
                 next_values: VecDeque::new(),
                 scopes: Vec::new(),
             }),
-            gate_open: AtomicBool::new(true),
-            gate: Event::new(),
+            gate: Latch::new(true),
         })
     }
 
@@ -96,13 +95,12 @@ impl ScriptedProvider {
 
     /// Holds every request at its start until [`open`](Self::open).
     pub fn close(&self) {
-        self.gate_open.store(false, Ordering::SeqCst);
+        self.gate.close();
     }
 
     /// Lets held and future requests through.
     pub fn open(&self) {
-        self.gate_open.store(true, Ordering::SeqCst);
-        self.gate.notify(usize::MAX);
+        self.gate.open();
     }
 
     /// How many requests started.
@@ -119,19 +117,6 @@ impl ScriptedProvider {
     pub fn scopes(&self) -> Vec<Option<Scope>> {
         lock(&self.script).scopes.clone()
     }
-
-    async fn pass_gate(&self) {
-        loop {
-            if self.gate_open.load(Ordering::SeqCst) {
-                return;
-            }
-            let listener = self.gate.listen();
-            if self.gate_open.load(Ordering::SeqCst) {
-                return;
-            }
-            listener.await;
-        }
-    }
 }
 
 impl std::fmt::Debug for ScriptedProvider {
@@ -146,7 +131,7 @@ impl AccessTokenProvider for ScriptedProvider {
         let requested_at = self.clock.now();
         let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
         lock(&self.script).scopes.push(scope.cloned());
-        self.pass_gate().await;
+        self.gate.wait().await;
         let outcome = {
             let mut script = lock(&self.script);
             let failure = script.failure.clone();

@@ -2,13 +2,13 @@
 //! says so, so that token lifetimes, margins and backoffs are tested without waiting for them.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use event_listener::Event;
 use oauth2_kit::Clock;
 use oauth2_kit::runtime::{BoxFuture, Runtime, SpawnError};
+
+use crate::latch::Latch;
 
 /// A clock that stands still until [`advance`](VirtualTime::advance)d, and a runtime whose
 /// `sleep` completes when virtual time reaches its deadline; `spawn` is delegated to a real
@@ -39,13 +39,7 @@ pub struct VirtualTime {
 #[derive(Default)]
 struct State {
     elapsed: Duration,
-    sleepers: Vec<(Duration, Arc<Sleeper>)>,
-}
-
-#[derive(Default)]
-struct Sleeper {
-    done: AtomicBool,
-    event: Event,
+    sleepers: Vec<(Duration, Arc<Latch>)>,
 }
 
 fn lock(mutex: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -71,8 +65,7 @@ impl VirtualTime {
             due
         };
         for (_, sleeper) in woken {
-            sleeper.done.store(true, Ordering::SeqCst);
-            sleeper.event.notify(usize::MAX);
+            sleeper.open();
         }
     }
 
@@ -109,27 +102,12 @@ impl Runtime for VirtualTime {
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<()> {
-        let sleeper = Arc::new(Sleeper::default());
-        {
+        let sleeper = Arc::new(Latch::new(duration.is_zero()));
+        if !duration.is_zero() {
             let mut state = lock(&self.state);
-            if duration.is_zero() {
-                sleeper.done.store(true, Ordering::SeqCst);
-            } else {
-                let deadline = state.elapsed.saturating_add(duration);
-                state.sleepers.push((deadline, sleeper.clone()));
-            }
+            let deadline = state.elapsed.saturating_add(duration);
+            state.sleepers.push((deadline, sleeper.clone()));
         }
-        Box::pin(async move {
-            loop {
-                if sleeper.done.load(Ordering::SeqCst) {
-                    return;
-                }
-                let listener = sleeper.event.listen();
-                if sleeper.done.load(Ordering::SeqCst) {
-                    return;
-                }
-                listener.await;
-            }
-        })
+        Box::pin(async move { sleeper.wait().await })
     }
 }
