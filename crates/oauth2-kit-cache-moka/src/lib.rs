@@ -32,13 +32,14 @@
 //! `docs/performance.md`). So reads are served by that same lock-free map, and moka is the
 //! *index*: every stored token is also inserted into a `moka::sync::Cache` bounded in size and
 //! idle time, and when moka evicts an entry, the eviction listener drops it from the map.
-//! "Idle" counts from the last *refresh*: a scope in use is refreshed once per token lifetime
-//! (keep the idle time above your token lifetime), a scope nobody asks for is not, and leaves.
+//! moka sees one read in sixteen (per thread), so its least-recently-used order and idle timers
+//! follow use at a sixteenth of the cost; a scope nobody asks for leaves after the idle time.
 //! (`moka::sync` rather than `moka::future`: its operations complete without an `await`.)
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -66,8 +67,8 @@ pub fn builder(delegate: impl AccessTokenProvider + 'static) -> CachingProviderB
 }
 
 /// A bounded token storage: reads from a lock-free map, bounds and idle eviction from a
-/// `moka::sync::Cache` index: at most `max_scopes` scopes, each evicted after `time_to_idle`
-/// without a refresh, or once its token is no longer usable.
+/// `moka::sync::Cache` index (least recently used first): at most `max_scopes` scopes, each
+/// evicted after `time_to_idle` without use, or once its token is no longer usable.
 #[derive(Debug, Clone)]
 pub struct MokaStorage {
     front: InMemoryStorage,
@@ -77,15 +78,17 @@ pub struct MokaStorage {
 impl MokaStorage {
     /// Default bound on the number of scopes kept.
     pub const DEFAULT_MAX_SCOPES: u64 = 10_000;
-    /// Default idle time (since the last refresh) after which a scope is evicted.
-    pub const DEFAULT_TIME_TO_IDLE: Duration = Duration::from_secs(3 * 3600);
+    /// Default idle time after which an unused scope is evicted.
+    pub const DEFAULT_TIME_TO_IDLE: Duration = Duration::from_secs(3600);
 
-    /// A storage of at most `max_scopes` scopes, evicting a scope not refreshed for
-    /// `time_to_idle`.
+    /// A storage of at most `max_scopes` scopes, evicting a scope unused for `time_to_idle`.
     pub fn new(max_scopes: u64, time_to_idle: Duration) -> Self {
         let front = InMemoryStorage::new();
         let evict_from = front.clone();
         let index = Cache::builder()
+            // LRU, not moka's default TinyLFU: a new scope must always be admitted (its token
+            // was just fetched), and recency is what "idle" means here.
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
             .max_capacity(max_scopes)
             .time_to_idle(time_to_idle)
             .expire_after(UntilUnusable)
@@ -140,8 +143,23 @@ impl moka::Expiry<Option<Scope>, CachedToken> for UntilUnusable {
     }
 }
 
+/// One read in this many also touches the moka index, so that its recency and idle timers see
+/// a scope's use without a moka read on every call.
+const TOUCH_EVERY: u32 = 16;
+
 impl CacheStorage for MokaStorage {
     fn get(&self, scope: Option<&Scope>) -> Option<CachedToken> {
+        thread_local! {
+            static READS: Cell<u32> = const { Cell::new(0) };
+        }
+        let touch = READS.with(|reads| {
+            let n = reads.get().wrapping_add(1);
+            reads.set(n);
+            n % TOUCH_EVERY == 0
+        });
+        if touch {
+            drop(self.index.get(&scope.cloned()));
+        }
         self.front.get(scope)
     }
 
@@ -157,6 +175,8 @@ impl CacheStorage for MokaStorage {
             Some(entry) if entry.value().generation == generation => Op::Remove,
             _ => Op::Nop,
         });
-        removed || matches!(result, CompResult::Removed(_))
+        // What callers see is the read map: report its removal (the index follows).
+        let _ = matches!(result, CompResult::Removed(_));
+        removed
     }
 }

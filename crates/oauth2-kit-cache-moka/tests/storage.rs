@@ -32,6 +32,19 @@ fn bounded_number_of_scopes() {
 }
 
 #[test]
+fn a_full_index_admits_new_scopes_and_evicts_the_least_recently_used() {
+    let storage = MokaStorage::new(2, Duration::from_secs(3600));
+    let scope = |s: &str| -> Scope { s.parse().unwrap() };
+    storage.put(Some(&scope("a")), token("a", 1));
+    storage.put(Some(&scope("b")), token("b", 2));
+    let _ = storage.len();
+    storage.put(Some(&scope("c")), token("c", 3));
+    let _ = storage.len();
+    assert!(storage.get(Some(&scope("c"))).is_some(), "the newest scope is admitted");
+    assert!(storage.get(Some(&scope("a"))).is_none(), "the least recently used leaves");
+}
+
+#[test]
 fn a_replaced_entry_stays_readable() {
     let storage = MokaStorage::default();
     storage.put(None, token("t1", 1));

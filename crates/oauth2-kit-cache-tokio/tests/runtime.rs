@@ -17,7 +17,7 @@ fn outside_a_runtime_nothing_panics() {
     let provider = oauth2_kit_cache_tokio::caching(delegate.clone());
     let result = futures_lite::future::block_on(provider.get(None));
     match result {
-        Err(Error::Config(message)) => assert!(message.contains("no tokio runtime"), "{message}"),
+        Err(Error::Config(message)) => assert!(message.contains("no async runtime"), "{message}"),
         other => panic!("expected a configuration error, got {other:?}"),
     }
     assert_eq!(delegate.requests(), 0);

@@ -40,6 +40,7 @@ struct Script {
     failures_left: Option<usize>,
     next_values: VecDeque<String>,
     scopes: Vec<Option<Scope>>,
+    panic_next: bool,
 }
 
 fn lock(mutex: &Mutex<Script>) -> MutexGuard<'_, Script> {
@@ -59,6 +60,7 @@ impl ScriptedProvider {
                 failures_left: None,
                 next_values: VecDeque::new(),
                 scopes: Vec::new(),
+                panic_next: false,
             }),
             gate: Latch::new(true),
         })
@@ -86,6 +88,11 @@ impl ScriptedProvider {
     /// Requests succeed again.
     pub fn succeed(&self) {
         lock(&self.script).failure = None;
+    }
+
+    /// Makes the next request panic (a broken token provider).
+    pub fn panic_next(&self) {
+        lock(&self.script).panic_next = true;
     }
 
     /// The access token value of the next token (instead of `token-N`), e.g. a JWT.
@@ -134,6 +141,13 @@ impl AccessTokenProvider for ScriptedProvider {
         self.gate.wait().await;
         let outcome = {
             let mut script = lock(&self.script);
+            if std::mem::take(&mut script.panic_next) {
+                drop(script);
+                #[allow(clippy::panic)] // The point: a token provider that panics.
+                {
+                    panic!("scripted panic in the token provider");
+                }
+            }
             let failure = script.failure.clone();
             if let (Some(_), Some(left)) = (&failure, script.failures_left.as_mut()) {
                 *left = left.saturating_sub(1);

@@ -2,7 +2,7 @@
 //! says so, so that token lifetimes, margins and backoffs are tested without waiting for them.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use oauth2_kit::Clock;
@@ -30,6 +30,7 @@ use crate::latch::Latch;
 /// assert_eq!(time.now() - start, Duration::from_secs(3600));
 /// ```
 pub struct VirtualTime {
+    me: Weak<VirtualTime>,
     base: Instant,
     base_system: SystemTime,
     spawner: Arc<dyn Runtime>,
@@ -51,7 +52,13 @@ impl VirtualTime {
     pub fn new(spawner: Arc<dyn Runtime>) -> Arc<Self> {
         #[allow(clippy::disallowed_methods)] // The virtual clock's origin.
         let base = Instant::now();
-        Arc::new(Self { base, base_system: SystemTime::now(), spawner, state: Mutex::new(State::default()) })
+        Arc::new_cyclic(|me| Self {
+            me: me.clone(),
+            base,
+            base_system: SystemTime::now(),
+            spawner,
+            state: Mutex::new(State::default()),
+        })
     }
 
     /// Moves time forward by `by`, completing every sleep whose deadline is reached.
@@ -74,9 +81,24 @@ impl VirtualTime {
         lock(&self.state).elapsed
     }
 
-    /// How many sleeps are waiting for time to move.
+    /// How many sleeps are waiting for time to move (a sleep dropped before its deadline no
+    /// longer counts).
     pub fn sleepers(&self) -> usize {
         lock(&self.state).sleepers.len()
+    }
+}
+
+/// Unregisters a sleep that is dropped before its deadline.
+struct Registration {
+    time: Weak<VirtualTime>,
+    sleeper: Arc<Latch>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Some(time) = self.time.upgrade() {
+            lock(&time.state).sleepers.retain(|(_, s)| !Arc::ptr_eq(s, &self.sleeper));
+        }
     }
 }
 
@@ -108,6 +130,10 @@ impl Runtime for VirtualTime {
             let deadline = state.elapsed.saturating_add(duration);
             state.sleepers.push((deadline, sleeper.clone()));
         }
-        Box::pin(async move { sleeper.wait().await })
+        let registration = Registration { time: self.me.clone(), sleeper: sleeper.clone() };
+        Box::pin(async move {
+            sleeper.wait().await;
+            drop(registration);
+        })
     }
 }

@@ -61,6 +61,7 @@ struct StripedCounter {
 #[repr(align(128))]
 struct Padded(AtomicU64);
 
+#[inline]
 fn stripe() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
@@ -75,6 +76,7 @@ fn stripe() -> usize {
 }
 
 impl StripedCounter {
+    #[inline]
     fn add(&self) {
         if let Some(cell) = self.cells.get(stripe()) {
             cell.0.fetch_add(1, Relaxed);
@@ -100,6 +102,7 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
+    #[inline]
     pub(crate) fn hit(&self) {
         self.hits.add();
     }

@@ -13,5 +13,5 @@ mod storage;
 
 pub use metrics::{CacheMetrics, RefreshReason};
 pub use policy::{CachePolicy, TokenTimes};
-pub use provider::{CachingProvider, CachingProviderBuilder};
+pub use provider::{CachingProvider, CachingProviderBuilder, Get};
 pub use storage::{CacheStorage, CachedToken, InMemoryStorage};

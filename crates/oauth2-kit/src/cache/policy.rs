@@ -63,6 +63,10 @@ pub struct CachePolicy {
     /// How long `invalid_client`, `invalid_grant`, `unauthorized_client` and `invalid_scope`
     /// are kept. Default 60 s.
     pub permanent_error_ttl: Duration,
+    /// How long one token request may take before it counts as a (transient) failure, so that
+    /// a token provider that never answers cannot hold waiters forever. Default 60 s (above the
+    /// HTTP adapters' own 30 s timeout).
+    pub fetch_timeout: Duration,
 }
 
 impl Default for CachePolicy {
@@ -80,6 +84,7 @@ impl Default for CachePolicy {
             backoff_max: Duration::from_secs(30),
             transient_error_ttl: Duration::from_secs(5),
             permanent_error_ttl: Duration::from_secs(60),
+            fetch_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -2,8 +2,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -15,6 +18,7 @@ use crate::cache::policy::CachePolicy;
 use crate::cache::storage::{CacheStorage, CachedToken, InMemoryStorage};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+use crate::http::{TransportError, TransportErrorKind};
 use crate::provider::AccessTokenProvider;
 use crate::runtime::Runtime;
 use crate::scope::Scope;
@@ -55,7 +59,8 @@ struct Inner {
     /// Per-scope fetch state; touched only off the fresh path, never held across an await.
     flights: Mutex<HashMap<Option<Scope>, KeyState>>,
     metrics: Metrics,
-    generation: AtomicU64,
+    /// Wakes refreshers sleeping between retries (after an invalidation).
+    retry_now: Event,
     random: AtomicU64,
 }
 
@@ -125,21 +130,35 @@ impl CachingProvider {
     }
 
     /// A token for `scope`: the cached one while it is usable, else one shared fetch's result.
-    pub async fn get(&self, scope: Option<&Scope>) -> Result<TokenResponse> {
+    ///
+    /// The returned future does nothing until polled; a cached read completes on its first poll.
+    #[inline]
+    pub fn get<'a>(&'a self, scope: Option<&'a Scope>) -> Get<'a> {
+        Get { provider: self, scope, waiting: None }
+    }
+
+    /// The fresh path: a usable cached token (starting a background refresh if it is stale),
+    /// or `None`. No lock, no allocation beyond a reference count.
+    #[inline]
+    fn usable(&self, scope: Option<&Scope>) -> Option<TokenResponse> {
         let inner = &*self.inner;
+        let cached = inner.storage.get(scope)?;
         let now = inner.clock.now();
-        if let Some(cached) = inner.storage.get(scope) {
-            if now < cached.times.refresh_at {
-                inner.metrics.hit();
-                return Ok(cached.token);
-            }
-            if now < cached.times.usable_until {
-                inner.metrics.stale_served();
-                self.ensure_refresh(scope, RefreshReason::Stale);
-                return Ok(cached.token);
-            }
+        if now < cached.times.refresh_at {
+            inner.metrics.hit();
+            return Some(cached.token);
         }
-        inner.metrics.miss();
+        if now < cached.times.usable_until {
+            inner.metrics.stale_served();
+            self.ensure_refresh(scope, cached.generation);
+            return Some(cached.token);
+        }
+        None
+    }
+
+    /// No usable token: a kept error, or the shared fetch's result.
+    async fn miss(&self, scope: Option<&Scope>) -> Result<TokenResponse> {
+        self.inner.metrics.miss();
         match self.join_or_fetch(scope) {
             Lookup::Ready(token) => Ok(token),
             Lookup::Failed(error) => Err(error),
@@ -163,6 +182,9 @@ impl CachingProvider {
                 let removed = inner.storage.remove(scope, cached.generation);
                 if removed {
                     tracing::debug!(scope = ?scope.map(Scope::as_str), "cached token invalidated");
+                    // A refresher sleeping between retries must not make callers wait out its
+                    // backoff now that no usable token is left: wake it to try at once.
+                    inner.retry_now.notify(usize::MAX);
                 }
                 removed
             }
@@ -216,10 +238,17 @@ impl CachingProvider {
         Lookup::Wait(flight)
     }
 
-    /// Starts a background refresh for a stale token unless one runs already.
-    fn ensure_refresh(&self, scope: Option<&Scope>, reason: RefreshReason) {
+    /// Starts a background refresh of the stale token `generation` unless one runs already, or
+    /// the token was replaced meanwhile (a refresh that finished between the caller's look and
+    /// this lock must not be followed by a second one).
+    fn ensure_refresh(&self, scope: Option<&Scope>, generation: u64) {
+        let inner = &*self.inner;
         let flight = {
-            let mut flights = lock(&self.inner.flights);
+            let mut flights = lock(&inner.flights);
+            let still_stale = inner.storage.get(scope).is_some_and(|cached| cached.generation == generation);
+            if !still_stale {
+                return;
+            }
             let state = flights.entry(scope.cloned()).or_default();
             if state.flight.is_some() {
                 return;
@@ -228,20 +257,49 @@ impl CachingProvider {
             state.flight = Some(flight.clone());
             flight
         };
-        self.spawn_fetch(scope, flight, reason);
+        self.spawn_fetch(scope, flight, RefreshReason::Stale);
     }
 
     fn spawn_fetch(&self, scope: Option<&Scope>, flight: Arc<Flight>, reason: RefreshReason) {
         let task = FetchTask { inner: self.inner.clone(), scope: scope.cloned(), flight, reason };
-        let inner = self.inner.clone();
-        let scope = scope.cloned();
         if let Err(error) = self.inner.runtime.spawn(Box::pin(task.run())) {
+            // The task was dropped unrun: its guard has settled the flight with an error.
             tracing::warn!(%error, "cannot start a token fetch");
-            let error = Error::Config(error.to_string());
-            if let Some(flight) = lock(&inner.flights).get_mut(&scope).and_then(|s| s.flight.take()) {
-                flight.finish(Err(error));
-            }
         }
+    }
+}
+
+/// The future of [`CachingProvider::get`]: a few words, so that a cached read costs next to
+/// nothing; the waiting half, when there is one, is boxed.
+#[must_use = "futures do nothing unless polled"]
+pub struct Get<'a> {
+    provider: &'a CachingProvider,
+    scope: Option<&'a Scope>,
+    waiting: Option<Pin<Box<dyn Future<Output = Result<TokenResponse>> + Send + 'a>>>,
+}
+
+impl Future for Get<'_> {
+    type Output = Result<TokenResponse>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if this.waiting.is_none() {
+            if let Some(token) = this.provider.usable(this.scope) {
+                return Poll::Ready(Ok(token));
+            }
+            this.waiting = Some(Box::pin(this.provider.miss(this.scope)));
+        }
+        match &mut this.waiting {
+            Some(waiting) => waiting.as_mut().poll(cx),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl fmt::Debug for Get<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Get").field("scope", &self.scope).field("waiting", &self.waiting.is_some()).finish()
     }
 }
 
@@ -262,7 +320,16 @@ impl FetchTask {
         loop {
             inner.metrics.refresh(reason);
             tracing::debug!(scope = ?scope.map(Scope::as_str), ?reason, attempt, "requesting a token");
-            let result = inner.delegate.request_token(scope).await;
+            // A delegate that never answers must not hold the flight (and every waiter) forever.
+            let timeout = inner.policy.fetch_timeout;
+            let result = first_of(inner.delegate.request_token(scope), inner.runtime.sleep(timeout))
+                .await
+                .unwrap_or_else(|| {
+                    Err(Error::Transport(
+                        TransportError::new(TransportErrorKind::Timeout)
+                            .with_source(format!("no answer from the token provider within {timeout:?}")),
+                    ))
+                });
             let now = inner.clock.now();
             let error = match result {
                 Ok(token) => {
@@ -298,26 +365,64 @@ impl FetchTask {
                 retry_in_ms = delay.as_millis() as u64,
                 "token refresh failed; the cached token is still usable"
             );
-            inner.runtime.sleep(delay).await;
+            // Sleep, unless an invalidation leaves callers without a usable token meanwhile.
+            let woken = inner.retry_now.listen();
+            let _ = first_of(inner.runtime.sleep(delay), woken).await;
             attempt = attempt.saturating_add(1);
             reason = RefreshReason::Retry;
         }
     }
 
-    /// Publishes the result: clears the running flight (and sets or clears the kept error)
-    /// before waking the waiters.
+    /// Publishes the result: clears this task's flight (and sets or clears the kept error)
+    /// before waking the waiters. A scope with nothing left to remember leaves the map.
     fn settle(&self, result: Result<TokenResponse>, keep_error_until: Option<Instant>) {
         {
             let mut flights = lock(&self.inner.flights);
-            let state = flights.entry(self.scope.clone()).or_default();
-            state.flight = None;
-            state.kept_error = match (&result, keep_error_until) {
-                (Err(error), Some(until)) => Some((error.clone(), until)),
-                _ => None,
-            };
+            if let Some(state) = flights.get_mut(&self.scope) {
+                if state.flight.as_ref().is_some_and(|f| Arc::ptr_eq(f, &self.flight)) {
+                    state.flight = None;
+                    state.kept_error = match (&result, keep_error_until) {
+                        (Err(error), Some(until)) => Some((error.clone(), until)),
+                        _ => None,
+                    };
+                }
+                if state.flight.is_none() && state.kept_error.is_none() {
+                    flights.remove(&self.scope);
+                }
+            }
         }
         self.flight.finish(result);
     }
+}
+
+impl Drop for FetchTask {
+    /// A task that ends without a result (its runtime shut down, the delegate panicked, the
+    /// spawn failed) must not leave its flight behind: waiters would wait forever and the scope
+    /// would never be fetched again. Settle it with an error (kept briefly, as any error).
+    fn drop(&mut self) {
+        if self.flight.result.get().is_none() {
+            let error = Error::Config("the token fetch ended without a result: no async runtime ran it to completion (none was running, or it shut down), or the token provider panicked".into());
+            let now = self.inner.clock.now();
+            let until = now.checked_add(self.inner.policy.transient_error_ttl).unwrap_or(now);
+            self.settle(Err(error), Some(until));
+        }
+    }
+}
+
+/// Runs two futures; the first one's output, or `None` if the second completes first.
+async fn first_of<A: Future, B: Future>(first: A, second: B) -> Option<A::Output> {
+    let mut first = std::pin::pin!(first);
+    let mut second = std::pin::pin!(second);
+    std::future::poll_fn(move |cx| {
+        if let Poll::Ready(output) = first.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        if second.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 impl Inner {
@@ -329,7 +434,9 @@ impl Inner {
             .or_else(|| lifetime_from_exp(token.access_token().expose_secret(), self.clock.system_time()))
             .unwrap_or(self.policy.default_lifetime);
         let times = self.policy.times(token.requested_at(), lifetime, self.random());
-        let generation = self.generation.fetch_add(1, Ordering::Relaxed);
+        // Unique across providers: two providers may share one storage.
+        static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
         CachedToken { token, times, generation }
     }
 
@@ -413,7 +520,7 @@ impl CachingProviderBuilder {
                 policy: self.policy,
                 flights: Mutex::new(HashMap::new()),
                 metrics: Metrics::default(),
-                generation: AtomicU64::new(1),
+                retry_now: Event::new(),
                 random: AtomicU64::new(seed),
             }),
         }

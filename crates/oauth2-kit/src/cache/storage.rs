@@ -79,6 +79,7 @@ impl InMemoryStorage {
 }
 
 impl CacheStorage for InMemoryStorage {
+    #[inline]
     fn get(&self, scope: Option<&Scope>) -> Option<CachedToken> {
         self.read(scope)
     }
