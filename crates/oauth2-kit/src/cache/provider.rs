@@ -137,10 +137,11 @@ impl CachingProvider {
         Get { provider: self, scope, waiting: None }
     }
 
-    /// The fresh path: a usable cached token (starting a background refresh if it is stale),
-    /// or `None`. No lock, no allocation beyond a reference count.
+    /// The cached path alone: a usable cached token for `scope` (starting the background
+    /// refresh if it is stale), or `None` without waiting when there is none. No lock, no
+    /// allocation beyond a reference count. [`get`](Self::get) is this, then a shared fetch.
     #[inline]
-    fn usable(&self, scope: Option<&Scope>) -> Option<TokenResponse> {
+    pub fn try_get(&self, scope: Option<&Scope>) -> Option<TokenResponse> {
         let inner = &*self.inner;
         let cached = inner.storage.get(scope)?;
         let now = inner.clock.now();
@@ -285,7 +286,7 @@ impl Future for Get<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         if this.waiting.is_none() {
-            if let Some(token) = this.provider.usable(this.scope) {
+            if let Some(token) = this.provider.try_get(this.scope) {
                 return Poll::Ready(Ok(token));
             }
             this.waiting = Some(Box::pin(this.provider.miss(this.scope)));
