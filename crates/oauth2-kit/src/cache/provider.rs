@@ -285,16 +285,23 @@ impl Future for Get<'_> {
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if this.waiting.is_none() {
-            if let Some(token) = this.provider.try_get(this.scope) {
-                return Poll::Ready(Ok(token));
-            }
-            this.waiting = Some(Box::pin(this.provider.miss(this.scope)));
+        if let Some(waiting) = &mut this.waiting {
+            return waiting.as_mut().poll(cx);
         }
-        match &mut this.waiting {
-            Some(waiting) => waiting.as_mut().poll(cx),
-            None => Poll::Pending,
+        match this.provider.try_get(this.scope) {
+            Some(token) => Poll::Ready(Ok(token)),
+            None => this.start_waiting(cx),
         }
+    }
+}
+
+impl Get<'_> {
+    /// The slow path, out of line so that the cached path stays small.
+    #[cold]
+    #[inline(never)]
+    fn start_waiting(&mut self, cx: &mut Context<'_>) -> Poll<Result<TokenResponse>> {
+        let waiting = self.waiting.insert(Box::pin(self.provider.miss(self.scope)));
+        waiting.as_mut().poll(cx)
     }
 }
 
