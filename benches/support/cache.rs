@@ -29,6 +29,7 @@ use oauth2_kit_testkit::ScriptedProvider;
 /// Builds the provider under test over a delegate.
 pub(crate) type Make<'a> = &'a dyn Fn(Arc<dyn AccessTokenProvider>) -> CachingProvider;
 
+#[inline(always)]
 fn poll_now<F: std::future::Future>(future: F) -> F::Output {
     match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(output) => output,

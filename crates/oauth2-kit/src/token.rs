@@ -205,6 +205,12 @@ impl TokenResponse {
         &self.0.extra
     }
 
+    /// A copy with fields of its own (not shared with `self`), so that threads handing out
+    /// different copies never write to the same reference count.
+    pub(crate) fn replicate(&self) -> Self {
+        Self(Arc::new(Fields::clone(&self.0)))
+    }
+
     /// When the token request was sent.
     pub fn requested_at(&self) -> Instant {
         self.0.requested_at

@@ -48,7 +48,8 @@ impl CacheMetrics {
     }
 }
 
-const STRIPES: usize = 8;
+/// How many stripes per-thread state is spread over.
+pub(crate) const STRIPES: usize = 8;
 
 /// A counter incremented from many threads at once without a shared cache line: each thread
 /// adds to one of several padded cells, reads add them up.
@@ -61,8 +62,9 @@ struct StripedCounter {
 #[repr(align(128))]
 struct Padded(AtomicU64);
 
+/// This thread's stripe, in `0..STRIPES`.
 #[inline]
-fn stripe() -> usize {
+pub(crate) fn stripe() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
         static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };

@@ -282,7 +282,7 @@ pub struct Get<'a> {
 impl Future for Get<'_> {
     type Output = Result<TokenResponse>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         if let Some(waiting) = &mut this.waiting {

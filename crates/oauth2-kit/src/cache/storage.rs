@@ -7,6 +7,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use rustc_hash::FxBuildHasher;
 
+use crate::cache::metrics::{STRIPES, stripe};
 use crate::cache::policy::TokenTimes;
 use crate::scope::Scope;
 use crate::token::TokenResponse;
@@ -45,15 +46,35 @@ pub trait CacheStorage: Send + Sync + fmt::Debug + 'static {
     fn remove(&self, scope: Option<&Scope>, generation: u64) -> bool;
 }
 
+/// One token per scope, as [`STRIPES`] replicas: each thread reads the replica of its stripe,
+/// so threads handing out the same token bump different reference counts instead of fighting
+/// over one cache line.
+type Replicas = Box<[CachedToken]>;
+
+fn replicas(token: CachedToken) -> Replicas {
+    (0..STRIPES)
+        .map(|_| CachedToken {
+            token: token.token.replicate(),
+            times: token.times,
+            generation: token.generation,
+        })
+        .collect()
+}
+
+#[inline]
+fn mine(replicas: &Replicas) -> Option<CachedToken> {
+    replicas.get(stripe()).or_else(|| replicas.first()).cloned()
+}
+
 #[derive(Debug, Default, Clone)]
 struct Snapshot {
-    default: Option<CachedToken>,
-    scoped: HashMap<Scope, CachedToken, FxBuildHasher>,
+    default: Option<Replicas>,
+    scoped: HashMap<Scope, Replicas, FxBuildHasher>,
 }
 
 /// The default storage: an immutable map behind an [`ArcSwap`]. Reads take no lock and touch no
-/// shared counter; writes (one per token refresh) copy the map, which holds one entry per scope
-/// in use. Clones share the same map.
+/// shared counter (each thread reads its own replica of a token); writes (one per token
+/// refresh) copy the map, which holds one entry per scope in use. Clones share the same map.
 #[derive(Debug, Default, Clone)]
 pub struct InMemoryStorage {
     map: Arc<ArcSwap<Snapshot>>,
@@ -72,8 +93,8 @@ impl InMemoryStorage {
     pub fn read(&self, scope: Option<&Scope>) -> Option<CachedToken> {
         let snapshot = self.map.load();
         match scope {
-            None => snapshot.default.clone(),
-            Some(scope) => snapshot.scoped.get(scope).cloned(),
+            None => snapshot.default.as_ref().and_then(mine),
+            Some(scope) => snapshot.scoped.get(scope).and_then(mine),
         }
     }
 }
@@ -85,12 +106,13 @@ impl CacheStorage for InMemoryStorage {
     }
 
     fn put(&self, scope: Option<&Scope>, token: CachedToken) {
+        let replicas = replicas(token);
         self.map.rcu(|current| {
             let mut next = Snapshot::clone(current);
             match scope {
-                None => next.default = Some(token.clone()),
+                None => next.default = Some(replicas.clone()),
                 Some(scope) => {
-                    next.scoped.insert(scope.clone(), token.clone());
+                    next.scoped.insert(scope.clone(), replicas.clone());
                 }
             }
             next
@@ -102,11 +124,22 @@ impl CacheStorage for InMemoryStorage {
         self.map.rcu(|current| {
             let mut next = Snapshot::clone(current);
             removed = match scope {
-                None if next.default.as_ref().is_some_and(|t| t.generation == generation) => {
+                None if next
+                    .default
+                    .as_ref()
+                    .and_then(|r| r.first())
+                    .is_some_and(|t| t.generation == generation) =>
+                {
                     next.default = None;
                     true
                 }
-                Some(scope) if next.scoped.get(scope).is_some_and(|t| t.generation == generation) => {
+                Some(scope)
+                    if next
+                        .scoped
+                        .get(scope)
+                        .and_then(|r| r.first())
+                        .is_some_and(|t| t.generation == generation) =>
+                {
                     next.scoped.remove(scope);
                     true
                 }
