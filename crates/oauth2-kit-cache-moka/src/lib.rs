@@ -32,8 +32,8 @@
 //! `docs/performance.md`). So reads are served by that same lock-free map, and moka is the
 //! *index*: every stored token is also inserted into a `moka::sync::Cache` bounded in size and
 //! idle time, and when moka evicts an entry, the eviction listener drops it from the map.
-//! moka sees one read in sixteen (per thread), so its least-recently-used order and idle timers
-//! follow use at a sixteenth of the cost; a scope nobody asks for leaves after the idle time.
+//! moka sees one read in 64 (per thread), so its least-recently-used order and idle timers
+//! follow use at a small fraction of the cost; a scope nobody asks for leaves after the idle time.
 //! (`moka::sync` rather than `moka::future`: its operations complete without an `await`.)
 
 #![forbid(unsafe_code)]
@@ -145,7 +145,7 @@ impl moka::Expiry<Option<Scope>, CachedToken> for UntilUnusable {
 
 /// One read in this many also touches the moka index, so that its recency and idle timers see
 /// a scope's use without a moka read on every call.
-const TOUCH_EVERY: u32 = 16;
+const TOUCH_EVERY: u32 = 64;
 
 impl CacheStorage for MokaStorage {
     fn get(&self, scope: Option<&Scope>) -> Option<CachedToken> {
