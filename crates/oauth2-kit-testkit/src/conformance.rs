@@ -154,6 +154,11 @@ fn expect_error(result: Result<HttpResponse, TransportError>, what: &str) -> Tra
     }
 }
 
+/// `POST /token` to `addr`, which must fail; the error.
+async fn post_failure<C: HttpClient>(client: &C, addr: SocketAddr, what: &str) -> TransportError {
+    expect_error(client.send(request(Method::POST, &url(addr, "/token"), "a=b")).await, what)
+}
+
 /// Method, target, headers (several values of one name included) and a binary body travel
 /// unchanged, and so do the response's status, headers and body.
 pub async fn round_trip<C: HttpClient>(client: &C) {
@@ -320,10 +325,7 @@ pub async fn body_over_limit<C: HttpClient>(client: &C) {
 pub async fn default_body_limit<C: HttpClient>(client: &C) {
     let limit = BodyLimit::DEFAULT.0;
     let server = oversized(limit, true);
-    let error = expect_error(
-        client.send(request(Method::POST, &url(server.addr(), "/token"), "a=b")).await,
-        "a body over 1 MiB",
-    );
+    let error = post_failure(client, server.addr(), "a body over 1 MiB").await;
     assert_eq!(error.kind(), TransportErrorKind::BodyTooLarge { limit });
 }
 
@@ -346,10 +348,7 @@ pub async fn stalled_server_times_out<C: HttpClient>(client: &C) {
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(stream);
     });
-    let error = expect_error(
-        client.send(request(Method::POST, &url(server.addr(), "/token"), "a=b")).await,
-        "a stalled server",
-    );
+    let error = post_failure(client, server.addr(), "a stalled server").await;
     assert_eq!(error.kind(), TransportErrorKind::Timeout, "{error}");
     assert!(error.is_retryable());
 }
@@ -366,10 +365,7 @@ pub async fn trickling_body_times_out<C: HttpClient>(client: &C) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     });
-    let error = expect_error(
-        client.send(request(Method::POST, &url(server.addr(), "/token"), "a=b")).await,
-        "a trickling body",
-    );
+    let error = post_failure(client, server.addr(), "a trickling body").await;
     assert_eq!(error.kind(), TransportErrorKind::Timeout, "{error}");
 }
 
@@ -379,8 +375,7 @@ pub async fn connection_refused<C: HttpClient>(client: &C) {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
         listener.local_addr().expect("address")
     };
-    let error =
-        expect_error(client.send(request(Method::POST, &url(addr, "/token"), "a=b")).await, "a closed port");
+    let error = post_failure(client, addr, "a closed port").await;
     assert_eq!(error.kind(), TransportErrorKind::Connect, "{error}");
     assert!(error.is_retryable());
     assert!(std::error::Error::source(&error).is_some(), "the cause is kept");
@@ -389,10 +384,7 @@ pub async fn connection_refused<C: HttpClient>(client: &C) {
 /// The connection closes before the declared body ends: `Other`, retryable.
 pub async fn closed_mid_body<C: HttpClient>(client: &C) {
     let server = answering(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789".to_vec());
-    let error = expect_error(
-        client.send(request(Method::POST, &url(server.addr(), "/token"), "a=b")).await,
-        "a truncated body",
-    );
+    let error = post_failure(client, server.addr(), "a truncated body").await;
     assert_eq!(error.kind(), TransportErrorKind::Other, "{error}");
     assert!(error.is_retryable());
 }
@@ -400,10 +392,7 @@ pub async fn closed_mid_body<C: HttpClient>(client: &C) {
 /// The server answers something that is not HTTP: an error, not a panic or a hang.
 pub async fn garbage_answer<C: HttpClient>(client: &C) {
     let server = answering(b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec());
-    let error = expect_error(
-        client.send(request(Method::POST, &url(server.addr(), "/token"), "a=b")).await,
-        "a non-HTTP answer",
-    );
+    let error = post_failure(client, server.addr(), "a non-HTTP answer").await;
     assert!(
         matches!(error.kind(), TransportErrorKind::Other | TransportErrorKind::Connect),
         "unexpected kind {:?}: {error}",

@@ -475,10 +475,28 @@ fn unix_seconds(time: SystemTime) -> u64 {
 }
 
 async fn token(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(faulted) = state.enter(Route::Token).await {
+    form_endpoint(&state, Route::Token, &headers, &body, handle_token).await
+}
+
+type FormHandler = fn(&ServerState, &HeaderMap, &[u8]) -> Result<Response, Reject>;
+
+/// Counts the request, applies a pending fault, else answers with `handler`.
+async fn form_endpoint(
+    state: &ServerState,
+    route: Route,
+    headers: &HeaderMap,
+    body: &[u8],
+    handler: FormHandler,
+) -> Response {
+    if let Some(faulted) = state.enter(route).await {
         return faulted;
     }
-    handle_token(&state, &headers, &body).unwrap_or_else(IntoResponse::into_response)
+    handler(state, headers, body).unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The `token` parameter of an introspection or revocation request.
+fn required_token(form: &HashMap<String, String>) -> Result<&String, Reject> {
+    form.get("token").ok_or_else(|| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "missing token"))
 }
 
 fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Reject> {
@@ -542,18 +560,13 @@ fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result
 }
 
 async fn introspect(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(faulted) = state.enter(Route::Introspection).await {
-        return faulted;
-    }
-    handle_introspect(&state, &headers, &body).unwrap_or_else(IntoResponse::into_response)
+    form_endpoint(&state, Route::Introspection, &headers, &body, handle_introspect).await
 }
 
 fn handle_introspect(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Reject> {
     let form = parse_form(headers, body)?;
     let _client = authenticate(state, headers, &form)?;
-    let token = form
-        .get("token")
-        .ok_or_else(|| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "missing token"))?;
+    let token = required_token(&form)?;
     let issued = lock(&state.tokens).get(token).cloned();
     let answer = match issued {
         Some(t) if t.active() => {
@@ -578,18 +591,13 @@ fn handle_introspect(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> R
 }
 
 async fn revoke(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(faulted) = state.enter(Route::Revocation).await {
-        return faulted;
-    }
-    handle_revoke(&state, &headers, &body).unwrap_or_else(IntoResponse::into_response)
+    form_endpoint(&state, Route::Revocation, &headers, &body, handle_revoke).await
 }
 
 fn handle_revoke(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Reject> {
     let form = parse_form(headers, body)?;
     let client = authenticate(state, headers, &form)?;
-    let token = form
-        .get("token")
-        .ok_or_else(|| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "missing token"))?;
+    let token = required_token(&form)?;
     let mut tokens = lock(&state.tokens);
     match tokens.get_mut(token) {
         Some(t) if t.client_id != client.id => {
