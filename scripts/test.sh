@@ -67,5 +67,6 @@ cargo test --workspace --doc --locked
 
 say "docs build without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet --features oauth2-kit/tower,oauth2-kit-reqwest/middleware
 
 say "all tests passed"

@@ -12,23 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oauth2_kit::{AccessTokenProvider, ClientCredentials, Scope, TokenResponse};
+use oauth2_kit::ClientCredentials;
 
-use common::OidcProvider;
-
-/// Counts the token requests that reach the server.
-struct Counting {
-    inner: ClientCredentials,
-    requests: AtomicUsize,
-}
-
-#[oauth2_kit::async_trait]
-impl AccessTokenProvider for Counting {
-    async fn request_token(&self, scope: Option<&Scope>) -> oauth2_kit::Result<TokenResponse> {
-        self.requests.fetch_add(1, Ordering::SeqCst);
-        self.inner.request_token(scope).await
-    }
-}
+use common::{Counting, OidcProvider};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_callers_over_twenty_seconds() {
@@ -38,7 +24,7 @@ async fn fifty_callers_over_twenty_seconds() {
         .introspection_endpoint(server.url("/token/introspection"))
         .build()
         .unwrap();
-    let counting = Arc::new(Counting { inner: client.clone(), requests: AtomicUsize::new(0) });
+    let counting = Counting::new(client.clone());
     let provider = oauth2_kit_cache_tokio::caching(counting.clone());
 
     let run = Duration::from_secs(20);
@@ -67,7 +53,7 @@ async fn fifty_callers_over_twenty_seconds() {
     }
 
     // A 4 s token is usable for 2 s (hard margin capped at half the lifetime).
-    let requests = counting.requests.load(Ordering::SeqCst);
+    let requests = counting.requests();
     let usable = 2.0;
     let expected = run.as_secs_f64() / usable;
     let distinct = seen.lock().unwrap().len();

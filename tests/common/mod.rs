@@ -6,7 +6,10 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use oauth2_kit::http::HttpClient;
+use oauth2_kit::{AccessTokenProvider, Scope, TokenResponse};
 
 /// Every HTTP adapter, each test runs against all of them.
 pub(crate) fn adapters() -> Vec<(&'static str, Arc<dyn HttpClient>)> {
@@ -79,5 +82,29 @@ pub(crate) fn expect_oauth2_error<T: std::fmt::Debug>(
     match result {
         Err(oauth2_kit::Error::OAuth2(e)) => e,
         other => panic!("{adapter}: expected an OAuth2 error, got {other:?}"),
+    }
+}
+
+/// A token provider that counts the token requests reaching the one it wraps.
+pub(crate) struct Counting<P> {
+    pub(crate) inner: P,
+    requests: AtomicUsize,
+}
+
+impl<P> Counting<P> {
+    pub(crate) fn new(inner: P) -> Arc<Self> {
+        Arc::new(Self { inner, requests: AtomicUsize::new(0) })
+    }
+
+    pub(crate) fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+#[oauth2_kit::async_trait]
+impl<P: AccessTokenProvider> AccessTokenProvider for Counting<P> {
+    async fn request_token(&self, scope: Option<&Scope>) -> oauth2_kit::Result<TokenResponse> {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        self.inner.request_token(scope).await
     }
 }

@@ -19,11 +19,20 @@
 //! `reqwest::Client` you configured yourself, wrap it with [`ReqwestClient::with_client`] and
 //! keep its redirect policy at [`reqwest::redirect::Policy::none`].
 //!
+//! With the `middleware` feature, `BearerMiddleware` attaches bearer tokens to the requests of
+//! a `reqwest_middleware` client.
+//!
 //! Response bodies are read chunk by chunk and stop at the request's
 //! [`BodyLimit`], so an oversized body never fills memory.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "middleware")]
+mod middleware;
+#[cfg(feature = "middleware")]
+pub use middleware::BearerMiddleware;
 
 use std::error::Error as StdError;
 use std::time::Duration;

@@ -172,7 +172,7 @@ impl TestServerBuilder {
             .route("/token", post(token))
             .route("/introspect", post(introspect))
             .route("/revoke", post(revoke))
-            .route("/resource", get(resource))
+            .route("/resource", get(resource).post(resource))
             .with_state(state.clone());
         let server = Background::start("authorization-server", move |listener| async move {
             if let Err(error) = axum::serve(listener, app).await {
@@ -199,8 +199,10 @@ impl TestServerBuilder {
 /// An OAuth 2.0 authorization server and protected resource, in process, on loopback.
 ///
 /// Endpoints: `POST /token` (client credentials grant), `POST /introspect` (RFC 7662),
-/// `POST /revoke` (RFC 7009) and `GET /resource` (a protected resource that checks bearer
-/// tokens). Clients authenticate with `client_secret_basic` or `client_secret_post`. The server
+/// `POST /revoke` (RFC 7009) and `GET`/`POST /resource` (a protected resource that checks bearer
+/// tokens: `401` with an RFC 6750 challenge for a missing, unknown, expired or revoked token,
+/// `403 insufficient_scope` when a [required scope](TestServerBuilder::resource_scope) is
+/// missing, else `200` with the token's client and scope and the request body echoed). Clients authenticate with `client_secret_basic` or `client_secret_post`. The server
 /// counts requests per endpoint and can inject faults into the next requests.
 ///
 /// ```
@@ -268,7 +270,7 @@ impl TestServer {
         self.endpoints.revocation.clone()
     }
 
-    /// `GET /resource`, the protected resource.
+    /// `/resource`, the protected resource (`GET` or `POST`).
     pub fn resource_url(&self) -> Url {
         self.endpoints.resource.clone()
     }
@@ -612,7 +614,7 @@ fn handle_revoke(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Resul
     }
 }
 
-async fn resource(State(state): Shared, headers: HeaderMap) -> Response {
+async fn resource(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(faulted) = state.enter(Route::Resource).await {
         return faulted;
     }
@@ -641,8 +643,12 @@ async fn resource(State(state): Shared, headers: HeaderMap) -> Response {
                     );
                 }
             }
-            axum::Json(json!({ "client_id": t.client_id, "scope": t.scope.map(|s| s.to_string()) }))
-                .into_response()
+            axum::Json(json!({
+                "client_id": t.client_id,
+                "scope": t.scope.map(|s| s.to_string()),
+                "body": String::from_utf8_lossy(&body),
+            }))
+            .into_response()
         }
         _ => challenge(
             StatusCode::UNAUTHORIZED,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 use std::str::FromStr;
 
-use url::{Host, Url};
+use url::Url;
 
 use crate::error::Error;
 
@@ -119,13 +119,21 @@ impl Endpoint {
 /// Whether a URL's host is on this machine: `localhost`, `127.0.0.0/8` or `::1`
 /// (also as an IPv4-mapped IPv6 address).
 pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => {
+    url.host_str().is_some_and(is_loopback_host)
+}
+
+/// Whether a host, as written in a URI (IPv6 in brackets), is on this machine; the same rule
+/// as [`is_loopback`].
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+    match bare {
+        Some(v6) => v6.parse::<Ipv6Addr>().is_ok_and(|ip| {
             ip == Ipv6Addr::LOCALHOST || ip.to_ipv4_mapped().is_some_and(|v4| IpAddr::V4(v4).is_loopback())
-        }
-        None => false,
+        }),
+        None => host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback()),
     }
 }
 

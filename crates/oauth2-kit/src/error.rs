@@ -62,6 +62,11 @@ pub enum Error {
     /// The input or configuration was refused before anything was sent.
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    /// A bearer client refused to attach the token: the destination is not trusted with it, or
+    /// the token cannot be sent as a bearer token. Nothing was sent.
+    #[error("bearer token not sent: {0}")]
+    Bearer(#[from] crate::bearer::BearerError),
 }
 
 fn excerpt_suffix(excerpt: &str) -> String {
@@ -75,7 +80,7 @@ impl Error {
             Self::OAuth2(e) => Some(e.status),
             Self::UnexpectedStatus { status, .. } | Self::Decode { status, .. } => Some(*status),
             Self::Transport(e) => e.status(),
-            Self::Config(_) => None,
+            Self::Config(_) | Self::Bearer(_) => None,
         }
     }
 
@@ -102,7 +107,7 @@ impl Error {
             }
             Self::UnexpectedStatus { status, .. } => is_retryable_status(*status),
             Self::Transport(e) => e.is_retryable(),
-            Self::Decode { .. } | Self::Config(_) => false,
+            Self::Decode { .. } | Self::Config(_) | Self::Bearer(_) => false,
         }
     }
 

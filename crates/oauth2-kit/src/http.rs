@@ -122,6 +122,10 @@ pub enum TransportErrorKind {
     InvalidRequest,
     /// Anything else: the connection was reset or closed mid-response, a protocol error, ...
     Other,
+    /// Nothing was sent: a bearer client could not attach an access token (the token request
+    /// failed, or the destination is not trusted with it). The [`Error`](crate::Error) is the
+    /// source; [`TransportError::access_token_error`] returns it.
+    AccessToken,
 }
 
 impl fmt::Display for TransportErrorKind {
@@ -135,6 +139,7 @@ impl fmt::Display for TransportErrorKind {
             }
             Self::InvalidRequest => f.write_str("request refused by the HTTP client"),
             Self::Other => f.write_str("transport failure"),
+            Self::AccessToken => f.write_str("no access token attached, request not sent"),
         }
     }
 }
@@ -203,6 +208,20 @@ impl TransportError {
     /// Whether sending the same request again could succeed.
     pub fn is_retryable(&self) -> bool {
         self.retryable
+    }
+
+    /// A request a bearer client did not send because it had no access token to attach:
+    /// [`TransportErrorKind::AccessToken`], retryable when `error` is.
+    pub fn access_token(error: crate::Error) -> Self {
+        Self::new(TransportErrorKind::AccessToken).with_retryable(error.is_retryable()).with_source(error)
+    }
+
+    /// Why a bearer client sent nothing, for a [`TransportErrorKind::AccessToken`] error.
+    pub fn access_token_error(&self) -> Option<&crate::Error> {
+        match self.kind {
+            TransportErrorKind::AccessToken => self.source.as_deref()?.downcast_ref::<crate::Error>(),
+            _ => None,
+        }
     }
 }
 

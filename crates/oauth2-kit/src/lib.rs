@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod bearer;
 pub mod cache;
 mod client_auth;
 mod clock;

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 use crate::scope::Scope;
+use crate::secret::AccessToken;
 use crate::token::TokenResponse;
 
 /// Hands out access tokens: the seed's `AccessTokenProvider`.
@@ -28,11 +29,36 @@ use crate::token::TokenResponse;
 pub trait AccessTokenProvider: Send + Sync {
     /// A token for `scope` (or the client's default scope when `None`).
     async fn request_token(&self, scope: Option<&Scope>) -> Result<TokenResponse>;
+
+    /// A token for `scope` that is at hand without waiting (a cache's usable token), or `None`
+    /// when [`request_token`](Self::request_token) must be awaited. Callers on a hot path (the
+    /// bearer client) try this first, saving a boxed future per call. Default: `None`.
+    fn cached_token(&self, scope: Option<&Scope>) -> Option<TokenResponse> {
+        let _ = scope;
+        None
+    }
+
+    /// Reports that `token`, handed out for `scope`, was rejected (a resource server answered
+    /// `401 invalid_token`). A caching provider drops it if it still holds that very token, so
+    /// the next call fetches a new one; a report about an older token changes nothing. Returns
+    /// whether a token was dropped. Default: nothing to drop, `false`.
+    fn invalidate(&self, scope: Option<&Scope>, token: &AccessToken) -> bool {
+        let _ = (scope, token);
+        false
+    }
 }
 
 #[async_trait]
 impl<T: AccessTokenProvider + ?Sized> AccessTokenProvider for std::sync::Arc<T> {
     async fn request_token(&self, scope: Option<&Scope>) -> Result<TokenResponse> {
         (**self).request_token(scope).await
+    }
+
+    fn cached_token(&self, scope: Option<&Scope>) -> Option<TokenResponse> {
+        (**self).cached_token(scope)
+    }
+
+    fn invalidate(&self, scope: Option<&Scope>, token: &AccessToken) -> bool {
+        (**self).invalidate(scope, token)
     }
 }

@@ -1,8 +1,12 @@
 //! Token responses (RFC 6749 §5.1).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::HeaderValue;
+use zeroize::Zeroize;
 
 use serde_json::{Map, Value};
 
@@ -89,6 +93,8 @@ struct Fields {
     id_token: Option<IdToken>,
     extra: Map<String, Value>,
     requested_at: Instant,
+    /// `Bearer <token>`, built on first use by a bearer client and kept for the token's life.
+    bearer_header: OnceLock<HeaderValue>,
 }
 
 impl TokenResponse {
@@ -104,6 +110,7 @@ impl TokenResponse {
             id_token: None,
             extra: Map::new(),
             requested_at,
+            bearer_header: OnceLock::new(),
         }))
     }
 
@@ -160,6 +167,7 @@ impl TokenResponse {
             id_token,
             extra: object.into_rest(),
             requested_at,
+            bearer_header: OnceLock::new(),
         })))
     }
 
@@ -208,12 +216,61 @@ impl TokenResponse {
     /// A copy with fields of its own (not shared with `self`), so that threads handing out
     /// different copies never write to the same reference count.
     pub(crate) fn replicate(&self) -> Self {
-        Self(Arc::new(Fields::clone(&self.0)))
+        // The copy builds its own header value, so that its reference count is its own too.
+        Self(Arc::new(Fields { bearer_header: OnceLock::new(), ..Fields::clone(&self.0) }))
+    }
+
+    /// The `Authorization` header value for this token, `Bearer <token>`, marked sensitive. Built
+    /// on first use and kept with the token: later calls cost a reference count, not an
+    /// allocation. The bytes are zeroized when the last request holding them is dropped.
+    ///
+    /// Fails for a token type other than `Bearer` (a `mac` or `DPoP` token needs more than a
+    /// header) and for a token with bytes a header cannot carry.
+    pub fn bearer_header(&self) -> Result<HeaderValue, crate::bearer::BearerError> {
+        if let Some(value) = self.0.bearer_header.get() {
+            return Ok(value.clone());
+        }
+        let value = build_bearer_header(self)?;
+        Ok(self.0.bearer_header.get_or_init(|| value).clone())
     }
 
     /// When the token request was sent.
     pub fn requested_at(&self) -> Instant {
         self.0.requested_at
+    }
+}
+
+fn build_bearer_header(token: &TokenResponse) -> Result<HeaderValue, crate::bearer::BearerError> {
+    use crate::bearer::BearerError;
+    if token.token_type() != &TokenType::Bearer {
+        return Err(BearerError::UnsupportedTokenType(token.token_type().clone()));
+    }
+    let secret = token.access_token().expose_secret().as_bytes();
+    // RFC 6750 §2.1: the token is one run of visible characters.
+    if !secret.iter().all(|b| b.is_ascii_graphic()) {
+        return Err(BearerError::MalformedToken);
+    }
+    let mut text = Vec::with_capacity(7 + secret.len());
+    text.extend_from_slice(b"Bearer ");
+    text.extend_from_slice(secret);
+    let bytes = Bytes::from_owner(ZeroizedOnDrop(text));
+    let mut value = HeaderValue::from_maybe_shared(bytes).map_err(|_| BearerError::MalformedToken)?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Header bytes that are wiped when the last copy of the header value is dropped.
+struct ZeroizedOnDrop(Vec<u8>);
+
+impl AsRef<[u8]> for ZeroizedOnDrop {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for ZeroizedOnDrop {
+    fn drop(&mut self) {
+        self.0.zeroize();
     }
 }
 

@@ -478,6 +478,14 @@ impl AccessTokenProvider for CachingProvider {
     async fn request_token(&self, scope: Option<&Scope>) -> Result<TokenResponse> {
         self.get(scope).await
     }
+
+    fn cached_token(&self, scope: Option<&Scope>) -> Option<TokenResponse> {
+        self.try_get(scope)
+    }
+
+    fn invalidate(&self, scope: Option<&Scope>, token: &AccessToken) -> bool {
+        CachingProvider::invalidate(self, scope, token)
+    }
 }
 
 /// Options of a [`CachingProvider`].

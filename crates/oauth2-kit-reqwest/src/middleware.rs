@@ -1,0 +1,78 @@
+//! A `reqwest_middleware::Middleware` that attaches bearer tokens, for reqwest users who keep
+//! their client API.
+
+use http::Extensions;
+use oauth2_kit::async_trait;
+use oauth2_kit::bearer::{BearerAuth, RequestTarget};
+use reqwest::{Request, Response};
+use reqwest_middleware::{Middleware, Next};
+
+/// Sends every request of a `reqwest_middleware::ClientWithMiddleware` with
+/// `Authorization: Bearer <token>`, driving the same [`BearerAuth`] as `oauth2_kit`'s
+/// `BearerClient`: the origin check, no unauthenticated fallback, and after a `401` that rejects
+/// the token, one retry with a new token if the request can be cloned
+/// (`reqwest::Request::try_clone`: not for streaming bodies).
+///
+/// Redirects stay reqwest's business: it drops `Authorization` when a redirect leaves the
+/// origin's host or port.
+///
+/// ```no_run
+/// use oauth2_kit::bearer::BearerAuth;
+/// use oauth2_kit_reqwest::BearerMiddleware;
+///
+/// # async fn demo(auth: BearerAuth) -> Result<(), Box<dyn std::error::Error>> {
+/// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+///     .with(BearerMiddleware::new(auth))
+///     .build();
+/// let orders = client.get("https://orders.example.com/v1/orders").send().await?;
+/// # drop(orders); Ok(()) }
+/// ```
+///
+/// A token failure comes back as `reqwest_middleware::Error::Middleware`, from which
+/// `downcast_ref::<oauth2_kit::Error>()` recovers the typed error.
+#[derive(Debug, Clone)]
+pub struct BearerMiddleware {
+    auth: BearerAuth,
+}
+
+impl BearerMiddleware {
+    /// A middleware attaching the tokens of `auth`.
+    pub fn new(auth: BearerAuth) -> Self {
+        Self { auth }
+    }
+}
+
+#[async_trait]
+impl Middleware for BearerMiddleware {
+    async fn handle(
+        &self,
+        mut request: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        let target = RequestTarget::from_url(request.url()).map_err(|e| token_error(e.into()))?;
+        let authorization = self.auth.authorize(target).await.map_err(token_error)?;
+        let replay = if self.auth.retries_unauthorized() { request.try_clone() } else { None };
+        authorization.apply(request.headers_mut());
+        let response = next.clone().run(request, extensions).await?;
+        let retry = self
+            .auth
+            .recover(&authorization, response.status(), response.headers(), replay.is_some())
+            .await
+            .map_err(token_error)?;
+        match (retry, replay) {
+            (Some(fresh), Some(mut replay)) => {
+                drop(response);
+                fresh.apply(replay.headers_mut());
+                let response = next.run(replay, extensions).await?;
+                self.auth.record(&fresh, response.status(), response.headers());
+                Ok(response)
+            }
+            _ => Ok(response),
+        }
+    }
+}
+
+fn token_error(error: oauth2_kit::Error) -> reqwest_middleware::Error {
+    reqwest_middleware::Error::middleware(error)
+}

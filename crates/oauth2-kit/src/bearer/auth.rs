@@ -1,0 +1,346 @@
+//! The bearer logic every integration shares: which token, where it may go, what a 401 means.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+use crate::bearer::challenge::invites_new_token;
+use crate::bearer::target::{Destinations, Origin, RequestTarget};
+use crate::clock::{Clock, SystemClock};
+use crate::error::Result;
+use crate::provider::AccessTokenProvider;
+use crate::scope::Scope;
+use crate::token::TokenResponse;
+
+/// How requests get their bearer token: the provider and scope, the origins trusted with the
+/// token, and the recovery from `401 Unauthorized`. The logic behind every integration
+/// ([`BearerClient`](crate::bearer::BearerClient), the `tower` layer, the `reqwest-middleware`
+/// middleware), which drive it in two steps:
+///
+/// 1. [`authorize`](Self::authorize) checks the request's origin and returns the
+///    [`Authorization`] to attach (a cached token costs no allocation: its header value is built
+///    once per token).
+/// 2. After the response, [`recover`](Self::recover) reads its status: if a `401` rejected the
+///    token, it is dropped from the provider's cache and, when the request can be sent again, a
+///    new `Authorization` for one retry comes back.
+///
+/// Cloning is cheap (the state is shared).
+///
+/// ```
+/// use std::sync::Arc;
+/// use oauth2_kit::bearer::BearerAuth;
+/// use oauth2_kit::AccessTokenProvider;
+///
+/// fn auth(tokens: Arc<dyn AccessTokenProvider>) -> Result<BearerAuth, oauth2_kit::Error> {
+///     Ok(BearerAuth::builder(tokens)
+///         .scope("orders:read".parse::<oauth2_kit::Scope>().map_err(|e| oauth2_kit::Error::Config(e.to_string()))?)
+///         .allowed_origin("https://orders.example.com".parse()?)
+///         .build())
+/// }
+/// ```
+#[derive(Clone)]
+pub struct BearerAuth {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    provider: Arc<dyn AccessTokenProvider>,
+    scope: Option<Scope>,
+    destinations: Destinations,
+    retry_unauthorized: bool,
+    cooldown: Duration,
+    clock: Arc<dyn Clock>,
+    /// When a 401 last dropped a token.
+    last_invalidation: Mutex<Option<Instant>>,
+    /// A 401 dropped a token and no response has accepted one since.
+    suspect: AtomicBool,
+}
+
+/// The `Authorization` header for one request, and the token it carries.
+#[derive(Clone)]
+pub struct Authorization {
+    token: TokenResponse,
+    header: HeaderValue,
+}
+
+impl Authorization {
+    /// Sets `Authorization: Bearer <token>` in `headers`, replacing any value there. The value
+    /// is marked sensitive (HTTP/2 never indexes it; it is not shown by `Debug`).
+    #[inline]
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        headers.insert(AUTHORIZATION, self.header.clone());
+    }
+
+    /// The header value, `Bearer <token>`.
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.header
+    }
+
+    /// The token the header carries.
+    pub fn token(&self) -> &TokenResponse {
+        &self.token
+    }
+}
+
+impl fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authorization").field("token", &self.token).finish()
+    }
+}
+
+impl BearerAuth {
+    /// Tokens from `provider` for `scope` (`None`: the provider's default), with the defaults of
+    /// [`BearerAuthBuilder`].
+    pub fn new(provider: impl AccessTokenProvider + 'static, scope: Option<Scope>) -> Self {
+        Self::builder(provider).scope(scope).build()
+    }
+
+    /// A builder over `provider`.
+    pub fn builder(provider: impl AccessTokenProvider + 'static) -> BearerAuthBuilder {
+        BearerAuthBuilder {
+            provider: Arc::new(provider),
+            scope: None,
+            destinations: Destinations::default(),
+            retry_unauthorized: true,
+            cooldown: BearerAuthBuilder::DEFAULT_COOLDOWN,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The scope asked for every request.
+    pub fn scope(&self) -> Option<&Scope> {
+        self.inner.scope.as_ref()
+    }
+
+    /// Whether a request whose token is rejected is sent once more with a new token (so an
+    /// integration should keep a copy of it, if it can).
+    pub fn retries_unauthorized(&self) -> bool {
+        self.inner.retry_unauthorized
+    }
+
+    /// The `Authorization` for a request to `target`: refused (nothing to send) if the origin is
+    /// not trusted with the token, else the provider's token for the scope, or its error. There
+    /// is no unauthenticated fallback.
+    pub async fn authorize(&self, target: RequestTarget<'_>) -> Result<Authorization> {
+        self.inner.destinations.check(&target)?;
+        self.current().await
+    }
+
+    /// The provider's current token: a cached one without a boxed future when it has one.
+    async fn current(&self) -> Result<Authorization> {
+        let inner = &*self.inner;
+        let scope = inner.scope.as_ref();
+        let token = match inner.provider.cached_token(scope) {
+            Some(token) => token,
+            None => inner.provider.request_token(scope).await?,
+        };
+        let header = token.bearer_header()?;
+        Ok(Authorization { token, header })
+    }
+
+    /// Reads the response to a request sent with `used`; call it for every response. For a
+    /// `401` whose challenge says the token was rejected (`Bearer` with `error="invalid_token"`
+    /// or no error, or no challenge at all), the token is dropped from the provider's cache;
+    /// then, if `replayable` (the caller kept a copy of the request) and retries are on, returns
+    /// the new `Authorization` to send the copy with, once. `None` means: return the response as
+    /// it is (any other status, a `403`, `insufficient_scope`, or the provider handing back the
+    /// rejected token).
+    ///
+    /// After a `401` drops a token, and until a response shows a token accepted (any status but
+    /// `401`), further `401`s within the [cooldown](BearerAuthBuilder::unauthorized_cooldown)
+    /// drop nothing: a resource server that rejects every token gets its 401s back, not a storm
+    /// of token requests. Fails only if the new token cannot be had.
+    #[inline]
+    pub async fn recover(
+        &self,
+        used: &Authorization,
+        status: StatusCode,
+        headers: &HeaderMap,
+        replayable: bool,
+    ) -> Result<Option<Authorization>> {
+        if status != StatusCode::UNAUTHORIZED {
+            self.accepted();
+            return Ok(None);
+        }
+        self.rejected(used, headers, replayable).await
+    }
+
+    /// Reports the response to a request sent with `used` without asking for a retry: for the
+    /// response of the retried request (so that a success is seen), or where another layer
+    /// handles retries. A `401` that rejects the token drops it, as in [`recover`](Self::recover).
+    #[inline]
+    pub fn record(&self, used: &Authorization, status: StatusCode, headers: &HeaderMap) {
+        if status != StatusCode::UNAUTHORIZED {
+            self.accepted();
+        } else if invites_new_token(headers) {
+            self.invalidate(used);
+        }
+    }
+
+    /// A token was accepted: the next rejection may drop a token again.
+    #[inline]
+    fn accepted(&self) {
+        let suspect = &self.inner.suspect;
+        // A read on the hot path; a write only after a rejection.
+        if suspect.load(Ordering::Relaxed) {
+            suspect.store(false, Ordering::Relaxed);
+        }
+    }
+
+    #[inline(never)]
+    async fn rejected(
+        &self,
+        used: &Authorization,
+        headers: &HeaderMap,
+        replayable: bool,
+    ) -> Result<Option<Authorization>> {
+        if !invites_new_token(headers) {
+            return Ok(None);
+        }
+        self.invalidate(used);
+        if !(replayable && self.inner.retry_unauthorized) {
+            return Ok(None);
+        }
+        let fresh = self.current().await?;
+        if fresh.token.access_token() == used.token.access_token() {
+            return Ok(None);
+        }
+        Ok(Some(fresh))
+    }
+
+    /// Drops `used` from the provider, unless a token was dropped within the cooldown and none
+    /// was accepted since.
+    fn invalidate(&self, used: &Authorization) -> bool {
+        let inner = &*self.inner;
+        let now = inner.clock.now();
+        let mut last = inner.last_invalidation.lock().unwrap_or_else(PoisonError::into_inner);
+        let cooling = last.is_some_and(|at| now.saturating_duration_since(at) < inner.cooldown);
+        if cooling && inner.suspect.load(Ordering::Relaxed) {
+            return false;
+        }
+        let dropped = inner.provider.invalidate(inner.scope.as_ref(), used.token.access_token());
+        if dropped {
+            *last = Some(now);
+            inner.suspect.store(true, Ordering::Relaxed);
+        }
+        tracing::debug!(scope = ?inner.scope.as_ref().map(Scope::as_str), dropped, "bearer token rejected with 401");
+        dropped
+    }
+}
+
+impl fmt::Debug for BearerAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        f.debug_struct("BearerAuth")
+            .field("scope", &inner.scope)
+            .field("allowed_origins", &inner.destinations.allowed)
+            .field("allow_insecure_http", &inner.destinations.allow_insecure_http)
+            .field("retry_unauthorized", &inner.retry_unauthorized)
+            .field("unauthorized_cooldown", &inner.cooldown)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options of a [`BearerAuth`].
+#[must_use]
+pub struct BearerAuthBuilder {
+    provider: Arc<dyn AccessTokenProvider>,
+    scope: Option<Scope>,
+    destinations: Destinations,
+    retry_unauthorized: bool,
+    cooldown: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl BearerAuthBuilder {
+    /// The default [`unauthorized_cooldown`](Self::unauthorized_cooldown): 5 seconds.
+    pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(5);
+
+    /// The scope asked for every request. Default: none (the provider's default).
+    pub fn scope(mut self, scope: impl Into<Option<Scope>>) -> Self {
+        self.scope = scope.into();
+        self
+    }
+
+    /// Sends tokens only to this origin (and the others given this way). Without any, every
+    /// `https` origin and loopback `http` get the token. Listing an `http` origin allows plain
+    /// `http` to it.
+    pub fn allowed_origin(mut self, origin: Origin) -> Self {
+        self.destinations.allowed.push(origin);
+        self
+    }
+
+    /// [`allowed_origin`](Self::allowed_origin) for each of `origins`.
+    pub fn allowed_origins(mut self, origins: impl IntoIterator<Item = Origin>) -> Self {
+        self.destinations.allowed.extend(origins);
+        self
+    }
+
+    /// Sends tokens over plain `http` to any host (without an allow-list), where anyone on the
+    /// path can read and reuse them. For tests and trusted networks only. Default: plain `http`
+    /// only to loopback hosts.
+    pub fn danger_allow_insecure_http(mut self) -> Self {
+        self.destinations.allow_insecure_http = true;
+        self
+    }
+
+    /// Whether a request whose token is rejected with a `401` is sent once more with a new token,
+    /// when its body can be replayed. Default: yes. Either way, the rejected token is dropped
+    /// from the provider's cache.
+    pub fn retry_unauthorized(mut self, retry: bool) -> Self {
+        self.retry_unauthorized = retry;
+        self
+    }
+
+    /// After a `401` drops a token, and until a response accepts a token, further `401`s within
+    /// this time drop none (they are returned as they are, or retried if the cache already holds
+    /// a newer token), so that a resource server rejecting every token costs one token request
+    /// per cooldown, not one per request. Default: [`DEFAULT_COOLDOWN`](Self::DEFAULT_COOLDOWN).
+    pub fn unauthorized_cooldown(mut self, cooldown: Duration) -> Self {
+        self.cooldown = cooldown;
+        self
+    }
+
+    /// The clock of the cooldown. Default: [`SystemClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds it.
+    pub fn build(self) -> BearerAuth {
+        BearerAuth {
+            inner: Arc::new(Inner {
+                provider: self.provider,
+                scope: self.scope,
+                destinations: self.destinations,
+                retry_unauthorized: self.retry_unauthorized,
+                cooldown: self.cooldown,
+                clock: self.clock,
+                last_invalidation: Mutex::new(None),
+                suspect: AtomicBool::new(false),
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for BearerAuthBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerAuthBuilder").field("scope", &self.scope).finish_non_exhaustive()
+    }
+}
+
+/// A copy of `request`'s head with `body`, for a retry.
+pub(crate) fn copy_request<B>(request: &http::Request<B>, body: B) -> http::Request<B> {
+    let mut copy = http::Request::new(body);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    *copy.extensions_mut() = request.extensions().clone();
+    copy
+}

@@ -1,0 +1,130 @@
+//! The bearer client: an `HttpClient` that attaches a token to every request.
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::bearer::auth::{BearerAuth, copy_request};
+use crate::bearer::target::RequestTarget;
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Result};
+use crate::grant::client_credentials::ClientCredentials;
+use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+use crate::scope::Scope;
+use crate::secret::{ClientId, ClientSecret};
+
+/// An [`HttpClient`] that sends every request with `Authorization: Bearer <token>`: the seed's
+/// `SttpOauth2ClientCredentialsBackend`, over any HTTP client and any token provider.
+///
+/// - The token comes from the [`BearerAuth`]'s provider, for its scope; give it a caching
+///   provider (`oauth2-kit-cache-*`) so that requests share tokens.
+/// - A `401` that rejects the token drops it from the cache and sends the request once more
+///   with a new one (request bodies here are `Bytes`, so they can always be replayed). A `403`,
+///   `insufficient_scope` or a second `401` is returned as it is.
+/// - The token goes only over `https`, or plain `http` to loopback, or where the
+///   [`BearerAuth`] allows; redirects are not followed (the adapters' contract), so it never
+///   follows one to another origin.
+/// - If no token can be had, nothing is sent: the call fails with the token error
+///   ([`TransportErrorKind::AccessToken`](crate::http::TransportErrorKind::AccessToken) through
+///   [`HttpClient`], the [`Error`] itself through [`execute`](Self::execute)).
+///
+/// ```no_run
+/// use oauth2_kit::bearer::BearerClient;
+/// use oauth2_kit::http::HttpClient;
+/// # async fn demo(http: impl HttpClient + Clone + 'static) -> Result<(), Box<dyn std::error::Error>> {
+/// // The seed's one-liner: token URL, client id, secret, scope, delegate.
+/// let client = BearerClient::client_credentials(
+///     "https://auth.example.com/oauth2/token".parse()?,
+///     "my-service",
+///     "my-secret",
+///     Some("orders:read".parse()?),
+///     http,
+/// );
+/// let request = http::Request::get("https://orders.example.com/v1/orders").body(bytes::Bytes::new())?;
+/// let response = client.execute(request).await?; // sent with `Authorization: Bearer <token>`
+/// # drop(response); Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct BearerClient<C> {
+    auth: BearerAuth,
+    http: C,
+}
+
+impl<C: HttpClient> BearerClient<C> {
+    /// Sends requests through `http` with the tokens of `auth`.
+    pub fn new(http: C, auth: BearerAuth) -> Self {
+        Self { auth, http }
+    }
+
+    /// The seed's one-call constructor: tokens of the client credentials grant from
+    /// `token_url` for `scope`, requests through `http` (which also carries the token requests).
+    ///
+    /// Like the seed's, it asks the server for a token on **every** request. To reuse tokens,
+    /// build the [`BearerAuth`] over a caching provider (see the crate's bearer-client guide):
+    ///
+    /// ```ignore
+    /// let tokens = oauth2_kit_cache_tokio::caching(ClientCredentials::new(token_url, id, secret, http.clone()));
+    /// let client = BearerClient::new(http, BearerAuth::new(tokens, scope));
+    /// ```
+    pub fn client_credentials(
+        token_url: Endpoint,
+        client_id: impl Into<ClientId>,
+        client_secret: impl Into<ClientSecret>,
+        scope: Option<Scope>,
+        http: C,
+    ) -> Self
+    where
+        C: Clone + 'static,
+    {
+        let tokens = ClientCredentials::new(token_url, client_id, client_secret, http.clone());
+        Self::new(http, BearerAuth::new(tokens, scope))
+    }
+
+    /// The bearer logic in use.
+    pub fn auth(&self) -> &BearerAuth {
+        &self.auth
+    }
+
+    /// The wrapped client.
+    pub fn inner(&self) -> &C {
+        &self.http
+    }
+
+    /// Sends `request` with a token, recovering once from a rejected one. Fails with the token
+    /// error (nothing sent) or the transport error.
+    pub async fn execute(&self, mut request: HttpRequest) -> Result<HttpResponse> {
+        let authorization = self.auth.authorize(RequestTarget::from_uri(request.uri())?).await?;
+        let replay = self.auth.retries_unauthorized().then(|| copy_request(&request, request.body().clone()));
+        authorization.apply(request.headers_mut());
+        let response = self.http.send(request).await?;
+        let retry = self
+            .auth
+            .recover(&authorization, response.status(), response.headers(), replay.is_some())
+            .await?;
+        match (retry, replay) {
+            (Some(fresh), Some(mut replay)) => {
+                fresh.apply(replay.headers_mut());
+                let response = self.http.send(replay).await?;
+                self.auth.record(&fresh, response.status(), response.headers());
+                Ok(response)
+            }
+            _ => Ok(response),
+        }
+    }
+}
+
+#[async_trait]
+impl<C: HttpClient> HttpClient for BearerClient<C> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.execute(request).await.map_err(|error| match error {
+            Error::Transport(transport) => transport,
+            other => TransportError::access_token(other),
+        })
+    }
+}
+
+impl<C: fmt::Debug> fmt::Debug for BearerClient<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerClient").field("auth", &self.auth).field("http", &self.http).finish()
+    }
+}
