@@ -334,5 +334,8 @@ fn two_revocations_in_a_row_both_recover() {
     assert_eq!(block_on(client.execute(post(URL, ""))).unwrap().status(), StatusCode::OK);
     revoked.lock().unwrap().push("token-2".into());
     assert_eq!(block_on(client.execute(post(URL, ""))).unwrap().status(), StatusCode::OK);
-    assert_eq!(resource.tokens_seen(), ["Bearer token-1", "Bearer token-2", "Bearer token-2", "Bearer token-3"]);
+    assert_eq!(
+        resource.tokens_seen(),
+        ["Bearer token-1", "Bearer token-2", "Bearer token-2", "Bearer token-3"]
+    );
 }
