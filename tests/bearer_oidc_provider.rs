@@ -21,7 +21,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use http::header::WWW_AUTHENTICATE;
 use oauth2_kit::bearer::{BearerAuth, BearerClient};
-use oauth2_kit::{AccessToken, ClientCredentials, TokenIntrospection as _};
+use oauth2_kit::{AccessToken, ClientCredentials};
 
 use common::{Counting, OidcProvider, adapters};
 
