@@ -126,8 +126,23 @@ impl BearerAuth {
     /// not trusted with the token, else the provider's token for the scope, or its error. There
     /// is no unauthenticated fallback.
     pub async fn authorize(&self, target: RequestTarget<'_>) -> Result<Authorization> {
+        match self.try_authorize(target)? {
+            Some(authorization) => Ok(authorization),
+            None => self.current().await,
+        }
+    }
+
+    /// [`authorize`](Self::authorize) without waiting: `Ok(None)` when the provider has no token
+    /// at hand (then await `authorize`). The hot path of every integration: no allocation, no
+    /// future.
+    #[inline]
+    pub fn try_authorize(&self, target: RequestTarget<'_>) -> Result<Option<Authorization>> {
         self.inner.destinations.check(&target)?;
-        self.current().await
+        let Some(token) = self.inner.provider.cached_token(self.inner.scope.as_ref()) else {
+            return Ok(None);
+        };
+        let header = token.bearer_header()?;
+        Ok(Some(Authorization { token, header }))
     }
 
     /// The provider's current token: a cached one without a boxed future when it has one.
@@ -166,7 +181,8 @@ impl BearerAuth {
             self.accepted();
             return Ok(None);
         }
-        self.rejected(used, headers, replayable).await
+        // Boxed: the rare path must not make every caller's future larger.
+        Box::pin(self.rejected(used, headers, replayable)).await
     }
 
     /// Reports the response to a request sent with `used` without asking for a retry: for the
@@ -191,7 +207,6 @@ impl BearerAuth {
         }
     }
 
-    #[inline(never)]
     async fn rejected(
         &self,
         used: &Authorization,

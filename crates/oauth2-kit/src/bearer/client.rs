@@ -2,14 +2,18 @@
 
 use std::fmt;
 
-use async_trait::async_trait;
+use std::future::Future;
+use std::pin::Pin;
 
-use crate::bearer::auth::{BearerAuth, copy_request};
+use crate::bearer::auth::{Authorization, BearerAuth, copy_request};
 use crate::bearer::target::RequestTarget;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::grant::client_credentials::ClientCredentials;
 use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+
+/// A boxed, sendable future borrowing the client.
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 use crate::scope::Scope;
 use crate::secret::{ClientId, ClientSecret};
 
@@ -92,11 +96,68 @@ impl<C: HttpClient> BearerClient<C> {
 
     /// Sends `request` with a token, recovering once from a rejected one. Fails with the token
     /// error (nothing sent) or the transport error.
-    pub async fn execute(&self, mut request: HttpRequest) -> Result<HttpResponse> {
+    ///
+    /// With a token at hand (the usual case), the token is attached and the request handed to
+    /// the wrapped client when this is called; the returned future then only waits for the
+    /// response. Without one, the future waits for the token first.
+    pub fn execute(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse>> {
+        self.run(request, std::convert::identity)
+    }
+
+    /// Both entry points ([`execute`](Self::execute) and [`HttpClient::send`]), with their own
+    /// error type: one boxed future per call, as small as the fresh path allows.
+    fn run<E: Send + 'static>(
+        &self,
+        mut request: HttpRequest,
+        map: fn(Error) -> E,
+    ) -> BoxFuture<'_, Result<HttpResponse, E>> {
+        let authorized = RequestTarget::from_uri(request.uri())
+            .map_err(Error::from)
+            .and_then(|target| self.auth.try_authorize(target));
+        let authorization = match authorized {
+            Ok(Some(authorization)) => authorization,
+            Ok(None) => return Box::pin(async move { self.execute_waiting(request).await.map_err(map) }),
+            Err(error) => return Box::pin(std::future::ready(Err(map(error)))),
+        };
+        let replay = self.copy_for_retry(&request);
+        authorization.apply(request.headers_mut());
+        let sending = self.http.send(request);
+        Box::pin(async move {
+            let response = sending.await.map_err(|e| map(e.into()))?;
+            if response.status() != http::StatusCode::UNAUTHORIZED {
+                self.auth.record(&authorization, response.status(), response.headers());
+                return Ok(response);
+            }
+            Box::pin(self.unauthorized(authorization, replay, response)).await.map_err(map)
+        })
+    }
+
+    /// The path that waits for a token before sending.
+    async fn execute_waiting(&self, mut request: HttpRequest) -> Result<HttpResponse> {
         let authorization = self.auth.authorize(RequestTarget::from_uri(request.uri())?).await?;
-        let replay = self.auth.retries_unauthorized().then(|| copy_request(&request, request.body().clone()));
+        let replay = self.copy_for_retry(&request);
         authorization.apply(request.headers_mut());
         let response = self.http.send(request).await?;
+        if response.status() != http::StatusCode::UNAUTHORIZED {
+            self.auth.record(&authorization, response.status(), response.headers());
+            return Ok(response);
+        }
+        self.unauthorized(authorization, replay, response).await
+    }
+
+    /// The copy kept to send again after a rejected token (bodies are `Bytes`: always possible).
+    fn copy_for_retry(&self, request: &HttpRequest) -> Option<HttpRequest> {
+        self.auth.retries_unauthorized().then(|| copy_request(request, request.body().clone()))
+    }
+
+    /// A 401: the token is dropped, and the copy sent once more with a new one if the auth says
+    /// so.
+    async fn unauthorized(
+        &self,
+        authorization: Authorization,
+        replay: Option<HttpRequest>,
+        response: HttpResponse,
+    ) -> Result<HttpResponse> {
         let retry = self
             .auth
             .recover(&authorization, response.status(), response.headers(), replay.is_some())
@@ -113,10 +174,18 @@ impl<C: HttpClient> BearerClient<C> {
     }
 }
 
-#[async_trait]
 impl<C: HttpClient> HttpClient for BearerClient<C> {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.execute(request).await.map_err(|error| match error {
+    // Written out rather than through `async_trait`, so that the fresh path boxes one small
+    // future instead of wrapping another.
+    fn send<'life0, 'async_trait>(
+        &'life0 self,
+        request: HttpRequest,
+    ) -> BoxFuture<'async_trait, Result<HttpResponse, TransportError>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.run(request, |error| match error {
             Error::Transport(transport) => transport,
             other => TransportError::access_token(other),
         })

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use http::Uri;
+use http::uri::Scheme;
 use url::Url;
 
 use crate::bearer::error::{BearerError, OriginText};
@@ -25,21 +26,21 @@ use crate::endpoint::is_loopback_host;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestTarget<'a> {
     https: bool,
-    host: &'a str,
-    port: u16,
+    /// `host[:port]`, user info removed.
+    host_port: &'a str,
 }
 
 impl<'a> RequestTarget<'a> {
     /// The target of an `http::Uri`, which must be absolute (`http` or `https`, with a host).
+    #[inline]
     pub fn from_uri(uri: &'a Uri) -> Result<Self, BearerError> {
-        let https = match uri.scheme_str() {
-            Some(s) if s.eq_ignore_ascii_case("https") => true,
-            Some(s) if s.eq_ignore_ascii_case("http") => false,
+        let https = match uri.scheme() {
+            Some(s) if *s == Scheme::HTTPS => true,
+            Some(s) if *s == Scheme::HTTP => false,
             Some(_) => return Err(BearerError::NoOrigin { reason: "the scheme is neither http nor https" }),
             None => return Err(BearerError::NoOrigin { reason: "no scheme" }),
         };
-        let host = uri.host().filter(|h| !h.is_empty()).ok_or(BearerError::NoOrigin { reason: "no host" })?;
-        Ok(Self { https, host, port: uri.port_u16().unwrap_or(default_port(https)) })
+        Self::new(https, uri.authority().map_or("", |a| a.as_str()))
     }
 
     /// The target of a `url::Url` (as `reqwest` uses), which must be `http` or `https` with a
@@ -50,9 +51,18 @@ impl<'a> RequestTarget<'a> {
             "http" => false,
             _ => return Err(BearerError::NoOrigin { reason: "the scheme is neither http nor https" }),
         };
-        let host =
-            url.host_str().filter(|h| !h.is_empty()).ok_or(BearerError::NoOrigin { reason: "no host" })?;
-        Ok(Self { https, host, port: url.port().unwrap_or(default_port(https)) })
+        let start = url[..url::Position::BeforeHost].len();
+        let host_port = url.as_str().get(start..url[..url::Position::AfterPort].len()).unwrap_or_default();
+        Self::new(https, host_port)
+    }
+
+    #[inline]
+    fn new(https: bool, authority: &'a str) -> Result<Self, BearerError> {
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, host_port)| host_port);
+        if host_port.is_empty() || host_port.starts_with(':') {
+            return Err(BearerError::NoOrigin { reason: "no host" });
+        }
+        Ok(Self { https, host_port })
     }
 
     /// Whether the scheme is `https`.
@@ -62,16 +72,29 @@ impl<'a> RequestTarget<'a> {
 
     /// The host, as written in the URI (IPv6 addresses in brackets).
     pub fn host(&self) -> &'a str {
-        self.host
+        self.split().0
     }
 
     /// The port, explicit or the scheme's default.
     pub fn port(&self) -> u16 {
-        self.port
+        self.split().1.and_then(|p| p.parse().ok()).unwrap_or(default_port(self.https))
+    }
+
+    /// Host and port text, apart. An IPv6 host keeps its brackets.
+    fn split(&self) -> (&'a str, Option<&'a str>) {
+        let hp = self.host_port;
+        let colon = match hp.rfind(']') {
+            Some(end) => hp.get(end..).and_then(|rest| rest.find(':')).map(|i| end + i),
+            None => hp.rfind(':'),
+        };
+        match colon {
+            Some(i) => (hp.get(..i).unwrap_or(hp), hp.get(i + 1..).filter(|p| !p.is_empty())),
+            None => (hp, None),
+        }
     }
 
     fn text(&self) -> OriginText {
-        OriginText(format!("{}://{}:{}", scheme(self.https), self.host.to_ascii_lowercase(), self.port))
+        OriginText(format!("{}://{}:{}", scheme(self.https), self.host().to_ascii_lowercase(), self.port()))
     }
 }
 
@@ -102,7 +125,9 @@ pub struct Origin {
 
 impl Origin {
     fn matches(&self, target: &RequestTarget<'_>) -> bool {
-        self.https == target.https && self.port == target.port && self.host.eq_ignore_ascii_case(target.host)
+        self.https == target.https
+            && self.port == target.port()
+            && self.host.eq_ignore_ascii_case(target.host())
     }
 }
 
@@ -119,7 +144,7 @@ impl FromStr for Origin {
             return Err(invalid("an origin is scheme, host and port only"));
         }
         let target = RequestTarget::from_url(&url).map_err(|e| invalid(&e.to_string()))?;
-        Ok(Self { https: target.https, host: target.host.to_ascii_lowercase().into(), port: target.port })
+        Ok(Self { https: target.https, host: target.host().to_ascii_lowercase().into(), port: target.port() })
     }
 }
 
@@ -145,7 +170,16 @@ pub(crate) struct Destinations {
 }
 
 impl Destinations {
+    #[inline]
     pub(crate) fn check(&self, target: &RequestTarget<'_>) -> Result<(), BearerError> {
+        if self.allowed.is_empty() && target.https {
+            return Ok(());
+        }
+        self.check_slow(target)
+    }
+
+    #[inline(never)]
+    fn check_slow(&self, target: &RequestTarget<'_>) -> Result<(), BearerError> {
         if !self.allowed.is_empty() {
             return if self.allowed.iter().any(|origin| origin.matches(target)) {
                 Ok(())
@@ -153,7 +187,7 @@ impl Destinations {
                 Err(BearerError::OriginNotAllowed { origin: target.text() })
             };
         }
-        if target.https || self.allow_insecure_http || is_loopback_host(target.host) {
+        if target.https || self.allow_insecure_http || is_loopback_host(target.host()) {
             Ok(())
         } else {
             Err(BearerError::InsecureHttp { origin: target.text() })
@@ -223,6 +257,25 @@ mod tests {
         assert!(matches!(check(&d, "ftp://example.com/x"), Err(BearerError::NoOrigin { .. })));
         let url = Url::parse("file:///etc/passwd").unwrap();
         assert!(RequestTarget::from_url(&url).is_err());
+    }
+
+    #[test]
+    fn host_and_port_from_uri_and_url() {
+        for (text, host, port) in [
+            ("https://api.example.com/x", "api.example.com", 443),
+            ("http://u:p@api.example.com:8080/x", "api.example.com", 8080),
+            ("http://[::1]:9000/x", "[::1]", 9000),
+            ("https://[::1]/x", "[::1]", 443),
+            ("http://127.0.0.1/x", "127.0.0.1", 80),
+            ("http://a.com:/x", "a.com", 80),
+        ] {
+            let uri: Uri = text.parse().unwrap();
+            let target = RequestTarget::from_uri(&uri).unwrap();
+            assert_eq!((target.host(), target.port()), (host, port), "{text}");
+            let url = Url::parse(text).unwrap();
+            let target = RequestTarget::from_url(&url).unwrap();
+            assert_eq!((target.host(), target.port()), (host, port), "{text} (url)");
+        }
     }
 
     #[test]
