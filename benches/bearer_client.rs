@@ -2,7 +2,8 @@
 //! `HttpClient` and through a `BearerClient` wrapping it, with a fresh token in a tokio caching
 //! provider. The difference is the bearer logic: the origin check, the cached token and its
 //! prebuilt header value, and (with retries on, the default) the copy of the request kept for a
-//! retry after a rejected token. Requests are built outside the timed part.
+//! retry after a rejected token (into pooled buffers). Requests are built outside the timed
+//! part.
 //!
 //! ```text
 //! cargo bench --bench bearer_client

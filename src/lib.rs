@@ -18,6 +18,9 @@ pub mod guide {
     #[doc = include_str!("../docs/caching.md")]
     pub struct Caching;
 
+    #[doc = include_str!("../docs/bearer-client.md")]
+    pub struct BearerClient;
+
     #[doc = include_str!("../docs/errors.md")]
     pub struct Errors;
 

@@ -348,14 +348,3 @@ impl fmt::Debug for BearerAuthBuilder {
         f.debug_struct("BearerAuthBuilder").field("scope", &self.scope).finish_non_exhaustive()
     }
 }
-
-/// A copy of `request`'s head with `body`, for a retry.
-pub(crate) fn copy_request<B>(request: &http::Request<B>, body: B) -> http::Request<B> {
-    let mut copy = http::Request::new(body);
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
-    *copy.extensions_mut() = request.extensions().clone();
-    copy
-}

@@ -5,7 +5,10 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::bearer::auth::{Authorization, BearerAuth, copy_request};
+use bytes::Bytes;
+
+use crate::bearer::auth::{Authorization, BearerAuth};
+use crate::bearer::replay::Replay;
 use crate::bearer::target::RequestTarget;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
@@ -64,9 +67,10 @@ impl<C: HttpClient> BearerClient<C> {
     /// `token_url` for `scope`, requests through `http` (which also carries the token requests).
     ///
     /// Like the seed's, it asks the server for a token on **every** request. To reuse tokens,
-    /// build the [`BearerAuth`] over a caching provider (see the crate's bearer-client guide):
+    /// build the [`BearerAuth`] over a caching provider (see the bearer-client guide,
+    /// `docs/bearer-client.md`):
     ///
-    /// ```ignore
+    /// ```text
     /// let tokens = oauth2_kit_cache_tokio::caching(ClientCredentials::new(token_url, id, secret, http.clone()));
     /// let client = BearerClient::new(http, BearerAuth::new(tokens, scope));
     /// ```
@@ -146,8 +150,9 @@ impl<C: HttpClient> BearerClient<C> {
     }
 
     /// The copy kept to send again after a rejected token (bodies are `Bytes`: always possible).
-    fn copy_for_retry(&self, request: &HttpRequest) -> Option<HttpRequest> {
-        self.auth.retries_unauthorized().then(|| copy_request(request, request.body().clone()))
+    fn copy_for_retry(&self, request: &HttpRequest) -> Option<Replay<Bytes>> {
+        let replay = self.auth.retries_unauthorized().then(|| Replay::of(request, request.body().clone()))?;
+        replay.is_complete().then_some(replay)
     }
 
     /// A 401: the token is dropped, and the copy sent once more with a new one if the auth says
@@ -155,7 +160,7 @@ impl<C: HttpClient> BearerClient<C> {
     async fn unauthorized(
         &self,
         authorization: Authorization,
-        replay: Option<HttpRequest>,
+        replay: Option<Replay<Bytes>>,
         response: HttpResponse,
     ) -> Result<HttpResponse> {
         let retry = self
@@ -163,7 +168,8 @@ impl<C: HttpClient> BearerClient<C> {
             .recover(&authorization, response.status(), response.headers(), replay.is_some())
             .await?;
         match (retry, replay) {
-            (Some(fresh), Some(mut replay)) => {
+            (Some(fresh), Some(replay)) => {
+                let mut replay = replay.into_request();
                 fresh.apply(replay.headers_mut());
                 let response = self.http.send(replay).await?;
                 self.auth.record(&fresh, response.status(), response.headers());

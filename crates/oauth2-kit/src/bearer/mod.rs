@@ -11,6 +11,7 @@ mod auth;
 mod challenge;
 mod client;
 mod error;
+mod replay;
 mod target;
 #[cfg(feature = "tower")]
 mod tower;

@@ -8,7 +8,8 @@ use std::task::{Context, Poll};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::bearer::auth::{BearerAuth, copy_request};
+use crate::bearer::auth::BearerAuth;
+use crate::bearer::replay::Replay;
 use crate::bearer::target::RequestTarget;
 use crate::error::Error;
 
@@ -161,7 +162,10 @@ where
                 RequestTarget::from_uri(request.uri()).map_err(|e| BearerServiceError::Auth(e.into()))?;
             let authorization = auth.authorize(target).await.map_err(BearerServiceError::Auth)?;
             let copy = if auth.retries_unauthorized() {
-                replay.replay(request.body()).map(|body| copy_request(&request, body))
+                replay
+                    .replay(request.body())
+                    .map(|body| Replay::of(&request, body))
+                    .filter(Replay::is_complete)
             } else {
                 None
             };
@@ -172,8 +176,9 @@ where
                 .await
                 .map_err(BearerServiceError::Auth)?;
             match (retry, copy) {
-                (Some(fresh), Some(mut copy)) => {
+                (Some(fresh), Some(copy)) => {
                     drop(response);
+                    let mut copy = copy.into_request();
                     fresh.apply(copy.headers_mut());
                     poll_fn(|cx| inner.poll_ready(cx)).await.map_err(BearerServiceError::Inner)?;
                     let response = inner.call(copy).await.map_err(BearerServiceError::Inner)?;
