@@ -80,14 +80,15 @@ async fn main() -> anyhow::Result<()> {
     {
         let secret =
             std::env::var("OAUTH2_CLIENT_SECRET").context("set OAUTH2_CLIENT_SECRET to the client secret")?;
-        // Cached client-credentials tokens, attached to every request:
-        let tokens = oauth2_kit_cache_tokio::caching(ClientCredentials::new(
+        // The seed's one-liner, with cached tokens:
+        let client = BearerClient::client_credentials_cached(
             token_url.parse()?,
             client_id.as_str(),
             secret,
-            http.clone(),
-        ));
-        let client = BearerClient::new(http, BearerAuth::new(tokens, scope));
+            scope,
+            http,
+            oauth2_kit_cache_tokio::caching,
+        );
         let response = client.execute(http::Request::get(url.as_str()).body(Bytes::new())?).await?;
         println!("GET {url} -> {}", response.status());
         println!("{}", String::from_utf8_lossy(response.body()).chars().take(500).collect::<String>());

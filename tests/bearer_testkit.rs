@@ -241,3 +241,68 @@ async fn reqwest_middleware_recovers_and_never_replays_a_stream() {
     let reqwest_middleware::Error::Middleware(inner) = &err else { panic!("{err}") };
     assert!(matches!(inner.downcast_ref::<oauth2_kit::Error>(), Some(oauth2_kit::Error::Bearer(_))), "{err}");
 }
+
+/// 200 requests rejected together through the reqwest middleware and through the tower layer:
+/// one refresh each, every request answered 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_401s_through_the_middleware_and_the_layer_cost_one_refresh() {
+    use http_body_util::Full;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    use tower_layer::Layer;
+    use tower_service::Service;
+
+    let server = TestServer::start().unwrap();
+    let (_, http) = adapters().remove(0);
+    let counting = || {
+        Counting::new(ClientCredentials::new(
+            server.token_endpoint(),
+            DEFAULT_CLIENT_ID,
+            DEFAULT_CLIENT_SECRET,
+            http.clone(),
+        ))
+    };
+
+    let tokens = counting();
+    let auth = BearerAuth::new(oauth2_kit_cache_tokio::caching(tokens.clone()), Some(read()));
+    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(oauth2_kit_reqwest::BearerMiddleware::new(auth))
+        .build();
+    let url = server.resource_url();
+    assert_eq!(client.get(url.clone()).send().await.unwrap().status(), StatusCode::OK);
+    server.revoke_all_tokens();
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move { client.get(url).send().await.unwrap().status() })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(tokens.requests(), 2, "middleware: one refresh");
+
+    let tokens = counting();
+    let auth = BearerAuth::new(oauth2_kit_cache_tokio::caching(tokens.clone()), Some(read()));
+    let service =
+        BearerLayer::new(auth).layer(Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>());
+    let get = || http::Request::get(server.resource_url().as_str()).body(Full::new(Bytes::new())).unwrap();
+    let mut first = service.clone();
+    std::future::poll_fn(|cx| first.poll_ready(cx)).await.unwrap();
+    assert_eq!(first.call(get()).await.unwrap().status(), StatusCode::OK);
+    server.revoke_all_tokens();
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let mut service = service.clone();
+            let request = get();
+            tokio::spawn(async move {
+                std::future::poll_fn(|cx| service.poll_ready(cx)).await.unwrap();
+                service.call(request).await.unwrap().status()
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(tokens.requests(), 2, "tower layer: one refresh");
+}

@@ -55,11 +55,8 @@ impl Middleware for BearerMiddleware {
         let replay = if self.auth.retries_unauthorized() { request.try_clone() } else { None };
         authorization.apply(request.headers_mut());
         let response = next.clone().run(request, extensions).await?;
-        let retry = self
-            .auth
-            .recover(&authorization, response.status(), response.headers(), replay.is_some())
-            .await
-            .map_err(token_error)?;
+        let retry =
+            self.auth.recover(&authorization, response.status(), response.headers(), replay.is_some()).await;
         match (retry, replay) {
             (Some(fresh), Some(mut replay)) => {
                 drop(response);

@@ -178,7 +178,8 @@ fn forbidden_insufficient_scope_and_other_schemes_are_returned_as_they_are() {
         (StatusCode::UNAUTHORIZED, Some(r#"Bearer error="insufficient_scope""#)),
         (StatusCode::UNAUTHORIZED, Some(r#"Bearer error="invalid_request""#)),
         (StatusCode::UNAUTHORIZED, Some(r#"Basic realm="api""#)),
-        (StatusCode::UNAUTHORIZED, Some(r#"Bearer realm="unterminated"#)),
+        (StatusCode::UNAUTHORIZED, Some(r#"Bearer error="insufficient_scope" scope="a""#)),
+        (StatusCode::UNAUTHORIZED, Some("garbage ====")),
     ] {
         let resource = Resource::new(|_| false).rejecting_with(status, challenge);
         let tokens = Arc::new(Tokens::default());
@@ -338,4 +339,66 @@ fn two_revocations_in_a_row_both_recover() {
         resource.tokens_seen(),
         ["Bearer token-1", "Bearer token-2", "Bearer token-2", "Bearer token-3"]
     );
+}
+
+#[test]
+fn a_token_endpoint_failure_is_told_apart_from_a_failed_request() {
+    let resource = Resource::new(|_| true);
+    let tokens = Arc::new(Tokens::default());
+    *tokens.fail.lock().unwrap() = Some(Error::Transport(TransportError::new(TransportErrorKind::Connect)));
+    let client = client(&resource, &tokens);
+    let err = block_on(HttpClient::send(&client, post(URL, ""))).unwrap_err();
+    assert_eq!(err.kind(), TransportErrorKind::AccessToken);
+    assert_eq!(err.access_token_error().and_then(Error::transport_kind), Some(TransportErrorKind::Connect));
+    assert!(err.is_retryable());
+    let err = block_on(client.execute(post(URL, ""))).unwrap_err();
+    assert_eq!(err.transport_kind(), Some(TransportErrorKind::AccessToken), "{err}");
+    assert!(resource.seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn no_new_token_after_a_401_returns_the_401() {
+    let resource = Resource::new(|t| t != "token-1");
+    let tokens = Arc::new(Tokens::default());
+    let client = client(&resource, &tokens);
+    block_on(tokens.request_token(None)).unwrap();
+    *tokens.fail.lock().unwrap() = Some(Error::Config("token endpoint down".into()));
+    let response = block_on(client.execute(post(URL, ""))).unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(resource.seen.lock().unwrap().len(), 1);
+}
+
+/// Answers `ok` for requests to `a.example.com` and `401 invalid_token` for any other host.
+struct TwoOrigins {
+    ok: StatusCode,
+}
+
+#[async_trait::async_trait]
+impl HttpClient for TwoOrigins {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let mut response = http::Response::new(Bytes::new());
+        if request.uri().host() == Some("a.example.com") {
+            *response.status_mut() = self.ok;
+        } else {
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer error="invalid_token""#));
+        }
+        Ok(response)
+    }
+}
+
+#[test]
+fn other_origins_successes_do_not_lift_the_storm_guard() {
+    for ok in [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE, StatusCode::NOT_FOUND] {
+        let tokens = Arc::new(Tokens::default());
+        let client = BearerClient::new(TwoOrigins { ok }, BearerAuth::new(tokens.clone(), None));
+        for _ in 0..20 {
+            assert_eq!(block_on(client.execute(post("https://a.example.com/x", ""))).unwrap().status(), ok);
+            let response = block_on(client.execute(post("https://b.example.com/x", ""))).unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(tokens.issued(), 2, "{ok}: the first token and one replacement, not one per request");
+    }
 }

@@ -1,8 +1,7 @@
 //! The bearer logic every integration shares: which token, where it may go, what a 401 means.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use http::header::AUTHORIZATION;
@@ -26,7 +25,8 @@ use crate::token::TokenResponse;
 ///    once per token).
 /// 2. After the response, [`recover`](Self::recover) reads its status: if a `401` rejected the
 ///    token, it is dropped from the provider's cache and, when the request can be sent again, a
-///    new `Authorization` for one retry comes back.
+///    new `Authorization` for one retry comes back; the retry's response goes to
+///    [`record`](Self::record).
 ///
 /// Cloning is cheap (the state is shared).
 ///
@@ -37,7 +37,7 @@ use crate::token::TokenResponse;
 ///
 /// fn auth(tokens: Arc<dyn AccessTokenProvider>) -> Result<BearerAuth, oauth2_kit::Error> {
 ///     Ok(BearerAuth::builder(tokens)
-///         .scope("orders:read".parse::<oauth2_kit::Scope>().map_err(|e| oauth2_kit::Error::Config(e.to_string()))?)
+///         .scope("orders:read".parse::<oauth2_kit::Scope>()?)
 ///         .allowed_origin("https://orders.example.com".parse()?)
 ///         .build())
 /// }
@@ -54,10 +54,15 @@ struct Inner {
     retry_unauthorized: bool,
     cooldown: Duration,
     clock: Arc<dyn Clock>,
-    /// When a 401 last dropped a token.
-    last_invalidation: Mutex<Option<Instant>>,
-    /// A 401 dropped a token and no response has accepted one since.
-    suspect: AtomicBool,
+    /// The storm guard's state.
+    guard: Mutex<Guard>,
+}
+
+/// When a 401 last dropped a token, and whether a retry has succeeded since.
+#[derive(Default)]
+struct Guard {
+    last_drop: Option<Instant>,
+    confirmed: bool,
 }
 
 /// The `Authorization` header for one request, and the token it carries.
@@ -157,18 +162,19 @@ impl BearerAuth {
         Ok(Authorization { token, header })
     }
 
-    /// Reads the response to a request sent with `used`; call it for every response. For a
-    /// `401` whose challenge says the token was rejected (`Bearer` with `error="invalid_token"`
-    /// or no error, or no challenge at all), the token is dropped from the provider's cache;
-    /// then, if `replayable` (the caller kept a copy of the request) and retries are on, returns
-    /// the new `Authorization` to send the copy with, once. `None` means: return the response as
-    /// it is (any other status, a `403`, `insufficient_scope`, or the provider handing back the
-    /// rejected token).
+    /// Reads the response to a request sent with `used`. For a `401` whose challenge says the
+    /// token was rejected (`Bearer` with `error="invalid_token"` or no error, or no challenge at
+    /// all), the token is dropped from the provider's cache; then, if `replayable` (the caller
+    /// kept a copy of the request) and retries are on, returns the new `Authorization` to send
+    /// the copy with, once, and the caller reports that second response with
+    /// [`record`](Self::record). `None` means: return the response as it is (any other status, a
+    /// `403`, `insufficient_scope`, the provider handing back the rejected token, or no new token
+    /// to be had, which is logged and left for the next request to report).
     ///
-    /// After a `401` drops a token, and until a response shows a token accepted (any status but
-    /// `401`), further `401`s within the [cooldown](BearerAuthBuilder::unauthorized_cooldown)
-    /// drop nothing: a resource server that rejects every token gets its 401s back, not a storm
-    /// of token requests. Fails only if the new token cannot be had.
+    /// **Storm guard.** After a `401` drops a token, further `401`s within the
+    /// [cooldown](BearerAuthBuilder::unauthorized_cooldown) drop nothing, unless a retried
+    /// request has succeeded since (which shows the drop was right): a resource server that
+    /// rejects every token gets its 401s back, not a storm of token requests.
     #[inline]
     pub async fn recover(
         &self,
@@ -176,34 +182,23 @@ impl BearerAuth {
         status: StatusCode,
         headers: &HeaderMap,
         replayable: bool,
-    ) -> Result<Option<Authorization>> {
+    ) -> Option<Authorization> {
         if status != StatusCode::UNAUTHORIZED {
-            self.accepted();
-            return Ok(None);
+            return None;
         }
         // Boxed: the rare path must not make every caller's future larger.
         Box::pin(self.rejected(used, headers, replayable)).await
     }
 
-    /// Reports the response to a request sent with `used` without asking for a retry: for the
-    /// response of the retried request (so that a success is seen), or where another layer
-    /// handles retries. A `401` that rejects the token drops it, as in [`recover`](Self::recover).
-    #[inline]
+    /// Reports the response to a retried request (sent with the `Authorization` that
+    /// [`recover`](Self::recover) returned): a success (`2xx`, `3xx`) confirms that dropping
+    /// the old token was right and ends the storm guard's cooldown; a `401` that rejects this
+    /// token too drops it only if the cooldown allows.
     pub fn record(&self, used: &Authorization, status: StatusCode, headers: &HeaderMap) {
-        if status != StatusCode::UNAUTHORIZED {
-            self.accepted();
-        } else if invites_new_token(headers) {
+        if status.is_success() || status.is_redirection() {
+            self.guard().confirmed = true;
+        } else if status == StatusCode::UNAUTHORIZED && invites_new_token(headers) {
             self.invalidate(used);
-        }
-    }
-
-    /// A token was accepted: the next rejection may drop a token again.
-    #[inline]
-    fn accepted(&self) {
-        let suspect = &self.inner.suspect;
-        // A read on the hot path; a write only after a rejection.
-        if suspect.load(Ordering::Relaxed) {
-            suspect.store(false, Ordering::Relaxed);
         }
     }
 
@@ -212,35 +207,42 @@ impl BearerAuth {
         used: &Authorization,
         headers: &HeaderMap,
         replayable: bool,
-    ) -> Result<Option<Authorization>> {
+    ) -> Option<Authorization> {
         if !invites_new_token(headers) {
-            return Ok(None);
+            return None;
         }
         self.invalidate(used);
         if !(replayable && self.inner.retry_unauthorized) {
-            return Ok(None);
+            return None;
         }
-        let fresh = self.current().await?;
-        if fresh.token.access_token() == used.token.access_token() {
-            return Ok(None);
-        }
-        Ok(Some(fresh))
+        let fresh = match self.current().await {
+            Ok(fresh) => fresh,
+            Err(error) => {
+                tracing::warn!(%error, "no new token after a 401; the 401 is returned");
+                return None;
+            }
+        };
+        (fresh.token.access_token() != used.token.access_token()).then_some(fresh)
     }
 
-    /// Drops `used` from the provider, unless a token was dropped within the cooldown and none
-    /// was accepted since.
+    fn guard(&self) -> MutexGuard<'_, Guard> {
+        self.inner.guard.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Drops `used` from the provider, unless the storm guard holds: a token was dropped within
+    /// the cooldown and no retry has succeeded since.
     fn invalidate(&self, used: &Authorization) -> bool {
         let inner = &*self.inner;
         let now = inner.clock.now();
-        let mut last = inner.last_invalidation.lock().unwrap_or_else(PoisonError::into_inner);
-        let cooling = last.is_some_and(|at| now.saturating_duration_since(at) < inner.cooldown);
-        if cooling && inner.suspect.load(Ordering::Relaxed) {
+        let mut guard = self.guard();
+        let cooling = guard.last_drop.is_some_and(|at| now.saturating_duration_since(at) < inner.cooldown);
+        if cooling && !guard.confirmed {
+            tracing::debug!(scope = ?inner.scope.as_ref().map(Scope::as_str), "bearer token rejected with 401; not dropped (cooldown)");
             return false;
         }
         let dropped = inner.provider.invalidate(inner.scope.as_ref(), used.token.access_token());
         if dropped {
-            *last = Some(now);
-            inner.suspect.store(true, Ordering::Relaxed);
+            *guard = Guard { last_drop: Some(now), confirmed: false };
         }
         tracing::debug!(scope = ?inner.scope.as_ref().map(Scope::as_str), dropped, "bearer token rejected with 401");
         dropped
@@ -311,10 +313,11 @@ impl BearerAuthBuilder {
         self
     }
 
-    /// After a `401` drops a token, and until a response accepts a token, further `401`s within
-    /// this time drop none (they are returned as they are, or retried if the cache already holds
-    /// a newer token), so that a resource server rejecting every token costs one token request
-    /// per cooldown, not one per request. Default: [`DEFAULT_COOLDOWN`](Self::DEFAULT_COOLDOWN).
+    /// After a `401` drops a token, further `401`s within this time drop none (they are returned
+    /// as they are, or retried if the cache already holds a newer token) unless a retried request
+    /// has succeeded since, so that a resource server rejecting every token costs one token
+    /// request per cooldown, not one per request. Default:
+    /// [`DEFAULT_COOLDOWN`](Self::DEFAULT_COOLDOWN).
     pub fn unauthorized_cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
         self
@@ -336,8 +339,7 @@ impl BearerAuthBuilder {
                 retry_unauthorized: self.retry_unauthorized,
                 cooldown: self.cooldown,
                 clock: self.clock,
-                last_invalidation: Mutex::new(None),
-                suspect: AtomicBool::new(false),
+                guard: Mutex::new(Guard::default()),
             }),
         }
     }

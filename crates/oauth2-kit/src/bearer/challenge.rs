@@ -82,30 +82,51 @@ pub struct ChallengeError {
 ///
 /// Not for `insufficient_scope` or `invalid_request` (a new token of the same scope would fare
 /// no better), nor when only other schemes are challenged. A `401` with no `WWW-Authenticate` at
-/// all, which RFC 6750 forbids but real servers send, counts as a rejected token. Of a malformed
-/// header, the challenges before the fault count.
+/// all (or only empty ones), which RFC 6750 forbids but real servers send, counts as a rejected
+/// token. Of a malformed header, what can be read counts: the challenges before the fault, and
+/// the parameters of the broken one read before it.
 pub(crate) fn invites_new_token(headers: &HeaderMap) -> bool {
-    let mut values = headers.get_all(WWW_AUTHENTICATE).iter().peekable();
+    let mut values = headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter(|v| !v.as_bytes().iter().all(u8::is_ascii_whitespace))
+        .peekable();
     if values.peek().is_none() {
         return true;
     }
-    values.flat_map(|value| parse_prefix(value.as_bytes()).0).filter(Challenge::is_bearer).any(|bearer| {
-        match bearer.param("error") {
+    values.flat_map(|value| readable(value.as_bytes())).filter(Challenge::is_bearer).any(
+        |bearer| match bearer.param("error") {
             None => true,
             Some(error) => error == "invalid_token",
-        }
-    })
+        },
+    )
 }
 
 /// The challenges up to the first syntax error, and that error.
 fn parse_prefix(value: &[u8]) -> (Vec<Challenge>, Option<ChallengeError>) {
+    let (challenges, failure) = parse_lenient(value);
+    (challenges, failure.map(|(error, _)| error))
+}
+
+/// What a sender meant, as far as it can be read: every whole challenge, and the one broken by
+/// a syntax error with the parameters read before the fault (`Bearer realm="api"
+/// error="invalid_token"`, without its comma, still says `invalid_token`).
+fn readable(value: &[u8]) -> Vec<Challenge> {
+    let (mut challenges, failure) = parse_lenient(value);
+    challenges.extend(failure.and_then(|(_, partial)| partial));
+    challenges
+}
+
+type Failure = (ChallengeError, Option<Challenge>);
+
+fn parse_lenient(value: &[u8]) -> (Vec<Challenge>, Option<Failure>) {
     let mut cursor = Cursor { bytes: value, pos: 0 };
     let mut challenges = Vec::new();
     loop {
         match cursor.challenge() {
             Ok(Some(challenge)) => challenges.push(challenge),
             Ok(None) => return (challenges, None),
-            Err(error) => return (challenges, Some(error)),
+            Err(failure) => return (challenges, Some(failure)),
         }
     }
 }
@@ -174,27 +195,30 @@ impl Cursor<'_> {
         probe.peek().is_some_and(|b| b == b'"' || is_tchar(b))
     }
 
-    /// The next challenge, `None` at the end of the list.
-    fn challenge(&mut self) -> Result<Option<Challenge>, ChallengeError> {
+    /// The next challenge, `None` at the end of the list. On a syntax error, the challenge
+    /// read so far, if its scheme was.
+    fn challenge(&mut self) -> Result<Option<Challenge>, Failure> {
         self.skip_separators();
         if self.at_end() {
             return Ok(None);
         }
-        let scheme = self.token().ok_or_else(|| self.error("an auth-scheme"))?;
+        let scheme = self.token().ok_or_else(|| (self.error("an auth-scheme"), None))?;
         let mut challenge = Challenge { scheme, token68: None, params: Vec::new() };
         let spaces = self.skip_ows();
         if self.at_end() || self.peek() == Some(b',') {
             return Ok(Some(challenge));
         }
         if spaces == 0 {
-            return Err(self.error("a space or a comma after the auth-scheme"));
+            return Err((self.error("a space or a comma after the auth-scheme"), Some(challenge)));
         }
         if self.at_param() {
-            self.params(&mut challenge.params)?;
+            if let Err(error) = self.params(&mut challenge.params) {
+                return Err((error, Some(challenge)));
+            }
         } else {
             let body = self.take_while(is_token68_char).len();
             if body == 0 {
-                return Err(self.error("a token68 or an auth-param"));
+                return Err((self.error("a token68 or an auth-param"), Some(challenge)));
             }
             let start = self.pos - body;
             self.take_while(|b| b == b'=');
@@ -202,7 +226,7 @@ impl Cursor<'_> {
                 self.bytes.get(start..self.pos).map(|b| String::from_utf8_lossy(b).into_owned());
             self.skip_ows();
             if !self.at_end() && self.peek() != Some(b',') {
-                return Err(self.error("a comma after the token68"));
+                return Err((self.error("a comma after the token68"), Some(challenge)));
             }
         }
         Ok(Some(challenge))
@@ -386,11 +410,18 @@ mod tests {
         assert!(invites_new_token(&headers(&[r#"Bearer error="invalid_token""#])));
         assert!(invites_new_token(&headers(&["Basic realm=x", r#"Bearer realm="x""#])));
         assert!(invites_new_token(&headers(&[r#"Bearer realm="x", Basic realm="y", broken="#])));
+        assert!(invites_new_token(&headers(&[""])));
+        assert!(invites_new_token(&headers(&[r#"Bearer realm="api" error="invalid_token""#])));
+        assert!(invites_new_token(&headers(&[r#"Bearer error="invalid_token", error_uri=https://x/y"#])));
 
         assert!(!invites_new_token(&headers(&[r#"Bearer error="insufficient_scope", scope="admin""#])));
         assert!(!invites_new_token(&headers(&[r#"Bearer error="invalid_request""#])));
         assert!(!invites_new_token(&headers(&["Basic realm=x"])));
-        assert!(!invites_new_token(&headers(&["Bearer realm=\"unterminated"])));
+        assert!(
+            invites_new_token(&headers(&["Bearer realm=\"unterminated"])),
+            "a Bearer challenge without error"
+        );
+        assert!(!invites_new_token(&headers(&[r#"Bearer error="insufficient_scope" scope="a""#])));
         assert!(!invites_new_token(&headers(&["garbage ===="])));
     }
 }

@@ -14,6 +14,7 @@ use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::grant::client_credentials::ClientCredentials;
 use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+use crate::provider::AccessTokenProvider;
 
 /// A boxed, sendable future borrowing the client.
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -29,8 +30,10 @@ use crate::secret::{ClientId, ClientSecret};
 ///   with a new one (request bodies here are `Bytes`, so they can always be replayed). A `403`,
 ///   `insufficient_scope` or a second `401` is returned as it is.
 /// - The token goes only over `https`, or plain `http` to loopback, or where the
-///   [`BearerAuth`] allows; redirects are not followed (the adapters' contract), so it never
-///   follows one to another origin.
+///   [`BearerAuth`] allows. This client follows no redirect; it relies on the wrapped client to
+///   follow none either (the adapters' constructors don't; a `reqwest::Client` given to
+///   `ReqwestClient::with_client` follows reqwest's policy, which drops `Authorization` when a
+///   redirect changes host or port).
 /// - If no token can be had, nothing is sent: the call fails with the token error
 ///   ([`TransportErrorKind::AccessToken`](crate::http::TransportErrorKind::AccessToken) through
 ///   [`HttpClient`], the [`Error`] itself through [`execute`](Self::execute)).
@@ -67,13 +70,7 @@ impl<C: HttpClient> BearerClient<C> {
     /// `token_url` for `scope`, requests through `http` (which also carries the token requests).
     ///
     /// Like the seed's, it asks the server for a token on **every** request. To reuse tokens,
-    /// build the [`BearerAuth`] over a caching provider (see the bearer-client guide,
-    /// `docs/bearer-client.md`):
-    ///
-    /// ```text
-    /// let tokens = oauth2_kit_cache_tokio::caching(ClientCredentials::new(token_url, id, secret, http.clone()));
-    /// let client = BearerClient::new(http, BearerAuth::new(tokens, scope));
-    /// ```
+    /// use [`client_credentials_cached`](Self::client_credentials_cached).
     pub fn client_credentials(
         token_url: Endpoint,
         client_id: impl Into<ClientId>,
@@ -84,8 +81,35 @@ impl<C: HttpClient> BearerClient<C> {
     where
         C: Clone + 'static,
     {
+        Self::client_credentials_cached(
+            token_url,
+            client_id,
+            client_secret,
+            scope,
+            http,
+            std::convert::identity,
+        )
+    }
+
+    /// The one-call constructor with cached tokens: `cache` wraps the client-credentials
+    /// provider, e.g. `oauth2_kit_cache_tokio::caching` (or the async-std or moka crate's).
+    ///
+    /// ```text
+    /// let client = BearerClient::client_credentials_cached(token_url, "my-service", "my-secret", scope, http, oauth2_kit_cache_tokio::caching);
+    /// ```
+    pub fn client_credentials_cached<P: AccessTokenProvider + 'static>(
+        token_url: Endpoint,
+        client_id: impl Into<ClientId>,
+        client_secret: impl Into<ClientSecret>,
+        scope: Option<Scope>,
+        http: C,
+        cache: impl FnOnce(ClientCredentials) -> P,
+    ) -> Self
+    where
+        C: Clone + 'static,
+    {
         let tokens = ClientCredentials::new(token_url, client_id, client_secret, http.clone());
-        Self::new(http, BearerAuth::new(tokens, scope))
+        Self::new(http, BearerAuth::new(cache(tokens), scope))
     }
 
     /// The bearer logic in use.
@@ -98,14 +122,19 @@ impl<C: HttpClient> BearerClient<C> {
         &self.http
     }
 
-    /// Sends `request` with a token, recovering once from a rejected one. Fails with the token
-    /// error (nothing sent) or the transport error.
+    /// Sends `request` with a token, recovering once from a rejected one.
+    ///
+    /// Fails with the token error when no token could be attached (nothing was sent): the
+    /// provider's error as it is, except a transport failure of the token request, which comes
+    /// as [`TransportErrorKind::AccessToken`](crate::http::TransportErrorKind::AccessToken)
+    /// carrying it, so that an `Error::Transport` of any other kind always means the request
+    /// itself failed on the way.
     ///
     /// With a token at hand (the usual case), the token is attached and the request handed to
     /// the wrapped client when this is called; the returned future then only waits for the
     /// response. Without one, the future waits for the token first.
     pub fn execute(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse>> {
-        self.run(request, std::convert::identity)
+        self.run(request, Failure::into_error)
     }
 
     /// Both entry points ([`execute`](Self::execute) and [`HttpClient::send`]), with their own
@@ -113,7 +142,7 @@ impl<C: HttpClient> BearerClient<C> {
     fn run<E: Send + 'static>(
         &self,
         mut request: HttpRequest,
-        map: fn(Error) -> E,
+        map: fn(Failure) -> E,
     ) -> BoxFuture<'_, Result<HttpResponse, E>> {
         let authorized = RequestTarget::from_uri(request.uri())
             .map_err(Error::from)
@@ -121,15 +150,14 @@ impl<C: HttpClient> BearerClient<C> {
         let authorization = match authorized {
             Ok(Some(authorization)) => authorization,
             Ok(None) => return Box::pin(async move { self.execute_waiting(request).await.map_err(map) }),
-            Err(error) => return Box::pin(std::future::ready(Err(map(error)))),
+            Err(error) => return Box::pin(std::future::ready(Err(map(Failure::Token(error))))),
         };
         let replay = self.copy_for_retry(&request);
         authorization.apply(request.headers_mut());
         let sending = self.http.send(request);
         Box::pin(async move {
-            let response = sending.await.map_err(|e| map(e.into()))?;
+            let response = sending.await.map_err(|e| map(Failure::Send(e)))?;
             if response.status() != http::StatusCode::UNAUTHORIZED {
-                self.auth.record(&authorization, response.status(), response.headers());
                 return Ok(response);
             }
             Box::pin(self.unauthorized(authorization, replay, response)).await.map_err(map)
@@ -137,13 +165,13 @@ impl<C: HttpClient> BearerClient<C> {
     }
 
     /// The path that waits for a token before sending.
-    async fn execute_waiting(&self, mut request: HttpRequest) -> Result<HttpResponse> {
-        let authorization = self.auth.authorize(RequestTarget::from_uri(request.uri())?).await?;
+    async fn execute_waiting(&self, mut request: HttpRequest) -> Result<HttpResponse, Failure> {
+        let target = RequestTarget::from_uri(request.uri()).map_err(|e| Failure::Token(e.into()))?;
+        let authorization = self.auth.authorize(target).await.map_err(Failure::Token)?;
         let replay = self.copy_for_retry(&request);
         authorization.apply(request.headers_mut());
-        let response = self.http.send(request).await?;
+        let response = self.http.send(request).await.map_err(Failure::Send)?;
         if response.status() != http::StatusCode::UNAUTHORIZED {
-            self.auth.record(&authorization, response.status(), response.headers());
             return Ok(response);
         }
         self.unauthorized(authorization, replay, response).await
@@ -162,20 +190,44 @@ impl<C: HttpClient> BearerClient<C> {
         authorization: Authorization,
         replay: Option<Replay<Bytes>>,
         response: HttpResponse,
-    ) -> Result<HttpResponse> {
-        let retry = self
-            .auth
-            .recover(&authorization, response.status(), response.headers(), replay.is_some())
-            .await?;
+    ) -> Result<HttpResponse, Failure> {
+        let retry =
+            self.auth.recover(&authorization, response.status(), response.headers(), replay.is_some()).await;
         match (retry, replay) {
             (Some(fresh), Some(replay)) => {
+                drop(response);
                 let mut replay = replay.into_request();
                 fresh.apply(replay.headers_mut());
-                let response = self.http.send(replay).await?;
+                let response = self.http.send(replay).await.map_err(Failure::Send)?;
                 self.auth.record(&fresh, response.status(), response.headers());
                 Ok(response)
             }
             _ => Ok(response),
+        }
+    }
+}
+
+/// Why a call failed: no token could be attached (nothing sent), or the wrapped client failed.
+enum Failure {
+    Token(Error),
+    Send(TransportError),
+}
+
+impl Failure {
+    fn into_error(self) -> Error {
+        match self {
+            Self::Token(Error::Transport(transport)) => {
+                Error::Transport(TransportError::access_token(Error::Transport(transport)))
+            }
+            Self::Token(error) => error,
+            Self::Send(transport) => Error::Transport(transport),
+        }
+    }
+
+    fn into_transport(self) -> TransportError {
+        match self {
+            Self::Token(error) => TransportError::access_token(error),
+            Self::Send(transport) => transport,
         }
     }
 }
@@ -191,10 +243,7 @@ impl<C: HttpClient> HttpClient for BearerClient<C> {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        self.run(request, |error| match error {
-            Error::Transport(transport) => transport,
-            other => TransportError::access_token(other),
-        })
+        self.run(request, Failure::into_transport)
     }
 }
 

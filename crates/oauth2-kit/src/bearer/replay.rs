@@ -6,6 +6,7 @@ use std::cell::RefCell;
 
 use http::header::{HeaderName, HeaderValue};
 use http::{Extensions, HeaderMap, Method, Request, Uri, Version};
+use zeroize::Zeroize;
 
 /// A request head and body, kept for a retry.
 pub(crate) struct Replay<B> {
@@ -58,7 +59,8 @@ impl Buffers {
         if self.bytes.capacity() > KEPT_BYTES {
             return;
         }
-        self.bytes.clear();
+        // The bytes may be cookies or API keys: wiped, not just forgotten.
+        self.bytes.zeroize();
         self.entries.clear();
         let _ = POOL.try_with(|pool| {
             let mut pool = pool.borrow_mut();

@@ -59,10 +59,17 @@ impl<'a> RequestTarget<'a> {
     #[inline]
     fn new(https: bool, authority: &'a str) -> Result<Self, BearerError> {
         let host_port = authority.rsplit_once('@').map_or(authority, |(_, host_port)| host_port);
-        if host_port.is_empty() || host_port.starts_with(':') {
+        let target = Self { https, host_port };
+        let (host, port) = target.split();
+        if host.is_empty() {
             return Err(BearerError::NoOrigin { reason: "no host" });
         }
-        Ok(Self { https, host_port })
+        // A port the URI parser let through but that is no port (`:99999`, `:443abc`) must not
+        // read as the default one.
+        if port.is_some_and(|p| p.parse::<u16>().is_err()) {
+            return Err(BearerError::NoOrigin { reason: "an invalid port" });
+        }
+        Ok(target)
     }
 
     /// Whether the scheme is `https`.
@@ -135,7 +142,8 @@ impl FromStr for Origin {
     type Err = crate::Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let invalid = |why: &str| crate::Error::config(format!("invalid origin `{s}`: {why}"));
+        // The input is not echoed: it may hold user info.
+        let invalid = |why: &str| crate::Error::config(format!("invalid origin: {why}"));
         let url = Url::parse(s).map_err(|e| invalid(&e.to_string()))?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(invalid("an origin has no user info"));
@@ -276,6 +284,20 @@ mod tests {
             let target = RequestTarget::from_url(&url).unwrap();
             assert_eq!((target.host(), target.port()), (host, port), "{text} (url)");
         }
+    }
+
+    #[test]
+    fn invalid_ports_are_refused_not_defaulted() {
+        for text in ["https://api.example.com:99999/x", "https://api.example.com:443abc/x"] {
+            let Ok(uri) = text.parse::<Uri>() else { continue };
+            assert!(matches!(RequestTarget::from_uri(&uri), Err(BearerError::NoOrigin { .. })), "{text}");
+        }
+    }
+
+    #[test]
+    fn origin_errors_never_echo_user_info() {
+        let err = "https://u:hunter2@api.example.com".parse::<Origin>().unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -54,6 +54,10 @@ where
 /// with the logic of [`BearerClient`](crate::bearer::BearerClient) (same checks, same one retry
 /// after a rejected token).
 ///
+/// The service follows tower's usual pattern: `call` takes the readied inner service and leaves
+/// a clone in its place. When no token is at hand, the readied service is held while the token
+/// is fetched (a `Buffer` or `ConcurrencyLimit` below counts it as busy meanwhile).
+///
 /// ```
 /// use oauth2_kit::bearer::{BearerAuth, BearerLayer, NoReplay};
 /// use tower_layer::Layer;
@@ -105,7 +109,9 @@ pub struct BearerService<S, R = CloneBody> {
 }
 
 /// The error of a [`BearerService`]: no token could be attached (nothing was sent), or the
-/// inner service failed.
+/// inner service failed. `source()` is the token error for `Auth`; for `Inner` it is `None`
+/// (the inner error may not implement `Error`, as tower's `BoxError` does not): match on the
+/// variant to reach it.
 #[derive(Debug)]
 pub enum BearerServiceError<E> {
     /// No token: the provider's error, or the destination refused.
@@ -171,10 +177,8 @@ where
             };
             authorization.apply(request.headers_mut());
             let response = inner.call(request).await.map_err(BearerServiceError::Inner)?;
-            let retry = auth
-                .recover(&authorization, response.status(), response.headers(), copy.is_some())
-                .await
-                .map_err(BearerServiceError::Auth)?;
+            let retry =
+                auth.recover(&authorization, response.status(), response.headers(), copy.is_some()).await;
             match (retry, copy) {
                 (Some(fresh), Some(copy)) => {
                     drop(response);
