@@ -8,93 +8,102 @@ use http::header::{HeaderName, HeaderValue};
 use http::{Extensions, HeaderMap, Method, Request, Uri, Version};
 use zeroize::Zeroize;
 
-/// A request head and body, kept for a retry.
+/// A request head and body, kept for a retry. The head lives in a pooled slot, so the copy is a
+/// few words to move around and allocates nothing once the pool is warm.
 pub(crate) struct Replay<B> {
-    method: Method,
-    uri: Uri,
-    version: Version,
-    extensions: Extensions,
+    slot: Pooled,
     body: B,
-    headers: Option<Pooled>,
+    complete: bool,
 }
 
-/// Buffers that go back to the pool when dropped.
-struct Pooled(Buffers);
-
-impl Drop for Pooled {
-    fn drop(&mut self) {
-        std::mem::take(&mut self.0).give_back();
-    }
-}
-
-/// One header in the buffers: byte offsets of its name and value, and its sensitivity.
+/// One header in the slot's bytes: where its name and value lie, and its sensitivity.
 #[derive(Clone, Copy)]
 struct Entry {
-    name: (u32, u32),
-    value: (u32, u32),
+    name: (usize, usize),
+    value: (usize, usize),
     sensitive: bool,
 }
 
-/// Header bytes and where each header lies in them.
+/// A request head: its small parts cloned (reference counts), its header bytes copied.
 #[derive(Default)]
-struct Buffers {
+struct Slot {
+    method: Option<Method>,
+    uri: Option<Uri>,
+    version: Version,
+    extensions: Option<Extensions>,
     bytes: Vec<u8>,
     entries: Vec<Entry>,
 }
 
-/// Buffers kept per thread, and the largest one worth keeping.
+/// Slots kept per thread, and the largest header size worth keeping a slot for.
 const POOLED: usize = 8;
 const KEPT_BYTES: usize = 16 * 1024;
 
 thread_local! {
-    static POOL: RefCell<Vec<Buffers>> = const { RefCell::new(Vec::new()) };
+    // Boxed on purpose: a slot is handed out as its box, which a request's future holds as one
+    // pointer, and returned the same way: no allocation and no large move either way.
+    #[allow(clippy::vec_box)]
+    static POOL: RefCell<Vec<Box<Slot>>> = const { RefCell::new(Vec::new()) };
 }
 
-impl Buffers {
-    fn take() -> Self {
-        POOL.try_with(|pool| pool.borrow_mut().pop()).ok().flatten().unwrap_or_default()
-    }
+/// A slot that goes back to the pool, emptied, when dropped.
+struct Pooled(Option<Box<Slot>>);
 
-    fn give_back(mut self) {
-        if self.bytes.capacity() > KEPT_BYTES {
+impl Pooled {
+    fn take() -> Self {
+        let slot = POOL.try_with(|pool| pool.borrow_mut().pop()).ok().flatten();
+        Self(Some(slot.unwrap_or_default()))
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let Some(mut slot) = self.0.take() else { return };
+        slot.method = None;
+        slot.uri = None;
+        slot.extensions = None;
+        // The bytes may be cookies or API keys: wiped, not just forgotten. Only the written part
+        // needs it: what lay beyond was wiped when its earlier user gave the slot back.
+        slot.bytes.as_mut_slice().zeroize();
+        slot.bytes.clear();
+        slot.entries.clear();
+        if slot.bytes.capacity() > KEPT_BYTES {
             return;
         }
-        // The bytes may be cookies or API keys: wiped, not just forgotten.
-        self.bytes.zeroize();
-        self.entries.clear();
         let _ = POOL.try_with(|pool| {
             let mut pool = pool.borrow_mut();
             if pool.len() < POOLED {
-                pool.push(self);
+                pool.push(slot);
             }
         });
     }
+}
 
-    /// Copies `headers`; `None` if they are too large to index with `u32` offsets.
-    fn fill(&mut self, headers: &HeaderMap) -> Option<()> {
-        for (name, value) in headers {
-            let name = self.push(name.as_str().as_bytes())?;
-            let stored = self.push(value.as_bytes())?;
+impl Slot {
+    fn fill<B>(&mut self, request: &Request<B>) {
+        self.method = Some(request.method().clone());
+        self.uri = Some(request.uri().clone());
+        self.version = request.version();
+        self.extensions = Some(request.extensions().clone());
+        for (name, value) in request.headers() {
+            let name = self.push(name.as_str().as_bytes());
+            let stored = self.push(value.as_bytes());
             self.entries.push(Entry { name, value: stored, sensitive: value.is_sensitive() });
         }
-        Some(())
     }
 
-    fn push(&mut self, bytes: &[u8]) -> Option<(u32, u32)> {
-        let start = u32::try_from(self.bytes.len()).ok()?;
-        let len = u32::try_from(bytes.len()).ok()?;
-        start.checked_add(len)?;
+    fn push(&mut self, bytes: &[u8]) -> (usize, usize) {
+        let start = self.bytes.len();
         self.bytes.extend_from_slice(bytes);
-        Some((start, len))
+        (start, self.bytes.len())
     }
 
-    fn slice(&self, (start, len): (u32, u32)) -> &[u8] {
-        let start = start as usize;
-        self.bytes.get(start..start + len as usize).unwrap_or_default()
+    fn slice(&self, (start, end): (usize, usize)) -> &[u8] {
+        self.bytes.get(start..end).unwrap_or_default()
     }
 
     /// The headers again. Every name and value was valid when copied, so none is lost.
-    fn rebuild(&self) -> HeaderMap {
+    fn headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::with_capacity(self.entries.len());
         for entry in &self.entries {
             let name = HeaderName::from_bytes(self.slice(entry.name));
@@ -111,32 +120,32 @@ impl Buffers {
 impl<B> Replay<B> {
     /// A copy of `request`'s head, with `body` (a copy of its body).
     pub(crate) fn of(request: &Request<B>, body: B) -> Self {
-        let mut buffers = Pooled(Buffers::take());
-        let headers = buffers.0.fill(request.headers()).map(|()| buffers);
-        Self {
-            method: request.method().clone(),
-            uri: request.uri().clone(),
-            version: request.version(),
-            extensions: request.extensions().clone(),
-            body,
-            headers,
-        }
+        let mut slot = Pooled::take();
+        let complete = match &mut slot.0 {
+            Some(head) => {
+                head.fill(request);
+                true
+            }
+            None => false,
+        };
+        Self { slot, body, complete }
     }
 
-    /// Whether the copy is complete (headers beyond 4 GiB are not kept).
+    /// Whether the copy is complete.
     pub(crate) fn is_complete(&self) -> bool {
-        self.headers.is_some()
+        self.complete
     }
 
     /// The request, to send again.
-    pub(crate) fn into_request(self) -> Request<B> {
-        let headers = self.headers.as_ref().map(|buffers| buffers.0.rebuild());
+    pub(crate) fn into_request(mut self) -> Request<B> {
         let mut request = Request::new(self.body);
-        *request.method_mut() = self.method;
-        *request.uri_mut() = self.uri;
-        *request.version_mut() = self.version;
-        *request.extensions_mut() = self.extensions;
-        *request.headers_mut() = headers.unwrap_or_default();
+        if let Some(head) = self.slot.0.as_mut() {
+            *request.headers_mut() = head.headers();
+            *request.method_mut() = head.method.take().unwrap_or_default();
+            *request.uri_mut() = head.uri.take().unwrap_or_default();
+            *request.version_mut() = head.version;
+            *request.extensions_mut() = head.extensions.take().unwrap_or_default();
+        }
         request
     }
 }
@@ -190,5 +199,11 @@ mod tests {
         assert_eq!(POOL.with(|pool| pool.borrow().len()), pooled - 1, "taken from the pool");
         drop(again.into_request());
         assert_eq!(POOL.with(|pool| pool.borrow().len()), pooled, "and given back");
+        let emptied = POOL.with(|pool| {
+            let pool = pool.borrow();
+            let slot = pool.last().unwrap();
+            slot.uri.is_none() && slot.bytes.is_empty() && slot.entries.is_empty()
+        });
+        assert!(emptied, "a pooled slot keeps nothing of the request");
     }
 }

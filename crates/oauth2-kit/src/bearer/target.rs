@@ -26,8 +26,9 @@ use crate::endpoint::is_loopback_host;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestTarget<'a> {
     https: bool,
-    /// `host[:port]`, user info removed.
-    host_port: &'a str,
+    /// The URI's authority, as written (`[user@]host[:port]`). Split only when a rule needs the
+    /// host or port: an `https` request without an allow-list needs neither.
+    authority: &'a str,
 }
 
 impl<'a> RequestTarget<'a> {
@@ -40,7 +41,7 @@ impl<'a> RequestTarget<'a> {
             Some(_) => return Err(BearerError::NoOrigin { reason: "the scheme is neither http nor https" }),
             None => return Err(BearerError::NoOrigin { reason: "no scheme" }),
         };
-        Self::new(https, uri.authority().map_or("", |a| a.as_str()))
+        Ok(Self { https, authority: uri.authority().map_or("", |a| a.as_str()) })
     }
 
     /// The target of a `url::Url` (as `reqwest` uses), which must be `http` or `https` with a
@@ -52,24 +53,21 @@ impl<'a> RequestTarget<'a> {
             _ => return Err(BearerError::NoOrigin { reason: "the scheme is neither http nor https" }),
         };
         let start = url[..url::Position::BeforeHost].len();
-        let host_port = url.as_str().get(start..url[..url::Position::AfterPort].len()).unwrap_or_default();
-        Self::new(https, host_port)
+        let authority = url.as_str().get(start..url[..url::Position::AfterPort].len()).unwrap_or_default();
+        Ok(Self { https, authority })
     }
 
-    #[inline]
-    fn new(https: bool, authority: &'a str) -> Result<Self, BearerError> {
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, host_port)| host_port);
-        let target = Self { https, host_port };
-        let (host, port) = target.split();
+    /// Refuses a target without a host, or with a port that is no port (`:99999`, `:443abc`,
+    /// which some URI parsers let through and which must not read as the default port).
+    fn validate(&self) -> Result<(), BearerError> {
+        let (host, port) = self.split();
         if host.is_empty() {
             return Err(BearerError::NoOrigin { reason: "no host" });
         }
-        // A port the URI parser let through but that is no port (`:99999`, `:443abc`) must not
-        // read as the default one.
         if port.is_some_and(|p| p.parse::<u16>().is_err()) {
             return Err(BearerError::NoOrigin { reason: "an invalid port" });
         }
-        Ok(target)
+        Ok(())
     }
 
     /// Whether the scheme is `https`.
@@ -87,16 +85,18 @@ impl<'a> RequestTarget<'a> {
         self.split().1.and_then(|p| p.parse().ok()).unwrap_or(default_port(self.https))
     }
 
-    /// Host and port text, apart. An IPv6 host keeps its brackets.
+    /// Host and port text, apart, user info dropped. An IPv6 host keeps its brackets.
     fn split(&self) -> (&'a str, Option<&'a str>) {
-        let hp = self.host_port;
-        let colon = match hp.rfind(']') {
-            Some(end) => hp.get(end..).and_then(|rest| rest.find(':')).map(|i| end + i),
-            None => hp.rfind(':'),
+        let hp = match self.authority.rfind('@') {
+            Some(at) => self.authority.get(at + 1..).unwrap_or_default(),
+            None => self.authority,
         };
-        match colon {
-            Some(i) => (hp.get(..i).unwrap_or(hp), hp.get(i + 1..).filter(|p| !p.is_empty())),
-            None => (hp, None),
+        // The port is after the last `:`, unless a `]` (the end of an IPv6 literal) comes first.
+        match hp.rfind([':', ']']) {
+            Some(i) if hp.as_bytes().get(i) == Some(&b':') => {
+                (hp.get(..i).unwrap_or(hp), hp.get(i + 1..).filter(|p| !p.is_empty()))
+            }
+            _ => (hp, None),
         }
     }
 
@@ -188,6 +188,7 @@ impl Destinations {
 
     #[inline(never)]
     fn check_slow(&self, target: &RequestTarget<'_>) -> Result<(), BearerError> {
+        target.validate()?;
         if !self.allowed.is_empty() {
             return if self.allowed.iter().any(|origin| origin.matches(target)) {
                 Ok(())
@@ -290,7 +291,12 @@ mod tests {
     fn invalid_ports_are_refused_not_defaulted() {
         for text in ["https://api.example.com:99999/x", "https://api.example.com:443abc/x"] {
             let Ok(uri) = text.parse::<Uri>() else { continue };
-            assert!(matches!(RequestTarget::from_uri(&uri), Err(BearerError::NoOrigin { .. })), "{text}");
+            let allow_list = Destinations {
+                allowed: vec!["https://api.example.com".parse().unwrap()],
+                allow_insecure_http: false,
+            };
+            let target = RequestTarget::from_uri(&uri).unwrap();
+            assert!(matches!(allow_list.check(&target), Err(BearerError::NoOrigin { .. })), "{text}");
         }
     }
 
