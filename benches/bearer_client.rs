@@ -15,61 +15,16 @@
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 
-use std::future::Future;
-use std::hint::black_box;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
-use bytes::Bytes;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use http::header::{ACCEPT, USER_AGENT};
 use oauth2_kit::bearer::{BearerAuth, BearerClient};
-use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
-use oauth2_kit::{
-    AccessToken, AccessTokenProvider, Clock as _, Scope, SystemClock, TokenResponse, TokenType,
-};
+use oauth2_kit::http::HttpClient;
 
-/// Answers `200` with an empty body at once.
-struct NoOp;
+#[path = "support/bearer.rs"]
+mod support;
 
-#[oauth2_kit::async_trait]
-impl HttpClient for NoOp {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        black_box(&request);
-        Ok(http::Response::new(Bytes::new()))
-    }
-}
-
-struct OneToken;
-
-#[oauth2_kit::async_trait]
-impl AccessTokenProvider for OneToken {
-    async fn request_token(&self, _scope: Option<&Scope>) -> oauth2_kit::Result<TokenResponse> {
-        let token =
-            AccessToken::new("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcmRlcnMifQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg");
-        Ok(TokenResponse::new(token, TokenType::Bearer, SystemClock.now())
-            .with_expires_in(Some(Duration::from_secs(3600))))
-    }
-}
-
-/// A typical API request: an absolute https URI and two headers.
-fn request() -> HttpRequest {
-    http::Request::get(http::Uri::from_static("https://api.example.com/v1/orders?page=2"))
-        .header(ACCEPT, "application/json")
-        .header(USER_AGENT, "bench/1.0")
-        .body(Bytes::new())
-        .unwrap()
-}
-
-/// Polls a future that completes without waiting (a cached token, a no-op client) once.
-fn now<F: Future>(future: F) -> F::Output {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the fresh path never waits"),
-    }
-}
+use support::{NoOp, OneToken, now, request};
 
 fn bearer_client(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();

@@ -14,59 +14,16 @@
 // A measurement tool: it fails loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-use std::time::Duration;
-
-use anyhow::bail;
-use bytes::Bytes;
-use http::header::{ACCEPT, USER_AGENT};
-use oauth2_kit::bearer::{BearerAuth, BearerClient};
-use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
-use oauth2_kit::{
-    AccessToken, AccessTokenProvider, Clock as _, Scope, SystemClock, TokenResponse, TokenType,
-};
-
 const REQUESTS: usize = 100_000;
 
-struct NoOp;
+use anyhow::bail;
+use oauth2_kit::bearer::{BearerAuth, BearerClient};
+use oauth2_kit::http::{HttpClient, HttpRequest};
 
-#[oauth2_kit::async_trait]
-impl HttpClient for NoOp {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        std::hint::black_box(&request);
-        Ok(http::Response::new(Bytes::new()))
-    }
-}
+#[path = "../benches/support/bearer.rs"]
+mod support;
 
-struct OneToken;
-
-#[oauth2_kit::async_trait]
-impl AccessTokenProvider for OneToken {
-    async fn request_token(&self, _scope: Option<&Scope>) -> oauth2_kit::Result<TokenResponse> {
-        let token = AccessToken::new("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcmRlcnMifQ.c2lnbmF0dXJl");
-        Ok(TokenResponse::new(token, TokenType::Bearer, SystemClock.now())
-            .with_expires_in(Some(Duration::from_secs(3600))))
-    }
-}
-
-/// The request of `benches/bearer_client.rs`.
-fn request() -> HttpRequest {
-    http::Request::get(http::Uri::from_static("https://api.example.com/v1/orders?page=2"))
-        .header(ACCEPT, "application/json")
-        .header(USER_AGENT, "bench/1.0")
-        .body(Bytes::new())
-        .unwrap()
-}
-
-/// Polls a future that completes without waiting once.
-fn now<F: Future>(future: F) -> F::Output {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the fresh path never waits"),
-    }
-}
+use support::{NoOp, OneToken, now, request};
 
 fn main() -> anyhow::Result<()> {
     let mode = std::env::args().nth(1).unwrap_or_default();

@@ -6,19 +6,6 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-use std::time::Duration;
-
-use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, USER_AGENT};
-use oauth2_kit::bearer::{BearerAuth, BearerClient, RequestTarget};
-use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
-use oauth2_kit::{
-    AccessToken, AccessTokenProvider, Clock as _, Scope, SystemClock, TokenResponse, TokenType,
-};
-
 /// Allocations made by `f` on this thread (`allocation-counter` replaces the global allocator
 /// of this test binary).
 fn allocations<T>(f: impl FnOnce() -> T) -> u64 {
@@ -28,40 +15,14 @@ fn allocations<T>(f: impl FnOnce() -> T) -> u64 {
     info.count_total
 }
 
-struct NoOp;
+use http::header::AUTHORIZATION;
+use oauth2_kit::bearer::{BearerAuth, BearerClient, RequestTarget};
+use oauth2_kit::http::HttpClient;
 
-#[oauth2_kit::async_trait]
-impl HttpClient for NoOp {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        assert!(request.headers().get(AUTHORIZATION).is_none_or(|v| v.is_sensitive()));
-        Ok(http::Response::new(Bytes::new()))
-    }
-}
+#[path = "../benches/support/bearer.rs"]
+mod support;
 
-struct OneToken;
-
-#[oauth2_kit::async_trait]
-impl AccessTokenProvider for OneToken {
-    async fn request_token(&self, _scope: Option<&Scope>) -> oauth2_kit::Result<TokenResponse> {
-        let token = TokenResponse::new(AccessToken::new("a-token"), TokenType::Bearer, SystemClock.now());
-        Ok(token.with_expires_in(Some(Duration::from_secs(3600))))
-    }
-}
-
-fn request() -> HttpRequest {
-    http::Request::get("https://api.example.com/v1/orders?page=2")
-        .header(ACCEPT, "application/json")
-        .header(USER_AGENT, "test/1.0")
-        .body(Bytes::new())
-        .unwrap()
-}
-
-fn now<F: Future>(future: F) -> F::Output {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the fresh path never waits"),
-    }
-}
+use support::{NoOp, OneToken, TOKEN, now, request};
 
 #[test]
 fn the_fresh_path_allocates_nothing_for_the_token_or_its_header() {
@@ -85,7 +46,7 @@ fn the_fresh_path_allocates_nothing_for_the_token_or_its_header() {
         authorization.apply(r.headers_mut());
     });
     assert_eq!(attach, 0, "finding the token and attaching its header allocate nothing");
-    assert_eq!(r.headers()[AUTHORIZATION], "Bearer a-token");
+    assert_eq!(r.headers()[AUTHORIZATION], format!("Bearer {TOKEN}"));
 
     let bare = allocations(|| now(NoOp.send(request())).unwrap());
     let no_retry = allocations(|| now(without_retry.send(request())).unwrap());
