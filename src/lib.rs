@@ -21,6 +21,9 @@ pub mod guide {
     #[doc = include_str!("../docs/bearer-client.md")]
     pub struct BearerClient;
 
+    #[doc = include_str!("../docs/discovery.md")]
+    pub struct Discovery;
+
     #[doc = include_str!("../docs/errors.md")]
     pub struct Errors;
 

@@ -54,6 +54,7 @@ pub(crate) enum Operation {
     Token(&'static str),
     Introspection,
     Revocation,
+    Discovery,
 }
 
 impl Operation {
@@ -62,13 +63,14 @@ impl Operation {
             Self::Token(_) => "token",
             Self::Introspection => "introspection",
             Self::Revocation => "revocation",
+            Self::Discovery => "discovery",
         }
     }
 
     fn grant(self) -> &'static str {
         match self {
             Self::Token(grant) => grant,
-            Self::Introspection | Self::Revocation => "",
+            Self::Introspection | Self::Revocation | Self::Discovery => "",
         }
     }
 }
@@ -100,8 +102,25 @@ impl Transport {
         if let Some(value) = authorization {
             headers.insert(AUTHORIZATION, value);
         }
-        request.extensions_mut().insert(BodyLimit(self.body_limit));
+        self.send(operation, endpoint, request).await
+    }
 
+    /// GETs `endpoint`, asking for JSON.
+    pub(crate) async fn get_json(&self, operation: Operation, endpoint: &Endpoint) -> Result<Answer> {
+        let mut request = http::Request::new(Bytes::new());
+        *request.uri_mut() = endpoint.uri().clone();
+        request.headers_mut().insert(ACCEPT, HeaderValue::from_static(JSON));
+        self.send(operation, endpoint, request).await
+    }
+
+    /// Sends `request` (to `endpoint`) within a trace span, under the body limit.
+    async fn send(
+        &self,
+        operation: Operation,
+        endpoint: &Endpoint,
+        mut request: http::Request<Bytes>,
+    ) -> Result<Answer> {
+        request.extensions_mut().insert(BodyLimit(self.body_limit));
         let span = tracing::info_span!(
             "oauth2_kit.request",
             operation = operation.name(),

@@ -44,6 +44,7 @@ pub mod cache;
 mod client_auth;
 mod clock;
 mod decode;
+pub mod discovery;
 mod endpoint;
 mod error;
 mod excerpt;

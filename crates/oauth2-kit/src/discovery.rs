@@ -1,0 +1,297 @@
+//! Where an authorization server keeps its endpoints: OAuth 2.0 Authorization Server Metadata
+//! (RFC 8414) and OpenID Connect Discovery 1.0, with the issuer check both require.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::clock::SystemClock;
+use crate::decode::{DecodeError, JsonObject};
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Result};
+use crate::exchange::{Operation, Transport};
+use crate::http::{BodyLimit, HttpClient};
+
+/// Which well-known document to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MetadataKind {
+    /// `{issuer}/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4).
+    OpenIdConfiguration,
+    /// `{origin}/.well-known/oauth-authorization-server{issuer path}` (RFC 8414 §3.1).
+    OAuthAuthorizationServer,
+}
+
+impl MetadataKind {
+    /// The document's URL for `issuer`.
+    ///
+    /// ```
+    /// use oauth2_kit::discovery::MetadataKind;
+    ///
+    /// let issuer = url::Url::parse("https://auth.example.com/tenant1")?;
+    /// assert_eq!(
+    ///     MetadataKind::OAuthAuthorizationServer.url(&issuer).as_str(),
+    ///     "https://auth.example.com/.well-known/oauth-authorization-server/tenant1"
+    /// );
+    /// assert_eq!(
+    ///     MetadataKind::OpenIdConfiguration.url(&issuer).as_str(),
+    ///     "https://auth.example.com/tenant1/.well-known/openid-configuration"
+    /// );
+    /// # Ok::<(), url::ParseError>(())
+    /// ```
+    pub fn url(self, issuer: &Url) -> Url {
+        let path = issuer.path().trim_end_matches('/');
+        let mut url = issuer.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        match self {
+            Self::OpenIdConfiguration => url.set_path(&format!("{path}/.well-known/openid-configuration")),
+            Self::OAuthAuthorizationServer => {
+                url.set_path(&format!("/.well-known/oauth-authorization-server{path}"))
+            }
+        }
+        url
+    }
+}
+
+/// An authorization server's metadata: its issuer, endpoints and capabilities. Members this
+/// type does not name are kept in [`extra`](Self::extra).
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ServerMetadata {
+    /// The issuer identifier, checked to be the one asked for.
+    pub issuer: Url,
+    /// The authorization endpoint (RFC 6749 §3.1).
+    pub authorization_endpoint: Option<Url>,
+    /// The token endpoint (RFC 6749 §3.2).
+    pub token_endpoint: Option<Url>,
+    /// The introspection endpoint (RFC 7662).
+    pub introspection_endpoint: Option<Url>,
+    /// The revocation endpoint (RFC 7009).
+    pub revocation_endpoint: Option<Url>,
+    /// The UserInfo endpoint (OpenID Connect Core §5.3).
+    pub userinfo_endpoint: Option<Url>,
+    /// The device authorization endpoint (RFC 8628).
+    pub device_authorization_endpoint: Option<Url>,
+    /// The end-session endpoint (OpenID Connect RP-Initiated Logout).
+    pub end_session_endpoint: Option<Url>,
+    /// The JSON Web Key Set document.
+    pub jwks_uri: Option<Url>,
+    /// The scopes the server supports, if it says.
+    pub scopes_supported: Vec<String>,
+    /// The grant types it supports, if it says.
+    pub grant_types_supported: Vec<String>,
+    /// The response types it supports, if it says.
+    pub response_types_supported: Vec<String>,
+    /// The client authentication methods of its token endpoint, if it says.
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// The PKCE methods it supports (RFC 7636), if it says.
+    pub code_challenge_methods_supported: Vec<String>,
+    /// Every other member, as sent.
+    pub extra: Map<String, Value>,
+}
+
+impl ServerMetadata {
+    /// Decodes a metadata document (a JSON object with at least `issuer`). Endpoint members must
+    /// be absolute URLs; `*_supported` members arrays of strings.
+    ///
+    /// ```
+    /// use oauth2_kit::discovery::ServerMetadata;
+    ///
+    /// let metadata = ServerMetadata::from_json(br#"{
+    ///     "issuer": "https://server.example.com",
+    ///     "token_endpoint": "https://server.example.com/token",
+    ///     "grant_types_supported": ["authorization_code", "client_credentials"],
+    ///     "ui_locales_supported": ["en-US"]
+    /// }"#)?;
+    /// assert_eq!(metadata.token_endpoint.unwrap().as_str(), "https://server.example.com/token");
+    /// assert_eq!(metadata.grant_types_supported, ["authorization_code", "client_credentials"]);
+    /// assert!(metadata.extra.contains_key("ui_locales_supported"));
+    /// # Ok::<(), oauth2_kit::DecodeError>(())
+    /// ```
+    pub fn from_json(body: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_object(JsonObject::parse(body)?)
+    }
+
+    fn from_object(mut object: JsonObject) -> Result<Self, DecodeError> {
+        let issuer = url_member(Some(object.required_string("issuer")?), "issuer")?
+            .ok_or_else(|| DecodeError::new(Some("issuer"), "`issuer` is missing"))?;
+        let mut url = |key: &'static str| url_member(object.optional_string(key)?, key);
+        let authorization_endpoint = url("authorization_endpoint")?;
+        let token_endpoint = url("token_endpoint")?;
+        let introspection_endpoint = url("introspection_endpoint")?;
+        let revocation_endpoint = url("revocation_endpoint")?;
+        let userinfo_endpoint = url("userinfo_endpoint")?;
+        let device_authorization_endpoint = url("device_authorization_endpoint")?;
+        let end_session_endpoint = url("end_session_endpoint")?;
+        let jwks_uri = url("jwks_uri")?;
+        let mut list = |key: &'static str| object.string_or_array(key).map(Option::unwrap_or_default);
+        Ok(Self {
+            issuer,
+            authorization_endpoint,
+            token_endpoint,
+            introspection_endpoint,
+            revocation_endpoint,
+            userinfo_endpoint,
+            device_authorization_endpoint,
+            end_session_endpoint,
+            jwks_uri,
+            scopes_supported: list("scopes_supported")?,
+            grant_types_supported: list("grant_types_supported")?,
+            response_types_supported: list("response_types_supported")?,
+            token_endpoint_auth_methods_supported: list("token_endpoint_auth_methods_supported")?,
+            code_challenge_methods_supported: list("code_challenge_methods_supported")?,
+            extra: object.into_rest(),
+        })
+    }
+
+    /// Reads the metadata of `issuer`: the OpenID configuration, or, if the server has none
+    /// (`404`), the RFC 8414 document. Fails unless the document's `issuer` is `issuer` itself
+    /// (RFC 8414 §3.3, OpenID Connect Discovery §4.3), so that a document served for another
+    /// issuer is never trusted.
+    pub async fn discover(issuer: &Endpoint, http: impl HttpClient + 'static) -> Result<Self> {
+        let transport = transport(http);
+        match fetch(&transport, issuer, MetadataKind::OpenIdConfiguration).await {
+            Err(error) if error.status() == Some(http::StatusCode::NOT_FOUND) => {
+                fetch(&transport, issuer, MetadataKind::OAuthAuthorizationServer).await
+            }
+            other => other,
+        }
+    }
+
+    /// Reads one kind of metadata document of `issuer`, with the same issuer check.
+    pub async fn fetch(
+        issuer: &Endpoint,
+        kind: MetadataKind,
+        http: impl HttpClient + 'static,
+    ) -> Result<Self> {
+        fetch(&transport(http), issuer, kind).await
+    }
+
+    /// The token endpoint, as an [`Endpoint`] (`https`, or `http` on loopback).
+    pub fn token_endpoint(&self) -> Result<Endpoint> {
+        endpoint(self.token_endpoint.as_ref(), "token_endpoint")
+    }
+
+    /// The introspection endpoint, as an [`Endpoint`].
+    pub fn introspection_endpoint(&self) -> Result<Endpoint> {
+        endpoint(self.introspection_endpoint.as_ref(), "introspection_endpoint")
+    }
+
+    /// The revocation endpoint, as an [`Endpoint`].
+    pub fn revocation_endpoint(&self) -> Result<Endpoint> {
+        endpoint(self.revocation_endpoint.as_ref(), "revocation_endpoint")
+    }
+}
+
+fn transport(http: impl HttpClient + 'static) -> Transport {
+    Transport { http: Arc::new(http), clock: Arc::new(SystemClock), body_limit: BodyLimit::DEFAULT.0 }
+}
+
+async fn fetch(transport: &Transport, issuer: &Endpoint, kind: MetadataKind) -> Result<ServerMetadata> {
+    let document = Endpoint::new(kind.url(issuer.url()))?;
+    let answer = transport.get_json(Operation::Discovery, &document).await?;
+    let status = answer.status;
+    let metadata = answer.json(|object, _| ServerMetadata::from_object(object))?;
+    if &metadata.issuer != issuer.url() {
+        return Err(Error::Decode {
+            status,
+            field: Some("issuer"),
+            reason: format!(
+                "the document is for issuer `{}`, not the `{}` asked for",
+                metadata.issuer,
+                issuer.url()
+            ),
+            body_excerpt: String::new(),
+        });
+    }
+    Ok(metadata)
+}
+
+fn url_member(value: Option<String>, key: &'static str) -> Result<Option<Url>, DecodeError> {
+    value
+        .map(|text| {
+            Url::parse(&text)
+                .map_err(|e| DecodeError::new(Some(key), format!("`{key}` is not an absolute URL: {e}")))
+        })
+        .transpose()
+}
+
+fn endpoint(url: Option<&Url>, key: &str) -> Result<Endpoint> {
+    let url = url.ok_or_else(|| Error::config(format!("the server metadata has no `{key}`")))?;
+    Endpoint::new(url.clone())
+}
+
+impl fmt::Debug for ServerMetadata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerMetadata")
+            .field("issuer", &self.issuer.as_str())
+            .field("token_endpoint", &self.token_endpoint.as_ref().map(Url::as_str))
+            .field("grant_types_supported", &self.grant_types_supported)
+            .field("extra", &crate::decode::KeysOnly(&self.extra))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc8414_example_decodes() {
+        // RFC 8414 §3.2, abridged.
+        let body = br#"{
+          "issuer": "https://server.example.com",
+          "authorization_endpoint": "https://server.example.com/authorize",
+          "token_endpoint": "https://server.example.com/token",
+          "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
+          "jwks_uri": "https://server.example.com/jwks.json",
+          "registration_endpoint": "https://server.example.com/register",
+          "scopes_supported": ["openid", "profile", "email"],
+          "response_types_supported": ["code", "code token"],
+          "service_documentation": "http://server.example.com/service_documentation.html"
+        }"#;
+        let m = ServerMetadata::from_json(body).unwrap();
+        assert_eq!(m.issuer.as_str(), "https://server.example.com/");
+        assert_eq!(m.token_endpoint().unwrap().as_str(), "https://server.example.com/token");
+        assert_eq!(m.token_endpoint_auth_methods_supported, ["client_secret_basic", "private_key_jwt"]);
+        assert_eq!(m.response_types_supported, ["code", "code token"]);
+        assert!(m.extra.contains_key("registration_endpoint"));
+        assert!(m.revocation_endpoint.is_none());
+        assert!(m.revocation_endpoint().is_err());
+    }
+
+    #[test]
+    fn bad_documents_name_the_member() {
+        for (body, field) in [
+            (&br#"{"token_endpoint":"https://a/token"}"#[..], "issuer"),
+            (br#"{"issuer":"not a url"}"#, "issuer"),
+            (br#"{"issuer":"https://a","token_endpoint":"/relative"}"#, "token_endpoint"),
+            (br#"{"issuer":"https://a","scopes_supported":[1]}"#, "scopes_supported"),
+        ] {
+            let err = ServerMetadata::from_json(body).unwrap_err();
+            assert_eq!(err.field(), Some(field), "{err}");
+        }
+        assert!(ServerMetadata::from_json(b"[]").is_err());
+    }
+
+    #[test]
+    fn well_known_urls_keep_the_issuer_path() {
+        let root = Url::parse("https://auth.example.com").unwrap();
+        assert_eq!(
+            MetadataKind::OpenIdConfiguration.url(&root).as_str(),
+            "https://auth.example.com/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            MetadataKind::OAuthAuthorizationServer.url(&root).as_str(),
+            "https://auth.example.com/.well-known/oauth-authorization-server"
+        );
+        let realm = Url::parse("https://kc.example.com/realms/demo/").unwrap();
+        assert_eq!(
+            MetadataKind::OpenIdConfiguration.url(&realm).as_str(),
+            "https://kc.example.com/realms/demo/.well-known/openid-configuration"
+        );
+    }
+}
