@@ -53,6 +53,8 @@ mod form;
 pub mod grant;
 pub mod http;
 mod introspection;
+pub mod logout;
+pub mod presets;
 mod provider;
 pub mod runtime;
 mod scope;
