@@ -18,22 +18,16 @@
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use oauth2_kit::bearer::{BearerAuth, BearerClient};
 use oauth2_kit::http::HttpClient;
 
 #[path = "support/bearer.rs"]
 mod support;
 
-use support::{NoOp, OneToken, now, request};
+use support::{NoOp, clients, now, request};
 
 fn bearer_client(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (runtime, with_retry, without_retry) = clients();
     let _context = runtime.enter();
-    let tokens = oauth2_kit_cache_tokio::caching(OneToken);
-    runtime.block_on(tokens.get(None)).unwrap();
-    let with_retry = BearerClient::new(NoOp, BearerAuth::new(tokens.clone(), None));
-    let without_retry =
-        BearerClient::new(NoOp, BearerAuth::builder(tokens).retry_unauthorized(false).build());
     let bare: Arc<dyn HttpClient> = Arc::new(NoOp);
 
     // Both work, and the bearer client sends the header.

@@ -18,14 +18,16 @@
 // A demo program: it prints what it got.
 #![allow(clippy::print_stdout)]
 
-use std::sync::Arc;
-
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use oauth2_kit::bearer::{BearerAuth, BearerClient};
-use oauth2_kit::http::HttpClient;
 use oauth2_kit::{ClientCredentials, Scope};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Route, TestServer};
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::http_client;
 
 #[derive(Default)]
 struct Options {
@@ -59,14 +61,6 @@ fn parse_args() -> anyhow::Result<Options> {
         }
     }
     Ok(options)
-}
-
-fn http_client(name: &str) -> anyhow::Result<Arc<dyn HttpClient>> {
-    Ok(match name {
-        "reqwest" => Arc::new(oauth2_kit_reqwest::ReqwestClient::new()?),
-        "isahc" => Arc::new(oauth2_kit_isahc::IsahcClient::new()?),
-        other => bail!("--http must be reqwest or isahc, not {other}"),
-    })
 }
 
 #[tokio::main]

@@ -17,22 +17,17 @@
 const REQUESTS: usize = 100_000;
 
 use anyhow::bail;
-use oauth2_kit::bearer::{BearerAuth, BearerClient};
 use oauth2_kit::http::{HttpClient, HttpRequest};
 
 #[path = "../benches/support/bearer.rs"]
 mod support;
 
-use support::{NoOp, OneToken, now, request};
+use support::{NoOp, clients, now, request};
 
 fn main() -> anyhow::Result<()> {
     let mode = std::env::args().nth(1).unwrap_or_default();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let (runtime, bearer, no_retry) = clients();
     let _context = runtime.enter();
-    let tokens = oauth2_kit_cache_tokio::caching(OneToken);
-    runtime.block_on(tokens.get(None))?;
-    let bearer = BearerClient::new(NoOp, BearerAuth::new(tokens.clone(), None));
-    let no_retry = BearerClient::new(NoOp, BearerAuth::builder(tokens).retry_unauthorized(false).build());
     let client: &dyn HttpClient = match mode.as_str() {
         "bare" => &NoOp,
         "bearer" => &bearer,

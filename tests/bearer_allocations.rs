@@ -16,23 +16,18 @@ fn allocations<T>(f: impl FnOnce() -> T) -> u64 {
 }
 
 use http::header::AUTHORIZATION;
-use oauth2_kit::bearer::{BearerAuth, BearerClient, RequestTarget};
+use oauth2_kit::bearer::RequestTarget;
 use oauth2_kit::http::HttpClient;
 
 #[path = "../benches/support/bearer.rs"]
 mod support;
 
-use support::{NoOp, OneToken, TOKEN, now, request};
+use support::{NoOp, TOKEN, clients, now, request};
 
 #[test]
 fn the_fresh_path_allocates_nothing_for_the_token_or_its_header() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (runtime, with_retry, without_retry) = clients();
     let _context = runtime.enter();
-    let tokens = oauth2_kit_cache_tokio::caching(OneToken);
-    runtime.block_on(tokens.get(None)).unwrap();
-    let with_retry = BearerClient::new(NoOp, BearerAuth::new(tokens.clone(), None));
-    let without_retry =
-        BearerClient::new(NoOp, BearerAuth::builder(tokens).retry_unauthorized(false).build());
     // Warm up: the header value is built on the first use of each token replica.
     for _ in 0..64 {
         now(with_retry.send(request())).unwrap();

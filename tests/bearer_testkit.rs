@@ -21,16 +21,21 @@ use common::{Counting, adapters};
 
 type Tokens = Arc<Counting<ClientCredentials>>;
 
-/// A bearer client over `http`, with cached client-credentials tokens for `read`.
-fn bearer(server: &TestServer, http: Arc<dyn HttpClient>) -> (BearerClient<Arc<dyn HttpClient>>, Tokens) {
+/// Client-credentials tokens for `read` from the testkit server, counted, in a tokio cache.
+fn cached_auth(server: &TestServer, http: Arc<dyn HttpClient>) -> (BearerAuth, Tokens) {
     let tokens = Counting::new(ClientCredentials::new(
         server.token_endpoint(),
         DEFAULT_CLIENT_ID,
         DEFAULT_CLIENT_SECRET,
-        http.clone(),
+        http,
     ));
-    let cached = oauth2_kit_cache_tokio::caching(tokens.clone());
-    (BearerClient::new(http, BearerAuth::new(cached, Some(read()))), tokens)
+    (BearerAuth::new(oauth2_kit_cache_tokio::caching(tokens.clone()), Some(read())), tokens)
+}
+
+/// A bearer client over `http`, with those tokens.
+fn bearer(server: &TestServer, http: Arc<dyn HttpClient>) -> (BearerClient<Arc<dyn HttpClient>>, Tokens) {
+    let (auth, tokens) = cached_auth(server, http.clone());
+    (BearerClient::new(http, auth), tokens)
 }
 
 fn read() -> Scope {
@@ -165,13 +170,7 @@ async fn tower_layer_over_hyper_recovers_from_a_revoked_token() {
 
     let server = TestServer::start().unwrap();
     let (_, http) = adapters().remove(0);
-    let tokens = Counting::new(ClientCredentials::new(
-        server.token_endpoint(),
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        http,
-    ));
-    let auth = BearerAuth::new(oauth2_kit_cache_tokio::caching(tokens.clone()), Some(read()));
+    let (auth, tokens) = cached_auth(&server, http);
     let hyper = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut service = BearerLayer::new(auth).layer(hyper);
     let request = |body: &'static str| {
@@ -202,13 +201,7 @@ async fn tower_layer_over_hyper_recovers_from_a_revoked_token() {
 async fn reqwest_middleware_recovers_and_never_replays_a_stream() {
     let server = TestServer::start().unwrap();
     let (_, http) = adapters().remove(0);
-    let tokens = Counting::new(ClientCredentials::new(
-        server.token_endpoint(),
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        http,
-    ));
-    let auth = BearerAuth::new(oauth2_kit_cache_tokio::caching(tokens.clone()), Some(read()));
+    let (auth, tokens) = cached_auth(&server, http);
     let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
         .with(oauth2_kit_reqwest::BearerMiddleware::new(auth))
         .build();
@@ -254,17 +247,7 @@ async fn concurrent_401s_through_the_middleware_and_the_layer_cost_one_refresh()
 
     let server = TestServer::start().unwrap();
     let (_, http) = adapters().remove(0);
-    let counting = || {
-        Counting::new(ClientCredentials::new(
-            server.token_endpoint(),
-            DEFAULT_CLIENT_ID,
-            DEFAULT_CLIENT_SECRET,
-            http.clone(),
-        ))
-    };
-
-    let tokens = counting();
-    let auth = BearerAuth::new(oauth2_kit_cache_tokio::caching(tokens.clone()), Some(read()));
+    let (auth, tokens) = cached_auth(&server, http.clone());
     let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
         .with(oauth2_kit_reqwest::BearerMiddleware::new(auth))
         .build();
@@ -282,8 +265,7 @@ async fn concurrent_401s_through_the_middleware_and_the_layer_cost_one_refresh()
     }
     assert_eq!(tokens.requests(), 2, "middleware: one refresh");
 
-    let tokens = counting();
-    let auth = BearerAuth::new(oauth2_kit_cache_tokio::caching(tokens.clone()), Some(read()));
+    let (auth, tokens) = cached_auth(&server, http.clone());
     let service =
         BearerLayer::new(auth).layer(Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>());
     let get = || http::Request::get(server.resource_url().as_str()).body(Full::new(Bytes::new())).unwrap();

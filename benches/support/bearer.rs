@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, USER_AGENT};
+use oauth2_kit::bearer::{BearerAuth, BearerClient};
 use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
 use oauth2_kit::{
     AccessToken, AccessTokenProvider, Clock as _, Scope, SystemClock, TokenResponse, TokenType,
@@ -49,6 +50,21 @@ pub(crate) fn request() -> HttpRequest {
         .header(USER_AGENT, "bench/1.0")
         .body(Bytes::new())
         .unwrap()
+}
+
+/// A runtime, and two bearer clients over [`NoOp`] sharing a warm tokio cache of [`OneToken`]:
+/// with the default retry, and without it. Enter the runtime while using them.
+pub(crate) fn clients() -> (tokio::runtime::Runtime, BearerClient<NoOp>, BearerClient<NoOp>) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let tokens = runtime.block_on(async {
+        let tokens = oauth2_kit_cache_tokio::caching(OneToken);
+        tokens.get(None).await.unwrap();
+        tokens
+    });
+    let with_retry = BearerClient::new(NoOp, BearerAuth::new(tokens.clone(), None));
+    let without_retry =
+        BearerClient::new(NoOp, BearerAuth::builder(tokens).retry_unauthorized(false).build());
+    (runtime, with_retry, without_retry)
 }
 
 /// Polls a future that completes without waiting (a cached token, a no-op client) once.

@@ -48,14 +48,19 @@ pub struct BearerAuth {
 }
 
 struct Inner {
+    settings: Settings,
+    /// The storm guard's state.
+    guard: Mutex<Guard>,
+}
+
+/// What a [`BearerAuthBuilder`] sets, kept as it was built.
+struct Settings {
     provider: Arc<dyn AccessTokenProvider>,
     scope: Option<Scope>,
     destinations: Destinations,
     retry_unauthorized: bool,
     cooldown: Duration,
     clock: Arc<dyn Clock>,
-    /// The storm guard's state.
-    guard: Mutex<Guard>,
 }
 
 /// When a 401 last dropped a token, and whether a retry has succeeded since.
@@ -107,24 +112,26 @@ impl BearerAuth {
     /// A builder over `provider`.
     pub fn builder(provider: impl AccessTokenProvider + 'static) -> BearerAuthBuilder {
         BearerAuthBuilder {
-            provider: Arc::new(provider),
-            scope: None,
-            destinations: Destinations::default(),
-            retry_unauthorized: true,
-            cooldown: BearerAuthBuilder::DEFAULT_COOLDOWN,
-            clock: Arc::new(SystemClock),
+            settings: Settings {
+                provider: Arc::new(provider),
+                scope: None,
+                destinations: Destinations::default(),
+                retry_unauthorized: true,
+                cooldown: BearerAuthBuilder::DEFAULT_COOLDOWN,
+                clock: Arc::new(SystemClock),
+            },
         }
     }
 
     /// The scope asked for every request.
     pub fn scope(&self) -> Option<&Scope> {
-        self.inner.scope.as_ref()
+        self.inner.settings.scope.as_ref()
     }
 
     /// Whether a request whose token is rejected is sent once more with a new token (so an
     /// integration should keep a copy of it, if it can).
     pub fn retries_unauthorized(&self) -> bool {
-        self.inner.retry_unauthorized
+        self.inner.settings.retry_unauthorized
     }
 
     /// The `Authorization` for a request to `target`: refused (nothing to send) if the origin is
@@ -142,8 +149,9 @@ impl BearerAuth {
     /// future.
     #[inline]
     pub fn try_authorize(&self, target: RequestTarget<'_>) -> Result<Option<Authorization>> {
-        self.inner.destinations.check(&target)?;
-        let Some(token) = self.inner.provider.cached_token(self.inner.scope.as_ref()) else {
+        self.inner.settings.destinations.check(&target)?;
+        let Some(token) = self.inner.settings.provider.cached_token(self.inner.settings.scope.as_ref())
+        else {
             return Ok(None);
         };
         let header = token.bearer_header()?;
@@ -153,10 +161,10 @@ impl BearerAuth {
     /// The provider's current token: a cached one without a boxed future when it has one.
     async fn current(&self) -> Result<Authorization> {
         let inner = &*self.inner;
-        let scope = inner.scope.as_ref();
-        let token = match inner.provider.cached_token(scope) {
+        let scope = inner.settings.scope.as_ref();
+        let token = match inner.settings.provider.cached_token(scope) {
             Some(token) => token,
-            None => inner.provider.request_token(scope).await?,
+            None => inner.settings.provider.request_token(scope).await?,
         };
         let header = token.bearer_header()?;
         Ok(Authorization { token, header })
@@ -212,7 +220,7 @@ impl BearerAuth {
             return None;
         }
         self.invalidate(used);
-        if !(replayable && self.inner.retry_unauthorized) {
+        if !(replayable && self.inner.settings.retry_unauthorized) {
             return None;
         }
         let fresh = match self.current().await {
@@ -233,18 +241,20 @@ impl BearerAuth {
     /// the cooldown and no retry has succeeded since.
     fn invalidate(&self, used: &Authorization) -> bool {
         let inner = &*self.inner;
-        let now = inner.clock.now();
+        let now = inner.settings.clock.now();
         let mut guard = self.guard();
-        let cooling = guard.last_drop.is_some_and(|at| now.saturating_duration_since(at) < inner.cooldown);
+        let cooling =
+            guard.last_drop.is_some_and(|at| now.saturating_duration_since(at) < inner.settings.cooldown);
         if cooling && !guard.confirmed {
-            tracing::debug!(scope = ?inner.scope.as_ref().map(Scope::as_str), "bearer token rejected with 401; not dropped (cooldown)");
+            tracing::debug!(scope = ?inner.settings.scope.as_ref().map(Scope::as_str), "bearer token rejected with 401; not dropped (cooldown)");
             return false;
         }
-        let dropped = inner.provider.invalidate(inner.scope.as_ref(), used.token.access_token());
+        let dropped =
+            inner.settings.provider.invalidate(inner.settings.scope.as_ref(), used.token.access_token());
         if dropped {
             *guard = Guard { last_drop: Some(now), confirmed: false };
         }
-        tracing::debug!(scope = ?inner.scope.as_ref().map(Scope::as_str), dropped, "bearer token rejected with 401");
+        tracing::debug!(scope = ?inner.settings.scope.as_ref().map(Scope::as_str), dropped, "bearer token rejected with 401");
         dropped
     }
 }
@@ -253,11 +263,11 @@ impl fmt::Debug for BearerAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
         f.debug_struct("BearerAuth")
-            .field("scope", &inner.scope)
-            .field("allowed_origins", &inner.destinations.allowed)
-            .field("allow_insecure_http", &inner.destinations.allow_insecure_http)
-            .field("retry_unauthorized", &inner.retry_unauthorized)
-            .field("unauthorized_cooldown", &inner.cooldown)
+            .field("scope", &inner.settings.scope)
+            .field("allowed_origins", &inner.settings.destinations.allowed)
+            .field("allow_insecure_http", &inner.settings.destinations.allow_insecure_http)
+            .field("retry_unauthorized", &inner.settings.retry_unauthorized)
+            .field("unauthorized_cooldown", &inner.settings.cooldown)
             .finish_non_exhaustive()
     }
 }
@@ -265,12 +275,7 @@ impl fmt::Debug for BearerAuth {
 /// Options of a [`BearerAuth`].
 #[must_use]
 pub struct BearerAuthBuilder {
-    provider: Arc<dyn AccessTokenProvider>,
-    scope: Option<Scope>,
-    destinations: Destinations,
-    retry_unauthorized: bool,
-    cooldown: Duration,
-    clock: Arc<dyn Clock>,
+    settings: Settings,
 }
 
 impl BearerAuthBuilder {
@@ -279,7 +284,7 @@ impl BearerAuthBuilder {
 
     /// The scope asked for every request. Default: none (the provider's default).
     pub fn scope(mut self, scope: impl Into<Option<Scope>>) -> Self {
-        self.scope = scope.into();
+        self.settings.scope = scope.into();
         self
     }
 
@@ -287,13 +292,13 @@ impl BearerAuthBuilder {
     /// `https` origin and loopback `http` get the token. Listing an `http` origin allows plain
     /// `http` to it.
     pub fn allowed_origin(mut self, origin: Origin) -> Self {
-        self.destinations.allowed.push(origin);
+        self.settings.destinations.allowed.push(origin);
         self
     }
 
     /// [`allowed_origin`](Self::allowed_origin) for each of `origins`.
     pub fn allowed_origins(mut self, origins: impl IntoIterator<Item = Origin>) -> Self {
-        self.destinations.allowed.extend(origins);
+        self.settings.destinations.allowed.extend(origins);
         self
     }
 
@@ -301,7 +306,7 @@ impl BearerAuthBuilder {
     /// path can read and reuse them. For tests and trusted networks only. Default: plain `http`
     /// only to loopback hosts.
     pub fn danger_allow_insecure_http(mut self) -> Self {
-        self.destinations.allow_insecure_http = true;
+        self.settings.destinations.allow_insecure_http = true;
         self
     }
 
@@ -309,7 +314,7 @@ impl BearerAuthBuilder {
     /// when its body can be replayed. Default: yes. Either way, the rejected token is dropped
     /// from the provider's cache.
     pub fn retry_unauthorized(mut self, retry: bool) -> Self {
-        self.retry_unauthorized = retry;
+        self.settings.retry_unauthorized = retry;
         self
     }
 
@@ -319,34 +324,24 @@ impl BearerAuthBuilder {
     /// request per cooldown, not one per request. Default:
     /// [`DEFAULT_COOLDOWN`](Self::DEFAULT_COOLDOWN).
     pub fn unauthorized_cooldown(mut self, cooldown: Duration) -> Self {
-        self.cooldown = cooldown;
+        self.settings.cooldown = cooldown;
         self
     }
 
     /// The clock of the cooldown. Default: [`SystemClock`].
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.settings.clock = clock;
         self
     }
 
     /// Builds it.
     pub fn build(self) -> BearerAuth {
-        BearerAuth {
-            inner: Arc::new(Inner {
-                provider: self.provider,
-                scope: self.scope,
-                destinations: self.destinations,
-                retry_unauthorized: self.retry_unauthorized,
-                cooldown: self.cooldown,
-                clock: self.clock,
-                guard: Mutex::new(Guard::default()),
-            }),
-        }
+        BearerAuth { inner: Arc::new(Inner { settings: self.settings, guard: Mutex::new(Guard::default()) }) }
     }
 }
 
 impl fmt::Debug for BearerAuthBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BearerAuthBuilder").field("scope", &self.scope).finish_non_exhaustive()
+        f.debug_struct("BearerAuthBuilder").field("scope", &self.settings.scope).finish_non_exhaustive()
     }
 }
