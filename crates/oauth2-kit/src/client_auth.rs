@@ -21,6 +21,10 @@ pub enum AuthMethod {
     /// `client_id` and `client_secret` as form parameters in the request body (what sttp-oauth2
     /// sends). RFC 6749 advises against it; use it for servers that require it.
     ClientSecretPost,
+    /// No client authentication: a public client (a native or browser app, a CLI, a device)
+    /// that has no secret sends only `client_id` in the form (RFC 6749 §3.2.1). Build such
+    /// credentials with [`ClientAuth::public`].
+    None,
 }
 
 /// A confidential client's credentials and the way it presents them.
@@ -60,6 +64,13 @@ impl ClientAuth {
         Self { client_id, client_secret, method: AuthMethod::default(), basic }
     }
 
+    /// A public client: only an identifier, sent as `client_id` in the form
+    /// ([`AuthMethod::None`]). For grants a public client may use (authorization code with PKCE,
+    /// refresh, device authorization).
+    pub fn public(client_id: impl Into<ClientId>) -> Self {
+        Self::new(client_id, ClientSecret::new(String::new())).with_method(AuthMethod::None)
+    }
+
     /// Chooses how the credentials are presented.
     #[must_use]
     pub fn with_method(mut self, method: AuthMethod) -> Self {
@@ -90,6 +101,10 @@ impl ClientAuth {
             AuthMethod::ClientSecretPost => {
                 form.push("client_id", self.client_id.as_str());
                 form.push("client_secret", self.client_secret.expose_secret());
+                Ok(None)
+            }
+            AuthMethod::None => {
+                form.push("client_id", self.client_id.as_str());
                 Ok(None)
             }
         }
@@ -140,5 +155,14 @@ mod tests {
         let mut form = Form::new();
         assert!(auth.apply(&mut form).unwrap().is_none());
         assert_eq!(form.encode(), "client_id=id&client_secret=s3cr%3At%25%2B+%C3%A9");
+    }
+
+    #[test]
+    fn public_clients_send_only_their_id() {
+        let auth = ClientAuth::public("cli app");
+        let mut form = Form::new();
+        assert!(auth.apply(&mut form).unwrap().is_none());
+        assert_eq!(form.encode(), "client_id=cli+app");
+        assert_eq!(auth.method(), AuthMethod::None);
     }
 }

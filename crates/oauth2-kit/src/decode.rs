@@ -104,6 +104,21 @@ impl JsonObject {
         }
     }
 
+    /// An optional boolean (or `"true"`/`"false"` string).
+    pub(crate) fn optional_bool(&mut self, key: &'static str) -> Result<Option<bool>, DecodeError> {
+        if self.0.get(key).is_none_or(Value::is_null) {
+            self.0.remove(key);
+            return Ok(None);
+        }
+        self.required_bool(key).map(Some)
+    }
+
+    /// Takes a member only if `accept` says it has the right shape; otherwise it stays among the
+    /// extra members.
+    pub(crate) fn take_if(&mut self, accept: impl Fn(&Value) -> bool, key: &str) -> Option<Value> {
+        if self.0.get(key).is_some_and(accept) { self.0.remove(key) } else { None }
+    }
+
     /// A number of seconds, given as a JSON number or a numeric string. Fractions are dropped.
     fn seconds(&mut self, key: &'static str) -> Result<Option<f64>, DecodeError> {
         let value = match self.take(key) {

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::clock::SystemClock;
 use crate::decode::{DecodeError, JsonObject};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::exchange::{Operation, Transport};
-use crate::http::{BodyLimit, HttpClient};
+use crate::http::HttpClient;
 
 /// Which well-known document to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,7 +186,7 @@ impl ServerMetadata {
 }
 
 fn transport(http: impl HttpClient + 'static) -> Transport {
-    Transport { http: Arc::new(http), clock: Arc::new(SystemClock), body_limit: BodyLimit::DEFAULT.0 }
+    Transport::new(Arc::new(http))
 }
 
 async fn fetch(transport: &Transport, issuer: &Endpoint, kind: MetadataKind) -> Result<ServerMetadata> {

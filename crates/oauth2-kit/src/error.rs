@@ -67,6 +67,20 @@ pub enum Error {
     /// the token cannot be sent as a bearer token. Nothing was sent.
     #[error("bearer token not sent: {0}")]
     Bearer(#[from] crate::bearer::BearerError),
+
+    /// A login callback was refused (wrong `state`, an error from the server, another issuer):
+    /// nothing was sent to the token endpoint.
+    #[error("login callback refused: {0}")]
+    Callback(#[from] crate::grant::authorization_code::CallbackError),
+
+    /// The device authorization's codes expired before the user approved or denied (RFC 8628
+    /// §3.5): start a new one.
+    #[error("the device code expired before the user answered ({polls} token requests sent)")]
+    #[non_exhaustive]
+    DeviceCodeExpired {
+        /// How many token requests were sent while waiting.
+        polls: u32,
+    },
 }
 
 fn excerpt_suffix(excerpt: &str) -> String {
@@ -80,7 +94,7 @@ impl Error {
             Self::OAuth2(e) => Some(e.status),
             Self::UnexpectedStatus { status, .. } | Self::Decode { status, .. } => Some(*status),
             Self::Transport(e) => e.status(),
-            Self::Config(_) | Self::Bearer(_) => None,
+            Self::Config(_) | Self::Bearer(_) | Self::Callback(_) | Self::DeviceCodeExpired { .. } => None,
         }
     }
 
@@ -107,7 +121,11 @@ impl Error {
             }
             Self::UnexpectedStatus { status, .. } => is_retryable_status(*status),
             Self::Transport(e) => e.is_retryable(),
-            Self::Decode { .. } | Self::Config(_) | Self::Bearer(_) => false,
+            Self::Decode { .. }
+            | Self::Config(_)
+            | Self::Bearer(_)
+            | Self::Callback(_)
+            | Self::DeviceCodeExpired { .. } => false,
         }
     }
 
@@ -234,8 +252,8 @@ impl fmt::Display for ErrorResponse {
     }
 }
 
-/// An OAuth 2.0 error code: the registered ones of RFC 6749 §5.2 (and §4.1.2.1, RFC 7009,
-/// RFC 8628) by name, any other kept as a string.
+/// An OAuth 2.0 error code: the registered ones of RFC 6749 §5.2 (and §4.1.2.1, RFC 6750,
+/// RFC 7009, RFC 8628) by name, any other kept as a string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -265,6 +283,10 @@ pub enum ErrorCode {
     SlowDown,
     /// `expired_token` (RFC 8628)
     ExpiredToken,
+    /// `invalid_token` (RFC 6750, from a resource server or UserInfo endpoint)
+    InvalidToken,
+    /// `insufficient_scope` (RFC 6750)
+    InsufficientScope,
     /// Any other code, as sent.
     Other(String),
 }
@@ -286,6 +308,8 @@ impl ErrorCode {
             Self::AuthorizationPending => "authorization_pending",
             Self::SlowDown => "slow_down",
             Self::ExpiredToken => "expired_token",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
             Self::Other(code) => code,
         }
     }
@@ -307,6 +331,8 @@ impl From<&str> for ErrorCode {
             "authorization_pending" => Self::AuthorizationPending,
             "slow_down" => Self::SlowDown,
             "expired_token" => Self::ExpiredToken,
+            "invalid_token" => Self::InvalidToken,
+            "insufficient_scope" => Self::InsufficientScope,
             other => Self::Other(crate::excerpt::clip(&crate::excerpt::one_line(other), 100).into_owned()),
         }
     }

@@ -38,6 +38,18 @@ pub(crate) struct Transport {
     pub(crate) body_limit: usize,
 }
 
+impl Transport {
+    /// A transport with the defaults: the system clock and a 1 MiB body limit.
+    pub(crate) fn new(http: Arc<dyn HttpClient>) -> Self {
+        Self { http, clock: Arc::new(crate::clock::SystemClock), body_limit: BodyLimit::DEFAULT.0 }
+    }
+}
+
+/// Refuses a body limit of zero.
+pub(crate) fn check_body_limit(bytes: usize) -> Result<()> {
+    if bytes == 0 { Err(Error::config("body limit must be at least one byte")) } else { Ok(()) }
+}
+
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
@@ -55,6 +67,8 @@ pub(crate) enum Operation {
     Introspection,
     Revocation,
     Discovery,
+    UserInfo,
+    DeviceAuthorization,
 }
 
 impl Operation {
@@ -64,13 +78,19 @@ impl Operation {
             Self::Introspection => "introspection",
             Self::Revocation => "revocation",
             Self::Discovery => "discovery",
+            Self::UserInfo => "userinfo",
+            Self::DeviceAuthorization => "device_authorization",
         }
     }
 
     fn grant(self) -> &'static str {
         match self {
             Self::Token(grant) => grant,
-            Self::Introspection | Self::Revocation | Self::Discovery => "",
+            Self::Introspection
+            | Self::Revocation
+            | Self::Discovery
+            | Self::UserInfo
+            | Self::DeviceAuthorization => "",
         }
     }
 }
@@ -114,7 +134,7 @@ impl Transport {
     }
 
     /// Sends `request` (to `endpoint`) within a trace span, under the body limit.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         operation: Operation,
         endpoint: &Endpoint,
@@ -153,7 +173,30 @@ impl Transport {
 }
 
 impl Answer {
+    /// An OAuth 2.0 error in the body, or (RFC 6750 §3) in a `Bearer` challenge of the
+    /// `WWW-Authenticate` header: how resource servers, UserInfo included, report a bad token.
     fn oauth2_error(&self) -> Option<Error> {
+        self.body_error().or_else(|| self.challenge_error())
+    }
+
+    fn challenge_error(&self) -> Option<Error> {
+        if self.status.is_success() {
+            return None;
+        }
+        let header = self.headers.get(http::header::WWW_AUTHENTICATE)?;
+        let challenges = crate::bearer::Challenge::parse(header.as_bytes()).ok()?;
+        let bearer = challenges.iter().find(|c| c.is_bearer())?;
+        let mut object = serde_json::Map::new();
+        for name in ["error", "error_description", "error_uri"] {
+            if let Some(value) = bearer.param(name) {
+                object.insert(name.to_owned(), Value::String(value.to_owned()));
+            }
+        }
+        let response = ErrorResponse::from_object(&object)?;
+        Some(Error::OAuth2(Box::new(OAuth2Error::new(self.status, response, &self.headers))))
+    }
+
+    fn body_error(&self) -> Option<Error> {
         // Cheap pre-check before parsing: an error body must mention "error".
         if !self.body.windows(5).any(|w| w == b"error") {
             return None;

@@ -22,18 +22,40 @@ impl Form {
         self.pairs.push((name.to_owned(), value.to_owned()));
     }
 
-    pub(crate) fn contains(&self, name: &str) -> bool {
-        self.pairs.iter().any(|(n, _)| n == name)
-    }
-
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.pairs.is_empty()
     }
 
+    /// `token=…[&token_type_hint=…]`, the body of introspection and revocation requests.
+    pub(crate) fn token(token: &str, hint: Option<&crate::introspection::TokenTypeHint>) -> Self {
+        let mut form = Self::new();
+        form.push("token", token);
+        if let Some(hint) = hint {
+            form.push("token_type_hint", hint.as_str());
+        }
+        form
+    }
+
     pub(crate) fn encode(&self) -> String {
         form_urlencoded::Serializer::new(String::new()).extend_pairs(self.pairs.iter()).finish()
     }
+}
+
+/// Checks extra parameters a user adds to a request: none may be one the client sets itself
+/// (`reserved`), none may be given twice.
+pub(crate) fn check_extra_params(extra: &[(String, String)], reserved: &[&str]) -> crate::Result<()> {
+    for (index, (name, _)) in extra.iter().enumerate() {
+        if reserved.contains(&name.as_str()) {
+            return Err(crate::Error::config(format!(
+                "extra parameter `{name}` is set by the client itself"
+            )));
+        }
+        if extra.iter().take(index).any(|(earlier, _)| earlier == name) {
+            return Err(crate::Error::config(format!("extra parameter `{name}` is given twice")));
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Form {

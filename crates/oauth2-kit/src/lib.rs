@@ -49,17 +49,21 @@ mod endpoint;
 mod error;
 mod excerpt;
 mod exchange;
+mod extra_fields;
 mod form;
 pub mod grant;
 pub mod http;
 mod introspection;
 pub mod logout;
+pub mod pkce;
 pub mod presets;
 mod provider;
+mod random;
 pub mod runtime;
 mod scope;
 mod secret;
 mod token;
+pub mod userinfo;
 
 pub use async_trait::async_trait;
 
@@ -68,12 +72,16 @@ pub use crate::clock::{Clock, SystemClock};
 pub use crate::decode::{DecodeError, MAX_LIFETIME};
 pub use crate::endpoint::{Endpoint, is_loopback};
 pub use crate::error::{Error, ErrorCode, ErrorResponse, OAuth2Error, Result};
+pub use crate::extra_fields::{FromTokenResponse, WithFields};
+pub use crate::grant::authorization_code::AuthorizationCodeProvider;
 pub use crate::grant::client_credentials::{ClientCredentials, ClientCredentialsBuilder};
+pub use crate::grant::password::{PasswordGrant, PasswordProvider};
 pub use crate::introspection::{IntrospectionResponse, TokenIntrospection, TokenTypeHint};
 pub use crate::provider::AccessTokenProvider;
 pub use crate::scope::{Scope, ScopeError, ScopeErrorKind};
 pub use crate::secret::{
-    AccessToken, AuthorizationCode, ClientId, ClientSecret, IdToken, Password, PkceVerifier, RefreshToken,
+    AccessToken, AuthorizationCode, ClientId, ClientSecret, IdToken, LoginState, Nonce, Password,
+    PkceVerifier, RefreshToken,
 };
 pub use crate::token::{TokenResponse, TokenType};
 

@@ -101,6 +101,17 @@ secret_type!(
     PkceVerifier
 );
 secret_type!(
+    /// The `state` of a login (RFC 6749 §4.1.1): an unguessable value the client keeps and
+    /// checks when the user comes back, so that a forged callback is refused (CSRF). Compared in
+    /// constant time.
+    LoginState
+);
+secret_type!(
+    /// An OpenID Connect `nonce` (Core §3.1.2.1): binds an ID token to the login that asked for
+    /// it.
+    Nonce
+);
+secret_type!(
     /// An OpenID Connect ID token. It carries personal data, so it is treated as a secret.
     IdToken
 );

@@ -10,8 +10,10 @@ use crate::client_auth::{AuthMethod, ClientAuth};
 use crate::clock::{Clock, SystemClock};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
+use crate::exchange::check_body_limit;
 use crate::exchange::{Operation, Transport};
-use crate::form::Form;
+use crate::form::{Form, check_extra_params};
+use crate::grant::token_endpoint::TokenEndpoint;
 use crate::http::{BodyLimit, HttpClient};
 use crate::introspection::{IntrospectionResponse, TokenIntrospection, TokenTypeHint};
 use crate::provider::AccessTokenProvider;
@@ -58,12 +60,9 @@ pub struct ClientCredentials {
 }
 
 struct Inner {
-    token_endpoint: Endpoint,
+    token: TokenEndpoint,
     introspection_endpoint: Option<Endpoint>,
     revocation_endpoint: Option<Endpoint>,
-    auth: ClientAuth,
-    extra_params: Vec<(String, String)>,
-    transport: Transport,
 }
 
 impl ClientCredentials {
@@ -100,30 +99,20 @@ impl ClientCredentials {
 
     /// The client identifier.
     pub fn client_id(&self) -> &ClientId {
-        self.inner.auth.client_id()
+        self.inner.token.auth.client_id()
     }
 
     /// The token endpoint.
     pub fn token_endpoint(&self) -> &Endpoint {
-        &self.inner.token_endpoint
+        &self.inner.token.endpoint
     }
 
     /// Requests a new access token (RFC 6749 §4.4.2), for `scope` or the client's default scope.
     pub async fn request_token(&self, scope: Option<&Scope>) -> Result<TokenResponse> {
-        let inner = &*self.inner;
-        let mut form = Form::new();
-        form.push("grant_type", GRANT_TYPE);
-        if let Some(scope) = scope {
-            form.push("scope", scope.as_str());
+        match scope {
+            Some(scope) => self.inner.token.request(GRANT_TYPE, &[("scope", scope.as_str())]).await,
+            None => self.inner.token.request(GRANT_TYPE, &[]).await,
         }
-        for (name, value) in &inner.extra_params {
-            form.push(name, value);
-        }
-        inner
-            .transport
-            .post_form(Operation::Token(GRANT_TYPE), &inner.token_endpoint, form, &inner.auth)
-            .await?
-            .json(TokenResponse::from_object)
     }
 
     /// Introspects an access token (RFC 7662 §2.1) with `token_type_hint=access_token`.
@@ -157,8 +146,14 @@ impl ClientCredentials {
             )
         })?;
         inner
+            .token
             .transport
-            .post_form(Operation::Introspection, endpoint, token_form(token, hint.as_ref()), &inner.auth)
+            .post_form(
+                Operation::Introspection,
+                endpoint,
+                Form::token(token, hint.as_ref()),
+                &inner.token.auth,
+            )
             .await?
             .json(|object, _| IntrospectionResponse::from_object(object))
     }
@@ -184,34 +179,17 @@ impl ClientCredentials {
         let endpoint = inner.revocation_endpoint.as_ref().ok_or_else(|| {
             Error::config("no revocation endpoint configured (ClientCredentialsBuilder::revocation_endpoint)")
         })?;
-        inner
-            .transport
-            .post_form(Operation::Revocation, endpoint, token_form(token, hint.as_ref()), &inner.auth)
-            .await?
-            .success()
+        inner.token.revoke(Some(endpoint), token, hint).await
     }
-}
-
-/// `token=…[&token_type_hint=…]`, for introspection and revocation.
-fn token_form(token: &str, hint: Option<&TokenTypeHint>) -> Form {
-    let mut form = Form::new();
-    form.push("token", token);
-    if let Some(hint) = hint {
-        form.push("token_type_hint", hint.as_str());
-    }
-    form
 }
 
 impl fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
         f.debug_struct("ClientCredentials")
-            .field("token_endpoint", &inner.token_endpoint)
+            .field("token", &inner.token)
             .field("introspection_endpoint", &inner.introspection_endpoint)
             .field("revocation_endpoint", &inner.revocation_endpoint)
-            .field("auth", &inner.auth)
-            .field("extra_params", &inner.extra_params.iter().map(|(n, _)| n).collect::<Vec<_>>())
-            .field("body_limit", &inner.transport.body_limit)
             .finish_non_exhaustive()
     }
 }
@@ -286,30 +264,21 @@ impl ClientCredentialsBuilder {
 
     /// Checks the options and builds the client.
     pub fn build(self) -> Result<ClientCredentials> {
-        let mut seen = Form::new();
-        for (name, _) in &self.extra_params {
-            if RESERVED_PARAMS.contains(&name.as_str()) {
-                return Err(Error::config(format!("extra parameter `{name}` is set by the client itself")));
-            }
-            if seen.contains(name) {
-                return Err(Error::config(format!("extra parameter `{name}` is given twice")));
-            }
-            seen.push(name, "");
-        }
-        if self.body_limit == 0 {
-            return Err(Error::config("body limit must be at least one byte"));
-        }
+        check_extra_params(&self.extra_params, RESERVED_PARAMS)?;
+        check_body_limit(self.body_limit)?;
         Ok(ClientCredentials { inner: Arc::new(self.into_inner()) })
     }
 
     fn into_inner(self) -> Inner {
         Inner {
-            token_endpoint: self.token_endpoint,
+            token: TokenEndpoint {
+                endpoint: self.token_endpoint,
+                auth: self.auth,
+                transport: Transport { http: self.http, clock: self.clock, body_limit: self.body_limit },
+                extra_params: self.extra_params,
+            },
             introspection_endpoint: self.introspection_endpoint,
             revocation_endpoint: self.revocation_endpoint,
-            auth: self.auth,
-            extra_params: self.extra_params,
-            transport: Transport { http: self.http, clock: self.clock, body_limit: self.body_limit },
         }
     }
 }

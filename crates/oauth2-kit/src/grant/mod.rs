@@ -1,3 +1,8 @@
 //! Grant types: how a client obtains an access token.
 
+pub mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
+pub mod password;
+mod refresh_token;
+pub(crate) mod token_endpoint;

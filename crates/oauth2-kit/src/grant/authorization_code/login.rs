@@ -1,0 +1,235 @@
+//! The login link (RFC 6749 §4.1.1) and what the client keeps until the user comes back.
+
+use std::fmt;
+
+use url::Url;
+
+use crate::error::Result;
+use crate::form::check_extra_params;
+use crate::pkce::{Pkce, PkceMethod};
+use crate::random::random_urlsafe;
+use crate::scope::Scope;
+use crate::secret::{LoginState, Nonce, PkceVerifier};
+
+use super::{AuthorizationCodeProvider, PkcePolicy};
+
+/// Query parameters the login link sets itself; extra parameters may not override them.
+const RESERVED: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "scope",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+];
+
+impl LoginState {
+    /// A new unguessable state: 32 random bytes, base64url.
+    pub fn generate() -> Result<Self> {
+        random_urlsafe(32).map(Self::new)
+    }
+
+    /// Whether `received` (the callback's `state`) is this state, compared in constant time.
+    pub fn verify(&self, received: &str) -> bool {
+        *self == Self::new(received)
+    }
+}
+
+impl Nonce {
+    /// A new unguessable nonce: 32 random bytes, base64url.
+    pub fn generate() -> Result<Self> {
+        random_urlsafe(32).map(Self::new)
+    }
+}
+
+/// What the client keeps between sending the user to the login link and the callback: the
+/// `state` to check, the PKCE verifier to send, the `nonce` to expect in the ID token.
+///
+/// Store it in the user's session (server side: it holds secrets) and hand it to
+/// [`AuthorizationCodeProvider::complete_login`]. To store it elsewhere, take the values out
+/// with the getters and rebuild it with [`PendingLogin::new`].
+#[derive(Clone)]
+pub struct PendingLogin {
+    state: LoginState,
+    pkce_verifier: Option<PkceVerifier>,
+    nonce: Option<Nonce>,
+}
+
+impl PendingLogin {
+    /// A pending login from stored values.
+    pub fn new(state: LoginState, pkce_verifier: Option<PkceVerifier>, nonce: Option<Nonce>) -> Self {
+        Self { state, pkce_verifier, nonce }
+    }
+
+    /// The `state` sent in the link.
+    pub fn state(&self) -> &LoginState {
+        &self.state
+    }
+
+    /// The PKCE verifier, if the link carried a challenge.
+    pub fn pkce_verifier(&self) -> Option<&PkceVerifier> {
+        self.pkce_verifier.as_ref()
+    }
+
+    /// The `nonce` sent in the link: check it against the ID token's `nonce` claim after you have
+    /// verified the ID token's signature (this crate does not verify ID tokens).
+    pub fn nonce(&self) -> Option<&Nonce> {
+        self.nonce.as_ref()
+    }
+}
+
+impl fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingLogin")
+            .field("state", &self.state)
+            .field("pkce_verifier", &self.pkce_verifier)
+            .field("nonce", &self.nonce)
+            .finish()
+    }
+}
+
+/// A login link and what to keep until the user comes back.
+#[derive(Debug, Clone)]
+pub struct LoginLink {
+    url: Url,
+    pending: PendingLogin,
+}
+
+impl LoginLink {
+    /// Where to send the user (a redirect, or a link to click).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// What to keep for the callback.
+    pub fn pending(&self) -> &PendingLogin {
+        &self.pending
+    }
+
+    /// The URL and what to keep, apart.
+    pub fn into_parts(self) -> (Url, PendingLogin) {
+        (self.url, self.pending)
+    }
+}
+
+/// Options of one login link; see [`AuthorizationCodeProvider::login_link`].
+#[must_use]
+pub struct LoginLinkBuilder<'a, T> {
+    provider: &'a AuthorizationCodeProvider<T>,
+    scope: Option<Scope>,
+    state: Option<LoginState>,
+    nonce: Option<Nonce>,
+    pkce: Option<Pkce>,
+    extra_params: Vec<(String, String)>,
+}
+
+impl<'a, T> LoginLinkBuilder<'a, T> {
+    pub(super) fn new(provider: &'a AuthorizationCodeProvider<T>) -> Self {
+        Self { provider, scope: None, state: None, nonce: None, pkce: None, extra_params: Vec::new() }
+    }
+
+    /// The scope to ask for (`scope`). Default: none, the server's default for the client.
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+
+    /// Sends a new random `nonce` (OpenID Connect); it is kept in the [`PendingLogin`].
+    pub fn nonce(self) -> Result<Self> {
+        Ok(self.with_nonce(Nonce::generate()?))
+    }
+
+    /// Sends this `nonce`.
+    pub fn with_nonce(mut self, nonce: Nonce) -> Self {
+        self.nonce = Some(nonce);
+        self
+    }
+
+    /// Sends this `state` instead of a random one (one you derive from your own session, say).
+    /// It must be unguessable.
+    pub fn with_state(mut self, state: LoginState) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Uses this PKCE pair instead of a new one. Its method must be the provider's (`S256`
+    /// unless the provider opted into `plain`).
+    pub fn with_pkce(mut self, pkce: Pkce) -> Self {
+        self.pkce = Some(pkce);
+        self
+    }
+
+    /// An extra query parameter (`prompt`, `login_hint`, `audience`, ...), sent after the
+    /// standard ones in the order added. Parameters the link sets itself are refused by
+    /// [`build`](Self::build).
+    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// The link. Parameters, in this order: `response_type=code`, `client_id`, `redirect_uri`,
+    /// `state`, `scope`, `code_challenge`, `code_challenge_method`, `nonce`, then the extra ones;
+    /// parameters already in the authorization endpoint's query come first and are kept.
+    pub fn build(self) -> Result<LoginLink> {
+        check_extra_params(&self.extra_params, RESERVED)?;
+        let provider = &*self.provider.inner;
+        let state = match self.state {
+            Some(state) => state,
+            None => LoginState::generate()?,
+        };
+        let pkce = match (provider.pkce, self.pkce) {
+            (PkcePolicy::Off, _) => None,
+            (policy, Some(pkce)) => {
+                let expected = policy.method();
+                if Some(pkce.method()) != expected {
+                    return Err(crate::Error::config(format!(
+                        "the PKCE pair uses {}, the provider {}",
+                        pkce.method().as_str(),
+                        expected.map_or("none", PkceMethod::as_str)
+                    )));
+                }
+                Some(pkce)
+            }
+            (PkcePolicy::S256, None) => Some(Pkce::s256()?),
+            (PkcePolicy::Plain, None) => Some(Pkce::danger_plain()?),
+        };
+        let mut url = provider.authorization_endpoint.url().clone();
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("response_type", "code");
+            query.append_pair("client_id", provider.token.auth.client_id().as_str());
+            query.append_pair("redirect_uri", provider.redirect_uri.as_str());
+            query.append_pair("state", state.expose_secret());
+            if let Some(scope) = &self.scope {
+                query.append_pair("scope", scope.as_str());
+            }
+            if let Some(pkce) = &pkce {
+                query.append_pair("code_challenge", pkce.challenge());
+                query.append_pair("code_challenge_method", pkce.method().as_str());
+            }
+            if let Some(nonce) = &self.nonce {
+                query.append_pair("nonce", nonce.expose_secret());
+            }
+            for (name, value) in &self.extra_params {
+                query.append_pair(name, value);
+            }
+        }
+        let pending = PendingLogin {
+            state,
+            pkce_verifier: pkce.map(|pkce| pkce.verifier().clone()),
+            nonce: self.nonce,
+        };
+        Ok(LoginLink { url, pending })
+    }
+}
+
+impl<T> fmt::Debug for LoginLinkBuilder<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginLinkBuilder")
+            .field("scope", &self.scope)
+            .field("extra_params", &self.extra_params.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}

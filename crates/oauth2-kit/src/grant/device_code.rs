@@ -1,0 +1,350 @@
+//! The device authorization grant (RFC 8628): for devices without a browser or a keyboard
+//! (TVs, CLIs). The device shows a code, the user approves on another device, the device polls.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::client_auth::ClientAuth;
+use crate::clock::Clock;
+use crate::decode::{DecodeError, JsonObject};
+use crate::discovery::ServerMetadata;
+use crate::endpoint::Endpoint;
+use crate::error::{Error, ErrorCode, Result};
+use crate::exchange::{Operation, Transport, check_body_limit};
+use crate::form::Form;
+use crate::grant::token_endpoint::TokenEndpoint;
+use crate::http::HttpClient;
+use crate::runtime::Runtime;
+use crate::scope::Scope;
+use crate::secret::ClientSecret;
+use crate::token::TokenResponse;
+
+const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// The polling interval when the server gives none (RFC 8628 §3.2).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How much a `slow_down` answer adds to the interval (RFC 8628 §3.5).
+pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+
+/// The longest polling interval: a server asking for more is read as asking for this.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(300);
+
+/// What the device shows the user, and what it keeps to poll (RFC 8628 §3.2).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use oauth2_kit::grant::device_code::DeviceAuthorization;
+///
+/// // RFC 8628 §3.2, without `interval`: polling then waits 5 s.
+/// let auth = DeviceAuthorization::from_json(br#"{
+///     "device_code": "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS",
+///     "user_code": "WDJB-MJHT",
+///     "verification_uri": "https://example.com/device",
+///     "verification_uri_complete": "https://example.com/device?user_code=WDJB-MJHT",
+///     "expires_in": 1800
+/// }"#, Instant::now())?;
+/// assert_eq!(auth.user_code(), "WDJB-MJHT");
+/// assert_eq!(auth.interval(), Duration::from_secs(5));
+/// assert_eq!(auth.expires_in(), Duration::from_secs(1800));
+/// # Ok::<(), oauth2_kit::DecodeError>(())
+/// ```
+#[derive(Clone)]
+pub struct DeviceAuthorization {
+    device_code: ClientSecret,
+    user_code: String,
+    verification_uri: Url,
+    verification_uri_complete: Option<Url>,
+    expires_in: Duration,
+    interval: Duration,
+    requested_at: Instant,
+    extra: Map<String, Value>,
+}
+
+impl DeviceAuthorization {
+    /// Decodes a device authorization response. `verification_url` (an older draft's name, which
+    /// Google still sends) is read as `verification_uri`; an absent, zero or negative `interval`
+    /// means 5 s, and more than 300 s is read as 300 s.
+    pub fn from_json(body: &[u8], requested_at: Instant) -> Result<Self, DecodeError> {
+        Self::from_object(JsonObject::parse(body)?, requested_at)
+    }
+
+    fn from_object(mut object: JsonObject, requested_at: Instant) -> Result<Self, DecodeError> {
+        let device_code = object.required_string("device_code")?;
+        let user_code = object.required_string("user_code")?;
+        let verification_uri = match object.optional_string("verification_uri")? {
+            Some(uri) => uri,
+            None => object.optional_string("verification_url")?.ok_or_else(|| {
+                DecodeError::new(Some("verification_uri"), "missing required field `verification_uri`")
+            })?,
+        };
+        let verification_uri = url(&verification_uri, "verification_uri")?;
+        let verification_uri_complete = object
+            .optional_string("verification_uri_complete")?
+            .map(|uri| url(&uri, "verification_uri_complete"))
+            .transpose()?;
+        let expires_in = object
+            .lifetime("expires_in")?
+            .ok_or_else(|| DecodeError::new(Some("expires_in"), "missing or non-positive `expires_in`"))?;
+        let interval = object.lifetime("interval")?.map_or(DEFAULT_INTERVAL, |i| i.min(MAX_INTERVAL));
+        Ok(Self {
+            device_code: ClientSecret::new(device_code),
+            user_code,
+            verification_uri,
+            verification_uri_complete,
+            expires_in,
+            interval,
+            requested_at,
+            extra: object.into_rest(),
+        })
+    }
+
+    /// The code the user types at the verification URI.
+    pub fn user_code(&self) -> &str {
+        &self.user_code
+    }
+
+    /// Where the user goes to approve.
+    pub fn verification_uri(&self) -> &Url {
+        &self.verification_uri
+    }
+
+    /// The verification URI with the user code in it (for a QR code), if the server gave one.
+    pub fn verification_uri_complete(&self) -> Option<&Url> {
+        self.verification_uri_complete.as_ref()
+    }
+
+    /// How long the codes are valid.
+    pub fn expires_in(&self) -> Duration {
+        self.expires_in
+    }
+
+    /// When the codes expire.
+    pub fn expires_at(&self) -> Instant {
+        self.requested_at.checked_add(self.expires_in).unwrap_or(self.requested_at)
+    }
+
+    /// The polling interval the server asked for (5 s if it did not say).
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// Every other member, as sent.
+    pub fn extra(&self) -> &Map<String, Value> {
+        &self.extra
+    }
+}
+
+fn url(text: &str, key: &'static str) -> Result<Url, DecodeError> {
+    Url::parse(text).map_err(|e| DecodeError::new(Some(key), format!("`{key}` is not an absolute URL: {e}")))
+}
+
+impl fmt::Debug for DeviceAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceAuthorization")
+            .field("device_code", &"[redacted]")
+            .field("user_code", &self.user_code)
+            .field("verification_uri", &self.verification_uri.as_str())
+            .field("expires_in", &self.expires_in)
+            .field("interval", &self.interval)
+            .field("extra", &crate::decode::KeysOnly(&self.extra))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A client of the device authorization grant.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use oauth2_kit::ClientAuth;
+/// use oauth2_kit::grant::device_code::DeviceCodeClient;
+/// # async fn demo(http: impl oauth2_kit::http::HttpClient + 'static, runtime: Arc<dyn oauth2_kit::runtime::Runtime>) -> Result<(), Box<dyn std::error::Error>> {
+/// let client = DeviceCodeClient::new(
+///     "https://auth.example.com/device_authorization".parse()?,
+///     "https://auth.example.com/token".parse()?,
+///     ClientAuth::public("tv-app"),
+///     http,
+///     runtime, // oauth2_kit_cache_tokio::TokioRuntime::new(), or the async-std one
+/// );
+/// let authorization = client.request_authorization(Some(&"profile".parse()?)).await?;
+/// println!("Go to {} and enter {}", authorization.verification_uri(), authorization.user_code());
+/// let token = client.poll_token(&authorization).await?;
+/// # drop(token);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct DeviceCodeClient {
+    device_endpoint: Endpoint,
+    token: Arc<TokenEndpoint>,
+    runtime: Arc<dyn Runtime>,
+}
+
+impl DeviceCodeClient {
+    /// A client of these endpoints, as this client, sleeping between polls on `runtime`.
+    pub fn new(
+        device_authorization_endpoint: Endpoint,
+        token_endpoint: Endpoint,
+        client: ClientAuth,
+        http: impl HttpClient + 'static,
+        runtime: Arc<dyn Runtime>,
+    ) -> Self {
+        Self {
+            device_endpoint: device_authorization_endpoint,
+            token: Arc::new(TokenEndpoint {
+                endpoint: token_endpoint,
+                auth: client,
+                transport: Transport::new(Arc::new(http)),
+                extra_params: Vec::new(),
+            }),
+            runtime,
+        }
+    }
+
+    /// A client of a discovered server's device authorization and token endpoints.
+    pub fn from_metadata(
+        metadata: &ServerMetadata,
+        client: ClientAuth,
+        http: impl HttpClient + 'static,
+        runtime: Arc<dyn Runtime>,
+    ) -> Result<Self> {
+        let device = metadata
+            .device_authorization_endpoint
+            .clone()
+            .ok_or_else(|| Error::config("the server metadata has no `device_authorization_endpoint`"))?;
+        Ok(Self::new(Endpoint::new(device)?, metadata.token_endpoint()?, client, http, runtime))
+    }
+
+    /// The clock that times the codes' lifetime. Default: [`SystemClock`](crate::SystemClock).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        Arc::make_mut(&mut self.token).transport.clock = clock;
+        self
+    }
+
+    /// The largest response body read, in bytes. Default: 1 MiB. Zero is refused.
+    pub fn body_limit(mut self, bytes: usize) -> Result<Self> {
+        check_body_limit(bytes)?;
+        Arc::make_mut(&mut self.token).transport.body_limit = bytes;
+        Ok(self)
+    }
+
+    /// Starts a device authorization (RFC 8628 §3.1) for `scope` or the client's default.
+    pub async fn request_authorization(&self, scope: Option<&Scope>) -> Result<DeviceAuthorization> {
+        let mut form = Form::new();
+        if let Some(scope) = scope {
+            form.push("scope", scope.as_str());
+        }
+        let token = &*self.token;
+        token
+            .transport
+            .post_form(Operation::DeviceAuthorization, &self.device_endpoint, form, &token.auth)
+            .await?
+            .json(DeviceAuthorization::from_object)
+    }
+
+    /// One token request for `authorization` (RFC 8628 §3.4): the token, or the server's
+    /// answer (`authorization_pending`, `slow_down`, `access_denied`, `expired_token`) as an
+    /// [`Error::OAuth2`]. [`poll_token`](Self::poll_token) loops over this.
+    pub async fn try_token(&self, authorization: &DeviceAuthorization) -> Result<TokenResponse> {
+        self.token.request(GRANT_TYPE, &[("device_code", authorization.device_code.expose_secret())]).await
+    }
+
+    /// Polls until the user approves or denies, or the codes expire (RFC 8628 §3.4, §3.5):
+    /// waits `interval` (5 s if the server gave none) before each request; `authorization_pending`
+    /// polls again; `slow_down` adds 5 s to the interval for this and every later wait; a
+    /// connection failure or timeout doubles the interval; `access_denied` and `expired_token`
+    /// end the polling with that [`Error::OAuth2`]. No request is sent once the codes have
+    /// expired: that is [`Error::DeviceCodeExpired`].
+    pub async fn poll_token(&self, authorization: &DeviceAuthorization) -> Result<TokenResponse> {
+        let clock = &self.token.transport.clock;
+        let expires_at = authorization.expires_at();
+        let mut interval = authorization.interval;
+        let mut polls = 0u32;
+        loop {
+            let left = expires_at.saturating_duration_since(clock.now());
+            self.runtime.sleep(interval.min(left)).await;
+            if clock.now() >= expires_at {
+                return Err(Error::DeviceCodeExpired { polls });
+            }
+            polls = polls.saturating_add(1);
+            match self.try_token(authorization).await {
+                Ok(token) => return Ok(token),
+                Err(error) => match error.oauth2().map(|e| &e.response.error) {
+                    Some(ErrorCode::AuthorizationPending) => {}
+                    Some(ErrorCode::SlowDown) => interval = (interval + SLOW_DOWN_STEP).min(MAX_INTERVAL),
+                    None if error.transport_kind().is_some() && error.is_retryable() => {
+                        interval = interval.saturating_mul(2).min(MAX_INTERVAL);
+                    }
+                    _ => return Err(error),
+                },
+            }
+            tracing::debug!(polls, interval_s = interval.as_secs(), "device authorization pending");
+        }
+    }
+}
+
+impl fmt::Debug for DeviceCodeClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceCodeClient")
+            .field("device_endpoint", &self.device_endpoint)
+            .field("token", &self.token)
+            .field("runtime", &self.runtime)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(body: &str) -> Result<DeviceAuthorization, DecodeError> {
+        DeviceAuthorization::from_json(body.as_bytes(), crate::SystemClock.now())
+    }
+
+    #[test]
+    fn quirks_of_real_servers() {
+        // Google: `verification_url`, numbers as given.
+        let google = decode(
+            r#"{"device_code":"d","user_code":"GQVQ-JKEC","verification_url":"https://www.google.com/device",
+                "expires_in":1800,"interval":5}"#,
+        )
+        .unwrap();
+        assert_eq!(google.verification_uri().as_str(), "https://www.google.com/device");
+        // String numbers, zero interval, huge interval.
+        let a = decode(r#"{"device_code":"d","user_code":"u","verification_uri":"https://a/d","expires_in":"600","interval":0}"#)
+            .unwrap();
+        assert_eq!(a.expires_in(), Duration::from_secs(600));
+        assert_eq!(a.interval(), DEFAULT_INTERVAL);
+        let b = decode(r#"{"device_code":"d","user_code":"u","verification_uri":"https://a/d","expires_in":60,"interval":1e9}"#)
+            .unwrap();
+        assert_eq!(b.interval(), MAX_INTERVAL);
+    }
+
+    #[test]
+    fn missing_members_are_named() {
+        for (body, field) in [
+            (r#"{"user_code":"u","verification_uri":"https://a","expires_in":5}"#, "device_code"),
+            (r#"{"device_code":"d","verification_uri":"https://a","expires_in":5}"#, "user_code"),
+            (r#"{"device_code":"d","user_code":"u","expires_in":5}"#, "verification_uri"),
+            (
+                r#"{"device_code":"d","user_code":"u","verification_uri":"/rel","expires_in":5}"#,
+                "verification_uri",
+            ),
+            (r#"{"device_code":"d","user_code":"u","verification_uri":"https://a"}"#, "expires_in"),
+        ] {
+            assert_eq!(decode(body).unwrap_err().field(), Some(field), "{body}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_device_code() {
+        let a =
+            decode(r#"{"device_code":"DC-1","user_code":"u","verification_uri":"https://a","expires_in":5}"#)
+                .unwrap();
+        assert!(!format!("{a:?}").contains("DC-1"));
+    }
+}
