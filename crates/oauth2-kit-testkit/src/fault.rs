@@ -18,6 +18,14 @@ pub enum Route {
     Revocation,
     /// `GET /resource`, the protected resource.
     Resource,
+    /// `GET /authorize`, the login page (answered by an automatic login).
+    Authorize,
+    /// `GET`/`POST /userinfo`
+    UserInfo,
+    /// `POST /device_authorization`
+    DeviceAuthorization,
+    /// `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`
+    Discovery,
 }
 
 /// What to do instead of (or before) answering normally.

@@ -31,7 +31,7 @@ mod virtual_time;
 pub use crate::fault::{Fault, Route};
 pub use crate::scripted_provider::ScriptedProvider;
 pub use crate::server::{
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_LIFETIME, TestClient, TestServer,
-    TestServerBuilder,
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DEVICE_CODE_LIFETIME, DEFAULT_PASSWORD,
+    DEFAULT_TOKEN_LIFETIME, DEFAULT_USERNAME, TestClient, TestServer, TestServerBuilder, TestUser,
 };
 pub use crate::virtual_time::VirtualTime;

@@ -1,0 +1,561 @@
+//! The embedded authorization server.
+
+mod browser;
+mod resource;
+mod token;
+mod wire;
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http::StatusCode;
+use oauth2_kit::{ClientSecret, Endpoint, Password, Scope};
+use tokio::time::Instant;
+use url::Url;
+
+use crate::background::Background;
+use crate::fault::{Fault, FaultQueue, Route};
+
+/// The id of the client every [`TestServer`] registers unless told otherwise.
+pub const DEFAULT_CLIENT_ID: &str = "testkit-client";
+/// The secret of [`DEFAULT_CLIENT_ID`].
+pub const DEFAULT_CLIENT_SECRET: &str = "testkit-secret";
+/// The token lifetime unless configured: one hour.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+/// The user every [`TestServer`] registers, and logs in as, unless told otherwise.
+pub const DEFAULT_USERNAME: &str = "alice";
+/// The password of [`DEFAULT_USERNAME`].
+pub const DEFAULT_PASSWORD: &str = "alice-password";
+/// How long device codes live unless configured: ten minutes.
+pub const DEFAULT_DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(600);
+
+/// A client registered at the [`TestServer`].
+///
+/// ```
+/// use std::time::Duration;
+/// use oauth2_kit_testkit::TestClient;
+///
+/// let client = TestClient::new("reporting", "s3cret")
+///     .scopes("read write".parse()?)
+///     .token_lifetime(Duration::from_secs(4));
+/// # drop(client);
+/// # Ok::<(), oauth2_kit::ScopeError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct TestClient {
+    id: String,
+    secret: ClientSecret,
+    scopes: Option<Scope>,
+    token_lifetime: Option<Duration>,
+    client_credentials: bool,
+    redirect_uris: Vec<String>,
+    public: bool,
+}
+
+impl TestClient {
+    /// A confidential client that may use every grant with any scope, and any redirect URI
+    /// until one is [registered](Self::redirect_uri).
+    pub fn new(id: impl Into<String>, secret: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            secret: ClientSecret::new(secret),
+            scopes: None,
+            token_lifetime: None,
+            client_credentials: true,
+            redirect_uris: Vec::new(),
+            public: false,
+        }
+    }
+
+    /// A public client (no secret: it sends only `client_id`). It must use PKCE, and may not use
+    /// the client credentials or password grants.
+    pub fn public(id: impl Into<String>) -> Self {
+        Self { public: true, ..Self::new(id, "") }
+    }
+
+    /// Registers a redirect URI; once one is, logins must use a registered one exactly.
+    pub fn redirect_uri(mut self, uri: &Url) -> Self {
+        self.redirect_uris.push(uri.as_str().to_owned());
+        self
+    }
+
+    /// Restricts the scopes the client may request; requesting others gives `invalid_scope`.
+    /// Requests without a scope get these.
+    pub fn scopes(mut self, scopes: Scope) -> Self {
+        self.scopes = Some(scopes);
+        self
+    }
+
+    /// The lifetime of this client's tokens, instead of the server's.
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = Some(lifetime);
+        self
+    }
+
+    /// Forbids the client credentials grant (requests get `unauthorized_client`).
+    pub fn without_client_credentials(mut self) -> Self {
+        self.client_credentials = false;
+        self
+    }
+}
+
+/// A user of the [`TestServer`]: logs in (automatically, at `/authorize`), uses the password
+/// grant, approves devices, and has UserInfo claims.
+///
+/// ```
+/// use oauth2_kit_testkit::TestUser;
+///
+/// let bob = TestUser::new("bob", "bob-password").name("Bob Example").email("bob@example.com");
+/// # drop(bob);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct TestUser {
+    username: String,
+    password: Password,
+    name: String,
+    email: String,
+}
+
+impl TestUser {
+    /// A user named `username` (also its `sub`), with claims derived from the name.
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
+        let username = username.into();
+        Self {
+            name: format!("{username} Example"),
+            email: format!("{username}@example.com"),
+            password: Password::new(password.into()),
+            username,
+        }
+    }
+
+    /// The `name` claim.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The `email` claim.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = email.into();
+        self
+    }
+}
+
+/// What happens at `/authorize`: the user logs in at once, or says no.
+#[derive(Debug, Clone)]
+enum Login {
+    As(String),
+    Deny,
+}
+
+/// A device authorization request.
+#[derive(Debug, Clone)]
+struct DeviceGrant {
+    client_id: String,
+    user_code: String,
+    scope: Option<Scope>,
+    status: DeviceStatus,
+    expires_at: Instant,
+    interval: Duration,
+    last_poll: Option<Instant>,
+}
+
+#[derive(Debug, Clone)]
+enum DeviceStatus {
+    Pending,
+    Approved(String),
+    Denied,
+    Used,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DeviceSettings {
+    /// `None`: the answer carries no `interval` (clients then wait 5 s).
+    interval: Option<Duration>,
+    lifetime: Duration,
+}
+
+/// Holds every issued token and client secret: its `Debug` shows neither.
+struct ServerState {
+    issuer: Mutex<String>,
+    clients: Mutex<HashMap<String, TestClient>>,
+    users: Mutex<HashMap<String, TestUser>>,
+    tokens: Mutex<HashMap<String, token::IssuedToken>>,
+    refresh_tokens: Mutex<HashMap<String, token::IssuedRefresh>>,
+    codes: Mutex<HashMap<String, token::IssuedCode>>,
+    devices: Mutex<HashMap<String, DeviceGrant>>,
+    login: Mutex<Login>,
+    rotate_refresh_tokens: Mutex<bool>,
+    device: Mutex<DeviceSettings>,
+    counts: Mutex<HashMap<Route, usize>>,
+    faults: Mutex<FaultQueue>,
+    token_lifetime: Mutex<Duration>,
+    resource_scope: Option<Scope>,
+}
+
+impl std::fmt::Debug for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerState")
+            .field("issuer", &*lock(&self.issuer))
+            .field("clients", &lock(&self.clients).keys().collect::<Vec<_>>())
+            .field("users", &lock(&self.users).keys().collect::<Vec<_>>())
+            .field("tokens_issued", &lock(&self.tokens).len())
+            .field("requests", &*lock(&self.counts))
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Options of a [`TestServer`].
+#[derive(Debug)]
+#[must_use]
+pub struct TestServerBuilder {
+    clients: Vec<TestClient>,
+    users: Vec<TestUser>,
+    token_lifetime: Duration,
+    resource_scope: Option<Scope>,
+    rotate_refresh_tokens: bool,
+    device: DeviceSettings,
+}
+
+impl TestServerBuilder {
+    /// Registers a client (in addition to the default one).
+    pub fn client(mut self, client: TestClient) -> Self {
+        self.clients.push(client);
+        self
+    }
+
+    /// The lifetime of issued tokens. Default: [`DEFAULT_TOKEN_LIFETIME`].
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Registers a user (in addition to the default one, [`DEFAULT_USERNAME`]).
+    pub fn user(mut self, user: TestUser) -> Self {
+        self.users.push(user);
+        self
+    }
+
+    /// Whether a refresh hands out a new refresh token and spends the old one (rotation).
+    /// Default: `true`. Without rotation the answer to a refresh carries no refresh token.
+    pub fn refresh_token_rotation(mut self, rotate: bool) -> Self {
+        self.rotate_refresh_tokens = rotate;
+        self
+    }
+
+    /// The polling interval device authorization answers carry; `None` leaves `interval` out (so
+    /// clients wait the RFC's 5 s). Polling faster gets `slow_down`. Default: 5 s.
+    pub fn device_interval(mut self, interval: Option<Duration>) -> Self {
+        self.device.interval = interval;
+        self
+    }
+
+    /// How long device codes live. Default: [`DEFAULT_DEVICE_CODE_LIFETIME`].
+    pub fn device_code_lifetime(mut self, lifetime: Duration) -> Self {
+        self.device.lifetime = lifetime;
+        self
+    }
+
+    /// A scope the protected resource requires; tokens without it get `403 insufficient_scope`.
+    /// Default: none (any active token is accepted).
+    pub fn resource_scope(mut self, scope: Scope) -> Self {
+        self.resource_scope = Some(scope);
+        self
+    }
+
+    /// Starts the server on `127.0.0.1` on an ephemeral port, on a thread of its own (so it works
+    /// from any async runtime, or none). It stops when the [`TestServer`] is dropped.
+    pub fn start(self) -> io::Result<TestServer> {
+        let clients = self.clients.into_iter().map(|c| (c.id.clone(), c)).collect();
+        let users = self.users.into_iter().map(|u| (u.username.clone(), u)).collect();
+        let state = Arc::new(ServerState {
+            issuer: Mutex::new(String::new()),
+            clients: Mutex::new(clients),
+            users: Mutex::new(users),
+            tokens: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
+            codes: Mutex::new(HashMap::new()),
+            devices: Mutex::new(HashMap::new()),
+            login: Mutex::new(Login::As(DEFAULT_USERNAME.to_owned())),
+            rotate_refresh_tokens: Mutex::new(self.rotate_refresh_tokens),
+            device: Mutex::new(self.device),
+            counts: Mutex::new(HashMap::new()),
+            faults: Mutex::new(FaultQueue::default()),
+            token_lifetime: Mutex::new(self.token_lifetime),
+            resource_scope: self.resource_scope,
+        });
+        let app = Router::new()
+            .route("/token", post(token::token))
+            .route("/introspect", post(token::introspect))
+            .route("/revoke", post(token::revoke))
+            .route("/resource", get(resource::resource).post(resource::resource))
+            .route("/authorize", get(browser::authorize))
+            .route("/device_authorization", post(browser::device_authorization))
+            .route("/device", get(browser::device_page))
+            .route("/userinfo", get(resource::userinfo).post(resource::userinfo))
+            .route("/.well-known/openid-configuration", get(resource::discovery))
+            .route("/.well-known/oauth-authorization-server", get(resource::discovery))
+            .with_state(state.clone());
+        let server = Background::start("authorization-server", move |listener| async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(%error, "testkit server stopped");
+            }
+        })?;
+        let url = Url::parse(&format!("http://{}/", server.addr()))
+            .map_err(|e| io::Error::other(format!("server URL: {e}")))?;
+        let endpoint = |path: &str| -> io::Result<Endpoint> {
+            let joined = url.join(path).map_err(|e| io::Error::other(format!("server URL: {e}")))?;
+            Endpoint::new(joined).map_err(|e| io::Error::other(e.to_string()))
+        };
+        let endpoints = Endpoints {
+            token: endpoint("token")?,
+            introspection: endpoint("introspect")?,
+            revocation: endpoint("revoke")?,
+            resource: endpoint("resource")?.url().clone(),
+            authorization: endpoint("authorize")?,
+            userinfo: endpoint("userinfo")?,
+            device_authorization: endpoint("device_authorization")?,
+        };
+        *lock(&state.issuer) = url.as_str().trim_end_matches('/').to_owned();
+        Ok(TestServer { server, url, endpoints, state })
+    }
+}
+
+/// An OAuth 2.0 authorization server and protected resource, in process, on loopback.
+///
+/// Endpoints:
+/// - `POST /token`: the client credentials, authorization code (with PKCE `S256` or `plain`),
+///   refresh token (rotating by default), password and device code grants;
+/// - `GET /authorize`: an automatic login as the [current user](TestServer::login_as), straight
+///   back to the redirect URI with a code and `iss` (RFC 9207), or `access_denied` after
+///   [`deny_logins`](TestServer::deny_logins);
+/// - `POST /device_authorization` (RFC 8628) and its verification page `GET /device`;
+/// - `POST /introspect` (RFC 7662), `POST /revoke` (RFC 7009; revoking a refresh token ends its
+///   access tokens too);
+/// - `GET`/`POST /userinfo` (OpenID Connect) and the discovery documents under `/.well-known/`;
+/// - `GET`/`POST /resource`, a protected resource that checks bearer tokens: `401` with an
+///   RFC 6750 challenge for a missing, unknown, expired or revoked token, `403
+///   insufficient_scope` when a [required scope](TestServerBuilder::resource_scope) is missing,
+///   else `200` with the token's client and scope and the request body echoed.
+///
+/// Confidential clients authenticate with `client_secret_basic` or `client_secret_post`, public
+/// ones with their `client_id` alone. The server counts requests per endpoint and can inject
+/// faults into the next requests.
+///
+/// ```
+/// use oauth2_kit_testkit::{Route, TestServer};
+///
+/// let server = TestServer::start()?;
+/// assert!(server.token_endpoint().as_str().starts_with("http://127.0.0.1:"));
+/// assert_eq!(server.requests(Route::Token), 0);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct TestServer {
+    server: Background,
+    url: Url,
+    endpoints: Endpoints,
+    state: Arc<ServerState>,
+}
+
+#[derive(Debug)]
+struct Endpoints {
+    token: Endpoint,
+    introspection: Endpoint,
+    revocation: Endpoint,
+    resource: Url,
+    authorization: Endpoint,
+    userinfo: Endpoint,
+    device_authorization: Endpoint,
+}
+
+impl TestServer {
+    /// Starts a server with the default client ([`DEFAULT_CLIENT_ID`] /
+    /// [`DEFAULT_CLIENT_SECRET`], any scope) and one-hour tokens.
+    pub fn start() -> io::Result<TestServer> {
+        Self::builder().start()
+    }
+
+    /// A builder, with the default client registered.
+    pub fn builder() -> TestServerBuilder {
+        TestServerBuilder {
+            clients: vec![TestClient::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)],
+            users: vec![TestUser::new(DEFAULT_USERNAME, DEFAULT_PASSWORD)],
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            resource_scope: None,
+            rotate_refresh_tokens: true,
+            device: DeviceSettings {
+                interval: Some(oauth2_kit::grant::device_code::DEFAULT_INTERVAL),
+                lifetime: DEFAULT_DEVICE_CODE_LIFETIME,
+            },
+        }
+    }
+
+    /// The server's base URL (`http://127.0.0.1:PORT/`).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    /// `POST /token`.
+    pub fn token_endpoint(&self) -> Endpoint {
+        self.endpoints.token.clone()
+    }
+
+    /// `POST /introspect`.
+    pub fn introspection_endpoint(&self) -> Endpoint {
+        self.endpoints.introspection.clone()
+    }
+
+    /// `POST /revoke`.
+    pub fn revocation_endpoint(&self) -> Endpoint {
+        self.endpoints.revocation.clone()
+    }
+
+    /// The issuer (`http://127.0.0.1:PORT`, no trailing slash), whose discovery documents are
+    /// at `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
+    pub fn issuer(&self) -> Endpoint {
+        let issuer = lock(&self.state.issuer).clone();
+        // The issuer was built from a loopback URL: it is a valid endpoint.
+        Url::parse(&issuer)
+            .ok()
+            .and_then(|url| Endpoint::new(url).ok())
+            .unwrap_or_else(|| self.endpoints.token.clone())
+    }
+
+    /// `GET /authorize`: logs the [current user](Self::login_as) in at once and redirects back
+    /// with a code (or, after [`deny_logins`](Self::deny_logins), with `access_denied`).
+    pub fn authorization_endpoint(&self) -> Endpoint {
+        self.endpoints.authorization.clone()
+    }
+
+    /// `GET`/`POST /userinfo`.
+    pub fn userinfo_endpoint(&self) -> Endpoint {
+        self.endpoints.userinfo.clone()
+    }
+
+    /// `POST /device_authorization` (RFC 8628).
+    pub fn device_authorization_endpoint(&self) -> Endpoint {
+        self.endpoints.device_authorization.clone()
+    }
+
+    /// Registers another user while the server runs.
+    pub fn add_user(&self, user: TestUser) {
+        lock(&self.state.users).insert(user.username.clone(), user);
+    }
+
+    /// Logins at `/authorize` and device approvals are by `username` from now on (default:
+    /// [`DEFAULT_USERNAME`]).
+    pub fn login_as(&self, username: impl Into<String>) {
+        *lock(&self.state.login) = Login::As(username.into());
+    }
+
+    /// Logins at `/authorize` are refused (`access_denied`) from now on, until
+    /// [`login_as`](Self::login_as).
+    pub fn deny_logins(&self) {
+        *lock(&self.state.login) = Login::Deny;
+    }
+
+    /// Turns refresh token rotation on or off while the server runs.
+    pub fn set_refresh_token_rotation(&self, rotate: bool) {
+        *lock(&self.state.rotate_refresh_tokens) = rotate;
+    }
+
+    /// Approves the pending device request with `user_code` as the current user (what the user
+    /// does at the verification URI; `GET /device?user_code=...&action=approve` does the same).
+    /// Returns whether there was such a request.
+    pub fn approve_device(&self, user_code: &str) -> bool {
+        self.state.answer_device(user_code, true)
+    }
+
+    /// Denies the pending device request with `user_code`.
+    pub fn deny_device(&self, user_code: &str) -> bool {
+        self.state.answer_device(user_code, false)
+    }
+
+    /// `/resource`, the protected resource (`GET` or `POST`).
+    pub fn resource_url(&self) -> Url {
+        self.endpoints.resource.clone()
+    }
+
+    /// How many requests reached `route` (faulted ones included).
+    pub fn requests(&self, route: Route) -> usize {
+        lock(&self.state.counts).get(&route).copied().unwrap_or(0)
+    }
+
+    /// Sets every request count to zero.
+    pub fn reset_counts(&self) {
+        lock(&self.state.counts).clear();
+    }
+
+    /// Applies `fault` to the next `times` requests to `route`, after any faults already queued.
+    pub fn inject(&self, route: Route, fault: Fault, times: usize) {
+        lock(&self.state.faults).push(route, fault, times);
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        lock(&self.state.faults).clear();
+    }
+
+    /// Registers another client while the server runs.
+    pub fn register(&self, client: TestClient) {
+        lock(&self.state.clients).insert(client.id.clone(), client);
+    }
+
+    /// Changes the lifetime of tokens issued from now on (clients with their own lifetime keep
+    /// it).
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        *lock(&self.state.token_lifetime) = lifetime;
+    }
+
+    /// Revokes every token issued so far, as an administrator would.
+    pub fn revoke_all_tokens(&self) {
+        lock(&self.state.tokens).values_mut().for_each(|t| t.revoked = true);
+    }
+
+    /// How many tokens the server has issued.
+    pub fn tokens_issued(&self) -> usize {
+        lock(&self.state.tokens).len()
+    }
+}
+
+type Shared = State<Arc<ServerState>>;
+
+impl ServerState {
+    /// Counts the request and applies the next fault, if any: returns the answer that replaces
+    /// the normal one.
+    async fn enter(&self, route: Route) -> Option<Response> {
+        *lock(&self.counts).entry(route).or_insert(0) += 1;
+        let fault = lock(&self.faults).next(route)?;
+        if let Some(delay) = fault.delay {
+            tokio::time::sleep(delay).await;
+        }
+        if !fault.replaces_answer() {
+            return None;
+        }
+        let mut response =
+            (fault.status.unwrap_or(StatusCode::OK), fault.body.unwrap_or_default()).into_response();
+        for (name, value) in fault.headers {
+            response.headers_mut().append(name, value);
+        }
+        Some(response)
+    }
+}

@@ -1,0 +1,92 @@
+//! The protected resource (`/resource`), the UserInfo endpoint and the discovery documents.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+use super::wire::{bearer_token, challenge, invalid_token};
+use super::{ServerState, Shared, lock};
+use crate::fault::Route;
+
+pub(super) async fn resource(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(faulted) = state.enter(Route::Resource).await {
+        return faulted;
+    }
+    let Some(presented) = bearer_token(&headers) else {
+        return challenge(StatusCode::UNAUTHORIZED, "Bearer realm=\"testkit\"");
+    };
+    let issued = lock(&state.tokens).get(&presented).cloned();
+    match issued {
+        Some(t) if t.active() => {
+            if let Some(required) = &state.resource_scope {
+                if !t.scope.as_ref().is_some_and(|s| s.is_superset_of(required)) {
+                    return challenge(
+                        StatusCode::FORBIDDEN,
+                        "Bearer realm=\"testkit\", error=\"insufficient_scope\"",
+                    );
+                }
+            }
+            axum::Json(json!({
+                "client_id": t.client_id,
+                "scope": t.scope.map(|s| s.to_string()),
+                "body": String::from_utf8_lossy(&body),
+            }))
+            .into_response()
+        }
+        _ => invalid_token(),
+    }
+}
+
+/// `GET`/`POST /userinfo`: the claims of the user a token was issued for. A token issued to a
+/// client for itself (client credentials) has no user: `401 invalid_token`.
+pub(super) async fn userinfo(State(state): Shared, headers: HeaderMap) -> Response {
+    if let Some(faulted) = state.enter(Route::UserInfo).await {
+        return faulted;
+    }
+    let Some(presented) = bearer_token(&headers) else {
+        return challenge(StatusCode::UNAUTHORIZED, "Bearer realm=\"testkit\"");
+    };
+    let issued = lock(&state.tokens).get(&presented).cloned();
+    let Some(user) = issued.filter(|t| t.active()).and_then(|t| t.user) else {
+        return invalid_token();
+    };
+    let Some(user) = lock(&state.users).get(&user).cloned() else { return invalid_token() };
+    axum::Json(json!({
+        "sub": user.username,
+        "preferred_username": user.username,
+        "name": user.name,
+        "email": user.email,
+        "email_verified": true,
+    }))
+    .into_response()
+}
+
+pub(super) async fn discovery(State(state): Shared) -> Response {
+    if let Some(faulted) = state.enter(Route::Discovery).await {
+        return faulted;
+    }
+    axum::Json(metadata(&state)).into_response()
+}
+
+fn metadata(state: &ServerState) -> Value {
+    let issuer = lock(&state.issuer).clone();
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "introspection_endpoint": format!("{issuer}/introspect"),
+        "revocation_endpoint": format!("{issuer}/revoke"),
+        "userinfo_endpoint": format!("{issuer}/userinfo"),
+        "device_authorization_endpoint": format!("{issuer}/device_authorization"),
+        "grant_types_supported": [
+            "authorization_code", "refresh_token", "client_credentials", "password",
+            "urn:ietf:params:oauth:grant-type:device_code"
+        ],
+        "response_types_supported": ["code"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256", "plain"],
+        "authorization_response_iss_parameter_supported": true,
+    })
+}

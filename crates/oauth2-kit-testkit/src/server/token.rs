@@ -1,0 +1,372 @@
+//! `POST /token` (every grant), `POST /introspect` and `POST /revoke`.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use oauth2_kit::Scope;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use tokio::time::Instant;
+
+use super::wire::{
+    Reject, authenticate, bad_request, deadline, form_endpoint, json_no_store, new_secret, parse_form,
+    required, unix_seconds,
+};
+use super::{DeviceStatus, ServerState, Shared, TestClient, lock};
+use crate::fault::Route;
+
+/// An access token the server issued.
+#[derive(Debug, Clone)]
+pub(super) struct IssuedToken {
+    pub(super) client_id: String,
+    pub(super) scope: Option<Scope>,
+    /// The user it was issued for (`None` for client credentials).
+    pub(super) user: Option<String>,
+    /// The refresh token it came with or from: revoking that one ends this one too.
+    refresh: Option<String>,
+    issued_at: SystemTime,
+    expires_at: Instant,
+    lifetime: Duration,
+    pub(super) revoked: bool,
+}
+
+impl IssuedToken {
+    pub(super) fn active(&self) -> bool {
+        !self.revoked && Instant::now() < self.expires_at
+    }
+}
+
+/// A refresh token the server issued.
+#[derive(Debug, Clone)]
+pub(super) struct IssuedRefresh {
+    client_id: String,
+    /// The scope first granted: a refresh may narrow it, never widen it.
+    scope: Option<Scope>,
+    user: Option<String>,
+    revoked: bool,
+}
+
+/// An authorization code waiting to be exchanged.
+#[derive(Debug, Clone)]
+pub(super) struct IssuedCode {
+    pub(super) client_id: String,
+    pub(super) redirect_uri: String,
+    /// `(code_challenge, code_challenge_method)`.
+    pub(super) challenge: Option<(String, String)>,
+    pub(super) scope: Option<Scope>,
+    pub(super) user: String,
+    pub(super) expires_at: Instant,
+}
+
+pub(super) async fn token(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    form_endpoint(&state, Route::Token, &headers, &body, handle_token).await
+}
+
+fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Reject> {
+    let form = parse_form(headers, body)?;
+    let client = authenticate(state, headers, &form)?;
+    match form.get("grant_type").map(String::as_str) {
+        None => Err(bad_request("invalid_request", "missing grant_type")),
+        Some("client_credentials") => client_credentials(state, &client, &form),
+        Some("authorization_code") => authorization_code(state, &client, &form),
+        Some("refresh_token") => refresh_token(state, &client, &form),
+        Some("password") => password(state, &client, &form),
+        Some("urn:ietf:params:oauth:grant-type:device_code") => device_code(state, &client, &form),
+        Some(_) => Err(bad_request("unsupported_grant_type", "grant type not supported")),
+    }
+}
+
+/// The requested scope, checked against what the client may ask for; the client's scopes when
+/// none is requested.
+fn requested_scope(client: &TestClient, form: &HashMap<String, String>) -> Result<Option<Scope>, Reject> {
+    let Some(requested) = form.get("scope") else { return Ok(client.scopes.clone()) };
+    let requested: Scope = requested.parse().map_err(|_| bad_request("invalid_scope", "malformed scope"))?;
+    if client.scopes.as_ref().is_some_and(|allowed| !allowed.is_superset_of(&requested)) {
+        return Err(bad_request("invalid_scope", "scope not allowed for this client"));
+    }
+    Ok(Some(requested))
+}
+
+/// What comes with a new access token.
+enum Refresh {
+    /// No refresh token.
+    None,
+    /// A new refresh token, sent.
+    New,
+    /// The access token comes from this refresh token, which is not sent again (no rotation).
+    Kept(String),
+    /// The access token comes with this refresh token, just issued in place of the one used.
+    Rotated(String),
+}
+
+/// Issues an access token (and a refresh token, as asked) and answers with them.
+fn issue(
+    state: &ServerState,
+    client: &TestClient,
+    scope: Option<Scope>,
+    user: Option<String>,
+    refresh: Refresh,
+) -> Result<Response, Reject> {
+    let lifetime = client.token_lifetime.unwrap_or_else(|| *lock(&state.token_lifetime));
+    let access_token = new_secret()?;
+    let (link, sent) = match refresh {
+        Refresh::None => (None, None),
+        Refresh::Kept(existing) => (Some(existing), None),
+        Refresh::Rotated(new) => (Some(new.clone()), Some(new)),
+        Refresh::New => {
+            let new = new_secret()?;
+            let issued = IssuedRefresh {
+                client_id: client.id.clone(),
+                scope: scope.clone(),
+                user: user.clone(),
+                revoked: false,
+            };
+            lock(&state.refresh_tokens).insert(new.clone(), issued);
+            (Some(new.clone()), Some(new))
+        }
+    };
+    let issued = IssuedToken {
+        client_id: client.id.clone(),
+        scope: scope.clone(),
+        user,
+        refresh: link,
+        issued_at: SystemTime::now(),
+        expires_at: deadline(lifetime),
+        lifetime,
+        revoked: false,
+    };
+    lock(&state.tokens).insert(access_token.clone(), issued);
+    let mut answer = json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": lifetime.as_secs(),
+    });
+    if let Some(object) = answer.as_object_mut() {
+        if let Some(scope) = scope {
+            object.insert("scope".into(), Value::String(scope.to_string()));
+        }
+        if let Some(refresh_token) = sent {
+            object.insert("refresh_token".into(), Value::String(refresh_token));
+        }
+    }
+    Ok(json_no_store(answer))
+}
+
+fn unauthorized_client(grant: &str) -> Reject {
+    bad_request("unauthorized_client", &format!("client may not use the {grant} grant"))
+}
+
+fn client_credentials(
+    state: &ServerState,
+    client: &TestClient,
+    form: &HashMap<String, String>,
+) -> Result<Response, Reject> {
+    if !client.client_credentials || client.public {
+        return Err(unauthorized_client("client_credentials"));
+    }
+    let scope = requested_scope(client, form)?;
+    issue(state, client, scope, None, Refresh::None)
+}
+
+fn authorization_code(
+    state: &ServerState,
+    client: &TestClient,
+    form: &HashMap<String, String>,
+) -> Result<Response, Reject> {
+    let code = required(form, "code")?;
+    // Single use: taken out whatever happens next.
+    let issued = lock(&state.codes).remove(code);
+    let invalid = |why: &str| bad_request("invalid_grant", why);
+    let issued = issued.ok_or_else(|| invalid("unknown or used authorization code"))?;
+    if issued.client_id != client.id {
+        return Err(invalid("code issued to another client"));
+    }
+    if Instant::now() >= issued.expires_at {
+        return Err(invalid("authorization code expired"));
+    }
+    if form.get("redirect_uri") != Some(&issued.redirect_uri) {
+        return Err(invalid("redirect_uri differs from the login's"));
+    }
+    let verifier = form.get("code_verifier");
+    match (&issued.challenge, verifier) {
+        (None, None) => {}
+        (None, Some(_)) => return Err(invalid("code_verifier sent for a login without a challenge")),
+        (Some(_), None) => return Err(invalid("code_verifier missing (PKCE)")),
+        (Some((challenge, method)), Some(verifier)) => {
+            let derived = match method.as_str() {
+                "S256" => URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())),
+                _ => verifier.clone(),
+            };
+            if &derived != challenge {
+                return Err(invalid("code_verifier does not match the code_challenge"));
+            }
+        }
+    }
+    issue(state, client, issued.scope, Some(issued.user), Refresh::New)
+}
+
+fn refresh_token(
+    state: &ServerState,
+    client: &TestClient,
+    form: &HashMap<String, String>,
+) -> Result<Response, Reject> {
+    let presented = required(form, "refresh_token")?;
+    let invalid = |why: &str| bad_request("invalid_grant", why);
+    let issued = lock(&state.refresh_tokens).get(presented).cloned();
+    let issued = issued.ok_or_else(|| invalid("unknown refresh token"))?;
+    if issued.client_id != client.id {
+        return Err(invalid("refresh token issued to another client"));
+    }
+    if issued.revoked {
+        return Err(invalid("refresh token revoked or already used"));
+    }
+    let scope = match form.get("scope") {
+        None => issued.scope.clone(),
+        Some(requested) => {
+            let requested: Scope =
+                requested.parse().map_err(|_| bad_request("invalid_scope", "malformed scope"))?;
+            if issued.scope.as_ref().is_some_and(|granted| !granted.is_superset_of(&requested)) {
+                return Err(bad_request("invalid_scope", "a refresh may not widen the scope"));
+            }
+            Some(requested)
+        }
+    };
+    if *lock(&state.rotate_refresh_tokens) {
+        // Rotation: the old refresh token is spent; the new one keeps the first granted scope.
+        if let Some(old) = lock(&state.refresh_tokens).get_mut(presented) {
+            old.revoked = true;
+        }
+        let new = new_secret()?;
+        let next = IssuedRefresh { revoked: false, ..issued.clone() };
+        lock(&state.refresh_tokens).insert(new.clone(), next);
+        return issue(state, client, scope, issued.user, Refresh::Rotated(new));
+    }
+    issue(state, client, scope, issued.user, Refresh::Kept(presented.clone()))
+}
+
+fn password(
+    state: &ServerState,
+    client: &TestClient,
+    form: &HashMap<String, String>,
+) -> Result<Response, Reject> {
+    if client.public {
+        return Err(unauthorized_client("password"));
+    }
+    let username = required(form, "username")?;
+    let password = required(form, "password")?;
+    let known = lock(&state.users)
+        .get(username)
+        .is_some_and(|user| user.password == oauth2_kit::Password::new(password.as_str()));
+    if !known {
+        return Err(bad_request("invalid_grant", "wrong username or password"));
+    }
+    let scope = requested_scope(client, form)?;
+    issue(state, client, scope, Some(username.clone()), Refresh::New)
+}
+
+fn device_code(
+    state: &ServerState,
+    client: &TestClient,
+    form: &HashMap<String, String>,
+) -> Result<Response, Reject> {
+    let device_code = required(form, "device_code")?;
+    let mut devices = lock(&state.devices);
+    let grant = devices
+        .get_mut(device_code)
+        .filter(|grant| grant.client_id == client.id)
+        .ok_or_else(|| bad_request("invalid_grant", "unknown device code"))?;
+    let now = Instant::now();
+    if now >= grant.expires_at {
+        return Err(bad_request("expired_token", "the device code expired"));
+    }
+    let too_soon = grant.last_poll.is_some_and(|last| now.duration_since(last) < grant.interval);
+    grant.last_poll = Some(now);
+    match &grant.status {
+        DeviceStatus::Pending if too_soon => Err(bad_request("slow_down", "polling too fast")),
+        DeviceStatus::Pending => Err(bad_request("authorization_pending", "the user has not answered yet")),
+        DeviceStatus::Denied => Err(bad_request("access_denied", "the user denied the request")),
+        DeviceStatus::Used => Err(bad_request("invalid_grant", "the device code was already used")),
+        DeviceStatus::Approved(user) => {
+            let (user, scope) = (user.clone(), grant.scope.clone());
+            grant.status = DeviceStatus::Used;
+            drop(devices);
+            issue(state, client, scope, Some(user), Refresh::New)
+        }
+    }
+}
+
+pub(super) async fn introspect(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    form_endpoint(&state, Route::Introspection, &headers, &body, handle_introspect).await
+}
+
+fn handle_introspect(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Reject> {
+    let form = parse_form(headers, body)?;
+    let _client = authenticate(state, headers, &form)?;
+    let token = required(&form, "token")?;
+    let issued = lock(&state.tokens).get(token).cloned();
+    let answer = match issued {
+        Some(t) if t.active() => {
+            let iat = unix_seconds(t.issued_at);
+            let mut answer = json!({
+                "active": true,
+                "client_id": t.client_id,
+                "sub": t.user.clone().unwrap_or_else(|| t.client_id.clone()),
+                "token_type": "Bearer",
+                "iat": iat,
+                "exp": iat.saturating_add(t.lifetime.as_secs()),
+                "iss": *lock(&state.issuer),
+            });
+            if let Some(object) = answer.as_object_mut() {
+                if let Some(scope) = t.scope {
+                    object.insert("scope".into(), Value::String(scope.to_string()));
+                }
+                if let Some(user) = t.user {
+                    object.insert("username".into(), Value::String(user));
+                }
+            }
+            answer
+        }
+        _ => json!({ "active": false }),
+    };
+    Ok(json_no_store(answer))
+}
+
+pub(super) async fn revoke(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    form_endpoint(&state, Route::Revocation, &headers, &body, handle_revoke).await
+}
+
+fn handle_revoke(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Reject> {
+    let form = parse_form(headers, body)?;
+    let client = authenticate(state, headers, &form)?;
+    let token = required(&form, "token")?;
+    let other_client = || bad_request("invalid_request", "token was issued to another client");
+    if let Some(refresh) = lock(&state.refresh_tokens).get_mut(token) {
+        if refresh.client_id != client.id {
+            return Err(other_client());
+        }
+        refresh.revoked = true;
+        // Revoking a refresh token ends the access tokens it begot (RFC 7009 §2.1 allows it).
+        for access in lock(&state.tokens).values_mut() {
+            if access.refresh.as_deref() == Some(token.as_str()) {
+                access.revoked = true;
+            }
+        }
+        return Ok(StatusCode::OK.into_response());
+    }
+    let mut tokens = lock(&state.tokens);
+    match tokens.get_mut(token) {
+        Some(t) if t.client_id != client.id => Err(other_client()),
+        Some(t) => {
+            t.revoked = true;
+            Ok(StatusCode::OK.into_response())
+        }
+        // RFC 7009 §2.2: an invalid token is not an error.
+        None => Ok(StatusCode::OK.into_response()),
+    }
+}

@@ -1,0 +1,344 @@
+//! Every user grant against the embedded testkit server, through both HTTP adapters: the
+//! authorization code with PKCE and an automatic login, refresh with and without rotation,
+//! password, UserInfo, revocation, discovery and the device flow.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::StatusCode;
+use oauth2_kit::discovery::ServerMetadata;
+use oauth2_kit::grant::authorization_code::{AuthorizationCodeProvider, Callback, CallbackError};
+use oauth2_kit::grant::device_code::DeviceCodeClient;
+use oauth2_kit::http::HttpClient;
+use oauth2_kit::reexports::url::Url;
+use oauth2_kit::userinfo::{UserInfoClient, UserInfoMethod};
+use oauth2_kit::{ClientAuth, Error, ErrorCode, Password, PasswordGrant, Scope};
+use oauth2_kit_cache_tokio::TokioRuntime;
+use oauth2_kit_testkit::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME, Route, TestClient,
+    TestServer, TestUser,
+};
+
+use common::adapters;
+
+fn scope(s: &str) -> Scope {
+    s.parse().expect("a valid scope")
+}
+
+fn callback_url() -> Url {
+    Url::parse("http://127.0.0.1:9/callback").unwrap()
+}
+
+fn provider(server: &TestServer, client: ClientAuth, http: Arc<dyn HttpClient>) -> AuthorizationCodeProvider {
+    AuthorizationCodeProvider::builder(
+        server.authorization_endpoint(),
+        server.token_endpoint(),
+        callback_url(),
+        client,
+        http,
+    )
+    .revocation_endpoint(server.revocation_endpoint())
+    .build()
+    .unwrap()
+}
+
+/// What a browser does with a login link: GET it, read the redirect back to the client.
+async fn visit(http: &Arc<dyn HttpClient>, url: &Url) -> Callback {
+    let request = http::Request::builder().uri(url.as_str()).body(Bytes::new()).unwrap();
+    let response = http.send(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND, "{:?}", response.body());
+    let location = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(location.path(), "/callback");
+    Callback::from_url(&location).unwrap()
+}
+
+async fn resource_status(http: &Arc<dyn HttpClient>, server: &TestServer, token: &str) -> StatusCode {
+    let request = http::Request::builder()
+        .uri(server.resource_url().as_str())
+        .header("authorization", format!("Bearer {token}"))
+        .body(Bytes::new())
+        .unwrap();
+    http.send(request).await.unwrap().status()
+}
+
+#[tokio::test]
+async fn authorization_code_with_pkce_userinfo_refresh_and_revocation() {
+    for (adapter, http) in adapters() {
+        let server = TestServer::start().unwrap();
+        let p = provider(&server, ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET), http.clone());
+        let (url, pending) = p.login_link().scope(scope("openid read write")).build().unwrap().into_parts();
+        let callback = visit(&http, &url).await;
+        assert!(callback.issuer().is_some(), "{adapter}: the testkit sends iss");
+        let token = p.complete_login(&pending, &callback).await.expect(adapter);
+        assert_eq!(token.scope(), Some(&scope("openid read write")), "{adapter}");
+        let first_refresh = token.refresh_token().unwrap().clone();
+
+        // A code is single use.
+        let again = p.complete_login(&pending, &callback).await.unwrap_err();
+        assert_eq!(again.oauth2().unwrap().response.error, ErrorCode::InvalidGrant, "{adapter}");
+
+        let userinfo = UserInfoClient::new(server.userinfo_endpoint(), http.clone());
+        let me = userinfo.fetch(token.access_token()).await.expect(adapter);
+        assert_eq!(me.sub, DEFAULT_USERNAME);
+        assert_eq!(me.email.as_deref(), Some("alice@example.com"));
+        let me =
+            userinfo.clone().method(UserInfoMethod::Post).fetch(token.access_token()).await.expect(adapter);
+        assert_eq!(me.sub, DEFAULT_USERNAME);
+
+        // Rotation (the testkit's default): a new refresh token, the old one spent.
+        let narrowed = p.refresh(&first_refresh, Some(&scope("read"))).await.expect(adapter);
+        assert_eq!(narrowed.scope(), Some(&scope("read")), "{adapter}");
+        let second_refresh = narrowed.refresh_token().unwrap().clone();
+        assert_ne!(second_refresh, first_refresh, "{adapter}");
+        let reused = p.refresh(&first_refresh, None).await.unwrap_err();
+        assert_eq!(reused.oauth2().unwrap().response.error, ErrorCode::InvalidGrant, "{adapter}");
+        // A refresh may not widen the scope first granted.
+        let wider = p.refresh(&second_refresh, Some(&scope("admin"))).await.unwrap_err();
+        assert_eq!(wider.oauth2().unwrap().response.error, ErrorCode::InvalidScope, "{adapter}");
+
+        // Without rotation the server sends no refresh token: the old one is kept.
+        server.set_refresh_token_rotation(false);
+        let kept = p.refresh(&second_refresh, None).await.expect(adapter);
+        assert_eq!(kept.refresh_token(), Some(&second_refresh), "{adapter}");
+        assert_eq!(kept.scope(), Some(&scope("openid read write")), "{adapter}: the first granted scope");
+
+        // Revoking the refresh token ends the access tokens it begot.
+        let access = kept.access_token().expose_secret().to_owned();
+        assert_eq!(resource_status(&http, &server, &access).await, StatusCode::OK, "{adapter}");
+        p.revoke_refresh_token(&second_refresh).await.expect(adapter);
+        assert_eq!(resource_status(&http, &server, &access).await, StatusCode::UNAUTHORIZED, "{adapter}");
+        let err = userinfo.fetch(kept.access_token()).await.unwrap_err();
+        assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::InvalidToken, "{adapter}");
+        // An unknown token is success.
+        p.revoke_refresh_token(&"never-issued".into()).await.expect(adapter);
+    }
+}
+
+#[tokio::test]
+async fn public_clients_must_use_pkce_and_a_wrong_verifier_fails() {
+    let http = adapters().remove(0).1;
+    let server = TestServer::builder()
+        .client(TestClient::public("cli").redirect_uri(&callback_url()))
+        .start()
+        .unwrap();
+    let p = provider(&server, ClientAuth::public("cli"), http.clone());
+    let (url, pending) = p.login_link().build().unwrap().into_parts();
+    let callback = visit(&http, &url).await;
+    let token = p.complete_login(&pending, &callback).await.unwrap();
+    assert!(token.refresh_token().is_some());
+
+    // The code with another login's verifier is refused by the server.
+    let (url, _) = p.login_link().build().unwrap().into_parts();
+    let (_, other) = p.login_link().build().unwrap().into_parts();
+    let callback = visit(&http, &url).await;
+    let err = p.exchange_code(callback.code().unwrap(), other.pkce_verifier()).await.unwrap_err();
+    assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::InvalidGrant);
+
+    // Without PKCE the public client is refused at the login.
+    let no_pkce = AuthorizationCodeProvider::builder(
+        server.authorization_endpoint(),
+        server.token_endpoint(),
+        callback_url(),
+        ClientAuth::public("cli"),
+        http.clone(),
+    )
+    .danger_without_pkce()
+    .build()
+    .unwrap();
+    let (url, pending) = no_pkce.login_link().build().unwrap().into_parts();
+    let callback = visit(&http, &url).await;
+    let err = no_pkce.complete_login(&pending, &callback).await.unwrap_err();
+    assert!(matches!(err, Error::Callback(CallbackError::Refused(_))), "{err}");
+}
+
+#[tokio::test]
+async fn a_denied_login_and_a_forged_callback_send_nothing() {
+    let http = adapters().remove(0).1;
+    let server = TestServer::start().unwrap();
+    let p = provider(&server, ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET), http.clone());
+    server.deny_logins();
+    let (url, pending) = p.login_link().build().unwrap().into_parts();
+    let callback = visit(&http, &url).await;
+    let err = p.complete_login(&pending, &callback).await.unwrap_err();
+    let Error::Callback(CallbackError::Refused(response)) = &err else { panic!("{err}") };
+    assert_eq!(response.error, ErrorCode::AccessDenied);
+
+    server.login_as(DEFAULT_USERNAME);
+    let (url, _) = p.login_link().build().unwrap().into_parts();
+    let (_, someone_elses) = p.login_link().build().unwrap().into_parts();
+    let callback = visit(&http, &url).await;
+    let err = p.complete_login(&someone_elses, &callback).await.unwrap_err();
+    assert!(matches!(err, Error::Callback(CallbackError::StateMismatch)), "{err}");
+    assert_eq!(server.requests(Route::Token), 0);
+}
+
+#[tokio::test]
+async fn password_grant_and_its_provider() {
+    for (adapter, http) in adapters() {
+        let server = TestServer::builder().user(TestUser::new("bob", "bob-pw")).start().unwrap();
+        let client = PasswordGrant::builder(
+            server.token_endpoint(),
+            ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+            http.clone(),
+        )
+        .revocation_endpoint(server.revocation_endpoint())
+        .build()
+        .unwrap();
+        let token =
+            client.request_token("bob", &Password::new("bob-pw"), Some(&scope("read"))).await.expect(adapter);
+        assert_eq!(token.scope(), Some(&scope("read")));
+        let me = UserInfoClient::new(server.userinfo_endpoint(), http.clone())
+            .fetch(token.access_token())
+            .await
+            .unwrap();
+        assert_eq!(me.sub, "bob", "{adapter}");
+        let refreshed = client.refresh(token.refresh_token().unwrap(), None).await.expect(adapter);
+        assert_ne!(refreshed.access_token(), token.access_token());
+
+        let wrong = client.request_token("bob", &Password::new("nope"), None).await.unwrap_err();
+        assert_eq!(wrong.oauth2().unwrap().response.error, ErrorCode::InvalidGrant, "{adapter}");
+        assert!(!wrong.to_string().contains("nope"));
+
+        // The provider, cached: one token request for many callers.
+        let provider = client.provider(DEFAULT_USERNAME, Password::new(DEFAULT_PASSWORD));
+        let cached = oauth2_kit_cache_tokio::caching(provider);
+        server.reset_counts();
+        for _ in 0..10 {
+            oauth2_kit::AccessTokenProvider::request_token(&cached, None).await.expect(adapter);
+        }
+        assert_eq!(server.requests(Route::Token), 1, "{adapter}");
+    }
+}
+
+#[tokio::test]
+async fn everything_from_the_issuer_url() {
+    let http = adapters().remove(1).1;
+    let server = TestServer::start().unwrap();
+    let metadata = ServerMetadata::discover(&server.issuer(), http.clone()).await.unwrap();
+    let p = AuthorizationCodeProvider::from_metadata(
+        &metadata,
+        callback_url(),
+        ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+        http.clone(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let (url, pending) = p.login_link().build().unwrap().into_parts();
+    let callback = visit(&http, &url).await;
+    let token = p.complete_login(&pending, &callback).await.unwrap();
+    let me = UserInfoClient::from_metadata(&metadata, http.clone())
+        .unwrap()
+        .fetch(token.access_token())
+        .await
+        .unwrap();
+    assert_eq!(me.sub, DEFAULT_USERNAME);
+    p.revoke(token.access_token()).await.unwrap();
+    assert_eq!(
+        resource_status(&http, &server, token.access_token().expose_secret()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(
+        DeviceCodeClient::from_metadata(
+            &metadata,
+            ClientAuth::public("x"),
+            http,
+            Arc::new(TokioRuntime::new())
+        )
+        .is_ok()
+    );
+}
+
+/// A callback whose `iss` is missing, from a server that says it sends one, is refused.
+#[tokio::test]
+async fn the_issuer_parameter_is_required_when_the_server_advertises_it() {
+    let http = adapters().remove(0).1;
+    let server = TestServer::start().unwrap();
+    let metadata = ServerMetadata::discover(&server.issuer(), http.clone()).await.unwrap();
+    let p = AuthorizationCodeProvider::from_metadata(
+        &metadata,
+        callback_url(),
+        ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+        http,
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let (_, pending) = p.login_link().build().unwrap().into_parts();
+    let query = format!("code=c&state={}", pending.state().expose_secret());
+    let err = p.complete_login(&pending, &Callback::from_query(&query).unwrap()).await.unwrap_err();
+    assert!(matches!(err, Error::Callback(CallbackError::Missing("iss"))), "{err}");
+}
+
+#[tokio::test]
+async fn device_flow_approved_and_denied() {
+    for (adapter, http) in adapters() {
+        let server = TestServer::builder()
+            .client(TestClient::public("tv"))
+            .device_interval(Some(Duration::from_secs(1)))
+            .start()
+            .unwrap();
+        let client = DeviceCodeClient::new(
+            server.device_authorization_endpoint(),
+            server.token_endpoint(),
+            ClientAuth::public("tv"),
+            http.clone(),
+            Arc::new(TokioRuntime::new()),
+        );
+        let auth = client.request_authorization(Some(&scope("read"))).await.expect(adapter);
+        assert_eq!(auth.interval(), Duration::from_secs(1));
+        // The user approves on "another device": the verification page, over HTTP.
+        let page = auth.verification_uri_complete().unwrap().clone();
+        let approver = http.clone();
+        let approve = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let url = format!("{page}&action=approve");
+            let request = http::Request::builder().uri(url).body(Bytes::new()).unwrap();
+            approver.send(request).await.unwrap().status()
+        });
+        let token = client.poll_token(&auth).await.expect(adapter);
+        assert_eq!(approve.await.unwrap(), StatusCode::OK);
+        assert_eq!(token.scope(), Some(&scope("read")));
+        assert!(server.requests(Route::Token) >= 2, "{adapter}: at least one pending answer");
+        let me = UserInfoClient::new(server.userinfo_endpoint(), http.clone())
+            .fetch(token.access_token())
+            .await
+            .unwrap();
+        assert_eq!(me.sub, DEFAULT_USERNAME);
+
+        let auth = client.request_authorization(None).await.expect(adapter);
+        assert!(server.deny_device(auth.user_code()));
+        let err = client.poll_token(&auth).await.unwrap_err();
+        assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::AccessDenied, "{adapter}");
+    }
+}
+
+#[tokio::test]
+async fn device_codes_expire() {
+    let http = adapters().remove(0).1;
+    let server = TestServer::builder()
+        .client(TestClient::public("tv"))
+        .device_interval(Some(Duration::from_secs(1)))
+        .device_code_lifetime(Duration::from_secs(2))
+        .start()
+        .unwrap();
+    let client = DeviceCodeClient::new(
+        server.device_authorization_endpoint(),
+        server.token_endpoint(),
+        ClientAuth::public("tv"),
+        http,
+        Arc::new(TokioRuntime::new()),
+    );
+    let auth = client.request_authorization(None).await.unwrap();
+    let err = client.poll_token(&auth).await.unwrap_err();
+    // Either the client saw the lifetime end first, or the server said so: never a token.
+    let expired = matches!(err, Error::DeviceCodeExpired { .. })
+        || err.oauth2().is_some_and(|e| e.response.error == ErrorCode::ExpiredToken);
+    assert!(expired, "{err}");
+}
