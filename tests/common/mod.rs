@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod browser;
+
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;

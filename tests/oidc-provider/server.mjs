@@ -35,16 +35,42 @@ const clients = [
   // non-ASCII characters: é/ü of the requested secret were replaced by e/u.
   cc('kit special:id', 's3cr:t%+ e/u', 'client_secret_basic', 'read'),
   cc('kit-short', 'short-secret', 'client_secret_basic', 'read write'),
-  // Not allowed the client_credentials grant.
+  // Authorization code + refresh (not allowed the client_credentials grant). Its refresh
+  // tokens rotate; kit-web-static's do not.
+  web('kit-web', 'web-secret'),
+  web('kit-web-static', 'static-secret'),
+  // A public client of the device flow (RFC 8628).
   {
-    client_id: 'kit-web',
-    client_secret: 'web-secret',
+    client_id: 'kit-device',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+    response_types: [],
+    redirect_uris: [],
+  },
+];
+
+function web(client_id, client_secret) {
+  return {
+    client_id,
+    client_secret,
     token_endpoint_auth_method: 'client_secret_basic',
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     redirect_uris: ['http://127.0.0.1/callback'],
-  },
-];
+    post_logout_redirect_uris: ['http://127.0.0.1/logged-out'],
+  };
+}
+
+// Every account exists; its claims derive from its id (the login name typed in the dev
+// interaction form).
+async function findAccount(ctx, id) {
+  return {
+    accountId: id,
+    async claims() {
+      return { sub: id, name: `${id} Example`, email: `${id}@example.com`, email_verified: true };
+    },
+  };
+}
 
 const server = http.createServer();
 server.on('error', (err) => {
@@ -56,13 +82,24 @@ server.listen(port, HOST, () => {
   const issuer = `http://${HOST}:${server.address().port}`;
   const provider = new Provider(issuer, {
     clients,
-    scopes: ['openid', 'offline_access', 'read', 'write', 'admin'],
+    findAccount,
+    claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'read', 'write', 'admin'],
     features: {
       clientCredentials: { enabled: true },
       // Any authenticated client may introspect any token.
       introspection: { enabled: true, allowedPolicy: async () => true },
       revocation: { enabled: true },
+      // Login and consent pages driven by the tests with plain HTTP requests and a cookie jar.
+      devInteractions: { enabled: true },
+      deviceFlow: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
     },
+    // Every code and device grant of a client allowed refresh tokens gets one (not only with
+    // offline_access); kit-web-static's are never rotated, every other client's always are.
+    issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: (ctx) => ctx.oidc.client.clientId !== 'kit-web-static',
+    pkce: { methods: ['S256'], required: () => true },
     ttl: {
       // Opaque client-credentials access tokens: 600 s, 4 s for kit-short.
       ClientCredentials: (ctx, token, client) => (client?.clientId === 'kit-short' ? 4 : 600),
