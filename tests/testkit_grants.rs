@@ -342,3 +342,38 @@ async fn device_codes_expire() {
         || err.oauth2().is_some_and(|e| e.response.error == ErrorCode::ExpiredToken);
     assert!(expired, "{err}");
 }
+
+/// A resource server introspecting every request's token asks once per token (inactive
+/// results included), through each cache crate.
+#[tokio::test]
+async fn caching_introspection_over_the_testkit() {
+    // isahc: its requests run on any runtime (reqwest's need tokio, the async-std cache's task
+    // runs on async-std).
+    let http = adapters().remove(1).1;
+    let server = TestServer::start().unwrap();
+    let client = oauth2_kit::ClientCredentials::builder(
+        server.token_endpoint(),
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        http,
+    )
+    .introspection_endpoint(server.introspection_endpoint())
+    .build()
+    .unwrap();
+    let token = client.request_token(None).await.unwrap();
+    let unknown = oauth2_kit::AccessToken::new("not-issued");
+    let caches = [
+        oauth2_kit_cache_tokio::caching_introspection(client.clone()),
+        oauth2_kit_cache_async_std::caching_introspection(client.clone()),
+        oauth2_kit_cache_moka::caching_introspection(client.clone()),
+    ];
+    for cache in caches {
+        server.reset_counts();
+        for _ in 0..50 {
+            assert!(cache.introspect(token.access_token()).await.unwrap().active);
+            assert!(!cache.introspect(&unknown).await.unwrap().active);
+        }
+        assert_eq!(server.requests(Route::Introspection), 2, "{cache:?}");
+        assert_eq!(cache.hits(), 98);
+    }
+}

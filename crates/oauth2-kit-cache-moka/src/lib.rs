@@ -45,9 +45,10 @@ use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
 use oauth2_kit::cache::{
-    CacheStorage, CachedToken, CachingProvider, CachingProviderBuilder, InMemoryStorage,
+    CacheStorage, CachedToken, CachingIntrospection, CachingIntrospectionBuilder, CachingProvider,
+    CachingProviderBuilder, InMemoryStorage, IntrospectionCachePolicy, IntrospectionStorage, TokenKey,
 };
-use oauth2_kit::{AccessTokenProvider, Scope};
+use oauth2_kit::{AccessTokenProvider, IntrospectionResponse, Scope, TokenIntrospection};
 pub use oauth2_kit_cache_tokio::TokioRuntime;
 
 /// The caching provider of this crate (the core's [`CachingProvider`] with a moka index).
@@ -64,6 +65,82 @@ pub fn caching(delegate: impl AccessTokenProvider + 'static) -> CachingAccessTok
 pub fn builder(delegate: impl AccessTokenProvider + 'static) -> CachingProviderBuilder {
     CachingProvider::builder(Arc::new(delegate), Arc::new(TokioRuntime::new()))
         .storage(Arc::new(MokaStorage::default()))
+}
+
+/// Caches `delegate`'s introspection results in a [`MokaIntrospectionStorage`] (at most the
+/// default policy's 10,000 results, least recently used evicted first), on tokio.
+pub fn caching_introspection(delegate: impl TokenIntrospection + 'static) -> CachingIntrospection {
+    introspection_builder(delegate, IntrospectionCachePolicy::default()).build()
+}
+
+/// A builder of a caching introspection over `delegate` with `policy` and a
+/// [`MokaIntrospectionStorage`] bounded by the policy's `max_entries`, on tokio.
+pub fn introspection_builder(
+    delegate: impl TokenIntrospection + 'static,
+    policy: IntrospectionCachePolicy,
+) -> CachingIntrospectionBuilder {
+    CachingIntrospection::builder(Arc::new(delegate), Arc::new(TokioRuntime::new()))
+        .policy(policy)
+        .storage(Arc::new(MokaIntrospectionStorage::new(policy.max_entries as u64)))
+}
+
+/// Introspection results in a `moka::sync::Cache`: bounded in number (least recently used
+/// evicted first), each dropped when it is no longer to be kept.
+#[derive(Debug, Clone)]
+pub struct MokaIntrospectionStorage {
+    cache: Cache<TokenKey, (IntrospectionResponse, Instant)>,
+}
+
+impl MokaIntrospectionStorage {
+    /// A storage of at most `max_entries` results.
+    pub fn new(max_entries: u64) -> Self {
+        let cache = Cache::builder()
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
+            .max_capacity(max_entries)
+            .expire_after(KeptUntil)
+            .build();
+        Self { cache }
+    }
+}
+
+impl IntrospectionStorage for MokaIntrospectionStorage {
+    fn get(&self, key: &TokenKey, now: Instant) -> Option<IntrospectionResponse> {
+        // The cache's clock decides, not moka's (they differ in tests in virtual time).
+        self.cache.get(key).filter(|(_, until)| *until > now).map(|(response, _)| response)
+    }
+
+    fn put(&self, key: TokenKey, response: IntrospectionResponse, until: Instant, _now: Instant) {
+        self.cache.insert(key, (response, until));
+    }
+
+    fn len(&self) -> usize {
+        self.cache.run_pending_tasks();
+        usize::try_from(self.cache.entry_count()).unwrap_or(usize::MAX)
+    }
+}
+
+/// Drops a result at the instant it stops being kept (housekeeping: reads check it too).
+struct KeptUntil;
+
+impl moka::Expiry<TokenKey, (IntrospectionResponse, Instant)> for KeptUntil {
+    fn expire_after_create(
+        &self,
+        _: &TokenKey,
+        (_, until): &(IntrospectionResponse, Instant),
+        created_at: Instant,
+    ) -> Option<Duration> {
+        Some(until.saturating_duration_since(created_at))
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &TokenKey,
+        (_, until): &(IntrospectionResponse, Instant),
+        updated_at: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(until.saturating_duration_since(updated_at))
+    }
 }
 
 /// A bounded token storage: reads from a lock-free map, bounds and idle eviction from a

@@ -37,9 +37,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauth2_kit::AccessTokenProvider;
-use oauth2_kit::cache::{CachingProvider, CachingProviderBuilder, InMemoryStorage};
+use oauth2_kit::cache::{
+    CachingIntrospection, CachingIntrospectionBuilder, CachingProvider, CachingProviderBuilder,
+    InMemoryStorage,
+};
 use oauth2_kit::runtime::{BoxFuture, Runtime, SpawnError};
+use oauth2_kit::{AccessTokenProvider, TokenIntrospection};
 use tokio::runtime::Handle;
 
 /// The caching provider of this crate (the core's [`CachingProvider`] on tokio).
@@ -56,6 +59,20 @@ pub fn caching(delegate: impl AccessTokenProvider + 'static) -> CachingAccessTok
 pub fn builder(delegate: impl AccessTokenProvider + 'static) -> CachingProviderBuilder {
     CachingProvider::builder(Arc::new(delegate), Arc::new(TokioRuntime::new()))
         .storage(Arc::new(InMemoryStorage::new()))
+}
+
+/// Caches `delegate`'s introspection results (sttp-oauth2's `CachingTokenIntrospection`), with
+/// the default [`IntrospectionCachePolicy`](oauth2_kit::cache::IntrospectionCachePolicy):
+/// active and inactive results kept until the earlier of `exp` and 60 s, at most 10,000, one
+/// request per token however many callers.
+pub fn caching_introspection(delegate: impl TokenIntrospection + 'static) -> CachingIntrospection {
+    introspection_builder(delegate).build()
+}
+
+/// A builder of a caching introspection over `delegate`, set up for this runtime: change the
+/// policy, the storage or the clock, then `build()`.
+pub fn introspection_builder(delegate: impl TokenIntrospection + 'static) -> CachingIntrospectionBuilder {
+    CachingIntrospection::builder(Arc::new(delegate), Arc::new(TokioRuntime::new()))
 }
 
 /// The tokio binding of the core's [`Runtime`]: `tokio::spawn` and `tokio::time::sleep`.

@@ -23,6 +23,7 @@ mod background;
 pub mod cache_suite;
 pub mod conformance;
 mod fault;
+pub mod introspection_suite;
 mod latch;
 mod scripted_provider;
 mod server;

@@ -1,16 +1,22 @@
 //! Token caching: the state machine every cache crate shares, its lifetime model, its storage
-//! contract and its counters.
+//! contract and its counters; and the cache of introspection results.
 //!
 //! The runtime crates (`oauth2-kit-cache-tokio`, `oauth2-kit-cache-async-std`,
 //! `oauth2-kit-cache-moka`) supply only a [`Runtime`](crate::runtime::Runtime) binding and a
 //! default [`CacheStorage`]; the behaviour is [`CachingProvider`]'s, written once.
 
+mod flight;
+mod introspection;
 mod jwt;
 mod metrics;
 mod policy;
 mod provider;
 mod storage;
 
+pub use introspection::{
+    BoundedIntrospectionStorage, CachingIntrospection, CachingIntrospectionBuilder, IntrospectionCachePolicy,
+    IntrospectionStorage, TokenKey,
+};
 pub use metrics::{CacheMetrics, RefreshReason};
 pub use policy::{CachePolicy, TokenTimes};
 pub use provider::{CachingProvider, CachingProviderBuilder, Get};

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -72,35 +72,8 @@ struct KeyState {
     kept_error: Option<(Error, Instant)>,
 }
 
-/// One fetch, shared by every caller waiting for it.
-struct Flight {
-    result: OnceLock<Result<TokenResponse>>,
-    done: Event,
-}
-
-impl Flight {
-    fn new() -> Arc<Self> {
-        Arc::new(Self { result: OnceLock::new(), done: Event::new() })
-    }
-
-    fn finish(&self, result: Result<TokenResponse>) {
-        let _ = self.result.set(result);
-        self.done.notify(usize::MAX);
-    }
-
-    async fn wait(&self) -> Result<TokenResponse> {
-        loop {
-            if let Some(result) = self.result.get() {
-                return result.clone();
-            }
-            let listener = self.done.listen();
-            if let Some(result) = self.result.get() {
-                return result.clone();
-            }
-            listener.await;
-        }
-    }
-}
+/// One token fetch, shared by every caller waiting for it.
+type Flight = crate::cache::flight::Flight<TokenResponse>;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
