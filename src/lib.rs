@@ -21,6 +21,21 @@ pub mod guide {
     #[doc = include_str!("../docs/bearer-client.md")]
     pub struct BearerClient;
 
+    #[doc = include_str!("../docs/authorization-code.md")]
+    pub struct AuthorizationCode;
+
+    #[doc = include_str!("../docs/password.md")]
+    pub struct PasswordGrant;
+
+    #[doc = include_str!("../docs/userinfo.md")]
+    pub struct UserInfo;
+
+    #[doc = include_str!("../docs/device-flow.md")]
+    pub struct DeviceFlow;
+
+    #[doc = include_str!("../docs/introspection.md")]
+    pub struct Introspection;
+
     #[doc = include_str!("../docs/discovery.md")]
     pub struct Discovery;
 
