@@ -377,3 +377,33 @@ async fn caching_introspection_over_the_testkit() {
         assert_eq!(cache.hits(), 98);
     }
 }
+
+/// The device flow sleeps through the core's runtime abstraction: the same client polls on
+/// async-std (no tokio in this thread), with isahc.
+#[test]
+fn device_flow_on_async_std() {
+    let http = adapters().remove(1).1;
+    let server = TestServer::builder()
+        .client(TestClient::public("tv"))
+        .device_interval(Some(Duration::from_secs(1)))
+        .start()
+        .unwrap();
+    let client = DeviceCodeClient::new(
+        server.device_authorization_endpoint(),
+        server.token_endpoint(),
+        ClientAuth::public("tv"),
+        http,
+        Arc::new(oauth2_kit_cache_async_std::AsyncStdRuntime),
+    );
+    let token = std::thread::spawn(move || {
+        futures_lite::future::block_on(async {
+            let auth = client.request_authorization(None).await.unwrap();
+            assert!(server.approve_device(auth.user_code()));
+            client.poll_token(&auth).await
+        })
+    })
+    .join()
+    .unwrap()
+    .unwrap();
+    assert_eq!(token.token_type(), &oauth2_kit::TokenType::Bearer);
+}
