@@ -80,7 +80,7 @@ pub use crate::introspection::{IntrospectionResponse, TokenIntrospection, TokenT
 pub use crate::provider::AccessTokenProvider;
 pub use crate::scope::{Scope, ScopeError, ScopeErrorKind};
 pub use crate::secret::{
-    AccessToken, AuthorizationCode, ClientId, ClientSecret, IdToken, LoginState, Nonce, Password,
+    AccessToken, AuthorizationCode, ClientId, ClientSecret, DeviceCode, IdToken, LoginState, Nonce, Password,
     PkceVerifier, RefreshToken,
 };
 pub use crate::token::{TokenResponse, TokenType};

@@ -112,6 +112,10 @@ secret_type!(
     Nonce
 );
 secret_type!(
+    /// A device code (RFC 8628 §3.2): what a device polls with; whoever holds it gets the tokens.
+    DeviceCode
+);
+secret_type!(
     /// An OpenID Connect ID token. It carries personal data, so it is treated as a secret.
     IdToken
 );

@@ -271,8 +271,9 @@ impl UserInfoClient {
         if method == Method::POST {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
         }
-        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-            .map_err(|_| crate::bearer::BearerError::MalformedToken)?;
+        let value = zeroize::Zeroizing::new(format!("Bearer {}", token.expose_secret()));
+        let mut authorization =
+            HeaderValue::from_str(&value).map_err(|_| crate::bearer::BearerError::MalformedToken)?;
         authorization.set_sensitive(true);
         headers.insert(AUTHORIZATION, authorization);
         let answer = self.transport.send(Operation::UserInfo, &self.endpoint, request).await?;
@@ -292,6 +293,26 @@ impl UserInfoClient {
             });
         }
         answer.json(|object, _| UserInfo::from_object(object))
+    }
+}
+
+impl UserInfoClient {
+    /// [`fetch`](Self::fetch), then the check OpenID Connect Core §5.3.2 requires: the
+    /// response's `sub` must be `expected_sub`, the ID token's `sub` (from an ID token you have
+    /// verified). Another `sub` is an [`Error::Decode`] on the field `sub`: the response must
+    /// not be used (it may be for another user, substituted by an attacker).
+    pub async fn fetch_for(&self, token: &AccessToken, expected_sub: &str) -> Result<UserInfo> {
+        let info = self.fetch(token).await?;
+        if info.sub != expected_sub {
+            return Err(Error::Decode {
+                status: http::StatusCode::OK,
+                field: Some("sub"),
+                reason: "the UserInfo `sub` is not the ID token's: the response is for another user"
+                    .to_owned(),
+                body_excerpt: String::new(),
+            });
+        }
+        Ok(info)
     }
 }
 

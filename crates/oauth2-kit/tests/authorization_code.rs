@@ -302,3 +302,70 @@ fn password_grant_sends_the_user_and_never_shows_the_password() {
     assert!(!shown.contains("pw-1") && !shown.contains("app-secret"), "{shown}");
     assert!(shown.contains("alice"));
 }
+
+#[test]
+fn review_hardening_of_links_and_callbacks() {
+    let http = Script::new(&[]);
+    let p = provider(http.clone());
+    // The link's Debug shows no state, nonce or challenge.
+    let link = p.login_link().nonce().unwrap().build().unwrap();
+    let shown = format!("{link:?}");
+    assert!(!shown.contains(link.pending().state().expose_secret()), "{shown}");
+    assert!(!shown.contains(link.pending().nonce().unwrap().expose_secret()), "{shown}");
+    assert!(!shown.contains("code_challenge"), "{shown}");
+
+    // An empty state never matches, even an empty stored one.
+    let empty =
+        oauth2_kit::grant::authorization_code::PendingLogin::new(oauth2_kit::LoginState::new(""), None, None);
+    let err =
+        block_on(p.complete_login(&empty, &Callback::from_query("code=c&state=").unwrap())).unwrap_err();
+    assert!(matches!(err, Error::Callback(CallbackError::StateMismatch)), "{err}");
+    // A guessable custom state is refused.
+    assert!(matches!(
+        p.login_link().with_state(oauth2_kit::LoginState::new("1")).build(),
+        Err(Error::Config(_))
+    ));
+    // The issuer is checked on error callbacks too (RFC 9207 §2.4).
+    let (_, pending) = p.login_link().build().unwrap().into_parts();
+    let query = format!(
+        "error=access_denied&iss=https%3A%2F%2Fevil.example&state={}",
+        pending.state().expose_secret()
+    );
+    let err = block_on(p.complete_login(&pending, &Callback::from_query(&query).unwrap())).unwrap_err();
+    assert!(matches!(err, Error::Callback(CallbackError::IssuerMismatch)), "{err}");
+    // An empty code is a missing one.
+    let query = format!("code=&state={}", pending.state().expose_secret());
+    let err = block_on(p.complete_login(&pending, &Callback::from_query(&query).unwrap())).unwrap_err();
+    assert!(matches!(err, Error::Callback(CallbackError::Missing("code"))), "{err}");
+    assert!(http.sent().is_empty());
+}
+
+#[test]
+fn review_hardening_of_the_builder() {
+    let builder = |authorize: &str| {
+        AuthorizationCodeProvider::builder(
+            authorize.parse().unwrap(),
+            "https://as.example/token".parse().unwrap(),
+            Url::parse("https://app.example/cb").unwrap(),
+            ClientAuth::new("a", "b"),
+            Script::new(&[]),
+        )
+    };
+    // A query that would send a parameter twice is refused; others are kept.
+    assert!(matches!(builder("https://as.example/authorize?client_id=x").build(), Err(Error::Config(_))));
+    assert!(builder("https://as.example/authorize?tenant=t1").build().is_ok());
+    // A pair given to a provider without PKCE is refused, not silently dropped.
+    let off = builder("https://as.example/authorize").danger_without_pkce().build().unwrap();
+    assert!(matches!(off.login_link().with_pkce(Pkce::s256().unwrap()).build(), Err(Error::Config(_))));
+    // require_issuer: a callback without iss is refused; it needs an issuer.
+    assert!(builder("https://as.example/authorize").require_issuer(true).build().is_err());
+    let strict = builder("https://as.example/authorize")
+        .issuer(Url::parse("https://as.example").unwrap())
+        .require_issuer(true)
+        .build()
+        .unwrap();
+    let (_, pending) = strict.login_link().build().unwrap().into_parts();
+    let query = format!("code=c&state={}", pending.state().expose_secret());
+    let err = block_on(strict.complete_login(&pending, &Callback::from_query(&query).unwrap())).unwrap_err();
+    assert!(matches!(err, Error::Callback(CallbackError::Missing("iss"))), "{err}");
+}

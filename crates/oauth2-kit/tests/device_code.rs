@@ -110,3 +110,12 @@ fn other_errors_are_returned_at_once() {
     assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::InvalidClient);
     assert_eq!(http.sent().len(), 2);
 }
+
+#[test]
+fn a_briefly_unwell_server_does_not_end_the_polling() {
+    let (client, _, time) =
+        client(&[(200, authorization("", 600)), (503, "<html>down</html>"), PENDING, TOKEN]);
+    let auth = block_on(client.request_authorization(None)).unwrap();
+    block_on(client.poll_token(&auth)).unwrap();
+    assert_eq!(time.sleeps(), [5, 10, 10]);
+}

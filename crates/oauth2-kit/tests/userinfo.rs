@@ -75,3 +75,13 @@ fn an_invalid_token_challenge_is_an_oauth2_error() {
     assert_eq!(oauth2.response.error_description.as_deref(), Some("The access token expired"));
     assert!(!err.to_string().contains("AT-1"));
 }
+
+/// OpenID Connect Core §5.3.2: a UserInfo `sub` other than the ID token's must not be used.
+#[test]
+fn fetch_for_checks_the_subject() {
+    let http = Script::new(&[(200, r#"{"sub":"u-1"}"#), (200, r#"{"sub":"someone-else"}"#)]);
+    let client = UserInfoClient::new("https://id.example.com/userinfo".parse().unwrap(), http);
+    assert_eq!(block_on(client.fetch_for(&AccessToken::new("t"), "u-1")).unwrap().sub, "u-1");
+    let err = block_on(client.fetch_for(&AccessToken::new("t"), "u-1")).unwrap_err();
+    assert!(matches!(err, Error::Decode { field: Some("sub"), .. }), "{err}");
+}

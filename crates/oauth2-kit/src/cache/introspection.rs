@@ -30,6 +30,22 @@ pub struct IntrospectionCachePolicy {
     pub max_entries: usize,
 }
 
+impl IntrospectionCachePolicy {
+    /// This policy with another [`ttl`](Self::ttl).
+    #[must_use]
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// This policy with another [`max_entries`](Self::max_entries).
+    #[must_use]
+    pub fn with_max_entries(mut self, max_entries: usize) -> Self {
+        self.max_entries = max_entries;
+        self
+    }
+}
+
 impl Default for IntrospectionCachePolicy {
     fn default() -> Self {
         Self { ttl: Duration::from_secs(60), max_entries: 10_000 }

@@ -20,7 +20,7 @@ use crate::grant::token_endpoint::TokenEndpoint;
 use crate::http::HttpClient;
 use crate::runtime::Runtime;
 use crate::scope::Scope;
-use crate::secret::ClientSecret;
+use crate::secret::DeviceCode;
 use crate::token::TokenResponse;
 
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -55,7 +55,7 @@ pub const MAX_INTERVAL: Duration = Duration::from_secs(300);
 /// ```
 #[derive(Clone)]
 pub struct DeviceAuthorization {
-    device_code: ClientSecret,
+    device_code: DeviceCode,
     user_code: String,
     verification_uri: Url,
     verification_uri_complete: Option<Url>,
@@ -92,7 +92,7 @@ impl DeviceAuthorization {
             .ok_or_else(|| DecodeError::new(Some("expires_in"), "missing or non-positive `expires_in`"))?;
         let interval = object.lifetime("interval")?.map_or(DEFAULT_INTERVAL, |i| i.min(MAX_INTERVAL));
         Ok(Self {
-            device_code: ClientSecret::new(device_code),
+            device_code: DeviceCode::new(device_code),
             user_code,
             verification_uri,
             verification_uri_complete,
@@ -146,7 +146,7 @@ fn url(text: &str, key: &'static str) -> Result<Url, DecodeError> {
 impl fmt::Debug for DeviceAuthorization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DeviceAuthorization")
-            .field("device_code", &"[redacted]")
+            .field("device_code", &self.device_code)
             .field("user_code", &self.user_code)
             .field("verification_uri", &self.verification_uri.as_str())
             .field("expires_in", &self.expires_in)
@@ -256,7 +256,8 @@ impl DeviceCodeClient {
     /// Polls until the user approves or denies, or the codes expire (RFC 8628 §3.4, §3.5):
     /// waits `interval` (5 s if the server gave none) before each request; `authorization_pending`
     /// polls again; `slow_down` adds 5 s to the interval for this and every later wait; a
-    /// connection failure or timeout doubles the interval; `access_denied` and `expired_token`
+    /// connection failure, a timeout or a retryable status (5xx, 429, honouring `Retry-After`)
+    /// doubles the interval; `access_denied` and `expired_token`
     /// end the polling with that [`Error::OAuth2`]. No request is sent once the codes have
     /// expired: that is [`Error::DeviceCodeExpired`].
     pub async fn poll_token(&self, authorization: &DeviceAuthorization) -> Result<TokenResponse> {
@@ -276,8 +277,12 @@ impl DeviceCodeClient {
                 Err(error) => match error.oauth2().map(|e| &e.response.error) {
                     Some(ErrorCode::AuthorizationPending) => {}
                     Some(ErrorCode::SlowDown) => interval = (interval + SLOW_DOWN_STEP).min(MAX_INTERVAL),
-                    None if error.transport_kind().is_some() && error.is_retryable() => {
-                        interval = interval.saturating_mul(2).min(MAX_INTERVAL);
+                    Some(ErrorCode::AccessDenied | ErrorCode::ExpiredToken) => return Err(error),
+                    // A timeout or connection failure (RFC 8628 §3.5), or a server that is briefly
+                    // unwell (5xx, 429, `temporarily_unavailable`): back off, keep polling.
+                    _ if error.is_retryable() => {
+                        let doubled = interval.saturating_mul(2);
+                        interval = doubled.max(error.retry_after().unwrap_or_default()).min(MAX_INTERVAL);
                     }
                     _ => return Err(error),
                 },

@@ -14,7 +14,7 @@ use crate::secret::{LoginState, Nonce, PkceVerifier};
 use super::{AuthorizationCodeProvider, PkcePolicy};
 
 /// Query parameters the login link sets itself; extra parameters may not override them.
-const RESERVED: &[&str] = &[
+pub(super) const RESERVED: &[&str] = &[
     "response_type",
     "client_id",
     "redirect_uri",
@@ -32,8 +32,10 @@ impl LoginState {
     }
 
     /// Whether `received` (the callback's `state`) is this state, compared in constant time.
+    /// An empty state never matches (a session store that lost the value must not turn the
+    /// check off).
     pub fn verify(&self, received: &str) -> bool {
-        *self == Self::new(received)
+        !received.is_empty() && *self == Self::new(received)
     }
 }
 
@@ -90,8 +92,9 @@ impl fmt::Debug for PendingLogin {
     }
 }
 
-/// A login link and what to keep until the user comes back.
-#[derive(Debug, Clone)]
+/// A login link and what to keep until the user comes back. `Debug` shows the link without its
+/// query (which holds the `state`, the `nonce` and, with `plain` PKCE, the verifier).
+#[derive(Clone)]
 pub struct LoginLink {
     url: Url,
     pending: PendingLogin,
@@ -113,6 +116,17 @@ impl LoginLink {
         (self.url, self.pending)
     }
 }
+
+impl fmt::Debug for LoginLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.url.clone();
+        shown.set_query(None);
+        f.debug_struct("LoginLink").field("url", &shown.as_str()).field("pending", &self.pending).finish()
+    }
+}
+
+/// The shortest `state` accepted from [`LoginLinkBuilder::with_state`]: 16 characters.
+pub const MIN_STATE_LEN: usize = 16;
 
 /// Options of one login link; see [`AuthorizationCodeProvider::login_link`].
 #[must_use]
@@ -148,7 +162,8 @@ impl<'a, T> LoginLinkBuilder<'a, T> {
     }
 
     /// Sends this `state` instead of a random one (one you derive from your own session, say).
-    /// It must be unguessable.
+    /// It must be unguessable; [`build`](Self::build) refuses one shorter than
+    /// [`MIN_STATE_LEN`] characters.
     pub fn with_state(mut self, state: LoginState) -> Self {
         self.state = Some(state);
         self
@@ -176,11 +191,21 @@ impl<'a, T> LoginLinkBuilder<'a, T> {
         check_extra_params(&self.extra_params, RESERVED)?;
         let provider = &*self.provider.inner;
         let state = match self.state {
+            Some(state) if state.expose_secret().len() < MIN_STATE_LEN => {
+                return Err(crate::Error::config(format!(
+                    "a login state needs at least {MIN_STATE_LEN} unguessable characters"
+                )));
+            }
             Some(state) => state,
             None => LoginState::generate()?,
         };
         let pkce = match (provider.pkce, self.pkce) {
-            (PkcePolicy::Off, _) => None,
+            (PkcePolicy::Off, Some(_)) => {
+                return Err(crate::Error::config(
+                    "a PKCE pair was given but the provider sends none (danger_without_pkce)",
+                ));
+            }
+            (PkcePolicy::Off, None) => None,
             (policy, Some(pkce)) => {
                 let expected = policy.method();
                 if Some(pkce.method()) != expected {

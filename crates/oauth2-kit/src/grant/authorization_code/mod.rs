@@ -12,7 +12,7 @@ use std::sync::Arc;
 use url::Url;
 
 pub use self::callback::{Callback, CallbackError};
-pub use self::login::{LoginLink, LoginLinkBuilder, PendingLogin};
+pub use self::login::{LoginLink, LoginLinkBuilder, MIN_STATE_LEN, PendingLogin};
 
 use crate::client_auth::ClientAuth;
 use crate::clock::Clock;
@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::exchange::{Transport, check_body_limit};
 use crate::extra_fields::FromTokenResponse;
 use crate::form::check_extra_params;
-use crate::grant::token_endpoint::{TokenEndpoint, convert};
+use crate::grant::token_endpoint::TokenEndpoint;
 use crate::http::HttpClient;
 use crate::introspection::TokenTypeHint;
 use crate::logout::{RpLogout, logout_link};
@@ -248,29 +248,35 @@ impl<T: FromTokenResponse> AuthorizationCodeProvider<T> {
 
     /// Checks a callback against the login it answers and trades its code for tokens.
     ///
-    /// In order: the `state` must be the login's (constant-time check), else
-    /// [`CallbackError::StateMismatch`]; an `error` callback gives [`CallbackError::Refused`];
-    /// an `iss` other than the configured issuer gives [`CallbackError::IssuerMismatch`]; then
-    /// the code is exchanged with the login's PKCE verifier.
+    /// In order: the `state` must be the login's (constant-time check; an empty one never
+    /// matches), else [`CallbackError::StateMismatch`]; an `iss` other than the configured
+    /// issuer gives [`CallbackError::IssuerMismatch`] (RFC 9207 §2.4, error callbacks included);
+    /// an `error` callback gives [`CallbackError::Refused`]; then the code is exchanged with the
+    /// login's PKCE verifier. Delete the pending login from the session afterwards, whatever the
+    /// outcome: a state is good for one callback.
     pub async fn complete_login(&self, pending: &PendingLogin, callback: &Callback) -> Result<T> {
         let state = callback.state().ok_or(CallbackError::Missing("state"))?;
         if !pending.state().verify(state) {
             return Err(CallbackError::StateMismatch.into());
         }
+        self.check_issuer(callback.issuer())?;
         if let Some(error) = callback.error() {
             return Err(CallbackError::Refused(error.clone()).into());
         }
-        self.check_issuer(callback.issuer())?;
-        let code = callback.code().ok_or(CallbackError::Missing("code"))?;
+        let code = callback
+            .code()
+            .filter(|code| !code.expose_secret().is_empty())
+            .ok_or(CallbackError::Missing("code"))?;
         self.exchange_code(code, pending.pkce_verifier()).await
     }
 
     fn check_issuer(&self, received: Option<&str>) -> Result<(), CallbackError> {
         let Some(issuer) = &self.inner.issuer else { return Ok(()) };
         match received {
-            // RFC 9207 §2.4: compared as strings, after the query decoding.
+            // RFC 9207 §2.4: compared as strings, after the query decoding (`Url` adds a `/` to
+            // an issuer without a path: one trailing slash is allowed either way).
             Some(received)
-                if received == issuer.as_str() || received == issuer.as_str().trim_end_matches('/') =>
+                if received == issuer.as_str() || issuer.as_str().strip_suffix('/') == Some(received) =>
             {
                 Ok(())
             }
@@ -299,8 +305,18 @@ impl<T: FromTokenResponse> AuthorizationCodeProvider<T> {
     /// A new access token from a refresh token (RFC 6749 §6), for the scope first granted or a
     /// narrower `scope`. The response's refresh token is the one to use next: the server's new
     /// one if it rotates them, else `refresh_token` itself.
-    pub async fn refresh(&self, refresh_token: &RefreshToken, scope: Option<&Scope>) -> Result<T> {
-        convert(self.inner.token.refresh(refresh_token, scope).await?)
+    ///
+    /// Returned as the standard [`TokenResponse`], not `T`: a server that rotates refresh
+    /// tokens has spent the old one, so the new one must never be lost to a response lacking a
+    /// member `T` requires (vendors often send their extra members only with the code
+    /// exchange). Decode the extra members afterwards if you need them:
+    /// `WithFields::<F>::from_token_response(token.clone())`.
+    pub async fn refresh(
+        &self,
+        refresh_token: &RefreshToken,
+        scope: Option<&Scope>,
+    ) -> Result<TokenResponse> {
+        self.inner.token.refresh(refresh_token, scope).await
     }
 
     /// Revokes a refresh token (RFC 7009, `token_type_hint=refresh_token`); at most servers this
@@ -414,10 +430,19 @@ impl<T: FromTokenResponse> AuthorizationCodeProviderBuilder<T> {
         self
     }
 
-    /// The issuer: a callback's `iss` (RFC 9207) must then be this. Default: none (from
-    /// discovery: the server's issuer).
+    /// The issuer: a callback's `iss` (RFC 9207), when present, must then be this. Default:
+    /// none (from discovery: the server's issuer).
     pub fn issuer(mut self, issuer: Url) -> Self {
         self.issuer = Some(issuer);
+        self
+    }
+
+    /// Whether a callback without `iss` is refused ([`CallbackError::Missing`]`("iss")`), for a
+    /// server known to send it: this closes mix-up attacks. Needs an [`issuer`](Self::issuer).
+    /// Default: `false` (from discovery: what the server's metadata says,
+    /// `authorization_response_iss_parameter_supported`).
+    pub fn require_issuer(mut self, required: bool) -> Self {
+        self.require_issuer = required;
         self
     }
 
@@ -465,6 +490,22 @@ impl<T: FromTokenResponse> AuthorizationCodeProviderBuilder<T> {
         if self.redirect_uri.cannot_be_a_base() && self.redirect_uri.scheme() != "urn" {
             return Err(Error::config("the redirect URI must be an absolute URI with a path"));
         }
+        if self.require_issuer && self.issuer.is_none() {
+            return Err(Error::config("require_issuer needs an issuer to compare with"));
+        }
+        // RFC 6749 §3.1: a query on the authorization endpoint is kept, so it must not hold a
+        // parameter the login link sets (that would send it twice).
+        let preset: Vec<(String, String)> = self
+            .authorization_endpoint
+            .url()
+            .query_pairs()
+            .map(|(n, _)| (n.into_owned(), String::new()))
+            .collect();
+        check_extra_params(&preset, login::RESERVED).map_err(|_| {
+            Error::config(
+                "the authorization endpoint's query repeats itself or sets a parameter the login link sets",
+            )
+        })?;
         Ok(AuthorizationCodeProvider {
             inner: Arc::new(Inner {
                 authorization_endpoint: self.authorization_endpoint,
