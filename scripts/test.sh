@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, on a fresh machine as on a developer's:
-#   1. installs what is missing (Node.js/npm for the test authorization server, cargo-nextest,
-#      clippy, rustfmt), then the pinned oidc-provider npm package;
+#   1. installs what is missing (Node.js/npm for the test authorization server, redis-server for
+#      the fleet cache's tests, cargo-nextest, clippy, rustfmt), then the pinned oidc-provider
+#      npm package;
 #   2. checks formatting, lints (warnings are errors) and the core crate's dependency rule;
 #   3. starts oidc-provider on 127.0.0.1 and runs every test (unit, integration, conformance,
 #      real-server, examples, benchmarks once each in test mode) and every doctest;
@@ -33,6 +34,8 @@ have cargo-nextest || cargo install cargo-nextest --locked >&2
 if ! have node || ! have npm; then
   apt_install nodejs npm
 fi
+# The fleet cache's tests start their own redis-server processes (127.0.0.1, free ports).
+have redis-server || apt_install redis-server
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if (( node_major < 20 )); then
   echo "the test server (tests/oidc-provider) needs Node.js >= 20, found $(node --version)" >&2
@@ -40,6 +43,7 @@ if (( node_major < 20 )); then
 fi
 cargo --version >&2
 node --version >&2
+redis-server --version >&2
 
 say "format and lints"
 cargo fmt --all -- --check

@@ -36,6 +36,9 @@ pub mod guide {
     #[doc = include_str!("../docs/introspection.md")]
     pub struct Introspection;
 
+    #[doc = include_str!("../docs/fleet-cache.md")]
+    pub struct FleetCache;
+
     #[doc = include_str!("../docs/discovery.md")]
     pub struct Discovery;
 

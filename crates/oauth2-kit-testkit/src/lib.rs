@@ -25,11 +25,13 @@ pub mod conformance;
 mod fault;
 pub mod introspection_suite;
 mod latch;
+mod redis_server;
 mod scripted_provider;
 mod server;
 mod virtual_time;
 
 pub use crate::fault::{Fault, Route};
+pub use crate::redis_server::RedisServer;
 pub use crate::scripted_provider::ScriptedProvider;
 pub use crate::server::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DEVICE_CODE_LIFETIME, DEFAULT_PASSWORD,

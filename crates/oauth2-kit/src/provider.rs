@@ -46,6 +46,16 @@ pub trait AccessTokenProvider: Send + Sync {
         let _ = (scope, token);
         false
     }
+
+    /// What identifies this provider's tokens across processes, for a shared (fleet) cache: the
+    /// grant, the token endpoint, the client and anything else that changes the token (extra
+    /// parameters), one per line. Two providers with the same identity must get
+    /// interchangeable tokens for a scope. It is hashed into the store's key, never stored as
+    /// is; it must not contain a secret. Default: `None` (the provider cannot say; a shared
+    /// store then needs an explicit identity).
+    fn cache_identity(&self) -> Option<String> {
+        None
+    }
 }
 
 #[async_trait]
@@ -60,5 +70,9 @@ impl<T: AccessTokenProvider + ?Sized> AccessTokenProvider for std::sync::Arc<T> 
 
     fn invalidate(&self, scope: Option<&Scope>, token: &AccessToken) -> bool {
         (**self).invalidate(scope, token)
+    }
+
+    fn cache_identity(&self) -> Option<String> {
+        (**self).cache_identity()
     }
 }

@@ -135,6 +135,13 @@ impl TokenResponse {
         self
     }
 
+    /// Sets the extra members (for a token rebuilt from a store).
+    #[must_use]
+    pub(crate) fn with_extra(mut self, extra: Map<String, Value>) -> Self {
+        Arc::make_mut(&mut self.0).extra = extra;
+        self
+    }
+
     /// Decodes a token response body (a JSON object).
     ///
     /// Lenient where real servers differ and the meaning is clear: `expires_in` may be a number

@@ -39,12 +39,19 @@ pub struct CacheMetrics {
     pub failures: u64,
     /// Calls answered with a kept error, without a new token request.
     pub errors_served: u64,
+    /// Fetches answered by the fleet's shared store (another process's token): no token
+    /// request.
+    pub shared_hits: u64,
+    /// Fetches that went to the token endpoint without the fleet: the store was unreachable, or
+    /// no token came within a lease time.
+    pub shared_fallbacks: u64,
 }
 
 impl CacheMetrics {
-    /// Every token request the provider made.
+    /// Every token request the provider made (fetches answered by a shared store excluded).
     pub fn token_requests(&self) -> u64 {
-        self.refreshes_absent + self.refreshes_expired + self.refreshes_stale + self.refreshes_retry
+        (self.refreshes_absent + self.refreshes_expired + self.refreshes_stale + self.refreshes_retry)
+            .saturating_sub(self.shared_hits)
     }
 }
 
@@ -101,9 +108,19 @@ pub(crate) struct Metrics {
     retry: AtomicU64,
     failures: AtomicU64,
     errors_served: AtomicU64,
+    shared_hits: AtomicU64,
+    shared_fallbacks: AtomicU64,
 }
 
 impl Metrics {
+    pub(crate) fn shared_hit(&self) {
+        self.shared_hits.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn shared_fallback(&self) {
+        self.shared_fallbacks.fetch_add(1, Relaxed);
+    }
+
     #[inline]
     pub(crate) fn hit(&self) {
         self.hits.add();
@@ -146,6 +163,8 @@ impl Metrics {
             refreshes_retry: self.retry.load(Relaxed),
             failures: self.failures.load(Relaxed),
             errors_served: self.errors_served.load(Relaxed),
+            shared_hits: self.shared_hits.load(Relaxed),
+            shared_fallbacks: self.shared_fallbacks.load(Relaxed),
         }
     }
 }

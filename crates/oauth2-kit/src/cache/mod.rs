@@ -11,6 +11,7 @@ mod jwt;
 mod metrics;
 mod policy;
 mod provider;
+pub mod shared;
 mod storage;
 
 pub use introspection::{
@@ -20,4 +21,5 @@ pub use introspection::{
 pub use metrics::{CacheMetrics, RefreshReason};
 pub use policy::{CachePolicy, TokenTimes};
 pub use provider::{CachingProvider, CachingProviderBuilder, Get};
+pub use shared::{Lease, LeaseId, SharedKey, SharedOptions, SharedToken, SharedTokenStore};
 pub use storage::{CacheStorage, CachedToken, InMemoryStorage};

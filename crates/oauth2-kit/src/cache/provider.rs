@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use event_listener::Event;
@@ -15,6 +15,7 @@ use event_listener::Event;
 use crate::cache::jwt::lifetime_from_exp;
 use crate::cache::metrics::{CacheMetrics, Metrics, RefreshReason};
 use crate::cache::policy::CachePolicy;
+use crate::cache::shared::{Lease, Shared, SharedKey, SharedOptions, SharedToken, SharedTokenStore};
 use crate::cache::storage::{CacheStorage, CachedToken, InMemoryStorage};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -61,6 +62,8 @@ struct Inner {
     metrics: Metrics,
     /// Wakes refreshers sleeping between retries (after an invalidation).
     retry_now: Event,
+    /// The fleet's shared store, if any.
+    shared: Option<Shared>,
     random: AtomicU64,
 }
 
@@ -99,6 +102,7 @@ impl CachingProvider {
             clock: Arc::new(SystemClock),
             storage: None,
             policy: CachePolicy::default(),
+            shared: None,
         }
     }
 
@@ -169,6 +173,11 @@ impl CachingProvider {
     /// The provider's counters.
     pub fn metrics(&self) -> CacheMetrics {
         self.inner.metrics.snapshot()
+    }
+
+    /// Whether tokens are shared through a fleet store.
+    pub fn is_shared(&self) -> bool {
+        self.inner.shared.is_some()
     }
 
     /// The lifetime model in use.
@@ -301,16 +310,7 @@ impl FetchTask {
         loop {
             inner.metrics.refresh(reason);
             tracing::debug!(scope = ?scope.map(Scope::as_str), ?reason, attempt, "requesting a token");
-            // A delegate that never answers must not hold the flight (and every waiter) forever.
-            let timeout = inner.policy.fetch_timeout;
-            let result = first_of(inner.delegate.request_token(scope), inner.runtime.sleep(timeout))
-                .await
-                .unwrap_or_else(|| {
-                    Err(Error::Transport(
-                        TransportError::new(TransportErrorKind::Timeout)
-                            .with_source(format!("no answer from the token provider within {timeout:?}")),
-                    ))
-                });
+            let result = inner.fetch(scope, reason).await;
             let now = inner.clock.now();
             let error = match result {
                 Ok(token) => {
@@ -407,6 +407,118 @@ async fn first_of<A: Future, B: Future>(first: A, second: B) -> Option<A::Output
 }
 
 impl Inner {
+    /// A token for `scope`: from the shared store if there is one (see
+    /// [`shared`](crate::cache::shared)), else from the delegate.
+    async fn fetch(&self, scope: Option<&Scope>, reason: RefreshReason) -> Result<TokenResponse> {
+        match &self.shared {
+            None => self.ask_delegate(scope, self.policy.fetch_timeout).await,
+            Some(shared) => self.fetch_shared(shared, scope, reason).await,
+        }
+    }
+
+    /// The delegate's token, or a timeout error after `timeout`: a delegate that never answers
+    /// must not hold the flight (and every waiter) forever.
+    async fn ask_delegate(&self, scope: Option<&Scope>, timeout: Duration) -> Result<TokenResponse> {
+        first_of(self.delegate.request_token(scope), self.runtime.sleep(timeout)).await.unwrap_or_else(|| {
+            Err(Error::Transport(
+                TransportError::new(TransportErrorKind::Timeout)
+                    .with_source(format!("no answer from the token provider within {timeout:?}")),
+            ))
+        })
+    }
+
+    async fn fetch_shared(
+        &self,
+        shared: &Shared,
+        scope: Option<&Scope>,
+        reason: RefreshReason,
+    ) -> Result<TokenResponse> {
+        let key = SharedKey::new(&shared.identity, scope);
+        // A background refresh needs a token fresher than the stale one it replaces.
+        let need_fresh = matches!(reason, RefreshReason::Stale | RefreshReason::Retry);
+        if let Some(token) = self.load_shared(shared, &key, need_fresh).await {
+            return Ok(token);
+        }
+        let lease_ttl = shared.options.lease_ttl;
+        // The holder's request ends well before its lease does.
+        let holder_timeout = self.policy.fetch_timeout.min(lease_ttl.saturating_mul(4) / 5);
+        match shared.store.try_lease(&key, lease_ttl).await {
+            Lease::Taken(lease) => {
+                // Another process may have stored a token between the read and the lease.
+                let result = match self.load_shared(shared, &key, need_fresh).await {
+                    Some(token) => Ok(token),
+                    None => {
+                        let result = self.ask_delegate(scope, holder_timeout).await;
+                        if let Ok(token) = &result {
+                            self.store_shared(shared, &key, token).await;
+                        }
+                        result
+                    }
+                };
+                shared.store.release(&key, &lease).await;
+                result
+            }
+            Lease::Busy => {
+                let start = self.clock.now();
+                loop {
+                    let waited = self.clock.now().saturating_duration_since(start);
+                    if waited >= lease_ttl {
+                        break;
+                    }
+                    self.runtime.sleep(shared.options.poll_interval.min(lease_ttl - waited)).await;
+                    if let Some(token) = self.load_shared(shared, &key, need_fresh).await {
+                        return Ok(token);
+                    }
+                }
+                // The holder died or hangs: fetch, and share what we got.
+                tracing::debug!(scope = ?scope.map(Scope::as_str), "no shared token within a lease time; fetching");
+                self.metrics.shared_fallback();
+                let result = self.ask_delegate(scope, holder_timeout).await;
+                if let Ok(token) = &result {
+                    self.store_shared(shared, &key, token).await;
+                }
+                result
+            }
+            Lease::Unavailable => {
+                self.metrics.shared_fallback();
+                self.ask_delegate(scope, self.policy.fetch_timeout).await
+            }
+        }
+    }
+
+    /// A usable token from the shared store (a fresh one if `need_fresh`), with its times
+    /// rebuilt by this process's clocks.
+    async fn load_shared(&self, shared: &Shared, key: &SharedKey, need_fresh: bool) -> Option<TokenResponse> {
+        let (now, wall_now) = (self.clock.now(), self.clock.system_time());
+        let found = shared.store.load(key, now, wall_now).await?;
+        let times = self.policy.times(found.token.requested_at(), found.lifetime, 0.0);
+        let now = self.clock.now();
+        let acceptable = now < times.usable_until && (!need_fresh || now < times.refresh_at);
+        if !acceptable {
+            return None;
+        }
+        self.metrics.shared_hit();
+        Some(found.token)
+    }
+
+    /// Writes `token` to the shared store, kept until its hard margin.
+    async fn store_shared(&self, shared: &Shared, key: &SharedKey, token: &TokenResponse) {
+        let lifetime = token
+            .expires_in()
+            .or_else(|| lifetime_from_exp(token.access_token().expose_secret(), self.clock.system_time()))
+            .unwrap_or(self.policy.default_lifetime);
+        let now = self.clock.now();
+        let usable_until = self.policy.times(token.requested_at(), lifetime, 0.0).usable_until;
+        let ttl = usable_until.saturating_duration_since(now);
+        if ttl.is_zero() {
+            return;
+        }
+        let age = now.saturating_duration_since(token.requested_at());
+        let issued_at = self.clock.system_time().checked_sub(age).unwrap_or_else(|| self.clock.system_time());
+        let shared_token = SharedToken { token: token.clone(), issued_at, lifetime };
+        shared.store.store(key, &shared_token, ttl).await;
+    }
+
     /// A cache entry for a fresh token: its lifetime from `expires_in`, else the JWT's `exp`,
     /// else the default; its instants from the policy, with a jitter drawn now.
     fn entry(&self, token: TokenResponse) -> CachedToken {
@@ -459,6 +571,10 @@ impl AccessTokenProvider for CachingProvider {
     fn invalidate(&self, scope: Option<&Scope>, token: &AccessToken) -> bool {
         CachingProvider::invalidate(self, scope, token)
     }
+
+    fn cache_identity(&self) -> Option<String> {
+        self.inner.delegate.cache_identity()
+    }
 }
 
 /// Options of a [`CachingProvider`].
@@ -469,9 +585,19 @@ pub struct CachingProviderBuilder {
     clock: Arc<dyn Clock>,
     storage: Option<Arc<dyn CacheStorage>>,
     policy: CachePolicy,
+    shared: Option<(Arc<dyn SharedTokenStore>, SharedOptions)>,
 }
 
 impl CachingProviderBuilder {
+    /// A second-level store shared by a fleet of processes (`oauth2-kit-cache-redis`), behind
+    /// the in-process storage: see [`shared`](crate::cache::shared). Tokens are shared under the
+    /// delegate's [`cache_identity`](AccessTokenProvider::cache_identity), or `options.identity`;
+    /// with neither, the store is not used (a warning is logged at build).
+    pub fn shared_store(mut self, store: Arc<dyn SharedTokenStore>, options: SharedOptions) -> Self {
+        self.shared = Some((store, options));
+        self
+    }
+
     /// Where tokens are kept. Default: [`InMemoryStorage`] (runtime crates may set another).
     pub fn storage(mut self, storage: Arc<dyn CacheStorage>) -> Self {
         self.storage = Some(storage);
@@ -498,6 +624,16 @@ impl CachingProviderBuilder {
 
     /// Builds the provider. Spawns nothing: constructing it outside a running runtime is fine.
     pub fn build(self) -> CachingProvider {
+        let shared = self.shared.and_then(|(store, options)| {
+            let identity = options.identity.clone().or_else(|| self.delegate.cache_identity());
+            if identity.is_none() {
+                tracing::warn!(
+                    "the token provider has no cache identity and none was given (SharedOptions::with_identity): \
+                     the shared store is not used"
+                );
+            }
+            identity.map(|identity| Shared { store, identity, options })
+        });
         let seed =
             self.clock.system_time().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
         CachingProvider {
@@ -510,6 +646,7 @@ impl CachingProviderBuilder {
                 flights: Mutex::new(HashMap::new()),
                 metrics: Metrics::default(),
                 retry_now: Event::new(),
+                shared,
                 random: AtomicU64::new(seed),
             }),
         }

@@ -199,6 +199,10 @@ impl AccessTokenProvider for ClientCredentials {
     async fn request_token(&self, scope: Option<&Scope>) -> Result<TokenResponse> {
         ClientCredentials::request_token(self, scope).await
     }
+
+    fn cache_identity(&self) -> Option<String> {
+        Some(self.inner.token.identity(GRANT_TYPE))
+    }
 }
 
 #[async_trait]

@@ -211,4 +211,8 @@ impl AccessTokenProvider for PasswordProvider {
     async fn request_token(&self, scope: Option<&Scope>) -> Result<TokenResponse> {
         self.client.request_token(&self.username, &self.password, scope).await
     }
+
+    fn cache_identity(&self) -> Option<String> {
+        Some(format!("{}username={}\n", self.client.token.identity(GRANT_TYPE), self.username))
+    }
 }

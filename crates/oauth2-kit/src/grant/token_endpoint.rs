@@ -43,6 +43,20 @@ impl TokenEndpoint {
             .json(TokenResponse::from_object)
     }
 
+    /// What identifies this client's tokens of `grant` across processes (no secret: the client
+    /// secret is not part of it).
+    pub(crate) fn identity(&self, grant: &str) -> String {
+        let mut identity = format!(
+            "grant={grant}\ntoken_endpoint={}\nclient_id={}\n",
+            self.endpoint.as_str(),
+            self.auth.client_id().as_str()
+        );
+        for (name, value) in &self.extra_params {
+            identity.push_str(&format!("param:{name}={value}\n"));
+        }
+        identity
+    }
+
     /// [`request`](Self::request), handed back as `T`.
     pub(crate) async fn request_as<T: FromTokenResponse>(
         &self,
