@@ -133,8 +133,36 @@ async fn a_fleet_of_ten_makes_one_token_request_per_lifetime() {
     let duration = LIFETIME * 3;
 
     let shared = fleet(10, Some((&redis, &key)), LIFETIME);
+    // Watch the token endpoint's counter: every token request of the fleet must come alone,
+    // a refresh cycle (2.8 s or more) after the previous one.
+    let server = Arc::new(Mutex::new(Vec::<(std::time::Instant, usize)>::new()));
+    let watching = Arc::new(AtomicBool::new(true));
+    let watcher = {
+        let (log, watching) = (server.clone(), watching.clone());
+        let counter = shared.server.requests_counter(Route::Token);
+        std::thread::spawn(move || {
+            let mut last = 0;
+            while watching.load(Ordering::Relaxed) {
+                let now = counter();
+                if now != last {
+                    #[allow(clippy::disallowed_methods)] // spacing between server events, not our clock
+                    log.lock().unwrap().push((std::time::Instant::now(), now - last));
+                    last = now;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
     let with_redis = run(&shared, 20, duration).await;
+    watching.store(false, Ordering::Relaxed);
+    watcher.join().unwrap();
     let shared_requests = shared.server.requests(Route::Token);
+    let steps = server.lock().unwrap().clone();
+    assert!(steps.iter().all(|(_, added)| *added == 1), "token requests came in bunches: {steps:?}");
+    for pair in steps.windows(2) {
+        let gap = pair[1].0 - pair[0].0;
+        assert!(gap >= Duration::from_secs(2), "two token requests in one lifetime ({gap:?} apart)");
+    }
 
     let alone = fleet(10, None, LIFETIME);
     let without_redis = run(&alone, 20, duration).await;

@@ -500,6 +500,13 @@ impl TestServer {
         lock(&self.state.counts).get(&route).copied().unwrap_or(0)
     }
 
+    /// A handle that reads [`requests`](Self::requests)`(route)` from anywhere (another thread,
+    /// after the server moved).
+    pub fn requests_counter(&self, route: Route) -> impl Fn() -> usize + Send + Sync + 'static {
+        let state = self.state.clone();
+        move || lock(&state.counts).get(&route).copied().unwrap_or(0)
+    }
+
     /// Sets every request count to zero.
     pub fn reset_counts(&self) {
         lock(&self.state.counts).clear();

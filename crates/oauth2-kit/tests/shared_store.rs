@@ -1,0 +1,197 @@
+//! The fleet protocol of `CachingProvider` with a shared store, over an in-memory store and
+//! instant virtual sleeps: read-through, write-through, the lease, the bounded wait, an
+//! unreachable store, and the holder's timeout inside its lease.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_lite::future::block_on;
+use oauth2_kit::cache::{
+    CachingProvider, Lease, LeaseId, SharedKey, SharedOptions, SharedToken, SharedTokenStore,
+};
+use oauth2_kit::{AccessToken, AccessTokenProvider, Clock as _, Scope, TokenResponse, TokenType};
+use support::InstantSleeps;
+
+/// Tokens in a map; a lease flag; a switch that makes every operation fail.
+#[derive(Debug, Default)]
+struct MemoryStore {
+    tokens: Mutex<HashMap<SharedKey, (Vec<u8>, Duration)>>,
+    leased: AtomicBool,
+    down: AtomicBool,
+    loads: AtomicUsize,
+}
+
+#[oauth2_kit::async_trait]
+impl SharedTokenStore for MemoryStore {
+    async fn load(&self, key: &SharedKey, now: Instant, wall_now: SystemTime) -> Option<SharedToken> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return None;
+        }
+        let bytes = self.tokens.lock().unwrap().get(key)?.0.clone();
+        SharedToken::from_json(&bytes, now, wall_now).ok()
+    }
+
+    async fn store(&self, key: &SharedKey, token: &SharedToken, ttl: Duration) {
+        if !self.down.load(Ordering::SeqCst) {
+            self.tokens.lock().unwrap().insert(key.clone(), (token.to_json().to_vec(), ttl));
+        }
+    }
+
+    async fn try_lease(&self, _: &SharedKey, _: Duration) -> Lease {
+        if self.down.load(Ordering::SeqCst) {
+            Lease::Unavailable
+        } else if self.leased.swap(true, Ordering::SeqCst) {
+            Lease::Busy
+        } else {
+            Lease::Taken(LeaseId("me".into()))
+        }
+    }
+
+    async fn release(&self, _: &SharedKey, _: &LeaseId) {
+        self.leased.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Hands out `token-N` of one hour, counting requests; hangs forever once told to.
+#[derive(Debug)]
+struct Counting {
+    time: Arc<InstantSleeps>,
+    requests: AtomicUsize,
+    hang: AtomicBool,
+}
+
+#[oauth2_kit::async_trait]
+impl AccessTokenProvider for Counting {
+    async fn request_token(&self, _: Option<&Scope>) -> oauth2_kit::Result<TokenResponse> {
+        let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.hang.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        Ok(TokenResponse::new(AccessToken::new(format!("token-{n}")), TokenType::Bearer, self.time.now())
+            .with_expires_in(Some(Duration::from_secs(3600))))
+    }
+
+    fn cache_identity(&self) -> Option<String> {
+        Some("grant=test\n".into())
+    }
+}
+
+struct Setup {
+    time: Arc<InstantSleeps>,
+    store: Arc<MemoryStore>,
+}
+
+impl Setup {
+    fn new() -> Self {
+        Self { time: InstantSleeps::new(), store: Arc::new(MemoryStore::default()) }
+    }
+
+    fn instance(&self) -> (CachingProvider, Arc<Counting>) {
+        let delegate = Arc::new(Counting {
+            time: self.time.clone(),
+            requests: AtomicUsize::new(0),
+            hang: AtomicBool::new(false),
+        });
+        let options = SharedOptions::default()
+            .with_lease_ttl(Duration::from_secs(10))
+            .with_poll_interval(Duration::from_secs(1));
+        let provider = CachingProvider::builder(delegate.clone(), self.time.clone())
+            .clock(self.time.clone())
+            .shared_store(self.store.clone(), options)
+            .build();
+        (provider, delegate)
+    }
+}
+
+fn value(token: &TokenResponse) -> &str {
+    token.access_token().expose_secret()
+}
+
+#[test]
+fn the_second_instance_reads_the_first_ones_token() {
+    let s = Setup::new();
+    let (a, a_delegate) = s.instance();
+    let (b, b_delegate) = s.instance();
+    assert!(a.is_shared());
+    assert_eq!(value(&block_on(a.get(None)).unwrap()), "token-1");
+    assert_eq!(value(&block_on(b.get(None)).unwrap()), "token-1");
+    assert_eq!(
+        (a_delegate.requests.load(Ordering::SeqCst), b_delegate.requests.load(Ordering::SeqCst)),
+        (1, 0)
+    );
+    assert_eq!(b.metrics().shared_hits, 1);
+    assert_eq!(b.metrics().token_requests(), 0);
+    // Written through with the time to its hard margin (59 min of a 1 h token).
+    let ttl = s.store.tokens.lock().unwrap().values().next().unwrap().1;
+    assert_eq!(ttl, Duration::from_secs(59 * 60));
+}
+
+#[test]
+fn a_busy_lease_is_waited_out_then_the_instance_fetches_itself() {
+    let s = Setup::new();
+    s.store.leased.store(true, Ordering::SeqCst); // a holder that never writes
+    let (b, delegate) = s.instance();
+    assert_eq!(value(&block_on(b.get(None)).unwrap()), "token-1");
+    assert_eq!(delegate.requests.load(Ordering::SeqCst), 1);
+    // Waited one lease time (10 s) in 1 s polls, then fetched.
+    assert_eq!(s.time.sleeps().iter().sum::<u64>(), 10);
+    assert_eq!(s.store.loads.load(Ordering::SeqCst), 1 + 10);
+    assert_eq!(b.metrics().shared_fallbacks, 1);
+}
+
+#[test]
+fn a_token_written_while_waiting_ends_the_wait() {
+    let s = Setup::new();
+    let (a, _) = s.instance();
+    block_on(a.get(None)).unwrap();
+    // A second fleet member with a fresh cache, while someone else holds the lease.
+    s.store.leased.store(true, Ordering::SeqCst);
+    let (b, b_delegate) = s.instance();
+    assert_eq!(value(&block_on(b.get(None)).unwrap()), "token-1", "read through without a lease");
+    assert_eq!(b_delegate.requests.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn an_unreachable_store_means_fetching_alone() {
+    let s = Setup::new();
+    s.store.down.store(true, Ordering::SeqCst);
+    let (a, a_delegate) = s.instance();
+    let (b, b_delegate) = s.instance();
+    block_on(a.get(None)).unwrap();
+    block_on(b.get(None)).unwrap();
+    assert_eq!(a_delegate.requests.load(Ordering::SeqCst) + b_delegate.requests.load(Ordering::SeqCst), 2);
+    assert_eq!(a.metrics().shared_fallbacks + b.metrics().shared_fallbacks, 2);
+    assert!(s.time.sleeps().is_empty(), "no wait for a store that is down");
+}
+
+#[test]
+fn a_stale_refresh_does_not_take_the_stale_shared_token() {
+    let s = Setup::new();
+    let (a, a_delegate) = s.instance();
+    block_on(a.get(None)).unwrap();
+    // 56 min later the token is stale for everyone: A's background refresh must fetch.
+    s.time.advance(Duration::from_secs(56 * 60));
+    assert_eq!(value(&block_on(a.get(None)).unwrap()), "token-1", "the stale token is served");
+    assert_eq!(a_delegate.requests.load(Ordering::SeqCst), 2, "refreshed, not re-read");
+    assert_eq!(value(&block_on(a.get(None)).unwrap()), "token-2");
+}
+
+#[test]
+fn the_holder_gives_up_inside_its_lease() {
+    let s = Setup::new();
+    let (a, delegate) = s.instance();
+    delegate.hang.store(true, Ordering::SeqCst);
+    let err = block_on(a.get(None)).unwrap_err();
+    assert!(err.to_string().contains("no answer from the token provider"), "{err}");
+    // Cut at 4/5 of the 10 s lease; the lease was released for the next one.
+    assert_eq!(s.time.sleeps(), [8]);
+    assert!(!s.store.leased.load(Ordering::SeqCst));
+}
