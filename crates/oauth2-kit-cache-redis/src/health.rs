@@ -61,3 +61,30 @@ impl Health {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).down_since.is_some()
     }
 }
+
+/// Bad values (that do not decrypt or decode), logged once per 30 s with their count: a
+/// replica polling a bad value must not fill the log.
+#[derive(Debug, Default)]
+pub(crate) struct BadValues {
+    state: Mutex<(Option<Instant>, u64)>,
+}
+
+impl BadValues {
+    pub(crate) fn seen(&self, key: &str, what: &'static str) {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        #[allow(clippy::disallowed_methods)] // Log pacing, not token lifetimes.
+        let now = Instant::now();
+        state.1 = state.1.saturating_add(1);
+        if state.0.is_none_or(|last| now.saturating_duration_since(last) >= REMIND_EVERY) {
+            tracing::warn!(
+                key,
+                what,
+                count = state.1,
+                "a shared token is unusable (tampered, copied from another key, sealed with another key, or not \
+                 a token): ignored, and overwritten by the next fetch"
+            );
+            state.0 = Some(now);
+            state.1 = 0;
+        }
+    }
+}

@@ -33,9 +33,12 @@
 //!   default); errors, timeouts and bad values count as misses and are logged once per burst;
 //!   the in-process cache keeps working, each instance fetching for itself; sharing resumes
 //!   when Redis answers again (one multiplexed connection that reconnects by itself).
-//! - **Runtimes**: Redis I/O runs on tokio when the store is built inside a tokio runtime, else
-//!   on async-io (the reactor of async-std and smol): it works with the tokio, async-std and moka
-//!   caching providers. Features `tokio` and `async-std` (both default) choose what is compiled.
+//! - **Runtimes**: works with the tokio, async-std and moka caching providers. Features `tokio`
+//!   and `async-std` (both default) choose what is compiled. With only one, all Redis I/O runs
+//!   on it (with only `tokio`, use the store from tokio only). With both, the redis crate picks
+//!   at each connect and reconnect: tokio if a tokio runtime is current, else async-io (the
+//!   reactor of async-std and smol); an application on one runtime can fix the choice with
+//!   [`RedisTokenStoreBuilder::runtime`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -53,7 +56,7 @@ use oauth2_kit::cache::{Lease, LeaseId, SharedKey, SharedToken, SharedTokenStore
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use crate::crypto::{EncryptionKey, KeyError};
-use crate::health::Health;
+use crate::health::{BadValues, Health};
 
 /// The default key prefix.
 pub const DEFAULT_PREFIX: &str = "oauth2-kit:token";
@@ -72,7 +75,19 @@ pub struct RedisTokenStore {
     prefix: String,
     timeout: Duration,
     health: Health,
+    bad_values: BadValues,
     release: redis::Script,
+}
+
+/// The runtime of the Redis I/O ([`RedisTokenStoreBuilder::runtime`]).
+#[cfg(all(feature = "tokio", feature = "async-std"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RedisRuntime {
+    /// tokio.
+    Tokio,
+    /// async-io: async-std and smol.
+    AsyncIo,
 }
 
 /// Why a store could not be built.
@@ -168,6 +183,23 @@ impl RedisTokenStoreBuilder {
         self
     }
 
+    /// Which runtime runs the Redis I/O, for the whole process (`redis` keeps one choice). By
+    /// default the redis crate decides at each connect and reconnect: tokio if a tokio runtime is
+    /// current there, else async-io. Set it when the application runs on one runtime and may
+    /// (re)connect from outside it. Only with both features `tokio` and `async-std`; a second,
+    /// different choice in one process is refused with a warning.
+    #[cfg(all(feature = "tokio", feature = "async-std"))]
+    pub fn runtime(self, runtime: RedisRuntime) -> Self {
+        let chosen = match runtime {
+            RedisRuntime::Tokio => redis::aio::prefer_tokio(),
+            RedisRuntime::AsyncIo => redis::aio::prefer_smol(),
+        };
+        if chosen.is_err() {
+            tracing::warn!(?runtime, "the Redis runtime was already chosen for this process: unchanged");
+        }
+        self
+    }
+
     /// Builds the store. Connects lazily: Redis need not be up yet (until it is, tokens are
     /// not shared). Build it inside the runtime it will run on (see the crate documentation).
     pub fn build(self) -> Result<RedisTokenStore, BuildError> {
@@ -190,6 +222,7 @@ impl RedisTokenStoreBuilder {
             prefix: self.prefix,
             timeout: self.timeout,
             health: Health::default(),
+            bad_values: BadValues::default(),
             release: redis::Script::new(RELEASE),
         })
     }
@@ -219,17 +252,24 @@ impl SharedTokenStore for RedisTokenStore {
     async fn load(&self, key: &SharedKey, now: Instant, wall_now: SystemTime) -> Option<SharedToken> {
         let redis_key = self.token_key(key);
         let mut connection = self.connection.clone();
-        let mut get = redis::cmd("GET");
-        get.arg(&redis_key);
-        let value = self.run("load", get.query_async::<Option<Vec<u8>>>(&mut connection)).await??;
+        // The value and what Redis has left of its TTL (which caps its use: the clocks of the
+        // replica that wrote it may be ahead of ours).
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(&redis_key).cmd("PTTL").arg(&redis_key);
+        let (value, pttl) =
+            self.run("load", pipe.query_async::<(Option<Vec<u8>>, i64)>(&mut connection)).await?;
+        let value = value?;
         let Some(plaintext) = self.key.open(&redis_key, &value) else {
-            tracing::warn!(key = %redis_key, "a shared token does not decrypt (tampered, copied, or another key): ignored");
+            self.bad_values.seen(&redis_key, "does not decrypt");
             return None;
         };
         match SharedToken::from_json(&plaintext, now, wall_now) {
-            Ok(token) => Some(token),
-            Err(error) => {
-                tracing::warn!(key = %redis_key, %error, "a shared token does not decode: ignored");
+            Ok(mut token) => {
+                token.remaining = u64::try_from(pttl).ok().map(Duration::from_millis);
+                Some(token)
+            }
+            Err(_) => {
+                self.bad_values.seen(&redis_key, "does not decode");
                 None
             }
         }
@@ -263,6 +303,10 @@ impl SharedTokenStore for RedisTokenStore {
             Some(None) => Lease::Busy,
             None => Lease::Unavailable,
         }
+    }
+
+    fn operation_timeout(&self) -> Duration {
+        self.timeout
     }
 
     async fn release(&self, key: &SharedKey, lease: &LeaseId) {

@@ -241,6 +241,12 @@ impl TokenResponse {
         Ok(self.0.bearer_header.get_or_init(|| value).clone())
     }
 
+    /// The same token, as if requested at `requested_at` (a shared token whose age was
+    /// corrected).
+    pub(crate) fn restamped(&self, requested_at: Instant) -> Self {
+        Self(Arc::new(Fields { requested_at, bearer_header: OnceLock::new(), ..Fields::clone(&self.0) }))
+    }
+
     /// When the token request was sent.
     pub fn requested_at(&self) -> Instant {
         self.0.requested_at

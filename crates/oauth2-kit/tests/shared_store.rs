@@ -26,17 +26,26 @@ struct MemoryStore {
     leased: AtomicBool,
     down: AtomicBool,
     loads: AtomicUsize,
+    /// The (other) lease holder gives up once this many loads have happened.
+    free_lease_after_loads: AtomicUsize,
+    /// What the store says is left of a token's TTL.
+    remaining: Mutex<Option<Duration>>,
 }
 
 #[oauth2_kit::async_trait]
 impl SharedTokenStore for MemoryStore {
     async fn load(&self, key: &SharedKey, now: Instant, wall_now: SystemTime) -> Option<SharedToken> {
-        self.loads.fetch_add(1, Ordering::SeqCst);
+        let loads = self.loads.fetch_add(1, Ordering::SeqCst) + 1;
+        if loads == self.free_lease_after_loads.load(Ordering::SeqCst) {
+            self.leased.store(false, Ordering::SeqCst);
+        }
         if self.down.load(Ordering::SeqCst) {
             return None;
         }
         let bytes = self.tokens.lock().unwrap().get(key)?.0.clone();
-        SharedToken::from_json(&bytes, now, wall_now).ok()
+        let mut token = SharedToken::from_json(&bytes, now, wall_now).ok()?;
+        token.remaining = *self.remaining.lock().unwrap();
+        Some(token)
     }
 
     async fn store(&self, key: &SharedKey, token: &SharedToken, ttl: Duration) {
@@ -60,10 +69,12 @@ impl SharedTokenStore for MemoryStore {
     }
 }
 
-/// Hands out `token-N` of one hour, counting requests; hangs forever once told to.
+/// Hands out `token-N` of one hour (N counted across the fleet), counting its own requests;
+/// hangs forever once told to.
 #[derive(Debug)]
 struct Counting {
     time: Arc<InstantSleeps>,
+    numbers: Arc<AtomicUsize>,
     requests: AtomicUsize,
     hang: AtomicBool,
 }
@@ -71,10 +82,11 @@ struct Counting {
 #[oauth2_kit::async_trait]
 impl AccessTokenProvider for Counting {
     async fn request_token(&self, _: Option<&Scope>) -> oauth2_kit::Result<TokenResponse> {
-        let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        self.requests.fetch_add(1, Ordering::SeqCst);
         if self.hang.load(Ordering::SeqCst) {
             std::future::pending::<()>().await;
         }
+        let n = self.numbers.fetch_add(1, Ordering::SeqCst) + 1;
         Ok(TokenResponse::new(AccessToken::new(format!("token-{n}")), TokenType::Bearer, self.time.now())
             .with_expires_in(Some(Duration::from_secs(3600))))
     }
@@ -87,16 +99,18 @@ impl AccessTokenProvider for Counting {
 struct Setup {
     time: Arc<InstantSleeps>,
     store: Arc<MemoryStore>,
+    numbers: Arc<AtomicUsize>,
 }
 
 impl Setup {
     fn new() -> Self {
-        Self { time: InstantSleeps::new(), store: Arc::new(MemoryStore::default()) }
+        Self { time: InstantSleeps::new(), store: Arc::new(MemoryStore::default()), numbers: Arc::default() }
     }
 
     fn instance(&self) -> (CachingProvider, Arc<Counting>) {
         let delegate = Arc::new(Counting {
             time: self.time.clone(),
+            numbers: self.numbers.clone(),
             requests: AtomicUsize::new(0),
             hang: AtomicBool::new(false),
         });
@@ -194,4 +208,69 @@ fn the_holder_gives_up_inside_its_lease() {
     // Cut at 4/5 of the 10 s lease; the lease was released for the next one.
     assert_eq!(s.time.sleeps(), [8]);
     assert!(!s.store.leased.load(Ordering::SeqCst));
+}
+
+#[test]
+fn a_waiter_takes_the_lease_as_soon_as_a_failed_holder_releases_it() {
+    let s = Setup::new();
+    s.store.leased.store(true, Ordering::SeqCst);
+    s.store.free_lease_after_loads.store(3, Ordering::SeqCst); // the holder fails after 2 polls
+    let (b, delegate) = s.instance();
+    assert_eq!(value(&block_on(b.get(None)).unwrap()), "token-1");
+    assert_eq!(delegate.requests.load(Ordering::SeqCst), 1);
+    assert_eq!(s.time.sleeps(), [1, 1], "not a whole lease time");
+    assert_eq!(b.metrics().shared_fallbacks, 0, "it fetched as the new holder");
+}
+
+#[test]
+fn an_invalidated_token_is_not_taken_back_from_the_store() {
+    let s = Setup::new();
+    let (a, _) = s.instance();
+    let (b, b_delegate) = s.instance();
+    let token = block_on(a.get(None)).unwrap();
+    assert_eq!(value(&block_on(b.get(None)).unwrap()), "token-1");
+    // A resource server rejects token-1 at B: B must fetch a new one, not re-read token-1.
+    assert!(b.invalidate(None, token.access_token()));
+    assert_eq!(value(&block_on(b.get(None)).unwrap()), "token-2");
+    assert_eq!(b_delegate.requests.load(Ordering::SeqCst), 1);
+    // ... and shares it: A, once it drops token-1 too, takes token-2 from the store.
+    assert!(a.invalidate(None, token.access_token()));
+    assert_eq!(value(&block_on(a.get(None)).unwrap()), "token-2");
+}
+
+#[test]
+fn a_jittered_refresh_does_not_re_read_the_stale_token() {
+    let s = Setup::new();
+    let (a, a_delegate) = s.instance();
+    let (b, _) = s.instance();
+    block_on(a.get(None)).unwrap();
+    block_on(b.get(None)).unwrap();
+    // 55 min 30 s: past every jittered refresh point (55 min less up to 1 min), before the
+    // unjittered one; B refreshes once, with a new token, and A then reads it.
+    s.time.advance(Duration::from_secs(55 * 60 + 30));
+    block_on(b.get(None)).unwrap();
+    assert_eq!(value(&block_on(b.get(None)).unwrap()), "token-2");
+    assert_eq!(b.metrics().refreshes_stale, 1);
+    block_on(a.get(None)).unwrap();
+    assert_eq!(value(&block_on(a.get(None)).unwrap()), "token-2");
+    assert_eq!(a_delegate.requests.load(Ordering::SeqCst), 1, "A took B's token");
+    assert_eq!(a.metrics().refreshes_stale, 1);
+}
+
+#[test]
+fn what_the_store_has_left_caps_a_token_from_a_fast_clock() {
+    let s = Setup::new();
+    let (a, _) = s.instance();
+    block_on(a.get(None)).unwrap();
+    // The writer's clock ran 20 min ahead of ours: Redis says only 39 min are left of the
+    // 59 min to the hard margin. B must not use it past then.
+    *s.store.remaining.lock().unwrap() = Some(Duration::from_secs(39 * 60));
+    let (b, b_delegate) = s.instance();
+    assert_eq!(value(&block_on(b.get(None)).unwrap()), "token-1");
+    s.time.advance(Duration::from_secs(39 * 60 + 1));
+    // Redis has dropped it by now (its TTL ran out).
+    s.store.tokens.lock().unwrap().clear();
+    let token = block_on(b.get(None)).unwrap();
+    assert_ne!(value(&token), "token-1", "token-1 is past its (capped) hard margin for B");
+    assert_eq!(b_delegate.requests.load(Ordering::SeqCst), 1);
 }

@@ -64,6 +64,9 @@ struct Inner {
     retry_now: Event,
     /// The fleet's shared store, if any.
     shared: Option<Shared>,
+    /// Per scope, the last token reported rejected (with a shared store): never taken back
+    /// from the store.
+    rejected: Mutex<HashMap<Option<Scope>, AccessToken>>,
     random: AtomicU64,
 }
 
@@ -158,6 +161,10 @@ impl CachingProvider {
         match inner.storage.get(scope) {
             Some(cached) if cached.token.access_token() == token => {
                 let removed = inner.storage.remove(scope, cached.generation);
+                if removed && inner.shared.is_some() {
+                    // The fleet's store may still hold it: the next fetch must not take it back.
+                    lock(&inner.rejected).insert(scope.cloned(), token.clone());
+                }
                 if removed {
                     tracing::debug!(scope = ?scope.map(Scope::as_str), "cached token invalidated");
                     // A refresher sleeping between retries must not make callers wait out its
@@ -321,6 +328,9 @@ impl FetchTask {
                         "token cached"
                     );
                     inner.storage.put(scope, cached);
+                    if inner.shared.is_some() {
+                        lock(&inner.rejected).remove(&self.scope);
+                    }
                     self.settle(Ok(token), None);
                     return;
                 }
@@ -434,71 +444,107 @@ impl Inner {
         reason: RefreshReason,
     ) -> Result<TokenResponse> {
         let key = SharedKey::new(&shared.identity, scope);
-        // A background refresh needs a token fresher than the stale one it replaces.
-        let need_fresh = matches!(reason, RefreshReason::Stale | RefreshReason::Retry);
-        if let Some(token) = self.load_shared(shared, &key, need_fresh).await {
+        // Never take back the token being replaced: the stale one a background refresh replaces
+        // (another replica may not have refreshed yet), or one a resource server rejected.
+        let avoid = match reason {
+            RefreshReason::Stale | RefreshReason::Retry => {
+                self.storage.get(scope).map(|cached| cached.token.access_token().clone())
+            }
+            RefreshReason::Absent | RefreshReason::Expired => {
+                lock(&self.rejected).get(&scope.cloned()).cloned()
+            }
+        };
+        let avoid = avoid.as_ref();
+        if let Some(token) = self.load_shared(shared, &key, avoid).await {
             return Ok(token);
         }
         let lease_ttl = shared.options.lease_ttl;
-        // The holder's request ends well before its lease does.
-        let holder_timeout = self.policy.fetch_timeout.min(lease_ttl.saturating_mul(4) / 5);
-        match shared.store.try_lease(&key, lease_ttl).await {
-            Lease::Taken(lease) => {
-                // Another process may have stored a token between the read and the lease.
-                let result = match self.load_shared(shared, &key, need_fresh).await {
-                    Some(token) => Ok(token),
-                    None => {
-                        let result = self.ask_delegate(scope, holder_timeout).await;
-                        if let Ok(token) = &result {
-                            self.store_shared(shared, &key, token).await;
+        let start = self.clock.now();
+        loop {
+            match shared.store.try_lease(&key, lease_ttl).await {
+                Lease::Taken(lease) => {
+                    // Another replica may have stored a token between the read and the lease.
+                    let result = match self.load_shared(shared, &key, avoid).await {
+                        Some(token) => Ok(token),
+                        None => {
+                            let result = self.ask_delegate(scope, self.holder_timeout(shared)).await;
+                            if let Ok(token) = &result {
+                                self.store_shared(shared, &key, token).await;
+                            }
+                            result
                         }
-                        result
-                    }
-                };
-                shared.store.release(&key, &lease).await;
-                result
-            }
-            Lease::Busy => {
-                let start = self.clock.now();
-                loop {
-                    let waited = self.clock.now().saturating_duration_since(start);
-                    if waited >= lease_ttl {
-                        break;
-                    }
-                    self.runtime.sleep(shared.options.poll_interval.min(lease_ttl - waited)).await;
-                    if let Some(token) = self.load_shared(shared, &key, need_fresh).await {
-                        return Ok(token);
-                    }
+                    };
+                    shared.store.release(&key, &lease).await;
+                    return result;
                 }
-                // The holder died or hangs: fetch, and share what we got.
-                tracing::debug!(scope = ?scope.map(Scope::as_str), "no shared token within a lease time; fetching");
-                self.metrics.shared_fallback();
-                let result = self.ask_delegate(scope, holder_timeout).await;
-                if let Ok(token) = &result {
-                    self.store_shared(shared, &key, token).await;
+                Lease::Unavailable => {
+                    self.metrics.shared_fallback();
+                    return self.ask_delegate(scope, self.policy.fetch_timeout).await;
                 }
-                result
+                Lease::Busy => {}
             }
-            Lease::Unavailable => {
-                self.metrics.shared_fallback();
-                self.ask_delegate(scope, self.policy.fetch_timeout).await
+            // Another replica fetches: wait for its token, or for its lease to end (released
+            // after a failure, or run out after a crash): then try to take it.
+            let waited = self.clock.now().saturating_duration_since(start);
+            if waited >= lease_ttl {
+                break;
+            }
+            self.runtime.sleep(shared.options.poll_interval.min(lease_ttl - waited)).await;
+            if let Some(token) = self.load_shared(shared, &key, avoid).await {
+                return Ok(token);
             }
         }
+        // Busy for a whole lease time (a slow holder, or one holder after another): fetch
+        // alone, with the usual timeout, and share what we got.
+        tracing::debug!(scope = ?scope.map(Scope::as_str), "no shared token within a lease time; fetching");
+        self.metrics.shared_fallback();
+        let result = self.ask_delegate(scope, self.policy.fetch_timeout).await;
+        if let Ok(token) = &result {
+            self.store_shared(shared, &key, token).await;
+        }
+        result
     }
 
-    /// A usable token from the shared store (a fresh one if `need_fresh`), with its times
-    /// rebuilt by this process's clocks.
-    async fn load_shared(&self, shared: &Shared, key: &SharedKey, need_fresh: bool) -> Option<TokenResponse> {
+    /// How long the lease holder's token request may take: four fifths of the lease, less the
+    /// store operations around it, so the lease outlives the fetch.
+    fn holder_timeout(&self, shared: &Shared) -> Duration {
+        let lease = shared.options.lease_ttl;
+        let around = shared.store.operation_timeout().saturating_mul(3);
+        let budget = (lease.saturating_mul(4) / 5).saturating_sub(around).max(lease / 2);
+        self.policy.fetch_timeout.min(budget)
+    }
+
+    /// A usable token from the shared store, not `avoid`, with its times rebuilt by this
+    /// process's clocks and capped by what the store says is left of it (a writer whose clock
+    /// runs ahead must not make the token look younger than it is).
+    async fn load_shared(
+        &self,
+        shared: &Shared,
+        key: &SharedKey,
+        avoid: Option<&AccessToken>,
+    ) -> Option<TokenResponse> {
         let (now, wall_now) = (self.clock.now(), self.clock.system_time());
         let found = shared.store.load(key, now, wall_now).await?;
-        let times = self.policy.times(found.token.requested_at(), found.lifetime, 0.0);
-        let now = self.clock.now();
-        let acceptable = now < times.usable_until && (!need_fresh || now < times.refresh_at);
-        if !acceptable {
+        if avoid.is_some_and(|avoid| found.token.access_token() == avoid) {
+            return None;
+        }
+        let mut token = found.token;
+        let mut times = self.policy.times(token.requested_at(), found.lifetime, 0.0);
+        if let Some(left) = found.remaining {
+            let capped = now.checked_add(left)?;
+            if capped < times.usable_until {
+                // Move the token's start earlier by the difference.
+                let shift = times.usable_until.saturating_duration_since(capped);
+                let requested_at = token.requested_at().checked_sub(shift)?;
+                token = token.restamped(requested_at);
+                times = self.policy.times(requested_at, found.lifetime, 0.0);
+            }
+        }
+        if self.clock.now() >= times.usable_until {
             return None;
         }
         self.metrics.shared_hit();
-        Some(found.token)
+        Some(token)
     }
 
     /// Writes `token` to the shared store, kept until its hard margin.
@@ -515,7 +561,7 @@ impl Inner {
         }
         let age = now.saturating_duration_since(token.requested_at());
         let issued_at = self.clock.system_time().checked_sub(age).unwrap_or_else(|| self.clock.system_time());
-        let shared_token = SharedToken { token: token.clone(), issued_at, lifetime };
+        let shared_token = SharedToken { token: token.clone(), issued_at, lifetime, remaining: None };
         shared.store.store(key, &shared_token, ttl).await;
     }
 
@@ -591,8 +637,9 @@ pub struct CachingProviderBuilder {
 impl CachingProviderBuilder {
     /// A second-level store shared by a fleet of processes (`oauth2-kit-cache-redis`), behind
     /// the in-process storage: see [`shared`](crate::cache::shared). Tokens are shared under the
-    /// delegate's [`cache_identity`](AccessTokenProvider::cache_identity), or `options.identity`;
-    /// with neither, the store is not used (a warning is logged at build).
+    /// delegate's [`cache_identity`](AccessTokenProvider::cache_identity), unless
+    /// `options.identity` overrides it; with neither, the store is not used (a warning is logged
+    /// at build: check [`CachingProvider::is_shared`]).
     pub fn shared_store(mut self, store: Arc<dyn SharedTokenStore>, options: SharedOptions) -> Self {
         self.shared = Some((store, options));
         self
@@ -632,7 +679,7 @@ impl CachingProviderBuilder {
                      the shared store is not used"
                 );
             }
-            identity.map(|identity| Shared { store, identity, options })
+            identity.map(|identity| Shared { store, identity, options: options.clamped() })
         });
         let seed =
             self.clock.system_time().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
@@ -647,6 +694,7 @@ impl CachingProviderBuilder {
                 metrics: Metrics::default(),
                 retry_now: Event::new(),
                 shared,
+                rejected: Mutex::new(HashMap::new()),
                 random: AtomicU64::new(seed),
             }),
         }

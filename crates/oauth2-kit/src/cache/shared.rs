@@ -70,6 +70,9 @@ pub struct SharedToken {
     pub issued_at: SystemTime,
     /// The token's lifetime from `issued_at`.
     pub lifetime: Duration,
+    /// How long the store still keeps it (its TTL), when the store knows: the token is never
+    /// used past that, whatever the clocks say (a writer's clock may run ahead of the reader's).
+    pub remaining: Option<Duration>,
 }
 
 impl SharedToken {
@@ -105,7 +108,10 @@ impl SharedToken {
                 .and_then(|v| v.as_u64())
                 .ok_or_else(|| DecodeError::new(Some(key), format!("`{key}` must be a whole number")))
         };
-        let issued_at = UNIX_EPOCH + Duration::from_millis(number(&mut object, "issued_at_ms")?);
+        let issued_at =
+            UNIX_EPOCH
+                .checked_add(Duration::from_millis(number(&mut object, "issued_at_ms")?))
+                .ok_or_else(|| DecodeError::new(Some("issued_at_ms"), "`issued_at_ms` is out of range"))?;
         let lifetime = Duration::from_millis(number(&mut object, "lifetime_ms")?);
         let extra = match object.take_if(Value::is_object, "extra") {
             Some(Value::Object(map)) => map,
@@ -113,12 +119,14 @@ impl SharedToken {
         };
         // The request was sent `age` ago; an `issued_at` in the future (clock skew) counts as now.
         let age = wall_now.duration_since(issued_at).unwrap_or_default();
-        let requested_at = now.checked_sub(age).unwrap_or(now);
+        let requested_at = now.checked_sub(age).ok_or_else(|| {
+            DecodeError::new(Some("issued_at_ms"), "the token is older than this clock can tell")
+        })?;
         let token = TokenResponse::new(AccessToken::new(access_token), token_type, requested_at)
             .with_expires_in(Some(lifetime))
             .with_scope(scope)
             .with_extra(extra);
-        Ok(Self { token, issued_at, lifetime })
+        Ok(Self { token, issued_at, lifetime, remaining: None })
     }
 }
 
@@ -128,6 +136,7 @@ impl fmt::Debug for SharedToken {
             .field("token", &self.token)
             .field("issued_at", &self.issued_at)
             .field("lifetime", &self.lifetime)
+            .field("remaining", &self.remaining)
             .finish()
     }
 }
@@ -142,6 +151,15 @@ pub enum Lease {
     Busy,
     /// The store cannot be reached: go on without it.
     Unavailable,
+}
+
+impl SharedOptions {
+    /// The options with their bounds applied.
+    pub(crate) fn clamped(mut self) -> Self {
+        self.lease_ttl = self.lease_ttl.max(Duration::from_millis(500));
+        self.poll_interval = self.poll_interval.max(Duration::from_millis(10));
+        self
+    }
 }
 
 /// Who holds a lease: a random value, so that a process releases only its own.
@@ -176,6 +194,12 @@ pub trait SharedTokenStore: Send + Sync + fmt::Debug + 'static {
 
     /// Releases the lease `lease` of `key`, if it is still held by it.
     async fn release(&self, key: &SharedKey, lease: &LeaseId);
+
+    /// The longest one operation may take (the store's own timeout), so that a lease holder's
+    /// token request, with the operations around it, ends within the lease. Default: zero.
+    fn operation_timeout(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 /// How a caching provider uses a shared store.
@@ -183,14 +207,14 @@ pub trait SharedTokenStore: Send + Sync + fmt::Debug + 'static {
 #[non_exhaustive]
 pub struct SharedOptions {
     /// How long a lease lasts, and the longest a process waits for another's token before it
-    /// fetches itself. The lease holder's token request is cut at four fifths of it, so a lease
-    /// outlives the fetch. Default 30 s.
+    /// fetches on its own. The lease holder's token request is cut at four fifths of it, less
+    /// three store operations, so a lease outlives the fetch. Default 30 s; at least 500 ms.
     pub lease_ttl: Duration,
-    /// How often a waiting process reads the store. Default 100 ms.
+    /// How often a waiting process reads the store (and tries the lease again). Default
+    /// 100 ms; at least 10 ms.
     pub poll_interval: Duration,
-    /// The identity tokens are shared under, when the delegate gives none (see
-    /// [`AccessTokenProvider::cache_identity`](crate::AccessTokenProvider::cache_identity)).
-    /// Default: the delegate's.
+    /// The identity tokens are shared under; overrides the delegate's
+    /// [`cache_identity`](crate::AccessTokenProvider::cache_identity). Default: the delegate's.
     pub identity: Option<String>,
 }
 
@@ -256,6 +280,7 @@ mod tests {
             token,
             issued_at: wall - Duration::from_secs(10),
             lifetime: Duration::from_secs(60),
+            remaining: None,
         };
         let bytes = shared.to_json();
         let back = SharedToken::from_json(&bytes, now, wall).unwrap();

@@ -213,6 +213,6 @@ impl AccessTokenProvider for PasswordProvider {
     }
 
     fn cache_identity(&self) -> Option<String> {
-        Some(format!("{}username={}\n", self.client.token.identity(GRANT_TYPE), self.username))
+        Some(format!("{}username={:?}\n", self.client.token.identity(GRANT_TYPE), self.username))
     }
 }

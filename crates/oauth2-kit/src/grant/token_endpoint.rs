@@ -46,13 +46,15 @@ impl TokenEndpoint {
     /// What identifies this client's tokens of `grant` across processes (no secret: the client
     /// secret is not part of it).
     pub(crate) fn identity(&self, grant: &str) -> String {
+        // Values are quoted (Debug escapes newlines and quotes), so no two configurations read
+        // the same.
         let mut identity = format!(
-            "grant={grant}\ntoken_endpoint={}\nclient_id={}\n",
+            "grant={grant:?}\ntoken_endpoint={:?}\nclient_id={:?}\n",
             self.endpoint.as_str(),
             self.auth.client_id().as_str()
         );
         for (name, value) in &self.extra_params {
-            identity.push_str(&format!("param:{name}={value}\n"));
+            identity.push_str(&format!("param={name:?}:{value:?}\n"));
         }
         identity
     }
