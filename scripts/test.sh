@@ -6,7 +6,8 @@
 #   2. checks formatting, lints (warnings are errors) and the core crate's dependency rule;
 #   3. starts oidc-provider on 127.0.0.1 and runs every test (unit, integration, conformance,
 #      real-server, examples, benchmarks once each in test mode) and every doctest;
-#   4. builds the docs with warnings as errors; stops the server.
+#   4. builds the docs with warnings as errors; stops the server;
+#   5. fuzzes every response decoder for a bounded time (FUZZ_SECONDS per target, default 30).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -72,5 +73,8 @@ cargo test --workspace --doc --locked
 say "docs build without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet --features oauth2-kit/tower,oauth2-kit-reqwest/middleware
+
+say "fuzzing: every decoder, \${FUZZ_SECONDS:-30} s per target (scripts/fuzz.sh)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash scripts/fuzz.sh
 
 say "all tests passed"

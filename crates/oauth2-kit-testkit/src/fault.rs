@@ -45,6 +45,19 @@ pub struct Fault {
     pub(crate) status: Option<StatusCode>,
     pub(crate) body: Option<Bytes>,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) delivery: Delivery,
+}
+
+/// How a faulted body is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// All at once.
+    #[default]
+    Whole,
+    /// The body, then the connection is dropped before the declared length is reached.
+    CloseMidBody,
+    /// One byte every so often.
+    Trickle(Duration),
 }
 
 impl Fault {
@@ -85,6 +98,17 @@ impl Fault {
             self.headers.push((name, value));
         }
         self
+    }
+
+    /// Answer `200 OK` with a chunked body: send `body`, then drop the connection before the
+    /// last chunk (a server crashing mid-response).
+    pub fn close_mid_body(body: impl Into<Bytes>) -> Self {
+        Self { body: Some(body.into()), delivery: Delivery::CloseMidBody, ..Self::default() }
+    }
+
+    /// Answer `200 OK` with `body`, one byte every `every` (a server slower than any timeout).
+    pub fn trickle(body: impl Into<Bytes>, every: Duration) -> Self {
+        Self { body: Some(body.into()), delivery: Delivery::Trickle(every), ..Self::default() }
     }
 
     /// Whether the fault replaces the normal answer (rather than only delaying it).

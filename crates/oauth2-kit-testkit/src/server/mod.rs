@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::background::Background;
-use crate::fault::{Fault, FaultQueue, Route};
+use crate::fault::{Delivery, Fault, FaultQueue, Route};
 
 /// The id of the client every [`TestServer`] registers unless told otherwise.
 pub const DEFAULT_CLIENT_ID: &str = "testkit-client";
@@ -558,8 +558,37 @@ impl ServerState {
         if !fault.replaces_answer() {
             return None;
         }
-        let mut response =
-            (fault.status.unwrap_or(StatusCode::OK), fault.body.unwrap_or_default()).into_response();
+        let status = fault.status.unwrap_or(StatusCode::OK);
+        let body = fault.body.unwrap_or_default();
+        let mut response = match fault.delivery {
+            Delivery::Whole => (status, body).into_response(),
+            Delivery::CloseMidBody => {
+                // The head and the first part go out (chunked), then, a moment later so that
+                // they are on the wire, the connection drops before the last chunk.
+                let stream = futures_lite::stream::unfold(Some(body), |part| async move {
+                    match part {
+                        Some(body) => Some((Ok(body), None)),
+                        None => {
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                            Some((Err(std::io::Error::other("the server dropped the connection")), None))
+                        }
+                    }
+                });
+                (status, axum::body::Body::from_stream(stream)).into_response()
+            }
+            Delivery::Trickle(every) => {
+                let bytes: Vec<u8> = body.to_vec();
+                let stream = futures_lite::stream::unfold(0usize, move |i| {
+                    let byte = bytes.get(i).copied();
+                    async move {
+                        let byte = byte?;
+                        tokio::time::sleep(every).await;
+                        Some((Ok::<_, std::io::Error>(bytes::Bytes::copy_from_slice(&[byte])), i + 1))
+                    }
+                });
+                (status, axum::body::Body::from_stream(stream)).into_response()
+            }
+        };
         for (name, value) in fault.headers {
             response.headers_mut().append(name, value);
         }

@@ -1,0 +1,16 @@
+//! Login callbacks (`Callback::from_query`): never panic; `Debug` hides code and state.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use oauth2_kit::grant::authorization_code::Callback;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(query) = std::str::from_utf8(data) else { return };
+    if let Ok(callback) = Callback::from_query(query) {
+        let shown = format!("{callback:?}");
+        if let Some(code) = callback.code().map(|c| c.expose_secret()).filter(|c| c.len() >= 12) {
+            assert!(!shown.contains(code), "Debug shows the code");
+        }
+        let _ = callback.error().map(ToString::to_string);
+    }
+});
