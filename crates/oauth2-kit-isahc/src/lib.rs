@@ -127,7 +127,13 @@ impl HttpClient for IsahcClient {
         let limit = BodyLimit::of(&request);
         let (parts, body) = request.into_parts();
         let request = http::Request::from_parts(parts, AsyncBody::from_bytes_static(body));
-        let response = self.client.send_async(request).await.map_err(map_error)?;
+        // isahc turns on curl's verbose mode when a tracing subscriber is interested in its
+        // span, and then logs the raw request and response at TRACE (`isahc::wire`): client
+        // secrets, tokens and passwords included. The request runs with no subscriber, so
+        // isahc creates no span and curl logs nothing; this crate's own spans are unaffected.
+        let no_subscriber = || tracing::subscriber::NoSubscriber::default();
+        let sending = tracing::subscriber::with_default(no_subscriber(), || self.client.send_async(request));
+        let response = Untraced(sending).await.map_err(map_error)?;
         let (parts, mut body) = response.into_parts();
         let declared = parts
             .headers
@@ -145,6 +151,23 @@ impl HttpClient for IsahcClient {
             collected.push(chunk.get(..n).unwrap_or_default()).map_err(|e| e.with_status(status))?;
         }
         Ok(http::Response::from_parts(parts, collected.finish()))
+    }
+}
+
+/// Polls a future with no tracing subscriber (see [`IsahcClient`]'s `send`).
+struct Untraced<F>(F);
+
+impl<F: std::future::Future + Unpin> std::future::Future for Untraced<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let future = &mut self.0;
+        tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
+            std::pin::Pin::new(future).poll(cx)
+        })
     }
 }
 

@@ -1,0 +1,270 @@
+//! The leak test: every flow runs under a `tracing` subscriber that records every level, span
+//! and field; every public value and error met on the way is formatted with `Debug` (plain and
+//! `{:#?}`) and `Display`. No client secret, access token, refresh token, password,
+//! authorization code, PKCE verifier or login state may appear anywhere in what was recorded.
+//! (One test in its own binary: the subscriber is the process-wide default.)
+
+// Test code: a failed unwrap is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
+
+mod common;
+
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use oauth2_kit::bearer::{BearerAuth, BearerClient};
+use oauth2_kit::discovery::ServerMetadata;
+use oauth2_kit::grant::authorization_code::{AuthorizationCodeProvider, Callback};
+use oauth2_kit::grant::device_code::DeviceCodeClient;
+use oauth2_kit::http::HttpClient;
+use oauth2_kit::reexports::url::Url;
+use oauth2_kit::userinfo::UserInfoClient;
+use oauth2_kit::{
+    AccessTokenProvider, ClientAuth, ClientCredentials, Password, PasswordGrant, TokenResponse,
+};
+use oauth2_kit_testkit::{Fault, Route, TestClient, TestServer, TestUser};
+use tracing_subscriber::fmt::format::FmtSpan;
+
+/// Everything recorded: log lines and formatted values.
+#[derive(Clone, Default)]
+struct Record(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Record {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Secrets met, and values formatted.
+struct Leaks {
+    record: Record,
+    secrets: Vec<(&'static str, String)>,
+    formatted: usize,
+}
+
+impl Leaks {
+    fn secret(&mut self, what: &'static str, value: impl Into<String>) {
+        let value = value.into();
+        assert!(value.len() >= 8, "{what} is too short to search for: {}", value.len());
+        self.secrets.push((what, value));
+    }
+
+    fn token(&mut self, token: &TokenResponse) {
+        self.show(token);
+        self.secret("access token", token.access_token().expose_secret());
+        if let Some(refresh) = token.refresh_token() {
+            self.secret("refresh token", refresh.expose_secret());
+        }
+    }
+
+    /// Formats `value` every way and records it.
+    fn show(&mut self, value: &impl Debug) {
+        let text = format!("{value:?}\n{value:#?}\n");
+        self.record.0.lock().unwrap().extend_from_slice(text.as_bytes());
+        self.formatted += 1;
+    }
+
+    fn error(&mut self, error: &oauth2_kit::Error) {
+        let text = format!("{error}\n");
+        self.record.0.lock().unwrap().extend_from_slice(text.as_bytes());
+        self.show(error);
+    }
+}
+
+const CLIENT_SECRET: &str = "leak-client-secret-1";
+const WRONG_SECRET: &str = "leak-wrong-secret-22";
+const PASSWORD: &str = "leak-user-password-3";
+const WRONG_PASSWORD: &str = "leak-wrong-password-4";
+
+async fn get(http: &Arc<dyn HttpClient>, url: &str) -> http::Response<Bytes> {
+    http.send(http::Request::get(url).body(Bytes::new()).unwrap()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_any_trace_debug_or_display() {
+    let record = Record::default();
+    let writer = record.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+        .with_span_events(FmtSpan::FULL)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+    let mut leaks = Leaks { record: record.clone(), secrets: Vec::new(), formatted: 0 };
+    for (what, value) in [
+        ("client secret", CLIENT_SECRET),
+        ("wrong secret", WRONG_SECRET),
+        ("password", PASSWORD),
+        ("wrong password", WRONG_PASSWORD),
+    ] {
+        leaks.secret(what, value);
+    }
+
+    let server = TestServer::builder()
+        .client(TestClient::new("leak", CLIENT_SECRET).token_lifetime(Duration::from_secs(3600)))
+        .client(TestClient::public("leak-tv"))
+        .user(TestUser::new("leaker", PASSWORD))
+        .device_interval(Some(Duration::from_secs(1)))
+        .start()
+        .unwrap();
+    for (adapter, http) in common::adapters() {
+        leaks.show(&adapter);
+        // Client credentials: token, introspection, revocation, and errors.
+        let client = ClientCredentials::builder(server.token_endpoint(), "leak", CLIENT_SECRET, http.clone())
+            .introspection_endpoint(server.introspection_endpoint())
+            .revocation_endpoint(server.revocation_endpoint())
+            .build()
+            .unwrap();
+        leaks.show(&client);
+        let token = client.request_token(None).await.unwrap();
+        leaks.token(&token);
+        leaks.show(&client.introspect(token.access_token()).await.unwrap());
+        let wrong = ClientCredentials::new(server.token_endpoint(), "leak", WRONG_SECRET, http.clone());
+        leaks.error(&wrong.request_token(None).await.unwrap_err());
+        // A server that echoes a token in a bad answer: the excerpt must not repeat it.
+        server.inject(
+            Route::Token,
+            Fault::status(500).with_body(format!(
+                r#"{{"access_token":"{}","oops":1}}"#,
+                token.access_token().expose_secret()
+            )),
+            1,
+        );
+        leaks.error(&client.request_token(None).await.unwrap_err());
+        server.inject(
+            Route::Token,
+            Fault::body(format!(
+                r#"{{"access_token":"{}","expires_in":"soon","token_type":"Bearer"}}"#,
+                token.access_token().expose_secret()
+            )),
+            1,
+        );
+        leaks.error(&client.request_token(None).await.unwrap_err());
+
+        // Cached, behind a bearer client, through a revocation and 401 recovery.
+        let cached = oauth2_kit_cache_tokio::caching(client.clone());
+        leaks.show(&cached);
+        let auth = BearerAuth::builder(cached.clone()).build();
+        leaks.show(&auth);
+        let api = BearerClient::new(http.clone(), auth);
+
+        for _ in 0..3 {
+            let response = api
+                .execute(http::Request::get(server.resource_url().as_str()).body(Bytes::new()).unwrap())
+                .await
+                .unwrap();
+            leaks.show(&response.status());
+        }
+        leaks.token(&cached.get(None).await.unwrap());
+        server.revoke_all_tokens();
+        let response = api
+            .execute(http::Request::get(server.resource_url().as_str()).body(Bytes::new()).unwrap())
+            .await
+            .unwrap();
+        leaks.show(&response.status());
+        leaks.token(&cached.get(None).await.unwrap());
+        leaks.show(&cached.metrics());
+        client.revoke(token.access_token()).await.unwrap();
+
+        // Caching introspection.
+        let introspection = oauth2_kit_cache_tokio::caching_introspection(client.clone());
+        leaks.show(&introspection.introspect(token.access_token()).await.unwrap());
+        leaks.show(&introspection);
+
+        // Authorization code with PKCE, from discovery; UserInfo; refresh; revocation.
+        let metadata = ServerMetadata::discover(&server.issuer(), http.clone()).await.unwrap();
+        leaks.show(&metadata);
+        let provider = AuthorizationCodeProvider::from_metadata(
+            &metadata,
+            Url::parse("http://127.0.0.1:9/cb").unwrap(),
+            ClientAuth::new("leak", CLIENT_SECRET),
+            http.clone(),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        leaks.show(&provider);
+        server.login_as("leaker");
+        let link =
+            provider.login_link().scope("openid read".parse().unwrap()).nonce().unwrap().build().unwrap();
+        leaks.show(&link);
+        let (url, pending) = link.into_parts();
+        leaks.secret("PKCE verifier", pending.pkce_verifier().unwrap().expose_secret());
+        leaks.secret("login state", pending.state().expose_secret());
+        leaks.secret("nonce", pending.nonce().unwrap().expose_secret());
+        leaks.show(&pending);
+        let back = get(&http, url.as_str()).await;
+        let callback =
+            Callback::from_url(&back.headers()["location"].to_str().unwrap().parse().unwrap()).unwrap();
+        leaks.secret("authorization code", callback.code().unwrap().expose_secret());
+        leaks.show(&callback);
+        let token = provider.complete_login(&pending, &callback).await.unwrap();
+        leaks.token(&token);
+        leaks.error(&provider.complete_login(&pending, &callback).await.unwrap_err()); // the code is spent
+        let userinfo = UserInfoClient::from_metadata(&metadata, http.clone()).unwrap();
+        leaks.show(&userinfo.fetch(token.access_token()).await.unwrap());
+        let refreshed = provider.refresh(token.refresh_token().unwrap(), None).await.unwrap();
+        leaks.token(&refreshed);
+        leaks.error(&provider.refresh(token.refresh_token().unwrap(), None).await.unwrap_err()); // rotated away
+        provider.revoke_refresh_token(refreshed.refresh_token().unwrap()).await.unwrap();
+        leaks.error(&userinfo.fetch(refreshed.access_token()).await.unwrap_err());
+
+        // Password grant, right and wrong.
+        let password =
+            PasswordGrant::new(server.token_endpoint(), ClientAuth::new("leak", CLIENT_SECRET), http.clone());
+        leaks.show(&password);
+        let token = password.request_token("leaker", &Password::new(PASSWORD), None).await.unwrap();
+        leaks.token(&token);
+        leaks.error(
+            &password.request_token("leaker", &Password::new(WRONG_PASSWORD), None).await.unwrap_err(),
+        );
+        let for_user = password.provider("leaker", Password::new(PASSWORD));
+        leaks.show(&for_user);
+        leaks.token(&for_user.request_token(None).await.unwrap());
+
+        // Device flow.
+        let device = DeviceCodeClient::from_metadata(
+            &metadata,
+            ClientAuth::public("leak-tv"),
+            http.clone(),
+            Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()),
+        )
+        .unwrap();
+        leaks.show(&device);
+        let authorization = device.request_authorization(None).await.unwrap();
+        leaks.show(&authorization);
+        server.approve_device(authorization.user_code());
+        leaks.token(&device.poll_token(&authorization).await.unwrap());
+        leaks.error(&device.try_token(&authorization).await.unwrap_err()); // already used
+    }
+
+    let text = String::from_utf8_lossy(&record.0.lock().unwrap()).into_owned();
+    println!(
+        "leak test: {} secrets searched for in {} bytes ({} trace lines, {} values formatted)",
+        leaks.secrets.len(),
+        text.len(),
+        text.lines().count(),
+        leaks.formatted
+    );
+    assert!(text.contains("oauth2_kit.request"), "the traces were recorded");
+    for (what, secret) in &leaks.secrets {
+        let line = text.lines().find(|line| line.contains(secret.as_str()));
+        assert!(
+            line.is_none(),
+            "a {what} leaked in: {}",
+            line.unwrap_or_default().replace(secret.as_str(), "<HERE>")
+        );
+    }
+}
