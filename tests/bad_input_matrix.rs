@@ -281,3 +281,42 @@ async fn every_bad_answer_is_the_error_it_should_be() {
     assert_eq!(checked, cases.len() * 2);
     let _ = StatusCode::OK;
 }
+
+/// With a retry policy, transient failures (503, a 429 with `Retry-After`, a dropped
+/// connection) are retried until the token comes; an OAuth 2.0 error is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_failures_are_retried_through_both_adapters() {
+    let server = TestServer::start().unwrap();
+    for (adapter, http) in adapters() {
+        let client = ClientCredentials::builder(
+            server.token_endpoint(),
+            DEFAULT_CLIENT_ID,
+            DEFAULT_CLIENT_SECRET,
+            http,
+        )
+        .retry(
+            oauth2_kit::RetryPolicy::default()
+                .with_max_attempts(4)
+                .with_backoff(Duration::from_millis(20), Duration::from_millis(100)),
+            Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()),
+        )
+        .build()
+        .unwrap();
+        server.reset_counts();
+        server.inject(Route::Token, Fault::status(503), 1);
+        server.inject(Route::Token, Fault::status(429).header("retry-after", "1"), 1);
+        server.inject(Route::Token, Fault::close_mid_body("{"), 1);
+        client.request_token(None).await.expect(adapter);
+        assert_eq!(server.requests(Route::Token), 4, "{adapter}");
+
+        server.reset_counts();
+        server.inject(
+            Route::Token,
+            Fault::status(503).with_body(r#"{"error":"temporarily_unavailable"}"#),
+            1,
+        );
+        let err = client.request_token(None).await.unwrap_err();
+        assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::TemporarilyUnavailable, "{adapter}");
+        assert_eq!(server.requests(Route::Token), 1, "{adapter}: OAuth 2.0 errors are not retried");
+    }
+}

@@ -59,6 +59,7 @@ pub mod pkce;
 pub mod presets;
 mod provider;
 mod random;
+mod retry;
 pub mod runtime;
 mod scope;
 mod secret;
@@ -78,6 +79,7 @@ pub use crate::grant::client_credentials::{ClientCredentials, ClientCredentialsB
 pub use crate::grant::password::{PasswordGrant, PasswordProvider};
 pub use crate::introspection::{IntrospectionResponse, TokenIntrospection, TokenTypeHint};
 pub use crate::provider::AccessTokenProvider;
+pub use crate::retry::RetryPolicy;
 pub use crate::scope::{Scope, ScopeError, ScopeErrorKind};
 pub use crate::secret::{
     AccessToken, AuthorizationCode, ClientId, ClientSecret, DeviceCode, IdToken, LoginState, Nonce, Password,

@@ -17,6 +17,8 @@ use crate::grant::token_endpoint::TokenEndpoint;
 use crate::http::{BodyLimit, HttpClient};
 use crate::introspection::{IntrospectionResponse, TokenIntrospection, TokenTypeHint};
 use crate::provider::AccessTokenProvider;
+use crate::retry::RetryPolicy;
+use crate::runtime::Runtime;
 use crate::scope::Scope;
 use crate::secret::{AccessToken, ClientId, ClientSecret, RefreshToken};
 use crate::token::TokenResponse;
@@ -94,6 +96,7 @@ impl ClientCredentials {
             http: Arc::new(http),
             clock: Arc::new(SystemClock),
             body_limit: BodyLimit::DEFAULT.0,
+            retry: None,
         }
     }
 
@@ -223,9 +226,20 @@ pub struct ClientCredentialsBuilder {
     http: Arc<dyn HttpClient>,
     clock: Arc<dyn Clock>,
     body_limit: usize,
+    retry: Option<(RetryPolicy, Arc<dyn Runtime>)>,
 }
 
 impl ClientCredentialsBuilder {
+    /// Retries token requests that fail transiently (connection failures, timeouts, `5xx`,
+    /// `429` honouring `Retry-After`; never an OAuth 2.0 error response), as `policy` says,
+    /// sleeping on `runtime` (`oauth2_kit_cache_tokio::TokioRuntime`, the async-std one, ...).
+    /// Default: no retries (a caching provider retries in the background on its own).
+    /// Introspection and revocation are not retried.
+    pub fn retry(mut self, policy: RetryPolicy, runtime: Arc<dyn Runtime>) -> Self {
+        self.retry = Some((policy, runtime));
+        self
+    }
+
     /// How the client authenticates. Default: [`AuthMethod::ClientSecretBasic`].
     pub fn auth_method(mut self, method: AuthMethod) -> Self {
         self.auth = self.auth.with_method(method);
@@ -280,6 +294,7 @@ impl ClientCredentialsBuilder {
                 auth: self.auth,
                 transport: Transport { http: self.http, clock: self.clock, body_limit: self.body_limit },
                 extra_params: self.extra_params,
+                retry: self.retry,
             },
             introspection_endpoint: self.introspection_endpoint,
             revocation_endpoint: self.revocation_endpoint,

@@ -199,6 +199,7 @@ impl DeviceCodeClient {
                 auth: client,
                 transport: Transport::new(Arc::new(http)),
                 extra_params: Vec::new(),
+                retry: None,
             }),
             runtime,
         }

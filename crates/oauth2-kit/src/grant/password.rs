@@ -73,6 +73,7 @@ impl PasswordGrant {
                 auth: client,
                 transport: Transport::new(Arc::new(http)),
                 extra_params: Vec::new(),
+                retry: None,
             },
             revocation_endpoint: None,
         }

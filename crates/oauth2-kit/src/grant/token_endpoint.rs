@@ -2,6 +2,7 @@
 //! requests travel.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::client_auth::ClientAuth;
 use crate::endpoint::Endpoint;
@@ -10,6 +11,8 @@ use crate::exchange::{Operation, Transport};
 use crate::extra_fields::FromTokenResponse;
 use crate::form::Form;
 use crate::introspection::TokenTypeHint;
+use crate::retry::RetryPolicy;
+use crate::runtime::Runtime;
 use crate::token::TokenResponse;
 
 /// A client at a token endpoint.
@@ -20,15 +23,43 @@ pub(crate) struct TokenEndpoint {
     pub(crate) transport: Transport,
     /// Sent with every token request (`audience`, `resource`, ...).
     pub(crate) extra_params: Vec<(String, String)>,
+    /// Transient retries, and the runtime that sleeps between them.
+    pub(crate) retry: Option<(RetryPolicy, Arc<dyn Runtime>)>,
 }
 
 impl TokenEndpoint {
-    /// POSTs a token request: `grant_type`, then `params`, then the extra parameters.
+    /// POSTs a token request (retried as the retry policy says, if there is one).
     pub(crate) async fn request(
         &self,
         grant: &'static str,
         params: &[(&str, &str)],
     ) -> Result<TokenResponse> {
+        let Some((policy, runtime)) = &self.retry else { return self.request_once(grant, params).await };
+        let clock = &self.transport.clock;
+        let start = clock.now();
+        let mut attempt = 1u32;
+        loop {
+            let error = match self.request_once(grant, params).await {
+                Ok(token) => return Ok(token),
+                Err(error) => error,
+            };
+            if attempt >= policy.max_attempts || !policy.retries(&error) {
+                return Err(error);
+            }
+            let elapsed = clock.now().saturating_duration_since(start);
+            let delay = policy.delay(attempt, jitter(), error.retry_after());
+            if elapsed.saturating_add(delay) > policy.deadline {
+                return Err(error);
+            }
+            let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+            tracing::debug!(grant, attempt, %error, delay_ms, "token request failed; retrying");
+            runtime.sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// POSTs a token request once: `grant_type`, then `params`, then the extra parameters.
+    async fn request_once(&self, grant: &'static str, params: &[(&str, &str)]) -> Result<TokenResponse> {
         let mut form = Form::new();
         form.push("grant_type", grant);
         for (name, value) in params {
@@ -84,6 +115,15 @@ impl TokenEndpoint {
     }
 }
 
+/// A number in `[0, 1)` for retry jitter (a random draw; quality matters little).
+fn jitter() -> f64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        return 0.5;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// A decoded token response as `T`; a failure is a decode error of the (successful) response.
 pub(crate) fn convert<T: FromTokenResponse>(token: TokenResponse) -> Result<T> {
     T::from_token_response(token).map_err(|e| Error::Decode {
@@ -101,6 +141,7 @@ impl fmt::Debug for TokenEndpoint {
             .field("auth", &self.auth)
             .field("extra_params", &self.extra_params.iter().map(|(n, _)| n).collect::<Vec<_>>())
             .field("transport", &self.transport)
+            .field("retry", &self.retry.as_ref().map(|(policy, _)| policy))
             .finish()
     }
 }

@@ -515,6 +515,7 @@ impl<T: FromTokenResponse> AuthorizationCodeProviderBuilder<T> {
                     auth: self.client,
                     transport: self.transport,
                     extra_params: self.extra_params,
+                    retry: None,
                 },
                 revocation_endpoint: self.revocation_endpoint,
                 logout_endpoint: self.logout_endpoint,

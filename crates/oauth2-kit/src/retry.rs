@@ -1,0 +1,103 @@
+//! Transient retries of token requests: bounded, jittered, within a total deadline, and only
+//! for failures a retry can mend.
+
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// When and how often a token request is sent again.
+///
+/// A request is retried only after a failure that says a retry can help and that is not an
+/// OAuth 2.0 error response: a connection failure, a timeout, a reset, a `5xx`, `408` or `429`
+/// without an OAuth 2.0 error body. An OAuth 2.0 error (even `temporarily_unavailable`) is the
+/// server's answer, and is returned as is.
+///
+/// Delays: `initial_backoff` doubling up to `max_backoff`, each drawn at random in
+/// `[delay/2, delay]` ("equal jitter"), never shorter than the server's `Retry-After`. No
+/// attempt starts once `deadline` has passed since the first, and no sleep runs past it.
+///
+/// ```
+/// use std::time::Duration;
+/// use oauth2_kit::RetryPolicy;
+///
+/// let policy = RetryPolicy::default().with_max_attempts(5).with_deadline(Duration::from_secs(20));
+/// assert_eq!(policy.max_attempts, 5);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included. Default 3.
+    pub max_attempts: u32,
+    /// The first delay. Default 200 ms.
+    pub initial_backoff: Duration,
+    /// The longest delay. Default 5 s.
+    pub max_backoff: Duration,
+    /// The longest time from the first attempt to the start of the last. Default 15 s.
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            deadline: Duration::from_secs(15),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// This policy with another [`max_attempts`](Self::max_attempts).
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// This policy with another [`initial_backoff`](Self::initial_backoff) and
+    /// [`max_backoff`](Self::max_backoff).
+    #[must_use]
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
+    }
+
+    /// This policy with another [`deadline`](Self::deadline).
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Whether `error` may be retried under this policy.
+    pub fn retries(&self, error: &Error) -> bool {
+        error.oauth2().is_none() && error.is_retryable()
+    }
+
+    /// The delay before retry number `retry` (1 for the first retry), with `jitter` in
+    /// `[0, 1)`, never shorter than the server's `Retry-After`.
+    pub fn delay(&self, retry: u32, jitter: f64, retry_after: Option<Duration>) -> Duration {
+        let doubled =
+            self.initial_backoff.saturating_mul(2u32.saturating_pow(retry.saturating_sub(1).min(31)));
+        let capped = doubled.min(self.max_backoff);
+        let jittered = capped.mul_f64(0.5 + jitter.clamp(0.0, 1.0) / 2.0);
+        jittered.max(retry_after.unwrap_or(Duration::ZERO))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_with_jitter_up_to_the_cap_and_honour_retry_after() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.delay(1, 0.999_999_999, None).as_millis(), 199);
+        assert_eq!(p.delay(1, 0.0, None), Duration::from_millis(100));
+        assert_eq!(p.delay(2, 0.0, None), Duration::from_millis(200));
+        assert_eq!(p.delay(40, 0.0, None), Duration::from_millis(2500));
+        assert_eq!(p.delay(1, 0.0, Some(Duration::from_secs(7))), Duration::from_secs(7));
+    }
+}

@@ -1,0 +1,100 @@
+//! Transient retries of token requests, with instant virtual sleeps: what is retried, how long
+//! each wait is, the attempt bound and the deadline.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_lite::future::block_on;
+use oauth2_kit::{ClientCredentials, Error, ErrorCode, RetryPolicy};
+use support::{InstantSleeps, Script};
+
+const TOKEN: (u16, &str) = (200, r#"{"access_token":"AT","token_type":"Bearer","expires_in":60}"#);
+
+fn client(
+    script: &[(u16, &'static str)],
+    policy: RetryPolicy,
+) -> (ClientCredentials, Arc<Script>, Arc<InstantSleeps>) {
+    let http = Script::new(script);
+    let time = InstantSleeps::new();
+    let client =
+        ClientCredentials::builder("https://as.example/token".parse().unwrap(), "id", "secret", http.clone())
+            .clock(time.clone())
+            .retry(policy, time.clone())
+            .build()
+            .unwrap();
+    (client, http, time)
+}
+
+/// Whole-second delays, for policies whose delays are whole seconds.
+fn policy() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(4)
+        .with_backoff(Duration::from_secs(2), Duration::from_secs(4))
+        .with_deadline(Duration::from_secs(60))
+}
+
+#[test]
+fn connection_failures_and_5xx_are_retried_with_growing_jittered_delays() {
+    let (client, http, time) = client(&[(0, ""), (503, "<html>busy</html>"), (502, ""), TOKEN], policy());
+    assert_eq!(block_on(client.request_token(None)).unwrap().access_token().expose_secret(), "AT");
+    assert_eq!(http.sent().len(), 4);
+    let sleeps = time.sleeps();
+    assert_eq!(sleeps.len(), 3);
+    // Equal jitter: [1, 2], [2, 4], [2, 4] seconds (whole seconds shown).
+    assert!(
+        (1..=2).contains(&sleeps[0]) && (2..=4).contains(&sleeps[1]) && (2..=4).contains(&sleeps[2]),
+        "{sleeps:?}"
+    );
+}
+
+#[test]
+fn a_429_is_retried() {
+    let (client, _, time) = client(&[(429, ""), TOKEN], policy());
+    block_on(client.request_token(None)).unwrap();
+    assert_eq!(time.sleeps().len(), 1);
+    // (Retry-After over real sockets: tests/bad_input_matrix.rs.)
+    assert_eq!(policy().delay(1, 0.0, Some(Duration::from_secs(9))), Duration::from_secs(9));
+}
+
+#[test]
+fn oauth2_errors_are_never_retried() {
+    for answer in [
+        (400, r#"{"error":"invalid_client"}"#),
+        (503, r#"{"error":"temporarily_unavailable"}"#),
+        (500, r#"{"error":"server_error"}"#),
+    ] {
+        let (client, http, time) = client(&[answer, TOKEN], policy());
+        let err = block_on(client.request_token(None)).unwrap_err();
+        assert!(err.oauth2().is_some(), "{err}");
+        assert_eq!(http.sent().len(), 1, "{answer:?}");
+        assert!(time.sleeps().is_empty());
+    }
+    // Nor a body that does not decode.
+    let (client, http, _) = client(&[(200, "<html>"), TOKEN], policy());
+    assert!(matches!(block_on(client.request_token(None)).unwrap_err(), Error::Decode { .. }));
+    assert_eq!(http.sent().len(), 1);
+}
+
+#[test]
+fn attempts_are_bounded() {
+    let (client, http, _) = client(&[(503, ""), (503, ""), (503, ""), (503, ""), TOKEN], policy());
+    let err = block_on(client.request_token(None)).unwrap_err();
+    assert!(matches!(err, Error::UnexpectedStatus { .. }), "{err}");
+    assert_eq!(http.sent().len(), 4, "max_attempts counts the first");
+}
+
+#[test]
+fn no_sleep_runs_past_the_deadline() {
+    let tight = policy().with_deadline(Duration::from_secs(5)).with_max_attempts(10);
+    let (client, http, time) = client(&[(503, ""); 10], tight);
+    block_on(client.request_token(None)).unwrap_err();
+    let slept: u64 = time.sleeps().iter().sum();
+    assert!(slept <= 5, "slept {slept} s");
+    assert!(http.sent().len() < 10);
+    let _ = ErrorCode::ServerError;
+}
