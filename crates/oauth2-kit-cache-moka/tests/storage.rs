@@ -15,6 +15,7 @@ fn token(value: &str, generation: u64) -> CachedToken {
         token: TokenResponse::new(AccessToken::new(value), TokenType::Bearer, now),
         times: CachePolicy::default().times(now, Duration::from_secs(3600), 0.0),
         generation,
+        wall_usable_until: None,
     }
 }
 

@@ -395,6 +395,25 @@ pub async fn outage_past_the_margin(spawner: Arc<dyn Runtime>, customize: &Custo
     assert!(matches!(result, Err(Error::OAuth2(_))), "{result:?}");
 }
 
+/// A suspend and resume (the wall clock jumps two hours, the monotonic one does not move):
+/// the token, expired by the wall clock, is never handed out again, by the fresh path or any
+/// other; the next call fetches a new one.
+pub async fn wall_clock_jump_expires_the_token(spawner: Arc<dyn Runtime>, customize: &Customize) {
+    let h = Harness::new(spawner, customize);
+    assert_eq!(value(&h.cache.get(None).await), "token-1");
+    h.time.advance(secs(10 * 60));
+    assert!(poll_once(h.cache.get(None)).is_some(), "fresh before the suspend");
+    h.time.jump_wall_clock(secs(2 * 3600));
+    assert_eq!(h.cached_value(None), None);
+    assert!(h.cache.try_get(None).is_none(), "not on the fresh path either");
+    assert_eq!(value(&h.cache.get(None).await), "token-2");
+    assert_eq!(h.delegate.requests(), 2);
+    // A jump within the token's life changes nothing.
+    h.time.jump_wall_clock(secs(60));
+    assert_eq!(value(&h.cache.get(None).await), "token-2");
+    assert_eq!(h.delegate.requests(), 2);
+}
+
 /// Without `expires_in`, the default lifetime (5 min); a JWT's `exp` when there is one.
 pub async fn lifetime_without_expires_in(spawner: Arc<dyn Runtime>, customize: &Customize) {
     use base64::Engine as _;
@@ -606,7 +625,7 @@ macro_rules! caching_provider_suite {
                 short_token, failed_refresh_keeps_token_and_backs_off, outage_past_the_margin,
                 lifetime_without_expires_in, invalidation_compares_generations,
                 hung_delegate_times_out, a_lost_fetch_does_not_block_the_scope,
-                invalidation_wakes_a_sleeping_refresher,
+                invalidation_wakes_a_sleeping_refresher, wall_clock_jump_expires_the_token,
                 scopes_are_independent_sets, custom_storage, dyn_provider_and_metrics);
         }
     };

@@ -40,6 +40,8 @@ pub struct VirtualTime {
 #[derive(Default)]
 struct State {
     elapsed: Duration,
+    /// How far the wall clock has jumped ahead of the monotonic one (a suspend and resume).
+    wall_ahead: Duration,
     sleepers: Vec<(Duration, Arc<Latch>)>,
 }
 
@@ -74,6 +76,13 @@ impl VirtualTime {
         for (_, sleeper) in woken {
             sleeper.open();
         }
+    }
+
+    /// Moves the wall clock (only) forward by `by`, as a laptop or VM suspended for that long
+    /// sees on resume: the monotonic clock (which on Linux does not count a suspend) stays.
+    pub fn jump_wall_clock(&self, by: Duration) {
+        let mut state = lock(&self.state);
+        state.wall_ahead = state.wall_ahead.saturating_add(by);
     }
 
     /// How far time has moved.
@@ -114,7 +123,8 @@ impl Clock for VirtualTime {
     }
 
     fn system_time(&self) -> SystemTime {
-        self.base_system + self.elapsed()
+        let state = lock(&self.state);
+        self.base_system + state.elapsed + state.wall_ahead
     }
 }
 

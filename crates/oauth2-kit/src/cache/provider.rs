@@ -125,6 +125,9 @@ impl CachingProvider {
         let inner = &*self.inner;
         let cached = inner.storage.get(scope)?;
         let now = inner.clock.now();
+        if !inner.wall_usable(&cached) {
+            return None;
+        }
         if now < cached.times.refresh_at {
             inner.metrics.hit();
             return Some(cached.token);
@@ -150,7 +153,8 @@ impl CachingProvider {
     /// The cached token for `scope` if it is usable now, without waiting or fetching.
     pub fn cached(&self, scope: Option<&Scope>) -> Option<TokenResponse> {
         let cached = self.inner.storage.get(scope)?;
-        (self.inner.clock.now() < cached.times.usable_until).then_some(cached.token)
+        (self.inner.clock.now() < cached.times.usable_until && self.inner.wall_usable(&cached))
+            .then_some(cached.token)
     }
 
     /// Drops the cached token for `scope` if it is still `token` (compare, then invalidate), so
@@ -200,7 +204,7 @@ impl CachingProvider {
             let now = inner.clock.now();
             // A fetch may have finished since the lock-free look.
             if let Some(cached) = inner.storage.get(scope) {
-                if now < cached.times.usable_until {
+                if now < cached.times.usable_until && inner.wall_usable(&cached) {
                     return Lookup::Ready(cached.token);
                 }
             }
@@ -337,8 +341,12 @@ impl FetchTask {
                 Err(error) => error,
             };
             inner.metrics.failure();
-            let usable_until =
-                inner.storage.get(scope).map(|cached| cached.times.usable_until).filter(|until| now < *until);
+            let usable_until = inner
+                .storage
+                .get(scope)
+                .filter(|cached| inner.wall_usable(cached))
+                .map(|cached| cached.times.usable_until)
+                .filter(|until| now < *until);
             let Some(until) = usable_until else {
                 // No usable token left: every waiter gets the error, kept for a while.
                 let ttl = inner.policy.error_ttl(&error);
@@ -417,6 +425,13 @@ async fn first_of<A: Future, B: Future>(first: A, second: B) -> Option<A::Output
 }
 
 impl Inner {
+    /// Whether the wall clock still lets `cached` be used (see
+    /// [`CachedToken::wall_usable_until`]).
+    #[inline]
+    fn wall_usable(&self, cached: &CachedToken) -> bool {
+        cached.wall_usable_until.is_none_or(|until| self.clock.system_time() < until)
+    }
+
     /// A token for `scope`: from the shared store if there is one (see
     /// [`shared`](crate::cache::shared)), else from the delegate.
     async fn fetch(&self, scope: Option<&Scope>, reason: RefreshReason) -> Result<TokenResponse> {
@@ -576,7 +591,9 @@ impl Inner {
         // Unique across providers: two providers may share one storage.
         static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
-        CachedToken { token, times, generation }
+        let left = times.usable_until.saturating_duration_since(self.clock.now());
+        let wall_usable_until = self.clock.system_time().checked_add(left);
+        CachedToken { token, times, generation, wall_usable_until }
     }
 
     /// A number in `[0, 1)` for jitter (splitmix64; quality matters little, speed and no

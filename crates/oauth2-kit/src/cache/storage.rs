@@ -25,6 +25,10 @@ pub struct CachedToken {
     /// Which token this is: invalidation compares it, so that a late invalidation of an old
     /// token never drops a newer one.
     pub generation: u64,
+    /// When it stops being usable by the wall clock: the monotonic clock does not count a
+    /// suspend (Linux's `CLOCK_MONOTONIC`), so after a resume only the wall clock knows the
+    /// token has expired. A token is usable while both clocks say so.
+    pub wall_usable_until: Option<std::time::SystemTime>,
 }
 
 /// Keeps one token per scope (`None`: the client's default scope). The seed's overridable cache
@@ -57,6 +61,7 @@ fn replicas(token: CachedToken) -> Replicas {
             token: token.token.replicate(),
             times: token.times,
             generation: token.generation,
+            wall_usable_until: token.wall_usable_until,
         })
         .collect()
 }
