@@ -50,6 +50,10 @@ say "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+say "dependencies: licenses, duplicate versions, sources (cargo deny; deny.toml)"
+have cargo-deny || cargo install cargo-deny --locked >&2
+cargo deny --log-level error check licenses bans sources
+
 say "the core crate depends on no async runtime and no HTTP client"
 bash scripts/check-core-deps.sh
 
