@@ -54,6 +54,9 @@ pub mod guide {
     #[doc = include_str!("../docs/testing.md")]
     pub struct Testing;
 
+    #[doc = include_str!("../docs/reliability.md")]
+    pub struct Reliability;
+
     #[doc = include_str!("../docs/performance.md")]
     pub struct Performance;
 }

@@ -8,7 +8,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(query) = std::str::from_utf8(data) else { return };
     if let Ok(callback) = Callback::from_query(query) {
         let shown = format!("{callback:?}");
-        if let Some(code) = callback.code().map(|c| c.expose_secret()).filter(|c| c.len() >= 12) {
+        // The fields shown on purpose (the error, the issuer) may hold the same text.
+        let public = format!("{:?} {:?}", callback.error(), callback.issuer());
+        if let Some(code) = callback.code().map(|c| c.expose_secret()).filter(|c| c.len() >= 12 && !public.contains(*c)) {
             assert!(!shown.contains(code), "Debug shows the code");
         }
         let _ = callback.error().map(ToString::to_string);

@@ -381,6 +381,34 @@ pub async fn failed_refresh_keeps_token_and_backs_off(spawner: Arc<dyn Runtime>,
     assert_eq!((m.refreshes_stale, m.refreshes_retry, m.failures), (1, 4, 4));
 }
 
+/// The token endpoint down through the whole stale window (55 to 59 min of a 1 h token):
+/// 0 caller-visible errors, callers served at once by the cached token, attempts only at the
+/// backoff slots (not per call); past the hard margin, the shared error; the endpoint back: the
+/// next call gets a new token, no restart.
+pub async fn outage_through_the_stale_window(spawner: Arc<dyn Runtime>, customize: &Customize) {
+    let h = Harness::new(spawner, customize);
+    h.cache.get(None).await.unwrap();
+    h.delegate.fail_with(oauth2_error(503, "temporarily_unavailable", None));
+    h.time.advance(secs(55 * 60));
+    let mut served = 0;
+    // Four minutes of calls, one every 2.4 s.
+    for _ in 0..100 {
+        let got = poll_once(h.cache.get(None)).expect("a stale get completes at once");
+        assert_eq!(value(&got), "token-1", "no caller-visible error before the hard margin");
+        served += 1;
+        h.time.advance(Duration::from_millis(2_390));
+    }
+    assert_eq!(served, 100);
+    let attempts = h.delegate.requests() - 1;
+    assert!((1..=20).contains(&attempts), "backoff slots, not one per call: {attempts} attempts");
+    h.time.advance(secs(60));
+    wait_for("the margin to pass", || h.cached_value(None).is_none()).await;
+    assert!(matches!(h.cache.get(None).await, Err(Error::OAuth2(_))), "past the margin: the error");
+    h.delegate.succeed();
+    h.time.advance(secs(6)); // the kept error's 5 s
+    assert!(h.cache.get(None).await.is_ok(), "back without a restart");
+}
+
 /// Once the token is past its hard margin and the endpoint still fails, waiters get the error.
 pub async fn outage_past_the_margin(spawner: Arc<dyn Runtime>, customize: &Customize) {
     let h = Harness::new(spawner, customize);
@@ -626,6 +654,7 @@ macro_rules! caching_provider_suite {
                 lifetime_without_expires_in, invalidation_compares_generations,
                 hung_delegate_times_out, a_lost_fetch_does_not_block_the_scope,
                 invalidation_wakes_a_sleeping_refresher, wall_clock_jump_expires_the_token,
+                outage_through_the_stale_window,
                 scopes_are_independent_sets, custom_storage, dyn_provider_and_metrics);
         }
     };
