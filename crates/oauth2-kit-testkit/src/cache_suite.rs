@@ -396,6 +396,9 @@ pub async fn outage_through_the_stale_window(spawner: Arc<dyn Runtime>, customiz
         let got = poll_once(h.cache.get(None)).expect("a stale get completes at once");
         assert_eq!(value(&got), "token-1", "no caller-visible error before the hard margin");
         served += 1;
+        // The background refresh runs on another thread: let it reach its backoff sleep
+        // before time moves on, so that a slow machine cannot skip it.
+        wait_for("the refresh to fail and back off", || h.time.sleepers() == 1).await;
         h.time.advance(Duration::from_millis(2_390));
     }
     assert_eq!(served, 100);

@@ -229,6 +229,13 @@ impl CachingIntrospection {
         }
         let (flight, start) = {
             let mut flights = lock(&inner.flights);
+            // A request may have finished since the lock-free look: its task stores the result
+            // before it removes its flight (under this lock), so a second look here cannot miss
+            // both.
+            if let Some(kept) = inner.storage.get(&key, inner.clock.now()) {
+                inner.hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(kept);
+            }
             match flights.get(&key) {
                 Some(flight) => (flight.clone(), false),
                 None => {
