@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target in fuzz/ for a bounded time (FUZZ_SECONDS each, default 20),
+# Runs every cargo-fuzz target in fuzz/ for a bounded time (FUZZ_SECONDS each, default 30),
 # seeded from fuzz/seeds/<target> (read only; new inputs go to a temporary corpus). Fails on any
 # crash, leaving the crashing input under fuzz/artifacts/<target>/. Prints executions per target.
 #
@@ -7,7 +7,7 @@
 # RUSTC_BOOTSTRAP=1. cargo-fuzz is installed if missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-seconds=${FUZZ_SECONDS:-20}
+seconds=${FUZZ_SECONDS:-30}
 have() { command -v "$1" >/dev/null 2>&1; }
 have cargo-fuzz || cargo install cargo-fuzz --locked >&2
 export RUSTC_BOOTSTRAP=1

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, on a fresh machine as on a developer's:
 #   1. installs what is missing (Node.js/npm for the test authorization server, redis-server for
-#      the fleet cache's tests, cargo-nextest, clippy, rustfmt), then the pinned oidc-provider
-#      npm package;
-#   2. checks formatting, lints (warnings are errors) and the core crate's dependency rule;
+#      the fleet cache's tests, cargo-nextest, cargo-deny, cargo-fuzz, clippy, rustfmt), then the
+#      pinned oidc-provider npm package;
+#   2. checks formatting, lints (warnings are errors), dependencies (cargo deny) and the core
+#      crate's dependency rule;
 #   3. starts oidc-provider on 127.0.0.1 and runs every test (unit, integration, conformance,
 #      real-server, examples, benchmarks once each in test mode) and every doctest;
 #   4. builds the docs with warnings as errors; stops the server;
@@ -53,6 +54,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "dependencies: licenses, duplicate versions, sources (cargo deny; deny.toml)"
 have cargo-deny || cargo install cargo-deny --locked >&2
 cargo deny --log-level error check licenses bans sources
+# The advisory database lives on GitHub; machines that reach only package registries skip it.
+if timeout 20 git ls-remote -q https://github.com/rustsec/advisory-db HEAD >/dev/null 2>&1; then
+  cargo deny --log-level error check advisories
+else
+  echo "advisories: skipped, the RustSec database (github.com/rustsec/advisory-db) is unreachable from here" >&2
+fi
 
 say "the core crate depends on no async runtime and no HTTP client"
 bash scripts/check-core-deps.sh

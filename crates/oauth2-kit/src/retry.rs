@@ -3,14 +3,18 @@
 
 use std::time::Duration;
 
+use http::StatusCode;
+
 use crate::error::Error;
+use crate::http::TransportErrorKind;
 
 /// When and how often a token request is sent again.
 ///
 /// A request is retried only after a failure that says a retry can help and that is not an
 /// OAuth 2.0 error response: a connection failure, a timeout, a reset, a `5xx`, `408` or `429`
 /// without an OAuth 2.0 error body. An OAuth 2.0 error (even `temporarily_unavailable`) is the
-/// server's answer, and is returned as is.
+/// server's answer, and is returned as is. A refresh is retried only after failures that say
+/// the server did not act on it ([`retries_unprocessed`](Self::retries_unprocessed)).
 ///
 /// Delays: `initial_backoff` doubling up to `max_backoff`, each drawn at random in
 /// `[delay/2, delay]` ("equal jitter"), never shorter than the server's `Retry-After`. No
@@ -74,6 +78,22 @@ impl RetryPolicy {
     /// Whether `error` may be retried under this policy.
     pub fn retries(&self, error: &Error) -> bool {
         error.oauth2().is_none() && error.is_retryable()
+    }
+
+    /// Whether `error` may be retried for a request that must not reach the server twice (a
+    /// refresh: a server that rotates refresh tokens has spent the old one once it answered, and
+    /// one that detects reuse revokes every token of the grant). Only failures that say the
+    /// server did not act on the request: no connection was made, or `429` / `503` (without an
+    /// OAuth 2.0 error body). A timeout, a reset or another `5xx` may come after the server
+    /// acted, and is returned as is.
+    pub fn retries_unprocessed(&self, error: &Error) -> bool {
+        match error {
+            Error::Transport(_) => error.transport_kind() == Some(TransportErrorKind::Connect),
+            Error::UnexpectedStatus { status, .. } => {
+                *status == StatusCode::TOO_MANY_REQUESTS || *status == StatusCode::SERVICE_UNAVAILABLE
+            }
+            _ => false,
+        }
     }
 
     /// The delay before retry number `retry` (1 for the first retry), with `jitter` in

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_lite::future::block_on;
-use oauth2_kit::{ClientCredentials, Error, ErrorCode, RetryPolicy};
+use oauth2_kit::{
+    ClientAuth, ClientCredentials, Error, ErrorCode, Password, PasswordGrant, RefreshToken, RetryPolicy,
+};
 use support::{InstantSleeps, Script};
 
 const TOKEN: (u16, &str) = (200, r#"{"access_token":"AT","token_type":"Bearer","expires_in":60}"#);
@@ -97,4 +99,53 @@ fn no_sleep_runs_past_the_deadline() {
     assert!(slept <= 5, "slept {slept} s");
     assert!(http.sent().len() < 10);
     let _ = ErrorCode::ServerError;
+}
+
+fn password_client(script: &[(u16, &'static str)]) -> (PasswordGrant, Arc<Script>, Arc<InstantSleeps>) {
+    let http = Script::new(script);
+    let time = InstantSleeps::new();
+    let client = PasswordGrant::builder(
+        "https://as.example/token".parse().unwrap(),
+        ClientAuth::new("id", "secret"),
+        http.clone(),
+    )
+    .clock(time.clone())
+    .retry(policy(), time.clone())
+    .build()
+    .unwrap();
+    (client, http, time)
+}
+
+#[test]
+fn the_password_grant_retries_like_client_credentials() {
+    let (client, http, time) = password_client(&[(0, ""), (1, ""), (500, ""), TOKEN]);
+    let token = block_on(client.request_token("alice", &Password::new("pw"), None)).unwrap();
+    assert_eq!(token.access_token().expose_secret(), "AT");
+    assert_eq!(http.sent().len(), 4);
+    assert_eq!(time.sleeps().len(), 3);
+    // Every copy is the same request.
+    assert!((1..4).all(|i| http.form(i) == http.form(0)));
+}
+
+#[test]
+fn a_refresh_is_retried_only_when_the_server_surely_did_not_act_on_it() {
+    // Not acted on: no connection, 429, 503 (no OAuth 2.0 body).
+    let (client, http, _) = password_client(&[(0, ""), (429, ""), (503, "<html>busy</html>"), TOKEN]);
+    let refreshed = block_on(client.refresh(&RefreshToken::new("RT"), None)).unwrap();
+    assert_eq!(refreshed.access_token().expose_secret(), "AT");
+    assert_eq!(http.sent().len(), 4);
+    // Perhaps acted on (the refresh token may be spent): a timeout, a 500, a 502, a 504.
+    for answer in [(1, ""), (500, ""), (502, "<html>bad gateway</html>"), (504, "")] {
+        let (client, http, time) = password_client(&[answer, TOKEN]);
+        let err = block_on(client.refresh(&RefreshToken::new("RT"), None)).unwrap_err();
+        assert!(err.is_retryable(), "{answer:?}: {err}");
+        assert_eq!(http.sent().len(), 1, "{answer:?}");
+        assert!(time.sleeps().is_empty());
+    }
+    // The policy says so too.
+    let policy = RetryPolicy::default();
+    let timeout = Error::Transport(oauth2_kit::http::TransportError::new(
+        oauth2_kit::http::TransportErrorKind::Timeout,
+    ));
+    assert!(policy.retries(&timeout) && !policy.retries_unprocessed(&timeout));
 }

@@ -20,6 +20,8 @@ use crate::grant::token_endpoint::{TokenEndpoint, convert};
 use crate::http::HttpClient;
 use crate::introspection::TokenTypeHint;
 use crate::provider::AccessTokenProvider;
+use crate::retry::RetryPolicy;
+use crate::runtime::Runtime;
 use crate::scope::Scope;
 use crate::secret::{Password, RefreshToken};
 use crate::token::TokenResponse;
@@ -150,6 +152,14 @@ pub struct PasswordGrantBuilder {
 }
 
 impl PasswordGrantBuilder {
+    /// Retries token requests that fail transiently, as `policy` says, sleeping on `runtime`
+    /// (see [`RetryPolicy`]). A refresh is retried only after failures that say the server did
+    /// not act on it (a refresh token may be single-use). Default: no retries.
+    pub fn retry(mut self, policy: RetryPolicy, runtime: Arc<dyn Runtime>) -> Self {
+        self.token.retry = Some((policy, runtime));
+        self
+    }
+
     /// The revocation endpoint (RFC 7009). Default: none.
     pub fn revocation_endpoint(mut self, endpoint: Endpoint) -> Self {
         self.revocation_endpoint = Some(endpoint);

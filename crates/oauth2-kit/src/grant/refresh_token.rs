@@ -1,7 +1,7 @@
 //! The refresh token grant (RFC 6749 §6), shared by every client that gets refresh tokens.
 
 use crate::error::Result;
-use crate::grant::token_endpoint::TokenEndpoint;
+use crate::grant::token_endpoint::{Replay, TokenEndpoint};
 use crate::scope::Scope;
 use crate::secret::RefreshToken;
 use crate::token::TokenResponse;
@@ -24,7 +24,10 @@ impl TokenEndpoint {
         if let Some(scope) = scope {
             params.push(("scope", scope.as_str()));
         }
-        let token = self.request(GRANT_TYPE, &params).await?;
+        // Not replayed after a failure the server may have acted on: with rotation, the first
+        // copy would have spent the token and the second would fail (or, on a server that
+        // detects reuse, revoke the whole grant).
+        let token = self.request_retrying(GRANT_TYPE, &params, Replay::UnprocessedOnly).await?;
         Ok(keep_refresh_token(token, refresh_token))
     }
 }

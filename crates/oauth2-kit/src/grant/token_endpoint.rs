@@ -15,6 +15,16 @@ use crate::retry::RetryPolicy;
 use crate::runtime::Runtime;
 use crate::token::TokenResponse;
 
+/// Whether a token request may reach the server twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// Sending it again asks the same question again (client credentials, password).
+    Safe,
+    /// A second copy could find its grant spent (a refresh token the server rotated): retried
+    /// only when the server surely did not act on the first.
+    UnprocessedOnly,
+}
+
 /// A client at a token endpoint.
 #[derive(Clone)]
 pub(crate) struct TokenEndpoint {
@@ -34,6 +44,16 @@ impl TokenEndpoint {
         grant: &'static str,
         params: &[(&str, &str)],
     ) -> Result<TokenResponse> {
+        self.request_retrying(grant, params, Replay::Safe).await
+    }
+
+    /// POSTs a token request, retried after the failures `replay` allows.
+    pub(crate) async fn request_retrying(
+        &self,
+        grant: &'static str,
+        params: &[(&str, &str)],
+        replay: Replay,
+    ) -> Result<TokenResponse> {
         let Some((policy, runtime)) = &self.retry else { return self.request_once(grant, params).await };
         let clock = &self.transport.clock;
         let start = clock.now();
@@ -43,7 +63,11 @@ impl TokenEndpoint {
                 Ok(token) => return Ok(token),
                 Err(error) => error,
             };
-            if attempt >= policy.max_attempts || !policy.retries(&error) {
+            let retryable = match replay {
+                Replay::Safe => policy.retries(&error),
+                Replay::UnprocessedOnly => policy.retries_unprocessed(&error),
+            };
+            if attempt >= policy.max_attempts || !retryable {
                 return Err(error);
             }
             let elapsed = clock.now().saturating_duration_since(start);

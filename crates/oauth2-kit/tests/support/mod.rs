@@ -10,7 +10,7 @@ use http::StatusCode;
 use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
 
 /// Answers each request with the next scripted `(status, body)` (status 0: a connection
-/// failure; no answer left: the same); records every request.
+/// failure, 1: a timeout; no answer left: a connection failure); records every request.
 #[derive(Default)]
 pub(crate) struct Script {
     answers: Mutex<VecDeque<(u16, &'static str)>>,
@@ -42,6 +42,9 @@ impl HttpClient for Script {
         };
         if status == 0 {
             return Err(TransportError::new(oauth2_kit::http::TransportErrorKind::Connect));
+        }
+        if status == 1 {
+            return Err(TransportError::new(oauth2_kit::http::TransportErrorKind::Timeout));
         }
         let mut response = http::Response::new(Bytes::from_static(body.as_bytes()));
         *response.status_mut() = StatusCode::from_u16(status).unwrap();
