@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use event_listener::Event;
@@ -124,8 +124,10 @@ impl CachingProvider {
     pub fn try_get(&self, scope: Option<&Scope>) -> Option<TokenResponse> {
         let inner = &*self.inner;
         let cached = inner.storage.get(scope)?;
-        let now = inner.clock.now();
-        if !inner.wall_usable(&cached) {
+        // Coarse clocks: a tick (milliseconds) of error against margins of seconds, and a
+        // quarter of the cost of two precise reads.
+        let (now, wall) = inner.clock.now_coarse();
+        if !wall_usable(&cached, wall) {
             return None;
         }
         if now < cached.times.refresh_at {
@@ -424,12 +426,19 @@ async fn first_of<A: Future, B: Future>(first: A, second: B) -> Option<A::Output
     .await
 }
 
+/// Whether `cached` is still usable by the wall clock reading `wall` (see
+/// [`CachedToken::wall_usable_until`]).
+#[inline]
+fn wall_usable(cached: &CachedToken, wall: SystemTime) -> bool {
+    cached.wall_usable_until.is_none_or(|until| wall < until)
+}
+
 impl Inner {
     /// Whether the wall clock still lets `cached` be used (see
     /// [`CachedToken::wall_usable_until`]).
     #[inline]
     fn wall_usable(&self, cached: &CachedToken) -> bool {
-        cached.wall_usable_until.is_none_or(|until| self.clock.system_time() < until)
+        wall_usable(cached, self.clock.system_time())
     }
 
     /// A token for `scope`: from the shared store if there is one (see
