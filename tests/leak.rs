@@ -88,6 +88,24 @@ const WRONG_SECRET: &str = "leak-wrong-secret-22";
 const PASSWORD: &str = "leak-user-password-3";
 const WRONG_PASSWORD: &str = "leak-wrong-password-4";
 
+/// Answers that repeat `secret`, as servers do in error texts ("Invalid refresh token: ...").
+fn echoes(secret: &str) -> Vec<Fault> {
+    vec![
+        Fault::status(400).with_body(format!(
+            r#"{{"error":"invalid_grant","error_description":"Invalid value: {secret}"}}"#
+        )),
+        Fault::status(400).with_body(format!(r#"{{"error":"bad_{secret}"}}"#)),
+        Fault::status(401).header("content-type", "text/plain").with_body(format!("unknown value {secret}")),
+        Fault::status(400)
+            .header("content-type", "application/problem+json")
+            .with_body(format!(r#"{{"title":"Bad Request","detail":"value {secret} was revoked"}}"#)),
+        Fault::status(401).header(
+            "www-authenticate",
+            &format!(r#"Bearer error="invalid_token", error_description="value {secret} expired""#),
+        ),
+    ]
+}
+
 async fn get(http: &Arc<dyn HttpClient>, url: &str) -> http::Response<Bytes> {
     http.send(http::Request::get(url).body(Bytes::new()).unwrap()).await.unwrap()
 }
@@ -153,6 +171,22 @@ async fn no_secret_in_any_trace_debug_or_display() {
         );
         leaks.error(&client.request_token(None).await.unwrap_err());
 
+        // A server that echoes what it was sent ("invalid client secret: ..."), in an OAuth 2.0
+        // error, a bare status with text, a problem+json body and a challenge header; then the
+        // same behind a cache, whose failed fetch is logged at WARN.
+        for fault in echoes(CLIENT_SECRET) {
+            server.inject(Route::Token, fault, 1);
+            leaks.error(&client.request_token(None).await.unwrap_err());
+        }
+        let echoing = oauth2_kit_cache_tokio::caching(ClientCredentials::new(
+            server.token_endpoint(),
+            "leak",
+            CLIENT_SECRET,
+            http.clone(),
+        ));
+        server.inject(Route::Token, echoes(CLIENT_SECRET).swap_remove(0), 1);
+        leaks.error(&echoing.get(None).await.unwrap_err());
+
         // Cached, behind a bearer client, through a revocation and 401 recovery.
         let cached = oauth2_kit_cache_tokio::caching(client.clone());
         leaks.show(&cached);
@@ -210,11 +244,23 @@ async fn no_secret_in_any_trace_debug_or_display() {
             Callback::from_url(&back.headers()["location"].to_str().unwrap().parse().unwrap()).unwrap();
         leaks.secret("authorization code", callback.code().unwrap().expose_secret());
         leaks.show(&callback);
+        for fault in echoes(callback.code().unwrap().expose_secret()) {
+            server.inject(Route::Token, fault, 1);
+            leaks.error(&provider.complete_login(&pending, &callback).await.unwrap_err());
+        }
         let token = provider.complete_login(&pending, &callback).await.unwrap();
         leaks.token(&token);
         leaks.error(&provider.complete_login(&pending, &callback).await.unwrap_err()); // the code is spent
         let userinfo = UserInfoClient::from_metadata(&metadata, http.clone()).unwrap();
         leaks.show(&userinfo.fetch(token.access_token()).await.unwrap());
+        for fault in echoes(token.refresh_token().unwrap().expose_secret()) {
+            server.inject(Route::Token, fault, 1);
+            leaks.error(&provider.refresh(token.refresh_token().unwrap(), None).await.unwrap_err());
+        }
+        for fault in echoes(token.access_token().expose_secret()) {
+            server.inject(Route::UserInfo, fault, 1);
+            leaks.error(&userinfo.fetch(token.access_token()).await.unwrap_err());
+        }
         let refreshed = provider.refresh(token.refresh_token().unwrap(), None).await.unwrap();
         leaks.token(&refreshed);
         leaks.error(&provider.refresh(token.refresh_token().unwrap(), None).await.unwrap_err()); // rotated away
@@ -230,6 +276,10 @@ async fn no_secret_in_any_trace_debug_or_display() {
         leaks.error(
             &password.request_token("leaker", &Password::new(WRONG_PASSWORD), None).await.unwrap_err(),
         );
+        for fault in echoes(PASSWORD) {
+            server.inject(Route::Token, fault, 1);
+            leaks.error(&password.request_token("leaker", &Password::new(PASSWORD), None).await.unwrap_err());
+        }
         let for_user = password.provider("leaker", Password::new(PASSWORD));
         leaks.show(&for_user);
         leaks.token(&for_user.request_token(None).await.unwrap());

@@ -90,6 +90,11 @@ impl ClientAuth {
 
     /// Adds the credentials to a request: an `Authorization` header value to set, or form
     /// parameters.
+    /// The client secret (empty for a public client), for keeping it out of error messages.
+    pub(crate) fn secret(&self) -> &str {
+        self.client_secret.expose_secret()
+    }
+
     pub(crate) fn apply(&self, form: &mut Form) -> Result<Option<HeaderValue>> {
         match self.method {
             AuthMethod::ClientSecretBasic => {

@@ -223,6 +223,16 @@ impl ErrorResponse {
         Self { error, error_description: None, error_uri: None }
     }
 
+    /// Takes out of the server's texts any secret the request carried.
+    pub(crate) fn scrub(&mut self, sent: &crate::excerpt::SentSecrets) {
+        if let ErrorCode::Other(code) = &mut self.error {
+            sent.scrub_string(code);
+        }
+        for text in [&mut self.error_description, &mut self.error_uri].into_iter().flatten() {
+            sent.scrub_string(text);
+        }
+    }
+
     /// Reads an error response from a JSON object that has a string `error` member; `None` when
     /// the object is not an error response.
     pub(crate) fn from_object(object: &Map<String, Value>) -> Option<Self> {

@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::decode::{DecodeError, JsonObject};
 use crate::endpoint::{Endpoint, Redacted};
 use crate::error::{Error, ErrorResponse, OAuth2Error, Result, retry_after_seconds};
-use crate::excerpt::{safe_excerpt, success_excerpt};
+use crate::excerpt::{SentSecrets, safe_excerpt, success_excerpt};
 use crate::form::Form;
 use crate::http::{BodyLimit, HttpClient, TransportError};
 
@@ -101,6 +101,8 @@ pub(crate) struct Answer {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
     pub(crate) requested_at: Instant,
+    /// The secrets the request carried: never shown in an error built from this answer.
+    pub(crate) sent: SentSecrets,
 }
 
 impl Transport {
@@ -113,6 +115,8 @@ impl Transport {
         auth: &ClientAuth,
     ) -> Result<Answer> {
         let authorization = auth.apply(&mut form)?;
+        let mut sent = form.sent_secrets();
+        sent.push(auth.secret());
         let mut request = http::Request::new(Bytes::from(form.encode()));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = endpoint.uri().clone();
@@ -122,7 +126,9 @@ impl Transport {
         if let Some(value) = authorization {
             headers.insert(AUTHORIZATION, value);
         }
-        self.send(operation, endpoint, request).await
+        let mut answer = self.send(operation, endpoint, request).await?;
+        answer.sent = sent;
+        Ok(answer)
     }
 
     /// GETs `endpoint`, asking for JSON.
@@ -168,7 +174,13 @@ impl Transport {
                 TransportError::body_too_large(self.body_limit).with_status(parts.status),
             ));
         }
-        Ok(Answer { status: parts.status, headers: parts.headers, body, requested_at })
+        Ok(Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+            requested_at,
+            sent: SentSecrets::default(),
+        })
     }
 }
 
@@ -193,7 +205,7 @@ impl Answer {
             }
         }
         let response = ErrorResponse::from_object(&object)?;
-        Some(Error::OAuth2(Box::new(OAuth2Error::new(self.status, response, &self.headers))))
+        Some(self.oauth2(response))
     }
 
     fn body_error(&self) -> Option<Error> {
@@ -205,13 +217,28 @@ impl Answer {
             return None;
         };
         let response = ErrorResponse::from_object(&object)?;
-        Some(Error::OAuth2(Box::new(OAuth2Error::new(self.status, response, &self.headers))))
+        Some(self.oauth2(response))
+    }
+
+    /// The OAuth 2.0 error, with any secret the server echoed back taken out.
+    fn oauth2(&self, mut response: ErrorResponse) -> Error {
+        response.scrub(&self.sent);
+        let mut error = OAuth2Error::new(self.status, response, &self.headers);
+        for value in error.headers.values_mut() {
+            if let Ok(text) = value.to_str() {
+                if let std::borrow::Cow::Owned(scrubbed) = self.sent.scrub(text) {
+                    *value =
+                        HeaderValue::from_str(&scrubbed).unwrap_or(HeaderValue::from_static("[redacted]"));
+                }
+            }
+        }
+        Error::OAuth2(Box::new(error))
     }
 
     fn unexpected_status(&self) -> Error {
         Error::UnexpectedStatus {
             status: self.status,
-            body_excerpt: safe_excerpt(&self.body),
+            body_excerpt: safe_excerpt(&self.body, &self.sent),
             retry_after: retry_after_seconds(&self.headers),
         }
     }
@@ -221,7 +248,7 @@ impl Answer {
             status: self.status,
             field: error.field(),
             reason: error.reason().to_owned(),
-            body_excerpt: success_excerpt(&self.body),
+            body_excerpt: success_excerpt(&self.body, &self.sent),
         }
     }
 

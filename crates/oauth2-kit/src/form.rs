@@ -37,6 +37,18 @@ impl Form {
         form
     }
 
+    /// The values of the parameters whose names say they are secrets (`client_secret`,
+    /// `refresh_token`, `password`, `code`, `code_verifier`, `device_code`, `token`, ...).
+    pub(crate) fn sent_secrets(&self) -> crate::excerpt::SentSecrets {
+        let mut sent = crate::excerpt::SentSecrets::default();
+        for (name, value) in &self.pairs {
+            if crate::excerpt::is_sensitive(name) {
+                sent.push(value);
+            }
+        }
+        sent
+    }
+
     pub(crate) fn encode(&self) -> String {
         form_urlencoded::Serializer::new(String::new()).extend_pairs(self.pairs.iter()).finish()
     }

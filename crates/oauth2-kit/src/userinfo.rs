@@ -276,7 +276,8 @@ impl UserInfoClient {
             HeaderValue::from_str(&value).map_err(|_| crate::bearer::BearerError::MalformedToken)?;
         authorization.set_sensitive(true);
         headers.insert(AUTHORIZATION, authorization);
-        let answer = self.transport.send(Operation::UserInfo, &self.endpoint, request).await?;
+        let mut answer = self.transport.send(Operation::UserInfo, &self.endpoint, request).await?;
+        answer.sent.push(token.expose_secret());
         let is_jwt = answer
             .headers
             .get(CONTENT_TYPE)
