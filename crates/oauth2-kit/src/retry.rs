@@ -102,7 +102,10 @@ impl RetryPolicy {
         let doubled =
             self.initial_backoff.saturating_mul(2u32.saturating_pow(retry.saturating_sub(1).min(31)));
         let capped = doubled.min(self.max_backoff);
-        let jittered = capped.mul_f64(0.5 + jitter.clamp(0.0, 1.0) / 2.0);
+        // Not `mul_f64`, which panics on a NaN jitter or an overflow; the cap is the fallback.
+        let factor = 0.5 + jitter.clamp(0.0, 1.0) / 2.0;
+        let jittered =
+            Duration::try_from_secs_f64(capped.as_secs_f64() * factor).unwrap_or(capped).min(capped);
         jittered.max(retry_after.unwrap_or(Duration::ZERO))
     }
 }
@@ -120,5 +123,14 @@ mod tests {
         assert_eq!(p.delay(2, 0.0, None), Duration::from_millis(200));
         assert_eq!(p.delay(40, 0.0, None), Duration::from_millis(2500));
         assert_eq!(p.delay(1, 0.0, Some(Duration::from_secs(7))), Duration::from_secs(7));
+    }
+
+    #[test]
+    fn odd_jitter_and_huge_delays_do_not_panic() {
+        let p = RetryPolicy::default();
+        assert!(p.delay(1, f64::NAN, None) <= Duration::from_millis(200));
+        let huge = p.with_backoff(Duration::MAX, Duration::MAX);
+        assert!(huge.delay(1, 1.0, None) > Duration::from_secs(1));
+        assert!(huge.delay(40, 0.999, None) > Duration::from_secs(1));
     }
 }

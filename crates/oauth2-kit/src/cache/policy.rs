@@ -109,8 +109,14 @@ impl CachePolicy {
     /// The instants of a token sent for at `requested_at` with `lifetime`. `jitter` in `[0, 1)`
     /// picks the jitter within its range (drawn at random once per token by the caches).
     pub fn times(&self, requested_at: Instant, lifetime: Duration, jitter: f64) -> TokenTimes {
+        // A lifetime from a custom provider may be anything: past MAX_LIFETIME it is read as
+        // MAX_LIFETIME (as decoded ones are), so that its instants can be computed.
+        let lifetime = lifetime.min(crate::MAX_LIFETIME);
+        // Not `clamp`, which panics when a user sets the minimum above the maximum: then the
+        // maximum wins.
         let margin = scale(lifetime, self.hard_margin_ratio)
-            .clamp(self.hard_margin_min, self.hard_margin_max)
+            .max(self.hard_margin_min)
+            .min(self.hard_margin_max)
             .min(lifetime / 2);
         let lead = if lifetime < self.half_life_from {
             scale(lifetime, self.refresh_lead_ratio).min(self.refresh_lead_max)
@@ -209,7 +215,19 @@ mod tests {
     #[test]
     fn huge_lifetimes_do_not_overflow() {
         let p = CachePolicy::default();
-        let t = p.times(SystemClock.now(), Duration::MAX, 0.5);
+        let now = SystemClock.now();
+        let t = p.times(now, Duration::MAX, 0.5);
         assert!(t.refresh_at <= t.usable_until);
+        // Read as the longest lifetime, not as none (which would refetch on every call).
+        assert!(t.refresh_at > now + secs(3600), "{t:?}");
+    }
+
+    #[test]
+    fn a_minimum_margin_above_the_maximum_does_not_panic() {
+        let p =
+            CachePolicy { hard_margin_min: secs(120), hard_margin_max: secs(60), ..CachePolicy::default() };
+        let now = SystemClock.now();
+        let t = p.times(now, secs(3600), 0.5);
+        assert_eq!(t.expires_at - t.usable_until, secs(60));
     }
 }
