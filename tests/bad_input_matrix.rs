@@ -16,7 +16,6 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::StatusCode;
 use oauth2_kit::http::{HttpClient, TransportErrorKind};
 use oauth2_kit::{ClientCredentials, Error, ErrorCode, MAX_LIFETIME, TokenType};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Fault, Route, TestServer};
@@ -35,6 +34,10 @@ enum Expect {
     OAuth2(ErrorCode, u16),
     /// `Error::UnexpectedStatus` with this status.
     Status(u16),
+    /// `Error::UnexpectedStatus` with this status and this `Retry-After`, in seconds.
+    StatusRetryAfter(u16, u64),
+    /// `Error::OAuth2` with this code, status and `Retry-After`, in seconds.
+    OAuth2RetryAfter(ErrorCode, u16, u64),
     /// `Error::Transport` of this kind.
     Transport(TransportErrorKind),
 }
@@ -136,7 +139,7 @@ fn cases() -> Vec<(&'static str, Fault, Expect)> {
         (
             "duplicate members",
             json(r#"{"access_token":"AT-a","access_token":"AT-b","token_type":"Bearer"}"#),
-            Token(|t| !t.access_token().expose_secret().is_empty()),
+            Token(|t| t.access_token().expose_secret() == "AT-b"),
         ),
         (
             "200 carrying an error",
@@ -166,11 +169,11 @@ fn cases() -> Vec<(&'static str, Fault, Expect)> {
             Fault::status(500).with_body(r#"{"error":"server_error"}"#),
             OAuth2(ErrorCode::ServerError, 500),
         ),
-        ("429 with Retry-After", Fault::status(429).header("retry-after", "7"), Status(429)),
+        ("429 with Retry-After", Fault::status(429).header("retry-after", "7"), StatusRetryAfter(429, 7)),
         (
             "429 error body with Retry-After",
             Fault::status(429).with_body(r#"{"error":"slow_down"}"#).header("retry-after", "7"),
-            OAuth2(ErrorCode::SlowDown, 429),
+            OAuth2RetryAfter(ErrorCode::SlowDown, 429, 7),
         ),
         ("503", Fault::status(503), Status(503)),
         (
@@ -184,7 +187,7 @@ fn cases() -> Vec<(&'static str, Fault, Expect)> {
             Status(302),
         ),
         (
-            "error_description of 100,000 characters",
+            "error_description of 3,900 characters (clipped in messages)",
             Fault::status(400).with_body(huge_description),
             OAuth2(ErrorCode::InvalidRequest, 400),
         ),
@@ -233,8 +236,40 @@ fn check(name: &str, adapter: &str, result: oauth2_kit::Result<oauth2_kit::Token
         (Expect::Status(status), Err(Error::UnexpectedStatus { status: got, .. })) => {
             assert_eq!(got.as_u16(), *status, "{context}")
         }
+        (
+            Expect::StatusRetryAfter(status, secs),
+            Err(error @ Error::UnexpectedStatus { status: got, .. }),
+        ) => {
+            assert_eq!(got.as_u16(), *status, "{context}");
+            assert_eq!(error.retry_after(), Some(Duration::from_secs(*secs)), "{context}");
+        }
+        (Expect::OAuth2RetryAfter(code, status, secs), Err(error @ Error::OAuth2(e))) => {
+            assert_eq!(&e.response.error, code, "{context}");
+            assert_eq!(e.status.as_u16(), *status, "{context}");
+            assert_eq!(error.retry_after(), Some(Duration::from_secs(*secs)), "{context}");
+        }
         (Expect::Transport(kind), Err(Error::Transport(e))) => assert_eq!(&e.kind(), kind, "{context}: {e}"),
         _ => panic!("{context}: expected {expect:?}, got {result:?}"),
+    }
+    // Errors say "retry" exactly when a retry may help: a transient status or server error, a
+    // dropped or slow connection; never for a body that does not decode or a client error.
+    if let Err(error) = &result {
+        let transient_status = |status: &u16| matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
+        let retryable = match expect {
+            Expect::Token(_) | Expect::Decode(_) => false,
+            Expect::OAuth2(code, status) | Expect::OAuth2RetryAfter(code, status, _) => {
+                matches!(code, ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable)
+                    || transient_status(status)
+            }
+            Expect::Status(status) | Expect::StatusRetryAfter(status, _) => transient_status(status),
+            Expect::Transport(kind) => {
+                matches!(
+                    kind,
+                    TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Other
+                )
+            }
+        };
+        assert_eq!(error.is_retryable(), retryable, "{context}: retryable? {error}");
     }
     if let Err(error) = &result {
         let shown = format!("{error} {error:?}");
@@ -276,10 +311,8 @@ async fn every_bad_answer_is_the_error_it_should_be() {
             checked += 1;
         }
     }
-    // Errors that say "retry" are the ones that should.
     println!("bad-input matrix: {} cases x 2 adapters = {checked} checks, all as expected", cases.len());
     assert_eq!(checked, cases.len() * 2);
-    let _ = StatusCode::OK;
 }
 
 /// With a retry policy, transient failures (503, a 429 with `Retry-After`, a dropped
@@ -318,5 +351,30 @@ async fn transient_failures_are_retried_through_both_adapters() {
         let err = client.request_token(None).await.unwrap_err();
         assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::TemporarilyUnavailable, "{adapter}");
         assert_eq!(server.requests(Route::Token), 1, "{adapter}: OAuth 2.0 errors are not retried");
+    }
+}
+
+/// Nothing listens at the token endpoint: a retryable `Connect` error through both adapters,
+/// after every attempt the retry policy allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_a_retryable_connect_error() {
+    let closed = {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        listener.local_addr().unwrap()
+    };
+    let endpoint: oauth2_kit::Endpoint = format!("http://{closed}/token").parse().unwrap();
+    for (adapter, http) in adapters() {
+        let client =
+            ClientCredentials::builder(endpoint.clone(), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, http)
+                .retry(
+                    oauth2_kit::RetryPolicy::default()
+                        .with_backoff(Duration::from_millis(10), Duration::from_millis(20)),
+                    Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()),
+                )
+                .build()
+                .unwrap();
+        let error = client.request_token(None).await.unwrap_err();
+        assert_eq!(error.transport_kind(), Some(TransportErrorKind::Connect), "{adapter}: {error}");
+        assert!(error.is_retryable(), "{adapter}");
     }
 }

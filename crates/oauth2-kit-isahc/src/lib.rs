@@ -184,6 +184,9 @@ fn map_error(error: isahc::Error) -> TransportError {
         ErrorKind::InvalidRequest | ErrorKind::ClientInitialization | ErrorKind::RequestBodyNotRewindable => {
             (TransportErrorKind::InvalidRequest, false)
         }
+        // A server that closed the connection without answering (curl's "empty reply"): isahc
+        // calls it a protocol violation, but it is a dropped connection, as with reqwest.
+        ErrorKind::ProtocolViolation if is_empty_reply(&error) => (TransportErrorKind::Other, true),
         // isahc documents these as not helped by a retry.
         ErrorKind::ProtocolViolation | ErrorKind::InvalidContentEncoding | ErrorKind::InvalidCredentials => {
             (TransportErrorKind::Other, false)
@@ -199,6 +202,13 @@ fn is_tls_handshake(error: &isahc::Error) -> bool {
     std::error::Error::source(error)
         .and_then(|source| source.downcast_ref::<curl::Error>())
         .is_some_and(curl::Error::is_ssl_connect_error)
+}
+
+/// curl's "empty reply from server" (the connection closed before a status line).
+fn is_empty_reply(error: &isahc::Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<curl::Error>())
+        .is_some_and(curl::Error::is_got_nothing)
 }
 
 /// Body read errors arrive as `io::Error`s, with isahc's error inside when there is one.

@@ -4,7 +4,7 @@
 //! that misbehave on purpose: methods, headers and bodies travel unchanged; every status comes
 //! back as a response; redirects are not followed; bodies over the [`BodyLimit`] fail without
 //! being buffered; a stalled server times out; a refused connection, a connection closed
-//! mid-body and a non-HTTP answer are classified.
+//! mid-body or before any answer and a non-HTTP answer are classified.
 //!
 //! An adapter crate runs the whole suite with one macro call in a test file, giving a function
 //! that builds the client under test with the given overall timeout:
@@ -389,6 +389,15 @@ pub async fn closed_mid_body<C: HttpClient>(client: &C) {
     assert!(error.is_retryable());
 }
 
+/// The server reads the request and closes the connection without a word (a crashed or
+/// restarting upstream): `Other`, retryable, like a connection closed mid-body.
+pub async fn closed_without_answer<C: HttpClient>(client: &C) {
+    let server = answering(Vec::new());
+    let error = post_failure(client, server.addr(), "no answer").await;
+    assert_eq!(error.kind(), TransportErrorKind::Other, "{error}");
+    assert!(error.is_retryable(), "{error}");
+}
+
 /// The server answers something that is not HTTP: an error, not a panic or a hang.
 pub async fn garbage_answer<C: HttpClient>(client: &C) {
     let server = answering(b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec());
@@ -432,8 +441,8 @@ macro_rules! http_client_conformance {
             $crate::http_client_conformance!(@tests client;
                 round_trip, get_without_body, statuses_are_responses, redirects_are_not_followed,
                 body_over_limit, default_body_limit, body_at_limit, stalled_server_times_out,
-                trickling_body_times_out, connection_refused, closed_mid_body, garbage_answer,
-                tls_handshake_failure);
+                trickling_body_times_out, connection_refused, closed_mid_body, closed_without_answer,
+                garbage_answer, tls_handshake_failure);
         }
     };
     (@tests $client:ident; $($check:ident),* $(,)?) => {

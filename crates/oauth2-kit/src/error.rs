@@ -152,11 +152,15 @@ impl Error {
 
 /// `Retry-After` as a number of seconds (the HTTP-date form is not read).
 pub(crate) fn retry_after_seconds(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(http::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
+    headers.get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| {
+        let v = v.trim();
+        match v.parse::<u64>() {
+            Ok(secs) => Some(Duration::from_secs(secs)),
+            // More digits than a u64 holds: "not for a very long time", not "no advice".
+            Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => Some(Duration::MAX),
+            Err(_) => None,
+        }
+    })
 }
 
 fn is_retryable_status(status: StatusCode) -> bool {

@@ -123,9 +123,17 @@ fn mentions_sensitive(text: &str) -> bool {
     ["token", "secret", "password", "assertion", "code="].iter().any(|part| lower.contains(part))
 }
 
-/// Text on one line, without control characters.
+/// Text on one line, without control characters or bidirectional overrides (which could make a
+/// log line read other than it is).
 pub(crate) fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).collect()
+    let bidi =
+        |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control() && !bidi(*c))
+        .collect()
 }
 
 /// `{"access_token": string, "expires_in": number}`: names and kinds, no values.
@@ -242,5 +250,10 @@ mod tests {
         let long = format!("{}rt-0123456789", "x".repeat(EXCERPT_CHARS - 5));
         assert!(!safe_excerpt(long.as_bytes(), &sent).contains("rt-"));
         assert_eq!(sent.scrub("abc abc"), "abc abc");
+    }
+
+    #[test]
+    fn bidirectional_overrides_are_dropped() {
+        assert_eq!(one_line("abc\u{202E}fed\u{2066}x"), "abcfedx");
     }
 }

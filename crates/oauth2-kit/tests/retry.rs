@@ -149,3 +149,38 @@ fn a_refresh_is_retried_only_when_the_server_surely_did_not_act_on_it() {
     ));
     assert!(policy.retries(&timeout) && !policy.retries_unprocessed(&timeout));
 }
+
+/// Answers `429` with `Retry-After: 9` once, then a token.
+struct ThrottledOnce(std::sync::atomic::AtomicBool);
+
+#[async_trait::async_trait]
+impl oauth2_kit::http::HttpClient for ThrottledOnce {
+    async fn send(
+        &self,
+        _: oauth2_kit::http::HttpRequest,
+    ) -> Result<oauth2_kit::http::HttpResponse, oauth2_kit::http::TransportError> {
+        let throttled = !self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
+        let (status, body) = if throttled { (429, "") } else { TOKEN };
+        let mut response = http::Response::new(bytes::Bytes::from_static(body.as_bytes()));
+        *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+        response.headers_mut().insert("retry-after", "9".parse().unwrap());
+        Ok(response)
+    }
+}
+
+#[test]
+fn the_retry_loop_sleeps_as_long_as_retry_after_says() {
+    let time = InstantSleeps::new();
+    let client = ClientCredentials::builder(
+        "https://as.example/token".parse().unwrap(),
+        "id",
+        "secret",
+        ThrottledOnce(Default::default()),
+    )
+    .clock(time.clone())
+    .retry(policy(), time.clone())
+    .build()
+    .unwrap();
+    block_on(client.request_token(None)).unwrap();
+    assert_eq!(time.sleeps(), vec![9], "the server's 9 s, not the 1-2 s backoff");
+}
