@@ -83,15 +83,14 @@ impl RetryPolicy {
     /// Whether `error` may be retried for a request that must not reach the server twice (a
     /// refresh: a server that rotates refresh tokens has spent the old one once it answered, and
     /// one that detects reuse revokes every token of the grant). Only failures that say the
-    /// server did not act on the request: no connection was made, or `429` / `503` (without an
-    /// OAuth 2.0 error body). A timeout, a reset or another `5xx` may come after the server
-    /// acted, and is returned as is.
+    /// server did not act on the request: no connection was made, or `429` (without an OAuth 2.0
+    /// error body). A timeout, a reset or a `5xx` may come after the server acted (a proxy
+    /// answers `503` when its upstream drops a request it may have processed), and is returned
+    /// as is.
     pub fn retries_unprocessed(&self, error: &Error) -> bool {
         match error {
             Error::Transport(_) => error.transport_kind() == Some(TransportErrorKind::Connect),
-            Error::UnexpectedStatus { status, .. } => {
-                *status == StatusCode::TOO_MANY_REQUESTS || *status == StatusCode::SERVICE_UNAVAILABLE
-            }
+            Error::UnexpectedStatus { status, .. } => *status == StatusCode::TOO_MANY_REQUESTS,
             _ => false,
         }
     }
