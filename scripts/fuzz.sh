@@ -22,6 +22,7 @@ for target in $targets; do
   if ! cargo fuzz run --fuzz-dir fuzz "$target" "$corpus/$target" "fuzz/seeds/$target" -- \
       -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
     echo "fuzz target $target crashed:" >&2
+    grep -A3 -m1 'panicked at' "$log" >&2 || true
     tail -40 "$log" >&2
     exit 1
   fi

@@ -49,6 +49,7 @@ redis-server --version >&2
 
 say "format and lints"
 cargo fmt --all -- --check
+(cd fuzz && cargo fmt -- --check)
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 say "dependencies: licenses, duplicate versions, sources (cargo deny; deny.toml)"

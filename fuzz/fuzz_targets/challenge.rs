@@ -8,7 +8,12 @@ fuzz_target!(|data: &[u8]| {
     match Challenge::parse(data) {
         Ok(challenges) => {
             for challenge in &challenges {
-                let _ = (challenge.scheme(), challenge.is_bearer(), challenge.token68(), challenge.param("error"));
+                let _ = (
+                    challenge.scheme(),
+                    challenge.is_bearer(),
+                    challenge.token68(),
+                    challenge.param("error"),
+                );
                 let _ = challenge.params().count();
             }
         }

@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = metadata.token_endpoint();
         let _ = metadata.introspection_endpoint();
         let _ = metadata.revocation_endpoint();
-        for kind in [oauth2_kit::discovery::MetadataKind::OpenIdConfiguration, oauth2_kit::discovery::MetadataKind::OAuthAuthorizationServer] {
+        for kind in [
+            oauth2_kit::discovery::MetadataKind::OpenIdConfiguration,
+            oauth2_kit::discovery::MetadataKind::OAuthAuthorizationServer,
+        ] {
             let _ = kind.url(&metadata.issuer);
         }
     }

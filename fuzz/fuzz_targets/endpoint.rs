@@ -12,12 +12,15 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(endpoint) = text.parse::<Endpoint>() {
         let url = endpoint.url();
         if let Some(query) = url.query() {
-            let before_query = &url.as_str()[..url.as_str().find('?').unwrap_or(0)];
-            // What is shown on purpose: the URL before the query, and a `?` marking it. A query
-            // that is part of that text is not a finding.
-            if query.len() >= 8 && !format!("{before_query}?").contains(query) {
-                let shown = format!("{endpoint} {endpoint:?}");
-                assert!(!shown.contains(query), "an endpoint shows its query");
+            // The same endpoint with its query replaced by `Z`s of the same length shows the
+            // same text. (Exact: the URL before the query is shown on purpose and may hold the
+            // same text as the query.)
+            let at = url[..url::Position::AfterPath].len();
+            let mut changed = url.as_str().to_owned();
+            changed.replace_range(at + 1..at + 1 + query.len(), &"Z".repeat(query.len()));
+            if let Ok(other) = changed.parse::<Endpoint>() {
+                let shown = |e: &Endpoint| format!("{e} {e:?}");
+                assert_eq!(shown(&endpoint), shown(&other), "an endpoint shows its query");
             }
         }
         let _ = (endpoint.is_loopback(), endpoint.as_str());
