@@ -25,6 +25,16 @@ const LIFETIME: Duration = Duration::from_secs(3);
 const PROVIDERS: usize = 4;
 const TASKS_PER_PROVIDER: usize = 50;
 
+/// The testkit server both runs use: one client whose tokens live `LIFETIME`.
+fn soak_server() -> Arc<TestServer> {
+    Arc::new(
+        TestServer::builder()
+            .client(TestClient::new("soak", "soak-secret").token_lifetime(LIFETIME))
+            .start()
+            .unwrap(),
+    )
+}
+
 fn seconds() -> u64 {
     std::env::var("SOAK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20)
 }
@@ -130,12 +140,7 @@ fn report(runtime: &str, server: &TestServer, counts: &Counts, injected: usize, 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_on_tokio() {
     let seconds = seconds();
-    let server = Arc::new(
-        TestServer::builder()
-            .client(TestClient::new("soak", "soak-secret").token_lifetime(LIFETIME))
-            .start()
-            .unwrap(),
-    );
+    let server = soak_server();
     let runtime: Arc<dyn oauth2_kit::runtime::Runtime> =
         Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new());
     let http = || -> Arc<dyn HttpClient> {
@@ -195,12 +200,7 @@ async fn soak_on_tokio() {
 #[test]
 fn soak_on_async_std() {
     let seconds = seconds();
-    let server = Arc::new(
-        TestServer::builder()
-            .client(TestClient::new("soak", "soak-secret").token_lifetime(LIFETIME))
-            .start()
-            .unwrap(),
-    );
+    let server = soak_server();
     let runtime: Arc<dyn oauth2_kit::runtime::Runtime> =
         Arc::new(oauth2_kit_cache_async_std::AsyncStdRuntime);
     let http = || -> Arc<dyn HttpClient> {
