@@ -88,7 +88,21 @@ const WRONG_SECRET: &str = "leak-wrong-secret-22";
 const PASSWORD: &str = "leak-user-password-3";
 const WRONG_PASSWORD: &str = "leak-wrong-password-4";
 
-/// Answers that repeat `secret`, as servers do in error texts ("Invalid refresh token: ...").
+/// `secret` with every byte percent-encoded, in upper- or lower-case hex.
+fn percent_encoded(secret: &str, upper: bool) -> String {
+    secret.bytes().map(|b| if upper { format!("%{b:02X}") } else { format!("%{b:02x}") }).collect()
+}
+
+/// `Basic` credential of RFC 6749 §2.3.1, as an echoing server would quote it.
+fn basic_credential(id: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+}
+
+/// Answers that repeat `secret`, as servers do in error texts ("Invalid refresh token: ..."), in
+/// every spelling a server could produce: as sent, percent-encoded, straddling the points where
+/// error texts are cut (an error code's 100 characters, a description's 500), and in header
+/// values that are not UTF-8.
 fn echoes(secret: &str) -> Vec<Fault> {
     vec![
         Fault::status(400).with_body(format!(
@@ -103,6 +117,44 @@ fn echoes(secret: &str) -> Vec<Fault> {
             "www-authenticate",
             &format!(r#"Bearer error="invalid_token", error_description="value {secret} expired""#),
         ),
+        Fault::status(400).with_body(format!(
+            r#"{{"error":"invalid_grant","error_description":"Invalid value: {}"}}"#,
+            percent_encoded(secret, true)
+        )),
+        Fault::status(502)
+            .header("content-type", "text/plain")
+            .with_body(format!("upstream refused {}", percent_encoded(secret, false))),
+        Fault::status(400).with_body(format!(
+            r#"{{"error":"invalid_grant","error_description":"{}{secret}"}}"#,
+            "x".repeat(488)
+        )),
+        Fault::status(400).with_body(format!(r#"{{"error":"{}{secret}"}}"#, "x".repeat(90))),
+        Fault::status(400).with_body(r#"{"error":"invalid_grant","trace":"see header"}"#).header_bytes(
+            "www-authenticate",
+            &[b"Bearer realm=\"\xff\" ".as_slice(), secret.as_bytes()].concat(),
+        ),
+        Fault::status(400)
+            .with_body(format!(r#"{{"error":"invalid_grant","extra_member":"{secret}"}}"#))
+            .header_bytes(
+                "content-type",
+                &[b"application/json; x=\xff ".as_slice(), secret.as_bytes()].concat(),
+            ),
+        Fault::status(503)
+            .header_bytes("retry-after", &[b"\xff".as_slice(), secret.as_bytes()].concat())
+            .header("location", &format!("/{secret}?{secret}")),
+    ]
+}
+
+/// Answers that quote the `Authorization: Basic` credential of client `id`.
+fn basic_echoes(id: &str, secret: &str) -> Vec<Fault> {
+    let credential = basic_credential(id, secret);
+    vec![
+        Fault::status(401).with_body(format!(
+            r#"{{"error":"invalid_client","error_description":"bad credential Basic {credential}"}}"#
+        )),
+        Fault::status(401)
+            .header("www-authenticate", &format!(r#"Basic realm="{credential}""#))
+            .with_body(format!("Authorization: Basic {credential}")),
     ]
 }
 
@@ -174,7 +226,7 @@ async fn no_secret_in_any_trace_debug_or_display() {
         // A server that echoes what it was sent ("invalid client secret: ..."), in an OAuth 2.0
         // error, a bare status with text, a problem+json body and a challenge header; then the
         // same behind a cache, whose failed fetch is logged at WARN.
-        for fault in echoes(CLIENT_SECRET) {
+        for fault in echoes(CLIENT_SECRET).into_iter().chain(basic_echoes("leak", CLIENT_SECRET)) {
             server.inject(Route::Token, fault, 1);
             leaks.error(&client.request_token(None).await.unwrap_err());
         }
@@ -309,12 +361,18 @@ async fn no_secret_in_any_trace_debug_or_display() {
         leaks.formatted
     );
     assert!(text.contains("oauth2_kit.request"), "the traces were recorded");
+    leaks.secret("basic credential", basic_credential("leak", CLIENT_SECRET));
     for (what, secret) in &leaks.secrets {
-        let line = text.lines().find(|line| line.contains(secret.as_str()));
-        assert!(
-            line.is_none(),
-            "a {what} leaked in: {}",
-            line.unwrap_or_default().replace(secret.as_str(), "<HERE>")
-        );
+        // As sent, percent-encoded, or its start (a secret cut in two by a length limit).
+        let start: String = secret.chars().take(10).collect();
+        for spelling in [secret.clone(), percent_encoded(secret, true), percent_encoded(secret, false), start]
+        {
+            let line = text.lines().find(|line| line.contains(spelling.as_str()));
+            assert!(
+                line.is_none(),
+                "a {what} leaked in: {}",
+                line.unwrap_or_default().replace(spelling.as_str(), "<HERE>")
+            );
+        }
     }
 }

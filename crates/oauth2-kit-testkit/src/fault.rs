@@ -100,6 +100,15 @@ impl Fault {
         self
     }
 
+    /// Also send this header with a value given as bytes, which need not be UTF-8 (bytes 0x80 to
+    /// 0xFF are allowed in header values, as obsolete text). Invalid names or values are skipped.
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_bytes(value)) {
+            self.headers.push((name, value));
+        }
+        self
+    }
+
     /// Answer `200 OK` with a chunked body: send `body`, then drop the connection before the
     /// last chunk (a server crashing mid-response).
     pub fn close_mid_body(body: impl Into<Bytes>) -> Self {

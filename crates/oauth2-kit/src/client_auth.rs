@@ -1,10 +1,13 @@
 //! How the client authenticates to the authorization server (RFC 6749 §2.3.1).
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderValue;
 use secrecy::{ExposeSecret as _, SecretString};
 use url::form_urlencoded;
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::form::Form;
@@ -38,9 +41,15 @@ pub enum AuthMethod {
 /// ```
 #[derive(Clone)]
 pub struct ClientAuth {
+    /// Shared, so that a request can keep the credentials it sent (to redact their echoes)
+    /// without copying them.
+    credentials: Arc<Credentials>,
+    method: AuthMethod,
+}
+
+struct Credentials {
     client_id: ClientId,
     client_secret: ClientSecret,
-    method: AuthMethod,
     /// The `Authorization` value for `client_secret_basic`, built once, zeroized on drop.
     basic: SecretString,
 }
@@ -48,8 +57,8 @@ pub struct ClientAuth {
 impl std::fmt::Debug for ClientAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientAuth")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
+            .field("client_id", &self.credentials.client_id)
+            .field("client_secret", &self.credentials.client_secret)
             .field("method", &self.method)
             .finish()
     }
@@ -61,7 +70,10 @@ impl ClientAuth {
         let client_id = client_id.into();
         let client_secret = client_secret.into();
         let basic = basic_header(&client_id, &client_secret);
-        Self { client_id, client_secret, method: AuthMethod::default(), basic }
+        Self {
+            credentials: Arc::new(Credentials { client_id, client_secret, basic }),
+            method: AuthMethod::default(),
+        }
     }
 
     /// A public client: only an identifier, sent as `client_id` in the form
@@ -80,7 +92,7 @@ impl ClientAuth {
 
     /// The client identifier.
     pub fn client_id(&self) -> &ClientId {
-        &self.client_id
+        &self.credentials.client_id
     }
 
     /// How the credentials are presented.
@@ -88,28 +100,39 @@ impl ClientAuth {
         self.method
     }
 
-    /// Adds the credentials to a request: an `Authorization` header value to set, or form
-    /// parameters.
     /// The client secret (empty for a public client), for keeping it out of error messages.
     pub(crate) fn secret(&self) -> &str {
-        self.client_secret.expose_secret()
+        self.credentials.client_secret.expose_secret()
     }
 
+    /// `urlencode(client_id):urlencode(client_secret)`, the credential that `Basic`
+    /// authentication encodes in base64, for keeping its echoes out of error messages.
+    pub(crate) fn basic_credential(&self) -> Zeroizing<String> {
+        Zeroizing::new(format!(
+            "{}:{}",
+            form_urlencoded::byte_serialize(self.client_id().as_str().as_bytes()).collect::<String>(),
+            Zeroizing::new(form_urlencoded::byte_serialize(self.secret().as_bytes()).collect::<String>())
+                .as_str()
+        ))
+    }
+
+    /// Adds the credentials to a request: an `Authorization` header value to set, or form
+    /// parameters.
     pub(crate) fn apply(&self, form: &mut Form) -> Result<Option<HeaderValue>> {
         match self.method {
             AuthMethod::ClientSecretBasic => {
-                let mut value = HeaderValue::from_str(self.basic.expose_secret())
+                let mut value = HeaderValue::from_str(self.credentials.basic.expose_secret())
                     .map_err(|_| Error::config("client credentials do not form a valid header"))?;
                 value.set_sensitive(true);
                 Ok(Some(value))
             }
             AuthMethod::ClientSecretPost => {
-                form.push("client_id", self.client_id.as_str());
-                form.push("client_secret", self.client_secret.expose_secret());
+                form.push("client_id", self.client_id().as_str());
+                form.push("client_secret", self.secret());
                 Ok(None)
             }
             AuthMethod::None => {
-                form.push("client_id", self.client_id.as_str());
+                form.push("client_id", self.client_id().as_str());
                 Ok(None)
             }
         }

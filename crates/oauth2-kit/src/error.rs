@@ -7,6 +7,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Map, Value};
 
 use crate::http::{TransportError, TransportErrorKind};
+use crate::redact::{REDACTED, SentSecrets};
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -36,8 +37,12 @@ pub enum Error {
         status: StatusCode,
         /// The start of the body, with credential-like members removed.
         body_excerpt: String,
-        /// The response's `Retry-After`, when given in seconds.
+        /// The response's `Retry-After` as a delay (either form; see [`Error::retry_after`]).
         retry_after: Option<Duration>,
+        /// The response headers that explain an unexpected status: `Location` (without its
+        /// query or fragment), `Retry-After`, `WWW-Authenticate`, `Content-Type` and `Date`,
+        /// with any secret the request carried taken out.
+        headers: Box<HeaderMap>,
     },
 
     /// A successful status, but the body is not the expected response.
@@ -98,10 +103,17 @@ impl Error {
         }
     }
 
-    /// How long the server asked to wait before retrying (`Retry-After` in seconds), if it did.
+    /// The longest delay [`retry_after`](Self::retry_after) returns: a server asking for more
+    /// (or for a number of seconds too large to read) is read as asking for this long.
+    pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+    /// How long the server asked to wait before retrying, if it did: `Retry-After` in seconds,
+    /// or as an HTTP date (counted from the response's `Date`, or from the time the response was
+    /// read when it has none). At most [`MAX_RETRY_AFTER`](Self::MAX_RETRY_AFTER), so adding it
+    /// to an `Instant` cannot overflow.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::OAuth2(e) => e.retry_after(),
+            Self::OAuth2(e) => e.retry_after,
             Self::UnexpectedStatus { retry_after, .. } => *retry_after,
             _ => None,
         }
@@ -150,17 +162,49 @@ impl Error {
     }
 }
 
-/// `Retry-After` as a number of seconds (the HTTP-date form is not read).
-pub(crate) fn retry_after_seconds(headers: &HeaderMap) -> Option<Duration> {
-    headers.get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| {
-        let v = v.trim();
-        match v.parse::<u64>() {
-            Ok(secs) => Some(Duration::from_secs(secs)),
-            // More digits than a u64 holds: "not for a very long time", not "no advice".
-            Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => Some(Duration::MAX),
-            Err(_) => None,
+/// `Retry-After` (RFC 9110 §10.2.3) as a delay of at most [`Error::MAX_RETRY_AFTER`]: a number
+/// of seconds, or an HTTP date counted from the response's `Date` (the server's own clock, so
+/// clock skew does not matter) or, without one, from `now`.
+pub(crate) fn retry_after(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
+    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let delay = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than a u64 holds: "not for a very long time", not "no advice".
+        value.parse::<u64>().map_or(Duration::MAX, Duration::from_secs)
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        let date = headers
+            .get(http::header::DATE)
+            .and_then(|date| httpdate::parse_http_date(date.to_str().ok()?).ok())
+            .unwrap_or(now);
+        at.duration_since(date).unwrap_or(Duration::ZERO)
+    };
+    Some(delay.min(Error::MAX_RETRY_AFTER))
+}
+
+/// The response headers an error keeps: those that explain it, and never a cookie or another
+/// credential. A `Location` loses its query and fragment; every value loses the secrets the
+/// request carried (searched on bytes, so a value that is not UTF-8 is redacted too).
+pub(crate) fn kept_headers(all: &HeaderMap, sent: &SentSecrets) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for name in [
+        http::header::RETRY_AFTER,
+        http::header::WWW_AUTHENTICATE,
+        http::header::CONTENT_TYPE,
+        http::header::DATE,
+        http::header::LOCATION,
+    ] {
+        for value in all.get_all(&name) {
+            let mut bytes = value.as_bytes();
+            if name == http::header::LOCATION {
+                let end = bytes.iter().position(|b| matches!(b, b'?' | b'#')).unwrap_or(bytes.len());
+                bytes = bytes.get(..end).unwrap_or_default();
+            }
+            let redacted = sent.redact_bytes(bytes);
+            let kept = HeaderValue::from_bytes(&redacted).unwrap_or(HeaderValue::from_static(REDACTED));
+            headers.append(name.clone(), kept);
         }
-    })
+    }
+    headers
 }
 
 fn is_retryable_status(status: StatusCode) -> bool {
@@ -175,32 +219,37 @@ pub struct OAuth2Error {
     pub status: StatusCode,
     /// The decoded error body.
     pub response: ErrorResponse,
-    /// The response's `Retry-After`, `WWW-Authenticate`, `Content-Type` and `Date` headers (only
-    /// these, so that no cookie or other credential is kept).
+    /// The response's `Retry-After`, `WWW-Authenticate`, `Content-Type`, `Date` and `Location`
+    /// headers (only these, so that no cookie or other credential is kept).
     pub headers: HeaderMap,
+    /// `Retry-After` as a delay, read when the response arrived.
+    retry_after: Option<Duration>,
 }
 
 impl OAuth2Error {
     /// An error response as received: `status`, the decoded body, and the response headers (of
-    /// which only `Retry-After`, `WWW-Authenticate`, `Content-Type` and `Date` are kept).
+    /// which only `Retry-After`, `WWW-Authenticate`, `Content-Type`, `Date` and `Location` are
+    /// kept; a `Retry-After` date is counted from the response's `Date`, or from now).
     pub fn new(status: StatusCode, response: ErrorResponse, all_headers: &HeaderMap) -> Self {
-        let mut headers = HeaderMap::new();
-        for name in [
-            http::header::RETRY_AFTER,
-            http::header::WWW_AUTHENTICATE,
-            http::header::CONTENT_TYPE,
-            http::header::DATE,
-        ] {
-            for value in all_headers.get_all(&name) {
-                headers.append(name.clone(), value.clone());
-            }
-        }
-        Self { status, response, headers }
+        Self::received(status, response, all_headers, &SentSecrets::default(), std::time::SystemTime::now())
     }
 
-    /// The `Retry-After` header as a delay, when it is given in seconds.
+    pub(crate) fn received(
+        status: StatusCode,
+        response: ErrorResponse,
+        all_headers: &HeaderMap,
+        sent: &SentSecrets,
+        now: std::time::SystemTime,
+    ) -> Self {
+        let headers = kept_headers(all_headers, sent);
+        let retry_after = retry_after(&headers, now);
+        Self { status, response, headers, retry_after }
+    }
+
+    /// How long the server asked to wait before retrying, if it did (see
+    /// [`Error::retry_after`]).
     pub fn retry_after(&self) -> Option<Duration> {
-        retry_after_seconds(&self.headers)
+        self.retry_after
     }
 
     /// The `WWW-Authenticate` header, if the server sent one.
@@ -219,39 +268,47 @@ pub struct ErrorResponse {
     pub error_description: Option<String>,
     /// A page about the error.
     pub error_uri: Option<String>,
+    /// The body's other members, as sent (servers add their own: `error_codes`, `trace_id`,
+    /// `correlation_id`, ...), except that members whose names say they hold a credential are
+    /// replaced by `"[redacted]"` and the secrets the request carried are taken out of every
+    /// name and string.
+    pub extra: Map<String, Value>,
 }
 
 impl ErrorResponse {
     /// An error response with only a code.
     pub fn new(error: ErrorCode) -> Self {
-        Self { error, error_description: None, error_uri: None }
-    }
-
-    /// Takes out of the server's texts any secret the request carried.
-    pub(crate) fn scrub(&mut self, sent: &crate::excerpt::SentSecrets) {
-        if let ErrorCode::Other(code) = &mut self.error {
-            sent.scrub_string(code);
-        }
-        for text in [&mut self.error_description, &mut self.error_uri].into_iter().flatten() {
-            sent.scrub_string(text);
-        }
+        Self { error, error_description: None, error_uri: None, extra: Map::new() }
     }
 
     /// Reads an error response from a JSON object that has a string `error` member; `None` when
-    /// the object is not an error response.
-    pub(crate) fn from_object(object: &Map<String, Value>) -> Option<Self> {
+    /// the object is not an error response. Every text loses the secrets the request carried
+    /// first, on the whole text, and is then made one line and cut to size.
+    pub(crate) fn from_object(object: &Map<String, Value>, sent: &SentSecrets) -> Option<Self> {
         let code = object.get("error")?.as_str()?;
-        // Server text goes into log lines: one line, no control characters, bounded.
+        // Server text goes into log lines: no secret, one line, no control characters, bounded.
         let text = |key: &str| {
             object
                 .get(key)
                 .and_then(Value::as_str)
-                .map(|v| crate::excerpt::clip(&crate::excerpt::one_line(v), 500).into_owned())
+                .map(|v| crate::excerpt::clip(&crate::excerpt::one_line(&sent.redact(v)), 500).into_owned())
         };
+        let mut extra = Map::new();
+        for (name, value) in object {
+            if !matches!(name.as_str(), "error" | "error_description" | "error_uri") {
+                extra.insert(name.clone(), value.clone());
+            }
+        }
+        let mut extra = Value::Object(extra);
+        crate::excerpt::redact_value(&mut extra, sent);
         Some(Self {
-            error: ErrorCode::from(code),
+            error: ErrorCode::from(sent.redact(code).as_ref()),
             error_description: text("error_description"),
             error_uri: text("error_uri"),
+            extra: match extra {
+                Value::Object(extra) => extra,
+                _ => Map::new(),
+            },
         })
     }
 }

@@ -2,7 +2,9 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+use crate::redact::{REDACTED, SentSecrets};
 
 /// How many characters of a body an error message shows.
 const EXCERPT_CHARS: usize = 200;
@@ -16,62 +18,18 @@ const SENSITIVE_PARTS: &[&str] =
 pub(crate) fn is_sensitive(key: &str) -> bool {
     let folded: String =
         key.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect();
-    SENSITIVE_PARTS.iter().any(|part| folded.contains(part))
+    SENSITIVE_PARTS.iter().any(|part| folded.contains(part)) && !NOT_SENSITIVE.contains(&folded.as_str())
 }
 
-const REDACTED: &str = "[redacted]";
+/// Names that contain a sensitive part but hold no credential (folded as in [`is_sensitive`]):
+/// the numeric error codes some servers add to error responses.
+const NOT_SENSITIVE: &[&str] = &["errorcode", "errorcodes", "statuscode"];
 
 /// Cuts `text` to at most `max` characters, marking the cut with `…`.
 pub(crate) fn clip(text: &str, max: usize) -> Cow<'_, str> {
     match text.char_indices().nth(max) {
         None => Cow::Borrowed(text),
         Some((end, _)) => Cow::Owned(format!("{}…", text.get(..end).unwrap_or(text))),
-    }
-}
-
-/// The secret values a request carried (client secret, token, refresh token, password, code,
-/// PKCE verifier, device code), so that a server echoing one back in its answer ("invalid
-/// refresh token: ...") cannot put it into an error message or a log line. Zeroized on drop.
-#[derive(Default)]
-pub(crate) struct SentSecrets(Vec<zeroize::Zeroizing<String>>);
-
-impl SentSecrets {
-    /// Shorter values are not searched for: they would blank out ordinary words.
-    const MIN_CHARS: usize = 4;
-
-    /// Adds `value`, and its JSON-escaped and form-urlencoded spellings.
-    pub(crate) fn push(&mut self, value: &str) {
-        if value.chars().count() < Self::MIN_CHARS {
-            return;
-        }
-        let json = serde_json::to_string(value).unwrap_or_default();
-        let json = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_owned();
-        let form: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-        for spelling in [value.to_owned(), json, form] {
-            if !spelling.is_empty() && !self.0.iter().any(|known| **known == spelling) {
-                self.0.push(zeroize::Zeroizing::new(spelling));
-            }
-        }
-        // Longest first, so that no part of a longer secret survives a shorter one's replacement.
-        self.0.sort_by_key(|known| std::cmp::Reverse(known.len()));
-    }
-
-    /// `text` with every sent secret replaced by `[redacted]`.
-    pub(crate) fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut text = Cow::Borrowed(text);
-        for secret in &self.0 {
-            if text.contains(secret.as_str()) {
-                text = Cow::Owned(text.replace(secret.as_str(), REDACTED));
-            }
-        }
-        text
-    }
-
-    /// [`scrub`](Self::scrub) in place.
-    pub(crate) fn scrub_string(&self, text: &mut String) {
-        if let Cow::Owned(scrubbed) = self.scrub(text) {
-            *text = scrubbed;
-        }
     }
 }
 
@@ -86,14 +44,17 @@ pub(crate) fn safe_excerpt(body: &[u8], sent: &SentSecrets) -> String {
         return String::new();
     }
     if let Ok(mut json) = serde_json::from_slice::<Value>(body) {
-        redact(&mut json);
-        return clip(&sent.scrub(&json.to_string()), EXCERPT_CHARS).into_owned();
+        redact_value(&mut json, sent);
+        return clip(&sent.redact(&json.to_string()), EXCERPT_CHARS).into_owned();
     }
-    let text = String::from_utf8_lossy(body);
+    // The whole body loses the secrets first: one that straddles the cut, or that contains
+    // spaces `one_line` would fold, is still found.
+    let body = sent.redact_bytes(body);
+    let text = String::from_utf8_lossy(&body);
     if mentions_sensitive(&text) {
         return withheld(body.len());
     }
-    clip(&sent.scrub(&one_line(&text)), EXCERPT_CHARS).into_owned()
+    clip(&one_line(&text), EXCERPT_CHARS).into_owned()
 }
 
 /// A one-line description of a *successful* (2xx) body that could not be decoded. Such a body
@@ -105,13 +66,38 @@ pub(crate) fn success_excerpt(body: &[u8], sent: &SentSecrets) -> String {
         return String::new();
     }
     if let Ok(json) = serde_json::from_slice::<Value>(body) {
-        return clip(&sent.scrub(&shape(&json)), EXCERPT_CHARS).into_owned();
+        return clip(&sent.redact(&shape(&json)), EXCERPT_CHARS).into_owned();
     }
-    let text = String::from_utf8_lossy(body);
+    let body = sent.redact_bytes(body);
+    let text = String::from_utf8_lossy(&body);
     if text.trim_start().starts_with('<') && !mentions_sensitive(&text) {
-        return clip(&sent.scrub(&one_line(&text)), EXCERPT_CHARS).into_owned();
+        return clip(&one_line(&text), EXCERPT_CHARS).into_owned();
     }
     withheld(body.len())
+}
+
+/// Takes credentials out of a JSON value: members whose names say they hold one become
+/// `"[redacted]"`, and the secrets the request carried leave every name and string.
+pub(crate) fn redact_value(value: &mut Value, sent: &SentSecrets) {
+    match value {
+        Value::Object(map) => {
+            let members = std::mem::take(map);
+            *map = members
+                .into_iter()
+                .map(|(key, mut v)| {
+                    if is_sensitive(&key) {
+                        v = Value::String(REDACTED.to_owned());
+                    } else {
+                        redact_value(&mut v, sent);
+                    }
+                    (sent.redact(&key).into_owned(), v)
+                })
+                .collect::<Map<String, Value>>();
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| redact_value(item, sent)),
+        Value::String(text) => sent.redact_string(text),
+        _ => {}
+    }
 }
 
 fn withheld(len: usize) -> String {
@@ -156,22 +142,6 @@ fn kind(value: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
-    }
-}
-
-fn redact(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, v) in map.iter_mut() {
-                if is_sensitive(key) {
-                    *v = Value::String(REDACTED.to_owned());
-                } else {
-                    redact(v);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact),
-        _ => {}
     }
 }
 
@@ -238,18 +208,23 @@ mod tests {
     fn echoed_secrets_are_redacted_in_every_spelling_before_clipping() {
         let mut sent = SentSecrets::default();
         sent.push("rt-0123456789");
-        sent.push("p@ss word\"x");
+        sent.push("p@ss  word\"x");
         sent.push("abc"); // too short to search for
-        let body = "Invalid grant rt-0123456789 for user p%40ss+word%22x".to_owned();
+        let body = "Invalid grant rt-0123456789 for user p%40ss++word%22x".to_owned();
         let shown = safe_excerpt(body.as_bytes(), &sent);
         assert_eq!(shown, "Invalid grant [redacted] for user [redacted]");
-        let json = r#"{"detail":"refresh token rt-0123456789 and p@ss word\"x were revoked"}"#;
+        // Two spaces in the secret: found before the text is folded onto one line.
+        let shown = safe_excerpt("user p@ss  word\"x\n".as_bytes(), &sent);
+        assert_eq!(shown, "user [redacted]");
+        let json = r#"{"detail":"refresh token rt-0123456789 and p@ss  word\"x were revoked"}"#;
         let shown = safe_excerpt(json.as_bytes(), &sent);
-        assert!(!shown.contains("rt-0123") && !shown.contains("ss word"), "{shown}");
+        assert!(!shown.contains("rt-0123") && !shown.contains("ss  word"), "{shown}");
         // A secret straddling the clip point leaves no prefix behind.
-        let long = format!("{}rt-0123456789", "x".repeat(EXCERPT_CHARS - 5));
-        assert!(!safe_excerpt(long.as_bytes(), &sent).contains("rt-"));
-        assert_eq!(sent.scrub("abc abc"), "abc abc");
+        for spelling in ["rt-0123456789", "rt%2D0123456789"] {
+            let long = format!("{}{spelling}", "x".repeat(EXCERPT_CHARS - 5));
+            assert!(!safe_excerpt(long.as_bytes(), &sent).contains("rt"));
+        }
+        assert_eq!(sent.redact("abc abc"), "abc abc");
     }
 
     #[test]

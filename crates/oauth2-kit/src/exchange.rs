@@ -21,10 +21,11 @@ use crate::client_auth::ClientAuth;
 use crate::clock::Clock;
 use crate::decode::{DecodeError, JsonObject};
 use crate::endpoint::{Endpoint, Redacted};
-use crate::error::{Error, ErrorResponse, OAuth2Error, Result, retry_after_seconds};
-use crate::excerpt::{SentSecrets, safe_excerpt, success_excerpt};
+use crate::error::{Error, ErrorResponse, OAuth2Error, Result, kept_headers, retry_after};
+use crate::excerpt::{safe_excerpt, success_excerpt};
 use crate::form::Form;
 use crate::http::{BodyLimit, HttpClient, TransportError};
+use crate::redact::SentSecrets;
 
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 const JSON: &str = "application/json";
@@ -103,6 +104,8 @@ pub(crate) struct Answer {
     pub(crate) requested_at: Instant,
     /// The secrets the request carried: never shown in an error built from this answer.
     pub(crate) sent: SentSecrets,
+    /// For reading a `Retry-After` date.
+    clock: Arc<dyn Clock>,
 }
 
 impl Transport {
@@ -115,8 +118,6 @@ impl Transport {
         auth: &ClientAuth,
     ) -> Result<Answer> {
         let authorization = auth.apply(&mut form)?;
-        let mut sent = form.sent_secrets();
-        sent.push(auth.secret());
         let mut request = http::Request::new(Bytes::from(form.encode()));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = endpoint.uri().clone();
@@ -127,7 +128,7 @@ impl Transport {
             headers.insert(AUTHORIZATION, value);
         }
         let mut answer = self.send(operation, endpoint, request).await?;
-        answer.sent = sent;
+        answer.sent = SentSecrets::of_request(form, auth);
         Ok(answer)
     }
 
@@ -180,6 +181,7 @@ impl Transport {
             body,
             requested_at,
             sent: SentSecrets::default(),
+            clock: Arc::clone(&self.clock),
         })
     }
 }
@@ -204,7 +206,7 @@ impl Answer {
                 object.insert(name.to_owned(), Value::String(value.to_owned()));
             }
         }
-        let response = ErrorResponse::from_object(&object)?;
+        let response = ErrorResponse::from_object(&object, &self.sent)?;
         Some(self.oauth2(response))
     }
 
@@ -216,30 +218,23 @@ impl Answer {
         let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(&self.body) else {
             return None;
         };
-        let response = ErrorResponse::from_object(&object)?;
+        let response = ErrorResponse::from_object(&object, &self.sent)?;
         Some(self.oauth2(response))
     }
 
     /// The OAuth 2.0 error, with any secret the server echoed back taken out.
-    fn oauth2(&self, mut response: ErrorResponse) -> Error {
-        response.scrub(&self.sent);
-        let mut error = OAuth2Error::new(self.status, response, &self.headers);
-        for value in error.headers.values_mut() {
-            if let Ok(text) = value.to_str() {
-                if let std::borrow::Cow::Owned(scrubbed) = self.sent.scrub(text) {
-                    *value =
-                        HeaderValue::from_str(&scrubbed).unwrap_or(HeaderValue::from_static("[redacted]"));
-                }
-            }
-        }
-        Error::OAuth2(Box::new(error))
+    fn oauth2(&self, response: ErrorResponse) -> Error {
+        let now = self.clock.system_time();
+        Error::OAuth2(Box::new(OAuth2Error::received(self.status, response, &self.headers, &self.sent, now)))
     }
 
     fn unexpected_status(&self) -> Error {
+        let headers = kept_headers(&self.headers, &self.sent);
         Error::UnexpectedStatus {
             status: self.status,
             body_excerpt: safe_excerpt(&self.body, &self.sent),
-            retry_after: retry_after_seconds(&self.headers),
+            retry_after: retry_after(&headers, self.clock.system_time()),
+            headers: Box::new(headers),
         }
     }
 

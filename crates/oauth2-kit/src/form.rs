@@ -39,14 +39,11 @@ impl Form {
 
     /// The values of the parameters whose names say they are secrets (`client_secret`,
     /// `refresh_token`, `password`, `code`, `code_verifier`, `device_code`, `token`, ...).
-    pub(crate) fn sent_secrets(&self) -> crate::excerpt::SentSecrets {
-        let mut sent = crate::excerpt::SentSecrets::default();
-        for (name, value) in &self.pairs {
-            if crate::excerpt::is_sensitive(name) {
-                sent.push(value);
-            }
-        }
-        sent
+    pub(crate) fn secret_values(&self) -> impl Iterator<Item = &str> {
+        self.pairs
+            .iter()
+            .filter(|(name, _)| crate::excerpt::is_sensitive(name))
+            .map(|(_, value)| value.as_str())
     }
 
     pub(crate) fn encode(&self) -> String {

@@ -59,6 +59,7 @@ pub mod pkce;
 pub mod presets;
 mod provider;
 mod random;
+mod redact;
 mod retry;
 pub mod runtime;
 mod scope;

@@ -221,6 +221,95 @@ fn oauth2_error_with_any_status() {
     assert!(err.is_retryable());
 }
 
+fn answer_with(status: u16, headers: &[(&str, &str)], body: &str) -> Answer {
+    let mut builder = http::Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    Ok(builder.body(Bytes::copy_from_slice(body.as_bytes())).unwrap())
+}
+
+#[test]
+fn a_secret_straddling_a_length_limit_is_redacted_before_the_cut() {
+    let secret = "s3cret-straddling-the-cut";
+    let bodies = [
+        format!(r#"{{"error":"invalid_client","error_description":"{}{secret}"}}"#, "d".repeat(490)),
+        format!(r#"{{"error":"{}{secret}"}}"#, "c".repeat(95)),
+        format!(r#"{{"error":"invalid_client","error_uri":"https://e/{}{secret}"}}"#, "u".repeat(480)),
+    ];
+    for body in bodies {
+        let client =
+            ClientCredentials::new(token_url(), "id", secret, Scripted::answering([json(400, &body)]));
+        let err = block_on(client.request_token(None)).unwrap_err();
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+        }
+        assert!(format!("{err:?}").contains("[reda"), "{err:?}");
+    }
+}
+
+#[test]
+fn retry_after_is_read_in_both_forms_and_clamped() {
+    type Headers<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Headers<'_>, Option<u64>); 6] = [
+        (&[("retry-after", "120")], Some(120)),
+        (&[("retry-after", "99999999999999999999999")], Some(86_400)),
+        (&[("retry-after", "9999999")], Some(86_400)),
+        // An HTTP date, counted from the response's own Date.
+        (
+            &[("retry-after", "Wed, 21 Oct 2037 07:30:00 GMT"), ("date", "Wed, 21 Oct 2037 07:28:00 GMT")],
+            Some(120),
+        ),
+        (
+            &[("retry-after", "Wed, 21 Oct 2037 07:28:00 GMT"), ("date", "Wed, 21 Oct 2037 07:30:00 GMT")],
+            Some(0),
+        ),
+        (&[("retry-after", "soon")], None),
+    ];
+    for (headers, expected) in cases {
+        for body in [r#"{"error":"temporarily_unavailable"}"#, "busy"] {
+            let client = ClientCredentials::new(
+                token_url(),
+                "id",
+                "secret",
+                Scripted::answering([answer_with(503, headers, body)]),
+            );
+            let err = block_on(client.request_token(None)).unwrap_err();
+            assert_eq!(err.retry_after(), expected.map(Duration::from_secs), "{headers:?} {body}");
+            // Adding the delay to an instant never overflows.
+            let _ = oauth2_kit::SystemClock.now() + err.retry_after().unwrap_or_default();
+        }
+    }
+    assert_eq!(Error::MAX_RETRY_AFTER, Duration::from_secs(86_400));
+}
+
+#[test]
+fn errors_keep_what_explains_them() {
+    let body = r#"{"error":"invalid_request","error_codes":[7000215],"trace_id":"t-1","refresh_token":"rt-x","detail":{"client_secret":"s"}}"#;
+    let client =
+        ClientCredentials::new(token_url(), "id", "s3cr3t-value", Scripted::answering([json(400, body)]));
+    let err = block_on(client.request_token(None)).unwrap_err();
+    let extra = &err.oauth2().unwrap().response.extra;
+    assert_eq!(extra["error_codes"], serde_json::json!([7000215]));
+    assert_eq!(extra["trace_id"], "t-1");
+    assert_eq!(extra["refresh_token"], "[redacted]");
+    assert_eq!(extra["detail"]["client_secret"], "[redacted]");
+    assert!(!extra.contains_key("error"));
+
+    let headers = [
+        ("location", "https://login.example.com/signin?session=abc#frag"),
+        ("retry-after", "30"),
+        ("www-authenticate", r#"Basic realm="auth""#),
+        ("set-cookie", "session=do-not-keep"),
+    ];
+    let err = request_with(answer_with(302, &headers, "")).unwrap_err();
+    let Error::UnexpectedStatus { headers, retry_after, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(headers["location"], "https://login.example.com/signin");
+    assert_eq!(headers["www-authenticate"], r#"Basic realm="auth""#);
+    assert_eq!(*retry_after, Some(Duration::from_secs(30)));
+    assert!(headers.get("set-cookie").is_none());
+}
+
 #[test]
 fn unexpected_status_keeps_a_short_excerpt() {
     let page = format!("<html><body><h1>502 Bad Gateway</h1>{}</body></html>", "padding ".repeat(100));

@@ -76,6 +76,7 @@ impl Callback {
             error: ErrorCode::from(code.as_str()),
             error_description: text(description),
             error_uri: text(uri),
+            extra: serde_json::Map::new(),
         });
         Ok(Self { code: code.map(AuthorizationCode::new), state, issuer, error })
     }
