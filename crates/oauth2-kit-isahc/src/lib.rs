@@ -22,6 +22,15 @@
 //!
 //! Response bodies are read piece by piece and stop at the request's
 //! [`BodyLimit`], so an oversized body never fills memory.
+//!
+//! ## Proxies
+//!
+//! Every [`IsahcClient`], whether built here or wrapped with [`IsahcClient::with_client`],
+//! reaches **loopback hosts** (`localhost`, `127.0.0.0/8`, `::1`) directly, whatever proxy the
+//! client or the environment names: plain `http` is allowed to loopback only because it never
+//! leaves the machine, and a proxy would carry the client secret in clear. Other destinations
+//! use the client's proxy, or libcurl's from the environment (`http_proxy` in lower case only,
+//! `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -35,6 +44,7 @@ use isahc::error::ErrorKind;
 use oauth2_kit::async_trait;
 use oauth2_kit::http::{
     BodyCollector, BodyLimit, HttpClient, HttpRequest, HttpResponse, TransportError, TransportErrorKind,
+    is_loopback_uri,
 };
 
 pub use isahc;
@@ -125,7 +135,16 @@ impl IsahcClientBuilder {
 impl HttpClient for IsahcClient {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let limit = BodyLimit::of(&request);
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        if is_loopback_uri(&parts.uri) {
+            // Loopback never goes through a proxy (see the crate documentation): an explicit
+            // "no proxy" for this request overrides the client's and curl's environment.
+            let no_proxy = http::Request::builder()
+                .proxy(None)
+                .body(())
+                .map_err(|e| TransportError::new(TransportErrorKind::InvalidRequest).with_source(e))?;
+            parts.extensions.extend(no_proxy.into_parts().0.extensions);
+        }
         let request = http::Request::from_parts(parts, AsyncBody::from_bytes_static(body));
         // isahc turns on curl's verbose mode when a tracing subscriber is interested in its
         // span, and then logs the raw request and response at TRACE (`isahc::wire`): client

@@ -24,6 +24,17 @@
 //!
 //! Response bodies are read chunk by chunk and stop at the request's
 //! [`BodyLimit`], so an oversized body never fills memory.
+//!
+//! ## Proxies
+//!
+//! A client from [`ReqwestClient::new`] or [`ReqwestClient::builder`] uses the proxies of the
+//! environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, as reqwest reads them) for
+//! every destination **except loopback hosts** (`localhost`, `127.0.0.0/8`, `::1`), which it
+//! always reaches directly: plain `http` is allowed to loopback only because it never leaves the
+//! machine, and a proxy would carry the client secret in clear. A client you configured
+//! yourself ([`ReqwestClient::with_client`], [`ReqwestClient::from_builder`]) keeps your proxy
+//! settings as they are: give it `.no_proxy()`, or put the loopback names in `NO_PROXY`, if it
+//! talks to a loopback server.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -40,6 +51,7 @@ use std::time::Duration;
 use oauth2_kit::async_trait;
 use oauth2_kit::http::{
     BodyCollector, BodyLimit, HttpClient, HttpRequest, HttpResponse, TransportError, TransportErrorKind,
+    is_loopback_uri,
 };
 
 pub use reqwest;
@@ -54,6 +66,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct ReqwestClient {
     client: reqwest::Client,
+    /// The same client without any proxy, for loopback destinations; `None` for a client the
+    /// user configured.
+    direct: Option<reqwest::Client>,
 }
 
 impl ReqwestClient {
@@ -77,14 +92,14 @@ impl ReqwestClient {
     /// re-sends a POST body, which may hold your client secret, on a 307 or 308) and give it
     /// timeouts. [`from_builder`](Self::from_builder) does both for you.
     pub fn with_client(client: reqwest::Client) -> Self {
-        Self { client }
+        Self { client, direct: None }
     }
 
     /// Builds a client from a `reqwest::ClientBuilder` you configured (proxies, TLS roots, ...),
     /// with redirects turned off whatever the builder said. Set timeouts on the builder.
     pub fn from_builder(builder: reqwest::ClientBuilder) -> Result<Self, TransportError> {
         let client = builder.redirect(reqwest::redirect::Policy::none()).build().map_err(map_error)?;
-        Ok(Self { client })
+        Ok(Self { client, direct: None })
     }
 
     /// The wrapped `reqwest::Client`.
@@ -129,15 +144,19 @@ impl ReqwestClientBuilder {
 
     /// Builds the client. Fails only if the TLS backend cannot be initialised.
     pub fn build(self) -> Result<ReqwestClient, TransportError> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout);
-        if let Some(user_agent) = self.user_agent {
-            builder = builder.user_agent(user_agent);
-        }
-        let client = builder.build().map_err(map_error)?;
-        Ok(ReqwestClient { client })
+        let builder = || {
+            let builder = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(self.connect_timeout)
+                .timeout(self.timeout);
+            match &self.user_agent {
+                Some(user_agent) => builder.user_agent(user_agent),
+                None => builder,
+            }
+        };
+        let client = builder().build().map_err(map_error)?;
+        let direct = builder().no_proxy().build().map_err(map_error)?;
+        Ok(ReqwestClient { client, direct: Some(direct) })
     }
 }
 
@@ -145,9 +164,14 @@ impl ReqwestClientBuilder {
 impl HttpClient for ReqwestClient {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let limit = BodyLimit::of(&request);
+        // Loopback never goes through a proxy (see the crate documentation).
+        let client = match &self.direct {
+            Some(direct) if is_loopback_uri(request.uri()) => direct,
+            _ => &self.client,
+        };
         let request = reqwest::Request::try_from(request)
             .map_err(|e| TransportError::new(TransportErrorKind::InvalidRequest).with_source(e))?;
-        let mut response = self.client.execute(request).await.map_err(map_error)?;
+        let mut response = client.execute(request).await.map_err(map_error)?;
         let status = response.status();
         let mut body =
             BodyCollector::new(limit, response.content_length()).map_err(|e| e.with_status(status))?;

@@ -11,8 +11,12 @@
 //!    [`TransportErrorKind::BodyTooLarge`] error, found without buffering the whole body.
 //! 4. Map failures to a [`TransportError`] of the right [`TransportErrorKind`], keeping the
 //!    underlying error as its source.
+//! 5. Send requests to a loopback host ([`is_loopback_uri`]) directly, never through a proxy:
+//!    plain `http` is allowed to loopback on the grounds that it never leaves the machine, and
+//!    a proxy from `HTTP_PROXY` would carry the credentials in clear.
 //!
-//! `oauth2-kit-testkit` ships a conformance suite that checks all four over real sockets.
+//! `oauth2-kit-testkit` ships a conformance suite that checks the first four over real
+//! sockets; the proxy rule is checked by the adapters' own tests.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -71,6 +75,20 @@ impl<T: HttpClient + ?Sized> HttpClient for &T {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request).await
     }
+}
+
+/// Whether a request URI's host is on this machine (`localhost`, `127.0.0.0/8`, `::1`): such
+/// requests must not go through a proxy (rule 5 of the [contract](self)).
+///
+/// ```
+/// use oauth2_kit::http::is_loopback_uri;
+///
+/// assert!(is_loopback_uri(&"http://127.0.0.1:8080/token".parse().unwrap()));
+/// assert!(is_loopback_uri(&"http://[::1]/token".parse().unwrap()));
+/// assert!(!is_loopback_uri(&"https://auth.example.com/token".parse().unwrap()));
+/// ```
+pub fn is_loopback_uri(uri: &http::Uri) -> bool {
+    uri.host().is_some_and(crate::endpoint::is_loopback_host)
 }
 
 /// The largest response body an [`HttpClient`] may read for a request, carried in the request's

@@ -1,0 +1,132 @@
+//! Tests whose subject runs in child processes of this test binary: code that reads the
+//! process environment (proxy variables). Each parent test starts this binary again with
+//! `--exact <child> --include-ignored` and the environment the child needs; the child tests are
+//! ignored in ordinary runs (they only make sense in that environment) and always run by their
+//! parent.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use oauth2_kit::bearer::{BearerAuth, BearerClient};
+use oauth2_kit::{ClientCredentials, Endpoint};
+use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
+
+/// Runs the child test `name` of this binary with `env` set and the proxy variables cleared
+/// first; panics unless it passes.
+fn run_child(name: &str, env: &[(&str, String)]) {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.args(["--exact", name, "--include-ignored", "--nocapture", "--test-threads=1"]);
+    for variable in PROXY_VARIABLES {
+        command.env_remove(variable);
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "child {name} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+const PROXY_VARIABLES: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// A forward proxy that answers every request with `502` and records its request line.
+struct CountingProxy {
+    url: String,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl CountingProxy {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut line = String::new();
+                let _ = BufReader::new(&stream).read_line(&mut line);
+                record.lock().unwrap().push(line.trim_end().to_owned());
+                let _ = stream
+                    .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            }
+        });
+        Self { url, seen }
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+const CHILD_TOKEN_URL: &str = "OAUTH2_KIT_TEST_TOKEN_URL";
+const CHILD_RESOURCE_URL: &str = "OAUTH2_KIT_TEST_RESOURCE_URL";
+
+/// With every proxy variable pointing at a local proxy, both adapters' default clients reach a
+/// loopback authorization server and API directly (a token request carries the client secret,
+/// an API call the token: neither may go to a proxy in clear), while an `https` destination
+/// elsewhere still goes through the proxy.
+#[test]
+fn loopback_never_goes_through_a_proxy_but_https_elsewhere_does() {
+    let proxy = CountingProxy::start();
+    let server = TestServer::start().unwrap();
+    let mut env: Vec<(&str, String)> = PROXY_VARIABLES[..6].iter().map(|v| (*v, proxy.url.clone())).collect();
+    env.push((CHILD_TOKEN_URL, server.token_endpoint().to_string()));
+    env.push((CHILD_RESOURCE_URL, server.resource_url().to_string()));
+    run_child("proxied_child", &env);
+    assert_eq!(
+        server.requests(oauth2_kit_testkit::Route::Token),
+        2,
+        "one token request per adapter reached the server"
+    );
+    // Only the https requests to another host reached the proxy, as tunnels.
+    assert_eq!(proxy.seen(), vec!["CONNECT auth.oauth2-kit.invalid:443 HTTP/1.1"; 2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the proxy variables its parent sets: run by loopback_never_goes_through_a_proxy_but_https_elsewhere_does"]
+async fn proxied_child() {
+    let token_url: Endpoint = std::env::var(CHILD_TOKEN_URL).unwrap().parse().unwrap();
+    let resource = std::env::var(CHILD_RESOURCE_URL).unwrap();
+    let elsewhere: Endpoint = "https://auth.oauth2-kit.invalid/token".parse().unwrap();
+    let adapters = [
+        (
+            "reqwest",
+            Arc::new(oauth2_kit_reqwest::ReqwestClient::new().unwrap())
+                as Arc<dyn oauth2_kit::http::HttpClient>,
+        ),
+        ("isahc", Arc::new(oauth2_kit_isahc::IsahcClient::new().unwrap())),
+    ];
+    for (adapter, http) in adapters {
+        let client =
+            ClientCredentials::new(token_url.clone(), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, http.clone());
+        let api = BearerClient::new(http.clone(), BearerAuth::builder(client).build());
+        let response =
+            api.execute(http::Request::get(resource.as_str()).body(Bytes::new()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), 200, "{adapter}: the loopback API answered directly");
+        let remote = ClientCredentials::new(elsewhere.clone(), "id", "secret", http);
+        let error = remote.request_token(None).await.unwrap_err();
+        assert!(error.transport_kind().is_some(), "{adapter}: {error}");
+    }
+}
