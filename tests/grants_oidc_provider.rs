@@ -18,7 +18,7 @@ use oauth2_kit::http::HttpClient;
 use oauth2_kit::logout::RpLogout;
 use oauth2_kit::reexports::url::Url;
 use oauth2_kit::userinfo::UserInfoClient;
-use oauth2_kit::{ClientAuth, ClientCredentials, Endpoint, ErrorCode, Scope};
+use oauth2_kit::{ClientAuth, ClientCredentials, ErrorCode, Scope};
 use oauth2_kit_cache_tokio::TokioRuntime;
 
 use common::browser::{Browser, hidden};
@@ -33,7 +33,7 @@ fn redirect_uri() -> Url {
 }
 
 async fn metadata(issuer: &str, http: Arc<dyn HttpClient>) -> ServerMetadata {
-    let issuer: Endpoint = issuer.parse().unwrap();
+    let issuer: oauth2_kit::Issuer = issuer.parse().unwrap();
     ServerMetadata::discover(&issuer, http).await.unwrap()
 }
 

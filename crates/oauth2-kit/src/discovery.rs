@@ -12,6 +12,7 @@ use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::exchange::{Operation, Transport};
 use crate::http::HttpClient;
+use crate::issuer::Issuer;
 
 /// Which well-known document to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,11 +58,19 @@ impl MetadataKind {
 
 /// An authorization server's metadata: its issuer, endpoints and capabilities. Members this
 /// type does not name are kept in [`extra`](Self::extra).
+///
+/// A `*_supported` list is `None` when the server did not send it, which is not the same as an
+/// empty list: RFC 8414 gives some lists a default, which the accessors of the same name without
+/// `_supported` apply ([`grant_types`](Self::grant_types),
+/// [`token_endpoint_auth_methods`](Self::token_endpoint_auth_methods),
+/// [`response_modes`](Self::response_modes),
+/// [`code_challenge_methods`](Self::code_challenge_methods)).
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ServerMetadata {
-    /// The issuer identifier, checked to be the one asked for.
-    pub issuer: Url,
+    /// The issuer identifier, exactly as the document gives it; [`discover`](Self::discover)
+    /// checks that it is, character for character, the one asked for.
+    pub issuer: Issuer,
     /// The authorization endpoint (RFC 6749 §3.1).
     pub authorization_endpoint: Option<Url>,
     /// The token endpoint (RFC 6749 §3.2).
@@ -76,18 +85,24 @@ pub struct ServerMetadata {
     pub device_authorization_endpoint: Option<Url>,
     /// The end-session endpoint (OpenID Connect RP-Initiated Logout).
     pub end_session_endpoint: Option<Url>,
+    /// The dynamic client registration endpoint (RFC 7591).
+    pub registration_endpoint: Option<Url>,
     /// The JSON Web Key Set document.
     pub jwks_uri: Option<Url>,
-    /// The scopes the server supports, if it says.
-    pub scopes_supported: Vec<String>,
-    /// The grant types it supports, if it says.
-    pub grant_types_supported: Vec<String>,
-    /// The response types it supports, if it says.
-    pub response_types_supported: Vec<String>,
-    /// The client authentication methods of its token endpoint, if it says.
-    pub token_endpoint_auth_methods_supported: Vec<String>,
-    /// The PKCE methods it supports (RFC 7636), if it says.
-    pub code_challenge_methods_supported: Vec<String>,
+    /// The scopes the server supports, if it says (no default).
+    pub scopes_supported: Option<Vec<String>>,
+    /// The grant types it supports, if it says (default: see [`grant_types`](Self::grant_types)).
+    pub grant_types_supported: Option<Vec<String>>,
+    /// The response types it supports (required by RFC 8414; `None` if missing all the same).
+    pub response_types_supported: Option<Vec<String>>,
+    /// The response modes it supports, if it says (default: see
+    /// [`response_modes`](Self::response_modes)).
+    pub response_modes_supported: Option<Vec<String>>,
+    /// The client authentication methods of its token endpoint, if it says (default: see
+    /// [`token_endpoint_auth_methods`](Self::token_endpoint_auth_methods)).
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// The PKCE methods it supports (RFC 7636), if it says (absent: no PKCE support).
+    pub code_challenge_methods_supported: Option<Vec<String>>,
     /// Every other member, as sent.
     pub extra: Map<String, Value>,
 }
@@ -105,8 +120,12 @@ impl ServerMetadata {
     ///     "grant_types_supported": ["authorization_code", "client_credentials"],
     ///     "ui_locales_supported": ["en-US"]
     /// }"#)?;
+    /// assert_eq!(metadata.issuer, "https://server.example.com");
     /// assert_eq!(metadata.token_endpoint.unwrap().as_str(), "https://server.example.com/token");
-    /// assert_eq!(metadata.grant_types_supported, ["authorization_code", "client_credentials"]);
+    /// assert_eq!(metadata.grant_types(), ["authorization_code", "client_credentials"]);
+    /// // Not sent: RFC 8414's default.
+    /// assert_eq!(metadata.token_endpoint_auth_methods_supported, None);
+    /// assert_eq!(metadata.token_endpoint_auth_methods(), ["client_secret_basic"]);
     /// assert!(metadata.extra.contains_key("ui_locales_supported"));
     /// # Ok::<(), oauth2_kit::DecodeError>(())
     /// ```
@@ -115,8 +134,8 @@ impl ServerMetadata {
     }
 
     fn from_object(mut object: JsonObject) -> Result<Self, DecodeError> {
-        let issuer = url_member(Some(object.required_string("issuer")?), "issuer")?
-            .ok_or_else(|| DecodeError::new(Some("issuer"), "`issuer` is missing"))?;
+        let issuer = Issuer::new(object.required_string("issuer")?)
+            .map_err(|e| DecodeError::new(Some("issuer"), format!("`issuer` is not an issuer URL: {e}")))?;
         let mut url = |key: &'static str| url_member(object.optional_string(key)?, key);
         let authorization_endpoint = url("authorization_endpoint")?;
         let token_endpoint = url("token_endpoint")?;
@@ -125,8 +144,9 @@ impl ServerMetadata {
         let userinfo_endpoint = url("userinfo_endpoint")?;
         let device_authorization_endpoint = url("device_authorization_endpoint")?;
         let end_session_endpoint = url("end_session_endpoint")?;
+        let registration_endpoint = url("registration_endpoint")?;
         let jwks_uri = url("jwks_uri")?;
-        let mut list = |key: &'static str| object.string_or_array(key).map(Option::unwrap_or_default);
+        let mut list = |key: &'static str| object.string_or_array(key);
         Ok(Self {
             issuer,
             authorization_endpoint,
@@ -136,21 +156,47 @@ impl ServerMetadata {
             userinfo_endpoint,
             device_authorization_endpoint,
             end_session_endpoint,
+            registration_endpoint,
             jwks_uri,
             scopes_supported: list("scopes_supported")?,
             grant_types_supported: list("grant_types_supported")?,
             response_types_supported: list("response_types_supported")?,
+            response_modes_supported: list("response_modes_supported")?,
             token_endpoint_auth_methods_supported: list("token_endpoint_auth_methods_supported")?,
             code_challenge_methods_supported: list("code_challenge_methods_supported")?,
             extra: object.into_rest(),
         })
     }
 
+    /// The grant types the server supports: the list it sent, or RFC 8414 §2's default
+    /// (`authorization_code`, `implicit`).
+    pub fn grant_types(&self) -> Vec<&str> {
+        or_default(self.grant_types_supported.as_ref(), &["authorization_code", "implicit"])
+    }
+
+    /// The client authentication methods of the token endpoint: the list the server sent, or
+    /// RFC 8414 §2's default (`client_secret_basic`).
+    pub fn token_endpoint_auth_methods(&self) -> Vec<&str> {
+        or_default(self.token_endpoint_auth_methods_supported.as_ref(), &["client_secret_basic"])
+    }
+
+    /// The response modes: the list the server sent, or RFC 8414 §2's default (`query`,
+    /// `fragment`).
+    pub fn response_modes(&self) -> Vec<&str> {
+        or_default(self.response_modes_supported.as_ref(), &["query", "fragment"])
+    }
+
+    /// The PKCE code challenge methods: the list the server sent, or none (RFC 8414 §2: a server
+    /// that omits the list does not support PKCE).
+    pub fn code_challenge_methods(&self) -> Vec<&str> {
+        or_default(self.code_challenge_methods_supported.as_ref(), &[])
+    }
+
     /// Reads the metadata of `issuer`: the OpenID configuration, or, if the server has none
-    /// (`404`), the RFC 8414 document. Fails unless the document's `issuer` is `issuer` itself
-    /// (RFC 8414 §3.3, OpenID Connect Discovery §4.3), so that a document served for another
-    /// issuer is never trusted.
-    pub async fn discover(issuer: &Endpoint, http: impl HttpClient + 'static) -> Result<Self> {
+    /// (`404`), the RFC 8414 document. Fails unless the document's `issuer` is `issuer` itself,
+    /// compared as strings (RFC 8414 §3.3, OpenID Connect Discovery §4.3: not even a trailing
+    /// `/` may differ), so that a document served for another issuer is never trusted.
+    pub async fn discover(issuer: &Issuer, http: impl HttpClient + 'static) -> Result<Self> {
         let transport = transport(http);
         match fetch(&transport, issuer, MetadataKind::OpenIdConfiguration).await {
             Err(error) if error.status() == Some(http::StatusCode::NOT_FOUND) => {
@@ -161,11 +207,7 @@ impl ServerMetadata {
     }
 
     /// Reads one kind of metadata document of `issuer`, with the same issuer check.
-    pub async fn fetch(
-        issuer: &Endpoint,
-        kind: MetadataKind,
-        http: impl HttpClient + 'static,
-    ) -> Result<Self> {
+    pub async fn fetch(issuer: &Issuer, kind: MetadataKind, http: impl HttpClient + 'static) -> Result<Self> {
         fetch(&transport(http), issuer, kind).await
     }
 
@@ -185,23 +227,30 @@ impl ServerMetadata {
     }
 }
 
+fn or_default<'a>(sent: Option<&'a Vec<String>>, default: &[&'static str]) -> Vec<&'a str> {
+    match sent {
+        Some(list) => list.iter().map(String::as_str).collect(),
+        None => default.to_vec(),
+    }
+}
+
 fn transport(http: impl HttpClient + 'static) -> Transport {
     Transport::new(Arc::new(http))
 }
 
-async fn fetch(transport: &Transport, issuer: &Endpoint, kind: MetadataKind) -> Result<ServerMetadata> {
+async fn fetch(transport: &Transport, issuer: &Issuer, kind: MetadataKind) -> Result<ServerMetadata> {
     let document = Endpoint::new(kind.url(issuer.url()))?;
     let answer = transport.get_json(Operation::Discovery, &document).await?;
     let status = answer.status;
     let metadata = answer.json(|object, _| ServerMetadata::from_object(object))?;
-    if &metadata.issuer != issuer.url() {
+    if metadata.issuer.as_str() != issuer.as_str() {
         return Err(Error::Decode {
             status,
             field: Some("issuer"),
             reason: format!(
-                "the document is for issuer `{}`, not the `{}` asked for",
-                metadata.issuer,
-                issuer.url()
+                "the document is for issuer `{}`, not the `{}` asked for (issuers are compared exactly)",
+                crate::excerpt::clip(&crate::excerpt::one_line(metadata.issuer.as_str()), 200),
+                issuer
             ),
             body_excerpt: String::new(),
         });
@@ -226,7 +275,7 @@ fn endpoint(url: Option<&Url>, key: &str) -> Result<Endpoint> {
 impl fmt::Debug for ServerMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServerMetadata")
-            .field("issuer", &self.issuer.as_str())
+            .field("issuer", &self.issuer)
             .field("token_endpoint", &self.token_endpoint.as_ref().map(Url::as_str))
             .field("grant_types_supported", &self.grant_types_supported)
             .field("extra", &crate::decode::KeysOnly(&self.extra))
@@ -253,11 +302,20 @@ mod tests {
           "service_documentation": "http://server.example.com/service_documentation.html"
         }"#;
         let m = ServerMetadata::from_json(body).unwrap();
-        assert_eq!(m.issuer.as_str(), "https://server.example.com/");
+        assert_eq!(m.issuer.as_str(), "https://server.example.com");
+        assert_eq!(m.registration_endpoint.as_ref().unwrap().as_str(), "https://server.example.com/register");
+        assert_eq!(
+            m.scopes_supported.as_deref(),
+            Some(&["openid".to_owned(), "profile".into(), "email".into()][..])
+        );
+        assert_eq!(m.grant_types_supported, None);
+        assert_eq!(m.grant_types(), ["authorization_code", "implicit"]);
+        assert_eq!(m.response_modes(), ["query", "fragment"]);
+        assert!(m.code_challenge_methods().is_empty());
         assert_eq!(m.token_endpoint().unwrap().as_str(), "https://server.example.com/token");
-        assert_eq!(m.token_endpoint_auth_methods_supported, ["client_secret_basic", "private_key_jwt"]);
-        assert_eq!(m.response_types_supported, ["code", "code token"]);
-        assert!(m.extra.contains_key("registration_endpoint"));
+        assert_eq!(m.token_endpoint_auth_methods(), ["client_secret_basic", "private_key_jwt"]);
+        assert_eq!(m.response_types_supported.clone().unwrap(), ["code", "code token"]);
+        assert!(!m.extra.contains_key("registration_endpoint"));
         assert!(m.revocation_endpoint.is_none());
         assert!(m.revocation_endpoint().is_err());
     }
@@ -274,6 +332,10 @@ mod tests {
             assert_eq!(err.field(), Some(field), "{err}");
         }
         assert!(ServerMetadata::from_json(b"[]").is_err());
+        // An empty list is not an absent one.
+        let m = ServerMetadata::from_json(br#"{"issuer":"https://a","grant_types_supported":[]}"#).unwrap();
+        assert_eq!(m.grant_types_supported, Some(vec![]));
+        assert!(m.grant_types().is_empty());
     }
 
     #[test]

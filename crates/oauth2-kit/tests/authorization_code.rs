@@ -31,7 +31,7 @@ fn provider(http: Arc<Script>) -> AuthorizationCodeProvider {
     )
     .revocation_endpoint("https://auth.example.com/revoke".parse().unwrap())
     .logout_endpoint(Url::parse("https://auth.example.com/logout").unwrap())
-    .issuer(Url::parse("https://auth.example.com").unwrap())
+    .issuer("https://auth.example.com".parse().unwrap())
     .build()
     .unwrap()
 }
@@ -333,6 +333,11 @@ fn review_hardening_of_links_and_callbacks() {
     );
     let err = block_on(p.complete_login(&pending, &Callback::from_query(&query).unwrap())).unwrap_err();
     assert!(matches!(err, Error::Callback(CallbackError::IssuerMismatch)), "{err}");
+    // Compared exactly: the configured issuer with a trailing slash is another issuer.
+    let query =
+        format!("code=c&iss=https%3A%2F%2Fauth.example.com%2F&state={}", pending.state().expose_secret());
+    let err = block_on(p.complete_login(&pending, &Callback::from_query(&query).unwrap())).unwrap_err();
+    assert!(matches!(err, Error::Callback(CallbackError::IssuerMismatch)), "{err}");
     // An empty code is a missing one.
     let query = format!("code=&state={}", pending.state().expose_secret());
     let err = block_on(p.complete_login(&pending, &Callback::from_query(&query).unwrap())).unwrap_err();
@@ -360,7 +365,7 @@ fn review_hardening_of_the_builder() {
     // require_issuer: a callback without iss is refused; it needs an issuer.
     assert!(builder("https://as.example/authorize").require_issuer(true).build().is_err());
     let strict = builder("https://as.example/authorize")
-        .issuer(Url::parse("https://as.example").unwrap())
+        .issuer("https://as.example".parse().unwrap())
         .require_issuer(true)
         .build()
         .unwrap();

@@ -74,6 +74,26 @@ fn a_document_for_another_issuer_is_refused() {
 }
 
 #[test]
+fn issuers_are_compared_exactly() {
+    // A trailing slash is a different issuer, in both directions (RFC 8414 §3.3).
+    for (asked, sent, path) in [
+        ("https://auth.example.com", "https://auth.example.com/", ""),
+        ("https://auth.example.com/", "https://auth.example.com", ""),
+        ("https://auth.example.com/tenant", "https://auth.example.com/tenant/", "/tenant"),
+        ("https://auth.example.com", "https://AUTH.example.com", ""),
+    ] {
+        let http = documents(format!("{path}/.well-known/openid-configuration").leak(), sent);
+        let err = block_on(ServerMetadata::discover(&asked.parse().unwrap(), http)).unwrap_err();
+        assert!(matches!(&err, Error::Decode { field: Some("issuer"), .. }), "{asked} / {sent}: {err}");
+    }
+    // The document's issuer is kept as written.
+    let http = documents("/.well-known/openid-configuration", "https://auth.example.com/");
+    let metadata =
+        block_on(ServerMetadata::discover(&"https://auth.example.com/".parse().unwrap(), http)).unwrap();
+    assert_eq!(metadata.issuer.as_str(), "https://auth.example.com/");
+}
+
+#[test]
 fn no_document_is_an_unexpected_status() {
     let http = documents("/nowhere", "https://auth.example.com");
     let kind = MetadataKind::OAuthAuthorizationServer;

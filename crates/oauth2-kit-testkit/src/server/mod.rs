@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
-use oauth2_kit::{ClientSecret, Endpoint, Password, Scope};
+use oauth2_kit::{ClientSecret, Endpoint, Issuer, Password, Scope};
 use tokio::time::Instant;
 use url::Url;
 
@@ -328,8 +328,10 @@ impl TestServerBuilder {
             authorization: endpoint("authorize")?,
             userinfo: endpoint("userinfo")?,
             device_authorization: endpoint("device_authorization")?,
+            issuer: Issuer::new(url.as_str().trim_end_matches('/'))
+                .map_err(|e| io::Error::other(format!("issuer: {e}")))?,
         };
-        *lock(&state.issuer) = url.as_str().trim_end_matches('/').to_owned();
+        *lock(&state.issuer) = endpoints.issuer.as_str().to_owned();
         Ok(TestServer { server, url, endpoints, state })
     }
 }
@@ -377,6 +379,7 @@ struct Endpoints {
     introspection: Endpoint,
     revocation: Endpoint,
     resource: Url,
+    issuer: Issuer,
     authorization: Endpoint,
     userinfo: Endpoint,
     device_authorization: Endpoint,
@@ -431,13 +434,8 @@ impl TestServer {
 
     /// The issuer (`http://127.0.0.1:PORT`, no trailing slash), whose discovery documents are
     /// at `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
-    pub fn issuer(&self) -> Endpoint {
-        let issuer = lock(&self.state.issuer).clone();
-        // The issuer was built from a loopback URL: it is a valid endpoint.
-        Url::parse(&issuer)
-            .ok()
-            .and_then(|url| Endpoint::new(url).ok())
-            .unwrap_or_else(|| self.endpoints.token.clone())
+    pub fn issuer(&self) -> Issuer {
+        self.endpoints.issuer.clone()
     }
 
     /// `GET /authorize`: logs the [current user](Self::login_as) in at once and redirects back

@@ -25,6 +25,7 @@ use crate::form::check_extra_params;
 use crate::grant::token_endpoint::TokenEndpoint;
 use crate::http::HttpClient;
 use crate::introspection::TokenTypeHint;
+use crate::issuer::Issuer;
 use crate::logout::{RpLogout, logout_link};
 use crate::pkce::PkceMethod;
 use crate::presets::ServerEndpoints;
@@ -111,7 +112,7 @@ struct Inner {
     token: TokenEndpoint,
     revocation_endpoint: Option<Endpoint>,
     logout_endpoint: Option<Url>,
-    issuer: Option<Url>,
+    issuer: Option<Issuer>,
     require_issuer: bool,
     pkce: PkcePolicy,
 }
@@ -273,13 +274,8 @@ impl<T: FromTokenResponse> AuthorizationCodeProvider<T> {
     fn check_issuer(&self, received: Option<&str>) -> Result<(), CallbackError> {
         let Some(issuer) = &self.inner.issuer else { return Ok(()) };
         match received {
-            // RFC 9207 §2.4: compared as strings, after the query decoding (`Url` adds a `/` to
-            // an issuer without a path: one trailing slash is allowed either way).
-            Some(received)
-                if received == issuer.as_str() || issuer.as_str().strip_suffix('/') == Some(received) =>
-            {
-                Ok(())
-            }
+            // RFC 9207 §2.4: compared as strings (after the query decoding), exactly.
+            Some(received) if received == issuer.as_str() => Ok(()),
             Some(_) => Err(CallbackError::IssuerMismatch),
             None if self.inner.require_issuer => Err(CallbackError::Missing("iss")),
             None => Ok(()),
@@ -374,7 +370,7 @@ impl<T> fmt::Debug for AuthorizationCodeProvider<T> {
             .field("redirect_uri", &inner.redirect_uri.as_str())
             .field("token", &inner.token)
             .field("revocation_endpoint", &inner.revocation_endpoint)
-            .field("issuer", &inner.issuer.as_ref().map(Url::as_str))
+            .field("issuer", &inner.issuer.as_ref().map(Issuer::as_str))
             .field("pkce", &inner.pkce)
             .finish_non_exhaustive()
     }
@@ -390,7 +386,7 @@ pub struct AuthorizationCodeProviderBuilder<T = TokenResponse> {
     transport: Transport,
     revocation_endpoint: Option<Endpoint>,
     logout_endpoint: Option<Url>,
-    issuer: Option<Url>,
+    issuer: Option<Issuer>,
     require_issuer: bool,
     pkce: PkcePolicy,
     extra_params: Vec<(String, String)>,
@@ -430,9 +426,9 @@ impl<T: FromTokenResponse> AuthorizationCodeProviderBuilder<T> {
         self
     }
 
-    /// The issuer: a callback's `iss` (RFC 9207), when present, must then be this. Default:
-    /// none (from discovery: the server's issuer).
-    pub fn issuer(mut self, issuer: Url) -> Self {
+    /// The issuer: a callback's `iss` (RFC 9207), when present, must then be exactly this.
+    /// Default: none (from discovery: the server's issuer).
+    pub fn issuer(mut self, issuer: Issuer) -> Self {
         self.issuer = Some(issuer);
         self
     }
