@@ -1,4 +1,5 @@
-//! `ServerMetadata::from_json` and the endpoint accessors: never panic.
+//! `ServerMetadata::from_json` and the endpoint accessors: never panic; the issuer is kept as
+//! written (it re-parses to itself).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
             oauth2_kit::discovery::MetadataKind::OpenIdConfiguration,
             oauth2_kit::discovery::MetadataKind::OAuthAuthorizationServer,
         ] {
-            let _ = kind.url(&metadata.issuer);
+            let _ = kind.url(metadata.issuer.url());
         }
+        let again: oauth2_kit::Issuer = metadata.issuer.as_str().parse().expect("an issuer re-parses");
+        assert_eq!(again, metadata.issuer);
+        let _ = (metadata.grant_types(), metadata.token_endpoint_auth_methods(), metadata.response_modes());
     }
 });
