@@ -93,24 +93,26 @@ impl JsonObject {
         }
     }
 
+    /// A required JSON boolean, strictly: `"true"` is not `true`. For members a security
+    /// decision rests on (`active`).
     pub(crate) fn required_bool(&mut self, key: &'static str) -> Result<bool, DecodeError> {
         match self.take(key) {
             None => Err(DecodeError::new(Some(key), format!("missing required field `{key}`"))),
             Some(Value::Bool(b)) => Ok(b),
-            // Some servers send "true"/"false" strings.
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
-            Some(other) => Err(Self::wrong_type(key, "a boolean", &other)),
+            Some(other) => Err(Self::wrong_type(key, "a JSON boolean", &other)),
         }
     }
 
-    /// An optional boolean (or `"true"`/`"false"` string).
-    pub(crate) fn optional_bool(&mut self, key: &'static str) -> Result<Option<bool>, DecodeError> {
-        if self.0.get(key).is_none_or(Value::is_null) {
-            self.0.remove(key);
-            return Ok(None);
+    /// An optional boolean, leniently: `"true"`/`"false"` strings too, as some servers send
+    /// UserInfo's `*_verified` flags.
+    pub(crate) fn lenient_bool(&mut self, key: &'static str) -> Result<Option<bool>, DecodeError> {
+        match self.take(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(other) => Err(Self::wrong_type(key, "a boolean", &other)),
         }
-        self.required_bool(key).map(Some)
     }
 
     /// Takes a member only if `accept` says it has the right shape; otherwise it stays among the
@@ -153,7 +155,12 @@ impl JsonObject {
     /// A scope sent by a server, read leniently ([`Scope::from_server`]); an empty string means
     /// none.
     pub(crate) fn scope(&mut self, key: &'static str) -> Result<Option<Scope>, DecodeError> {
-        Ok(self.optional_string(key)?.as_deref().and_then(Scope::from_server))
+        match self.optional_string(key)? {
+            None => Ok(None),
+            Some(text) => Scope::from_server(&text).map_err(|e| {
+                DecodeError::new(Some(key), format!("`{key}` holds an unprintable character: {e}"))
+            }),
+        }
     }
 
     /// A string or an array of strings (the JWT `aud` claim).

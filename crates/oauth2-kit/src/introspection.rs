@@ -202,6 +202,12 @@ mod tests {
         for (body, field) in [
             (r#"{}"#, "active"),
             (r#"{"active":"yes"}"#, "active"),
+            // A security decision is not lenient: only JSON `true` is active (RFC 7662 §2.2).
+            (r#"{"active":"true"}"#, "active"),
+            (r#"{"active":"TRUE"}"#, "active"),
+            (r#"{"active":1}"#, "active"),
+            (r#"{"active":null}"#, "active"),
+            (r#"{"active":true,"scope":"read\u0000write"}"#, "scope"),
             (r#"{"active":true,"aud":[1]}"#, "aud"),
             (r#"{"active":true,"exp":"tomorrow"}"#, "exp"),
             (r#"{"active":true,"client_id":5}"#, "client_id"),

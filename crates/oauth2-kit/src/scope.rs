@@ -140,14 +140,32 @@ impl Scope {
         Self::from_set(&set)
     }
 
-    /// Reads a scope sent by a server, leniently: any run of whitespace separates tokens, and
-    /// tokens outside the grammar are dropped (a stray character must not cost the caller a token
-    /// that was issued). `None` when nothing valid is left, an empty string included. User input
-    /// is parsed strictly, with [`str::parse`].
-    pub(crate) fn from_server(value: &str) -> Option<Self> {
-        let valid = value.split_ascii_whitespace().filter(|token| token.chars().all(is_scope_char));
-        Self::from_tokens(valid).ok()
+    /// Reads a scope sent by a server, leniently but without changing what it says: any run of
+    /// ASCII whitespace separates tokens, and a token outside the RFC 6749 §3.3 grammar (a
+    /// non-ASCII letter, a quote) is kept verbatim, since it is what the server granted. A token
+    /// with a control character or a bidirectional override (which would make a log line read
+    /// other than it is) is refused: the response is then undecodable rather than reported with
+    /// a scope it did not grant. `None` when there is no token, an empty string included.
+    pub(crate) fn from_server(value: &str) -> Result<Option<Self>, ScopeError> {
+        let mut set = BTreeSet::new();
+        for token in value.split_ascii_whitespace() {
+            if let Some(bad) = token.chars().find(|c| is_unprintable(*c)) {
+                let start = (token.as_ptr() as usize).saturating_sub(value.as_ptr() as usize);
+                let position = value.get(..start).map_or(0, |before| before.chars().count());
+                let offset = token.chars().take_while(|c| *c != bad).count();
+                return Err(ScopeError::new(ScopeErrorKind::InvalidCharacter(bad), position + offset));
+            }
+            set.insert(token.to_owned());
+        }
+        Ok(if set.is_empty() { None } else { Some(Self::from_set(&set)) })
     }
+}
+
+/// Characters no scope may hold, even one a server sent: control characters and bidirectional
+/// overrides.
+fn is_unprintable(ch: char) -> bool {
+    ch.is_control()
+        || matches!(ch, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn check_token(token: &str, start: usize) -> Result<(), ScopeError> {
@@ -230,7 +248,17 @@ impl Serialize for Scope {
 impl<'de> Deserialize<'de> for Scope {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
-        s.parse().map_err(serde::de::Error::custom)
+        match s.parse::<Scope>() {
+            // A scope a server granted may hold tokens outside the grammar, kept verbatim (see
+            // `from_server`): read back what was written, in canonical form.
+            Err(error) if matches!(error.kind(), ScopeErrorKind::InvalidCharacter(c) if !is_unprintable(*c) && *c != ' ') => {
+                Scope::from_server(&s)
+                    .map_err(serde::de::Error::custom)?
+                    .ok_or(error)
+                    .map_err(serde::de::Error::custom)
+            }
+            parsed => parsed.map_err(serde::de::Error::custom),
+        }
     }
 }
 
@@ -395,11 +423,21 @@ mod tests {
     }
 
     #[test]
-    fn server_scopes_are_read_leniently() {
-        assert_eq!(Scope::from_server("read  write\t").unwrap().as_str(), "read write");
-        assert_eq!(Scope::from_server(" read é write ").unwrap().as_str(), "read write");
-        assert_eq!(Scope::from_server(""), None);
-        assert_eq!(Scope::from_server(" é "), None);
+    fn server_scopes_are_read_leniently_and_never_changed() {
+        let read = |s: &str| Scope::from_server(s).unwrap().map(|scope| scope.as_str().to_owned());
+        assert_eq!(read("read  write\t").unwrap(), "read write");
+        // Tokens outside the grammar are kept, never dropped.
+        assert_eq!(read(" read é write ").unwrap(), "read write é");
+        assert_eq!(read("lire:données \"q\" back\\slash").unwrap(), "\"q\" back\\slash lire:données");
+        assert_eq!(read(""), None);
+        assert_eq!(read(" \n "), None);
+        let err = Scope::from_server("read wr\u{1}ite").unwrap_err();
+        assert_eq!((err.kind(), err.position()), (&ScopeErrorKind::InvalidCharacter('\u{1}'), 7));
+        assert!(Scope::from_server("admin\u{202E}resu").is_err());
+        // What was kept reads back from its stored form.
+        let kept = Scope::from_server("read é").unwrap().unwrap();
+        let again: Scope = serde_json::from_str(&serde_json::to_string(&kept).unwrap()).unwrap();
+        assert_eq!(again, kept);
     }
 
     #[test]

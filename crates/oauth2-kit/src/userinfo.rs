@@ -138,8 +138,8 @@ impl UserInfo {
         let zoneinfo = text("zoneinfo")?;
         let locale = text("locale")?;
         let phone_number = text("phone_number")?;
-        let email_verified = object.optional_bool("email_verified")?;
-        let phone_number_verified = object.optional_bool("phone_number_verified")?;
+        let email_verified = object.lenient_bool("email_verified")?;
+        let phone_number_verified = object.lenient_bool("phone_number_verified")?;
         let updated_at = object.timestamp("updated_at")?;
         let address = object.take_if(|value| matches!(value, Value::Object(_)), "address").and_then(address);
         Ok(Self {
