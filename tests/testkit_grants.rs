@@ -319,6 +319,36 @@ async fn device_flow_approved_and_denied() {
     }
 }
 
+/// A service that restarts mid-flow saves the authorization, resumes it in a new client, and
+/// refreshes the token the device flow returned.
+#[tokio::test]
+async fn device_flow_saved_resumed_and_refreshed() {
+    for (adapter, http) in adapters() {
+        let server = TestServer::builder().client(TestClient::public("tv")).start().unwrap();
+        let client = || {
+            DeviceCodeClient::new(
+                server.device_authorization_endpoint(),
+                server.token_endpoint(),
+                ClientAuth::public("tv"),
+                http.clone(),
+                Arc::new(TokioRuntime::new()),
+            )
+        };
+        let before = client();
+        let auth = before.request_authorization(Some(&scope("read"))).await.expect(adapter);
+        let saved = before.save(&auth);
+        drop((before, auth));
+        let after = client();
+        let resumed = after.resume(secrecy::ExposeSecret::expose_secret(&saved)).expect(adapter);
+        assert!(resumed.expires_in() > Duration::ZERO && resumed.interval_sent(), "{adapter}");
+        assert!(server.approve_device(resumed.user_code()), "{adapter}: the same user code");
+        let token = after.try_token(&resumed).await.expect(adapter);
+        let refreshed = after.refresh(token.refresh_token().unwrap(), None).await.expect(adapter);
+        assert_eq!(refreshed.scope(), Some(&scope("read")), "{adapter}");
+        assert_ne!(refreshed.access_token().expose_secret(), token.access_token().expose_secret());
+    }
+}
+
 #[tokio::test]
 async fn device_codes_expire() {
     let http = adapters().remove(0).1;

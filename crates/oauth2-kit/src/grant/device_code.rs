@@ -3,7 +3,9 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use secrecy::SecretString;
 
 use serde_json::{Map, Value};
 use url::Url;
@@ -20,7 +22,7 @@ use crate::grant::token_endpoint::TokenEndpoint;
 use crate::http::HttpClient;
 use crate::runtime::Runtime;
 use crate::scope::Scope;
-use crate::secret::DeviceCode;
+use crate::secret::{DeviceCode, RefreshToken};
 use crate::token::TokenResponse;
 
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -61,6 +63,8 @@ pub struct DeviceAuthorization {
     verification_uri_complete: Option<Url>,
     expires_in: Duration,
     interval: Duration,
+    /// Whether the server sent `interval` (else [`DEFAULT_INTERVAL`] is used).
+    interval_sent: bool,
     requested_at: Instant,
     extra: Map<String, Value>,
 }
@@ -90,16 +94,71 @@ impl DeviceAuthorization {
         let expires_in = object
             .lifetime("expires_in")?
             .ok_or_else(|| DecodeError::new(Some("expires_in"), "missing or non-positive `expires_in`"))?;
-        let interval = object.lifetime("interval")?.map_or(DEFAULT_INTERVAL, |i| i.min(MAX_INTERVAL));
+        let sent_interval = object.lifetime("interval")?;
         Ok(Self {
             device_code: DeviceCode::new(device_code),
             user_code,
             verification_uri,
             verification_uri_complete,
             expires_in,
-            interval,
+            interval: sent_interval.map_or(DEFAULT_INTERVAL, |i| i.min(MAX_INTERVAL)),
+            interval_sent: sent_interval.is_some(),
             requested_at,
             extra: object.into_rest(),
+        })
+    }
+
+    /// See [`DeviceCodeClient::save`].
+    pub(crate) fn save(&self, now: Instant, wall: SystemTime) -> SecretString {
+        let left = self.expires_at().saturating_duration_since(now);
+        let expires_at = wall.checked_add(left).unwrap_or(wall);
+        let expires_at = expires_at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let saved = serde_json::json!({
+            "device_code": self.device_code.expose_secret(),
+            "user_code": self.user_code,
+            "verification_uri": self.verification_uri.as_str(),
+            "verification_uri_complete": self.verification_uri_complete.as_ref().map(Url::as_str),
+            "expires_in": self.expires_in.as_secs(),
+            "expires_at": expires_at,
+            "interval": self.interval_sent.then_some(self.interval.as_secs()),
+            "extra": self.extra,
+        });
+        SecretString::from(saved.to_string())
+    }
+
+    /// See [`DeviceCodeClient::resume`].
+    pub(crate) fn resume(saved: &str, now: Instant, wall: SystemTime) -> Result<Self, DecodeError> {
+        let mut object = JsonObject::parse(saved.as_bytes())?;
+        let device_code = object.required_string("device_code")?;
+        let user_code = object.required_string("user_code")?;
+        let verification_uri = url(&object.required_string("verification_uri")?, "verification_uri")?;
+        let verification_uri_complete = object
+            .optional_string("verification_uri_complete")?
+            .map(|uri| url(&uri, "verification_uri_complete"))
+            .transpose()?;
+        let expires_in = object.lifetime("expires_in")?.unwrap_or(Duration::ZERO);
+        let expires_at = object
+            .timestamp("expires_at")?
+            .ok_or_else(|| DecodeError::new(Some("expires_at"), "missing required field `expires_at`"))?;
+        let expires_at = UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(expires_at).unwrap_or(0)));
+        let left =
+            expires_at.and_then(|at| at.duration_since(wall).ok()).unwrap_or(Duration::ZERO).min(expires_in);
+        let sent_interval = object.lifetime("interval")?;
+        let extra = match object.take_if(Value::is_object, "extra") {
+            Some(Value::Object(extra)) => extra,
+            _ => Map::new(),
+        };
+        Ok(Self {
+            device_code: DeviceCode::new(device_code),
+            user_code,
+            verification_uri,
+            verification_uri_complete,
+            expires_in,
+            interval: sent_interval.map_or(DEFAULT_INTERVAL, |i| i.min(MAX_INTERVAL)),
+            interval_sent: sent_interval.is_some(),
+            // So that `expires_at` is `now + left`.
+            requested_at: (now + left).checked_sub(expires_in).unwrap_or(now),
+            extra,
         })
     }
 
@@ -131,6 +190,12 @@ impl DeviceAuthorization {
     /// The polling interval the server asked for (5 s if it did not say).
     pub fn interval(&self) -> Duration {
         self.interval
+    }
+
+    /// Whether the server sent `interval`; when it did not, [`interval`](Self::interval) is
+    /// RFC 8628's default of 5 s.
+    pub fn interval_sent(&self) -> bool {
+        self.interval_sent
     }
 
     /// Every other member, as sent.
@@ -231,6 +296,56 @@ impl DeviceCodeClient {
         check_body_limit(bytes)?;
         Arc::make_mut(&mut self.token).transport.body_limit = bytes;
         Ok(self)
+    }
+
+    /// The authorization as JSON, device code included, so that a service that restarts while
+    /// the user approves can go on polling with [`resume`](Self::resume). The expiry is saved as
+    /// a wall-clock time, since the process that resumes has another monotonic clock.
+    ///
+    /// The text holds the device code, which whoever holds it can trade for the user's tokens:
+    /// keep it as you would a refresh token. That is why it is a secret, and why this is the only
+    /// way the code is ever serialized.
+    ///
+    /// ```no_run
+    /// # use oauth2_kit::grant::device_code::DeviceCodeClient;
+    /// # use secrecy::ExposeSecret as _;
+    /// # async fn demo(client: DeviceCodeClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// let authorization = client.request_authorization(None).await?;
+    /// let saved = client.save(&authorization);
+    /// std::fs::write("device-login.json", saved.expose_secret())?; // a place only this service reads
+    /// // ... the service restarts ...
+    /// let saved = std::fs::read_to_string("device-login.json")?;
+    /// let authorization = client.resume(&saved)?;
+    /// let token = client.poll_token(&authorization).await?;
+    /// # drop(token); Ok(()) }
+    /// ```
+    pub fn save(&self, authorization: &DeviceAuthorization) -> SecretString {
+        let clock = &self.token.transport.clock;
+        authorization.save(clock.now(), clock.system_time())
+    }
+
+    /// An authorization saved with [`save`](Self::save), with the time it has left counted by
+    /// the wall clock. An authorization that expired meanwhile is still read: polling it ends at
+    /// once with [`Error::DeviceCodeExpired`].
+    pub fn resume(&self, saved: &str) -> Result<DeviceAuthorization> {
+        let clock = &self.token.transport.clock;
+        DeviceAuthorization::resume(saved, clock.now(), clock.system_time()).map_err(|error| Error::Decode {
+            status: http::StatusCode::OK,
+            field: error.field(),
+            reason: format!("not a saved device authorization: {}", error.reason()),
+            body_excerpt: String::new(),
+        })
+    }
+
+    /// A new access token from the refresh token a device flow returned (RFC 6749 §6), for the
+    /// scope first granted or a narrower `scope`. The response's refresh token is the one to use
+    /// next: the server's new one if it rotates them, else `refresh_token` itself.
+    pub async fn refresh(
+        &self,
+        refresh_token: &RefreshToken,
+        scope: Option<&Scope>,
+    ) -> Result<TokenResponse> {
+        self.token.refresh(refresh_token, scope).await
     }
 
     /// Starts a device authorization (RFC 8628 §3.1) for `scope` or the client's default.
@@ -344,6 +459,45 @@ mod tests {
         ] {
             assert_eq!(decode(body).unwrap_err().field(), Some(field), "{body}");
         }
+    }
+
+    #[test]
+    fn saved_and_resumed_in_another_process() {
+        use secrecy::ExposeSecret as _;
+        let start = crate::SystemClock.now();
+        let a = DeviceAuthorization::from_json(
+            br#"{"device_code":"DC-saved","user_code":"WDJB-MJHT","verification_uri":"https://a/d",
+                "verification_uri_complete":"https://a/d?c=WDJB","expires_in":600,"vendor":{"x":1}}"#,
+            start,
+        )
+        .unwrap();
+        assert!(!a.interval_sent());
+        let wall = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        // Saved 100 s into its life.
+        let saved = a.save(start + Duration::from_secs(100), wall);
+        assert!(!format!("{saved:?}").contains("DC-saved"));
+        // Resumed by another process 50 s later (its monotonic clock is unrelated).
+        let other = crate::SystemClock.now() + Duration::from_secs(7);
+        let b = DeviceAuthorization::resume(saved.expose_secret(), other, wall + Duration::from_secs(50))
+            .unwrap();
+        assert_eq!(b.device_code.expose_secret(), "DC-saved");
+        assert_eq!((b.user_code(), b.expires_in()), ("WDJB-MJHT", Duration::from_secs(600)));
+        assert_eq!(b.verification_uri_complete().unwrap().as_str(), "https://a/d?c=WDJB");
+        assert_eq!(b.expires_at(), other + Duration::from_secs(450));
+        assert_eq!((b.interval(), b.interval_sent()), (DEFAULT_INTERVAL, false));
+        assert_eq!(b.extra()["vendor"]["x"], 1);
+        // A sent interval stays sent; an expired authorization resumes as expired.
+        let c = decode(r#"{"device_code":"d","user_code":"u","verification_uri":"https://a","expires_in":5,"interval":9}"#)
+            .unwrap();
+        assert!(c.interval_sent());
+        let d = DeviceAuthorization::resume(
+            c.save(crate::SystemClock.now(), wall).expose_secret(),
+            other,
+            wall + Duration::from_secs(60),
+        )
+        .unwrap();
+        assert_eq!((d.interval(), d.interval_sent(), d.expires_at()), (Duration::from_secs(9), true, other));
+        assert!(DeviceAuthorization::resume("{}", other, wall).is_err());
     }
 
     #[test]
