@@ -10,7 +10,7 @@ use url::Url;
 use crate::decode::{DecodeError, JsonObject};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
-use crate::exchange::{Operation, Transport};
+use crate::exchange::{Answer, Operation, Transport};
 use crate::http::HttpClient;
 use crate::issuer::Issuer;
 
@@ -240,7 +240,11 @@ fn transport(http: impl HttpClient + 'static) -> Transport {
 
 async fn fetch(transport: &Transport, issuer: &Issuer, kind: MetadataKind) -> Result<ServerMetadata> {
     let document = Endpoint::new(kind.url(issuer.url()))?;
-    let answer = transport.get_json(Operation::Discovery, &document).await?;
+    read(transport.get_json(Operation::Discovery, &document).await?, issuer)
+}
+
+/// Classifies a metadata answer and checks its issuer.
+pub(crate) fn read(answer: Answer, issuer: &Issuer) -> Result<ServerMetadata> {
     let status = answer.status;
     let metadata = answer.json(|object, _| ServerMetadata::from_object(object))?;
     if metadata.issuer.as_str() != issuer.as_str() {

@@ -187,6 +187,19 @@ impl Transport {
 }
 
 impl Answer {
+    /// A response received by other means than a [`Transport`], for the public decoders.
+    pub(crate) fn from_response(response: crate::http::HttpResponse, requested_at: Instant) -> Self {
+        let (parts, body) = response.into_parts();
+        Self {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+            requested_at,
+            sent: SentSecrets::default(),
+            clock: Arc::new(crate::clock::SystemClock),
+        }
+    }
+
     /// An OAuth 2.0 error in the body, or (RFC 6750 §3) in a `Bearer` challenge of the
     /// `WWW-Authenticate` header: how resource servers, UserInfo included, report a bad token.
     fn oauth2_error(&self) -> Option<Error> {

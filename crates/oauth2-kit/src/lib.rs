@@ -61,6 +61,7 @@ pub mod presets;
 mod provider;
 mod random;
 mod redact;
+pub mod response;
 mod retry;
 pub mod runtime;
 mod scope;

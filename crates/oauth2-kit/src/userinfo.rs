@@ -12,7 +12,7 @@ use crate::decode::{DecodeError, JsonObject};
 use crate::discovery::ServerMetadata;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
-use crate::exchange::{Operation, Transport, check_body_limit};
+use crate::exchange::{Answer, Operation, Transport, check_body_limit};
 use crate::http::HttpClient;
 use crate::secret::AccessToken;
 
@@ -278,23 +278,28 @@ impl UserInfoClient {
         headers.insert(AUTHORIZATION, authorization);
         let mut answer = self.transport.send(Operation::UserInfo, &self.endpoint, request).await?;
         answer.sent.push(token.expose_secret());
-        let is_jwt = answer
-            .headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/jwt"));
-        if is_jwt && answer.status.is_success() {
-            return Err(Error::Decode {
-                status: answer.status,
-                field: None,
-                reason: "the UserInfo response is a signed or encrypted JWT (application/jwt), which this \
-                         crate does not verify"
-                    .to_owned(),
-                body_excerpt: String::new(),
-            });
-        }
-        answer.json(|object, _| UserInfo::from_object(object))
+        read(answer)
     }
+}
+
+/// Classifies a UserInfo answer: a signed or encrypted one is refused, a JSON one decoded.
+pub(crate) fn read(answer: Answer) -> Result<UserInfo> {
+    let is_jwt = answer
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/jwt"));
+    if is_jwt && answer.status.is_success() {
+        return Err(Error::Decode {
+            status: answer.status,
+            field: None,
+            reason: "the UserInfo response is a signed or encrypted JWT (application/jwt), which this \
+                     crate does not verify"
+                .to_owned(),
+            body_excerpt: String::new(),
+        });
+    }
+    answer.json(|object, _| UserInfo::from_object(object))
 }
 
 impl UserInfoClient {
