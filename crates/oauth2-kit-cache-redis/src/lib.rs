@@ -68,6 +68,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
 const RELEASE: &str =
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+/// Takes a lease (`SET NX PX`); a lease key without an expiry (left by another writer, or a
+/// `PERSIST`) is abandoned, since every lease this crate writes expires: it is taken over, so
+/// that it does not make every fetch wait a whole lease time until someone deletes it.
+/// Returns 1 (taken), 2 (taken over from a lease without expiry) or 0 (busy).
+const LEASE: &str = "if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end \
+if redis.call('pttl', KEYS[1]) == -1 then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end \
+return 0";
+
 /// Tokens in Redis, shared by a fleet: see the [crate documentation](crate).
 pub struct RedisTokenStore {
     connection: ConnectionManager,
@@ -77,6 +85,7 @@ pub struct RedisTokenStore {
     health: Health,
     bad_values: BadValues,
     release: redis::Script,
+    lease: redis::Script,
 }
 
 /// The runtime of the Redis I/O ([`RedisTokenStoreBuilder::runtime`]).
@@ -224,6 +233,7 @@ impl RedisTokenStoreBuilder {
             health: Health::default(),
             bad_values: BadValues::default(),
             release: redis::Script::new(RELEASE),
+            lease: redis::Script::new(LEASE),
         })
     }
 }
@@ -296,11 +306,15 @@ impl SharedTokenStore for RedisTokenStore {
         let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut connection = self.connection.clone();
-        let mut set = redis::cmd("SET");
-        set.arg(self.lease_key(key)).arg(&id).arg("NX").arg("PX").arg(millis);
-        match self.run("lease", set.query_async::<Option<String>>(&mut connection)).await {
-            Some(Some(_)) => Lease::Taken(LeaseId(id)),
-            Some(None) => Lease::Busy,
+        let mut invocation = self.lease.key(self.lease_key(key));
+        invocation.arg(&id).arg(millis);
+        match self.run("lease", invocation.invoke_async::<i64>(&mut connection)).await {
+            Some(1) => Lease::Taken(LeaseId(id)),
+            Some(2) => {
+                tracing::warn!(key = ?key, "a lease without an expiry was found and taken over (another writer?)");
+                Lease::Taken(LeaseId(id))
+            }
+            Some(_) => Lease::Busy,
             None => Lease::Unavailable,
         }
     }

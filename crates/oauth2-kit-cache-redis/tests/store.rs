@@ -112,6 +112,28 @@ async fn one_lease_at_a_time_released_only_by_its_holder() {
     assert!(matches!(store.try_lease(&key, Duration::from_secs(5)).await, Lease::Taken(_)));
 }
 
+/// A lease key left without an expiry (another writer, a `PERSIST`) is repaired at the next
+/// try, not waited out on every cold start until someone deletes it.
+#[tokio::test]
+async fn a_lease_without_expiry_is_taken_over() {
+    let redis = RedisServer::start().unwrap();
+    let store = RedisTokenStore::builder(redis.url(), EncryptionKey::generate().unwrap()).build().unwrap();
+    let key = SharedKey::new("id", None);
+    let mut raw = raw(&redis).await;
+    let lease_key = store.lease_key(&key);
+    let () = redis::cmd("SET").arg(&lease_key).arg("stuck").query_async(&mut raw).await.unwrap();
+    let Lease::Taken(lease) = store.try_lease(&key, Duration::from_secs(5)).await else {
+        panic!("a lease without expiry is taken over")
+    };
+    let ttl: i64 = redis::cmd("PTTL").arg(&lease_key).query_async(&mut raw).await.unwrap();
+    assert!((1..=5000).contains(&ttl), "the lease expires again: {ttl}");
+    // A live lease (with its expiry) is still respected.
+    assert_eq!(store.try_lease(&key, Duration::from_secs(5)).await, Lease::Busy);
+    store.release(&key, &lease).await;
+    let left: Option<String> = redis::cmd("GET").arg(&lease_key).query_async(&mut raw).await.unwrap();
+    assert_eq!(left, None, "released by its new holder");
+}
+
 #[tokio::test]
 async fn an_unreachable_redis_is_a_miss_and_sharing_resumes_when_it_is_back() {
     let mut redis = RedisServer::start().unwrap();

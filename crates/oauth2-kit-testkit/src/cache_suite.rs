@@ -35,7 +35,8 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue, StatusCode};
 use oauth2_kit::cache::{
-    CachePolicy, CacheStorage, CachedToken, CachingProvider, CachingProviderBuilder, InMemoryStorage,
+    CachePolicy, CacheStorage, CachedToken, CachingProvider, CachingProviderBuilder, InMemoryStorage, Lease,
+    LeaseId, SharedKey, SharedOptions, SharedToken, SharedTokenStore,
 };
 use oauth2_kit::runtime::Runtime;
 use oauth2_kit::{
@@ -72,11 +73,21 @@ impl Harness {
 
     /// A harness whose provider uses `policy`.
     pub fn with_policy(spawner: Arc<dyn Runtime>, customize: &Customize, policy: CachePolicy) -> Self {
+        Self::with_builder(spawner, customize, policy, |builder| builder)
+    }
+
+    /// A harness whose provider uses `policy`, its builder changed by `then` after `customize`.
+    pub fn with_builder(
+        spawner: Arc<dyn Runtime>,
+        customize: &Customize,
+        policy: CachePolicy,
+        then: impl FnOnce(CachingProviderBuilder) -> CachingProviderBuilder,
+    ) -> Self {
         let time = VirtualTime::new(spawner.clone());
         let delegate = ScriptedProvider::new(time.clone());
         let builder =
             CachingProvider::builder(delegate.clone(), time.clone()).clock(time.clone()).policy(policy);
-        let cache = customize(builder).build();
+        let cache = then(customize(builder)).build();
         Self { time, delegate, cache, spawner }
     }
 
@@ -510,14 +521,83 @@ pub async fn hung_delegate_times_out(spawner: Arc<dyn Runtime>, customize: &Cust
 }
 
 /// A fetch task that ends without a result (here: its delegate panics) settles its waiters
-/// with an error and does not block the scope: the next call after the error's time fetches.
+/// with a retryable error saying so and does not block the scope: the next call after the
+/// error's time fetches.
 pub async fn a_lost_fetch_does_not_block_the_scope(spawner: Arc<dyn Runtime>, customize: &Customize) {
     let h = Harness::new(spawner, customize);
     h.delegate.panic_next();
     let result = h.cache.get(None).await;
-    assert!(matches!(result, Err(Error::Config(_))), "{result:?}");
+    assert!(matches!(&result, Err(Error::FetchAborted { panicked: true, .. })), "{result:?}");
+    assert!(result.as_ref().is_err_and(Error::is_retryable), "a retry may cure a panicked fetch");
     h.time.advance(secs(6));
     assert_eq!(value(&h.cache.get(None).await), "token-2");
+}
+
+/// A shared store whose named operations never answer; the others answer at once (nothing
+/// stored, the lease free).
+#[derive(Debug)]
+struct HangingStore(&'static [&'static str]);
+
+impl HangingStore {
+    async fn maybe_hang(&self, operation: &str) {
+        if self.0.contains(&operation) {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[oauth2_kit::async_trait]
+impl SharedTokenStore for HangingStore {
+    async fn load(
+        &self,
+        _: &SharedKey,
+        _: std::time::Instant,
+        _: std::time::SystemTime,
+    ) -> Option<SharedToken> {
+        self.maybe_hang("load").await;
+        None
+    }
+    async fn store(&self, _: &SharedKey, _: &SharedToken, _: Duration) {
+        self.maybe_hang("store").await;
+    }
+    async fn try_lease(&self, _: &SharedKey, _: Duration) -> Lease {
+        self.maybe_hang("lease").await;
+        Lease::Taken(LeaseId("suite".into()))
+    }
+    async fn release(&self, _: &SharedKey, _: &LeaseId) {
+        self.maybe_hang("release").await;
+    }
+}
+
+/// A shared store that never answers holds no caller: every call to it is bounded by its
+/// operation timeout (the default, 1 s), after which the provider goes on without it. Whether
+/// the reads hang (a miss, then no lease: the process fetches alone) or the writes do (the
+/// holder's token is handed out once the store and release calls give up).
+pub async fn a_shared_store_that_never_answers(spawner: Arc<dyn Runtime>, customize: &Customize) {
+    let bound = oauth2_kit::cache::shared::DEFAULT_OPERATION_TIMEOUT;
+    for hanging in [&["load", "store", "lease", "release"][..], &["store", "release"]] {
+        let mut policy = CachePolicy::default();
+        policy.fetch_timeout = Duration::from_secs(24 * 3600);
+        let h = Harness::with_builder(spawner.clone(), customize, policy, |builder| {
+            builder.shared_store(
+                Arc::new(HangingStore(hanging)),
+                SharedOptions::default().with_identity("suite"),
+            )
+        });
+        let herd = h.spawn_herd(10, None);
+        // Two calls hang in turn (load then lease, or store then release): each is given up
+        // after the bound, and no sooner.
+        for _ in 0..2 {
+            wait_for("a store call's timer", || h.time.sleepers() == 1).await;
+            h.time.advance(bound - Duration::from_millis(1));
+            assert_eq!(herd.finished(), 0, "{hanging:?}: not before the bound");
+            h.time.advance(Duration::from_millis(1));
+        }
+        let results = herd.join().await;
+        assert!(results.iter().all(|r| value(r) == "token-1"), "{hanging:?}: {:?}", results.first());
+        assert_eq!(h.delegate.requests(), 1, "{hanging:?}");
+        assert_eq!(h.time.elapsed(), bound * 2, "{hanging:?}");
+    }
 }
 
 /// An invalidation while the refresher sleeps between retries wakes it: callers do not wait
@@ -657,6 +737,7 @@ macro_rules! caching_provider_suite {
                 lifetime_without_expires_in, invalidation_compares_generations,
                 hung_delegate_times_out, a_lost_fetch_does_not_block_the_scope,
                 invalidation_wakes_a_sleeping_refresher, wall_clock_jump_expires_the_token,
+                a_shared_store_that_never_answers,
                 outage_through_the_stale_window,
                 scopes_are_independent_sets, custom_storage, dyn_provider_and_metrics);
         }

@@ -78,6 +78,16 @@ pub enum Error {
     #[error("login callback refused: {0}")]
     Callback(#[from] crate::grant::authorization_code::CallbackError),
 
+    /// A token fetch ended without a result: the token provider panicked (`panicked`), or the
+    /// async runtime running the fetch stopped before it finished. The next call starts a new
+    /// fetch, which may well succeed: the error is [retryable](Error::is_retryable).
+    #[error("the token fetch ended without a result: {}", if *.panicked { "the token provider panicked" } else { "the async runtime running it stopped first" })]
+    #[non_exhaustive]
+    FetchAborted {
+        /// Whether the token provider panicked (else the runtime dropped the fetch).
+        panicked: bool,
+    },
+
     /// The device authorization's codes expired before the user approved or denied (RFC 8628
     /// §3.5): start a new one.
     #[error("the device code expired before the user answered ({polls} token requests sent)")]
@@ -99,7 +109,11 @@ impl Error {
             Self::OAuth2(e) => Some(e.status),
             Self::UnexpectedStatus { status, .. } | Self::Decode { status, .. } => Some(*status),
             Self::Transport(e) => e.status(),
-            Self::Config(_) | Self::Bearer(_) | Self::Callback(_) | Self::DeviceCodeExpired { .. } => None,
+            Self::Config(_)
+            | Self::Bearer(_)
+            | Self::Callback(_)
+            | Self::DeviceCodeExpired { .. }
+            | Self::FetchAborted { .. } => None,
         }
     }
 
@@ -122,8 +136,8 @@ impl Error {
     /// Whether the same request, sent again later, could succeed.
     ///
     /// Yes for `temporarily_unavailable` and `server_error` responses, statuses 408, 429, 500,
-    /// 502, 503 and 504, and transport failures the transport calls retryable (connect failures,
-    /// timeouts, resets). No for everything else: a wrong secret or a malformed response does not
+    /// 502, 503 and 504, transport failures the transport calls retryable (connect failures,
+    /// timeouts, resets), and a fetch that ended without a result. No for everything else: a wrong secret or a malformed response does not
     /// mend itself.
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -133,6 +147,7 @@ impl Error {
             }
             Self::UnexpectedStatus { status, .. } => is_retryable_status(*status),
             Self::Transport(e) => e.is_retryable(),
+            Self::FetchAborted { .. } => true,
             Self::Decode { .. }
             | Self::Config(_)
             | Self::Bearer(_)

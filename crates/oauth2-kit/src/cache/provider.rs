@@ -15,7 +15,9 @@ use event_listener::Event;
 use crate::cache::jwt::lifetime_from_exp;
 use crate::cache::metrics::{CacheMetrics, Metrics, RefreshReason};
 use crate::cache::policy::CachePolicy;
-use crate::cache::shared::{Lease, Shared, SharedKey, SharedOptions, SharedToken, SharedTokenStore};
+use crate::cache::shared::{
+    Lease, Shared, SharedKey, SharedOptions, SharedToken, SharedTokenStore, operation_bound,
+};
 use crate::cache::storage::{CacheStorage, CachedToken, InMemoryStorage};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -402,7 +404,8 @@ impl Drop for FetchTask {
     /// would never be fetched again. Settle it with an error (kept briefly, as any error).
     fn drop(&mut self) {
         if self.flight.result.get().is_none() {
-            let error = Error::Config("the token fetch ended without a result: no async runtime ran it to completion (none was running, or it shut down), or the token provider panicked".into());
+            // Dropped while unwinding: the delegate (or the fetch around it) panicked.
+            let error = Error::FetchAborted { panicked: std::thread::panicking() };
             let now = self.inner.clock.now();
             let until = now.checked_add(self.inner.policy.transient_error_ttl).unwrap_or(now);
             self.settle(Err(error), Some(until));
@@ -485,7 +488,8 @@ impl Inner {
         let lease_ttl = shared.options.lease_ttl;
         let start = self.clock.now();
         loop {
-            match shared.store.try_lease(&key, lease_ttl).await {
+            let lease = self.bounded(shared, "lease", shared.store.try_lease(&key, lease_ttl)).await;
+            match lease.unwrap_or(Lease::Unavailable) {
                 Lease::Taken(lease) => {
                     // Another replica may have stored a token between the read and the lease.
                     let result = match self.load_shared(shared, &key, avoid).await {
@@ -498,7 +502,7 @@ impl Inner {
                             result
                         }
                     };
-                    shared.store.release(&key, &lease).await;
+                    self.bounded(shared, "release", shared.store.release(&key, &lease)).await;
                     return result;
                 }
                 Lease::Unavailable => {
@@ -533,7 +537,7 @@ impl Inner {
     /// store operations around it, so the lease outlives the fetch.
     fn holder_timeout(&self, shared: &Shared) -> Duration {
         let lease = shared.options.lease_ttl;
-        let around = shared.store.operation_timeout().saturating_mul(3);
+        let around = operation_bound(&*shared.store).saturating_mul(3);
         let budget = (lease.saturating_mul(4) / 5).saturating_sub(around).max(lease / 2);
         self.policy.fetch_timeout.min(budget)
     }
@@ -548,7 +552,7 @@ impl Inner {
         avoid: Option<&AccessToken>,
     ) -> Option<TokenResponse> {
         let (now, wall_now) = (self.clock.now(), self.clock.system_time());
-        let found = shared.store.load(key, now, wall_now).await?;
+        let found = self.bounded(shared, "load", shared.store.load(key, now, wall_now)).await??;
         if avoid.is_some_and(|avoid| found.token.access_token() == avoid) {
             return None;
         }
@@ -586,7 +590,27 @@ impl Inner {
         let age = now.saturating_duration_since(token.requested_at());
         let issued_at = self.clock.system_time().checked_sub(age).unwrap_or_else(|| self.clock.system_time());
         let shared_token = SharedToken { token: token.clone(), issued_at, lifetime, remaining: None };
-        shared.store.store(key, &shared_token, ttl).await;
+        self.bounded(shared, "store", shared.store.store(key, &shared_token, ttl)).await;
+    }
+
+    /// `call` to the shared store, or `None` when it has not answered within the store's
+    /// operation timeout: a store that hangs must not hold the fetch (and every waiter).
+    async fn bounded<T>(
+        &self,
+        shared: &Shared,
+        operation: &'static str,
+        call: impl Future<Output = T>,
+    ) -> Option<T> {
+        let timeout = operation_bound(&*shared.store);
+        let result = first_of(call, self.runtime.sleep(timeout)).await;
+        if result.is_none() {
+            tracing::warn!(
+                operation,
+                ?timeout,
+                "the shared token store did not answer in time: going on without it"
+            );
+        }
+        result
     }
 
     /// A cache entry for a fresh token: its lifetime from `expires_in`, else the JWT's `exp`,

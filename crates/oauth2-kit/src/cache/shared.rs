@@ -13,7 +13,8 @@
 //!    every `poll_interval`, at most `lease_ttl`; then it fetches itself (the holder died: that
 //!    costs one lease time at most);
 //! 4. a store that fails (`Lease::Unavailable`, a failed read) counts as a miss: the process
-//!    fetches on its own, as without a store.
+//!    fetches on its own, as without a store. So does a call that does not answer within the
+//!    store's [`operation_timeout`](SharedTokenStore::operation_timeout): every call is bounded.
 
 use std::fmt;
 use std::sync::Arc;
@@ -195,10 +196,24 @@ pub trait SharedTokenStore: Send + Sync + fmt::Debug + 'static {
     /// Releases the lease `lease` of `key`, if it is still held by it.
     async fn release(&self, key: &SharedKey, lease: &LeaseId);
 
-    /// The longest one operation may take (the store's own timeout), so that a lease holder's
-    /// token request, with the operations around it, ends within the lease. Default: zero.
+    /// The longest one operation may take. The caching provider bounds every call by it: a
+    /// call still unanswered then counts as failed (a miss, or `Lease::Unavailable`), so a store
+    /// that hangs never holds a caller. It also leaves room in the lease for a holder's token
+    /// request and the operations around it. Default: [`DEFAULT_OPERATION_TIMEOUT`]; zero means
+    /// the default. A store with a timeout of its own returns it, so that its own fires first.
     fn operation_timeout(&self) -> Duration {
-        Duration::ZERO
+        DEFAULT_OPERATION_TIMEOUT
+    }
+}
+
+/// The bound of one shared-store call when the store names none (1 s).
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The bound the caching provider puts on each call to `store`.
+pub(crate) fn operation_bound(store: &dyn SharedTokenStore) -> Duration {
+    match store.operation_timeout() {
+        zero if zero.is_zero() => DEFAULT_OPERATION_TIMEOUT,
+        timeout => timeout,
     }
 }
 
