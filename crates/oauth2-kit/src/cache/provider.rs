@@ -259,7 +259,8 @@ impl CachingProvider {
     }
 
     fn spawn_fetch(&self, scope: Option<&Scope>, flight: Arc<Flight>, reason: RefreshReason) {
-        let task = FetchTask { inner: self.inner.clone(), scope: scope.cloned(), flight, reason };
+        let task =
+            FetchTask { inner: self.inner.clone(), scope: scope.cloned(), flight, reason, started: false };
         if let Err(error) = self.inner.runtime.spawn(Box::pin(task.run())) {
             // The task was dropped unrun: its guard has settled the flight with an error.
             tracing::warn!(%error, "cannot start a token fetch");
@@ -314,10 +315,14 @@ struct FetchTask {
     scope: Option<Scope>,
     flight: Arc<Flight>,
     reason: RefreshReason,
+    /// Whether a runtime has started running the task (a task dropped before is one no runtime
+    /// took: a configuration error, not a failed fetch).
+    started: bool,
 }
 
 impl FetchTask {
-    async fn run(self) {
+    async fn run(mut self) {
+        self.started = true;
         let inner = &*self.inner;
         let scope = self.scope.as_ref();
         let mut reason = self.reason;
@@ -404,8 +409,15 @@ impl Drop for FetchTask {
     /// would never be fetched again. Settle it with an error (kept briefly, as any error).
     fn drop(&mut self) {
         if self.flight.result.get().is_none() {
-            // Dropped while unwinding: the delegate (or the fetch around it) panicked.
-            let error = Error::FetchAborted { panicked: std::thread::panicking() };
+            let error = if self.started {
+                // Dropped while unwinding: the delegate (or the fetch around it) panicked; else
+                // the runtime dropped the task unfinished (it shut down).
+                Error::FetchAborted { panicked: std::thread::panicking() }
+            } else {
+                Error::config(
+                    "no async runtime ran the token fetch: none was running where the cache was called, or it shut down",
+                )
+            };
             let now = self.inner.clock.now();
             let until = now.checked_add(self.inner.policy.transient_error_ttl).unwrap_or(now);
             self.settle(Err(error), Some(until));
