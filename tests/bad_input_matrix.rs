@@ -378,3 +378,71 @@ async fn a_refused_connection_is_a_retryable_connect_error() {
         assert!(error.is_retryable(), "{adapter}");
     }
 }
+
+/// A token endpoint that answers every request with `answer` (raw bytes, then a close) and
+/// counts the requests.
+fn raw_endpoint(answer: Vec<u8>) -> (oauth2_kit::Endpoint, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let endpoint = format!("http://{}/token", listener.local_addr().unwrap()).parse().unwrap();
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            // Read the request head and body (the form is small: one read of what arrived).
+            let mut request = [0u8; 8192];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(&answer);
+        }
+    });
+    (endpoint, count)
+}
+
+/// Answers that are not HTTP give the same error through both adapters: `Protocol`, not
+/// retryable, so a retry policy sends the request once (the same server says the same again).
+/// A header block past every client's limit says so in the message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_that_are_not_http_are_protocol_errors_through_both_adapters() {
+    let mut huge_headers = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for i in 0..1024 {
+        huge_headers.extend_from_slice(format!("x-filler-{i}: {}\r\n", "a".repeat(1000)).as_bytes());
+    }
+    huge_headers.extend_from_slice(b"content-length: 2\r\n\r\n{}");
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("not HTTP", b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec()),
+        ("a garbage status line", b"HTTP/1.1 2x0 OK\r\ncontent-length: 2\r\n\r\n{}".to_vec()),
+        ("Content-Length: -1", b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n{}".to_vec()),
+        ("a 1 MiB header block", huge_headers),
+    ];
+    for (name, answer) in cases {
+        let (endpoint, requests) = raw_endpoint(answer);
+        for (adapter, http) in adapters() {
+            let client =
+                ClientCredentials::builder(endpoint.clone(), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, http)
+                    .retry(
+                        oauth2_kit::RetryPolicy::default()
+                            .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
+                        Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()),
+                    )
+                    .build()
+                    .unwrap();
+            let before = requests.load(std::sync::atomic::Ordering::SeqCst);
+            let error = client.request_token(None).await.unwrap_err();
+            let sent = requests.load(std::sync::atomic::Ordering::SeqCst) - before;
+            let context = format!("{name} via {adapter}: {error}");
+            if name == "a 1 MiB header block" {
+                // libcurl cannot tell this from a broken connection (see the conformance check).
+                assert!(error.to_string().contains("header block"), "{context}");
+                if error.transport_kind() == Some(TransportErrorKind::Other) {
+                    assert!(adapter == "isahc" && error.is_retryable(), "{context}");
+                    continue;
+                }
+            }
+            assert_eq!(error.transport_kind(), Some(TransportErrorKind::Protocol), "{context}");
+            assert!(!error.is_retryable(), "{context}");
+            assert_eq!(sent, 1, "{context}: not retried");
+        }
+    }
+}

@@ -206,28 +206,40 @@ fn map_error(error: isahc::Error) -> TransportError {
         // A server that closed the connection without answering (curl's "empty reply"): isahc
         // calls it a protocol violation, but it is a dropped connection, as with reqwest.
         ErrorKind::ProtocolViolation if is_empty_reply(&error) => (TransportErrorKind::Other, true),
+        // Not HTTP, a garbage status line, an invalid header: the same server says it again.
+        ErrorKind::ProtocolViolation => (TransportErrorKind::Protocol, false),
         // isahc documents these as not helped by a retry.
-        ErrorKind::ProtocolViolation | ErrorKind::InvalidContentEncoding | ErrorKind::InvalidCredentials => {
+        ErrorKind::InvalidContentEncoding | ErrorKind::InvalidCredentials => {
             (TransportErrorKind::Other, false)
         }
         // Io (a reset, a connection closed mid-body) and anything newer.
         _ => (TransportErrorKind::Other, true),
     };
-    TransportError::new(kind).with_retryable(retryable).with_source(error)
+    let mut mapped = TransportError::new(kind).with_retryable(retryable);
+    if curl_error(&error).is_some_and(curl::Error::is_recv_error) {
+        // libcurl reports a header block over its limit as the same receive error as a reset,
+        // and isahc drops the detail that tells them apart: name both.
+        mapped = mapped.with_context(
+            "receiving the answer failed: the connection broke, or the response header block is larger than \
+             libcurl accepts (300 KiB)",
+        );
+    }
+    mapped.with_source(error)
+}
+
+/// The libcurl error under an isahc error, if there is one.
+fn curl_error(error: &isahc::Error) -> Option<&curl::Error> {
+    std::error::Error::source(error).and_then(|source| source.downcast_ref::<curl::Error>())
 }
 
 /// isahc folds curl's "SSL connect error" into `ConnectionFailed`; curl's error is the source.
 fn is_tls_handshake(error: &isahc::Error) -> bool {
-    std::error::Error::source(error)
-        .and_then(|source| source.downcast_ref::<curl::Error>())
-        .is_some_and(curl::Error::is_ssl_connect_error)
+    curl_error(error).is_some_and(curl::Error::is_ssl_connect_error)
 }
 
 /// curl's "empty reply from server" (the connection closed before a status line).
 fn is_empty_reply(error: &isahc::Error) -> bool {
-    std::error::Error::source(error)
-        .and_then(|source| source.downcast_ref::<curl::Error>())
-        .is_some_and(curl::Error::is_got_nothing)
+    curl_error(error).is_some_and(curl::Error::is_got_nothing)
 }
 
 /// Body read errors arrive as `io::Error`s, with isahc's error inside when there is one.

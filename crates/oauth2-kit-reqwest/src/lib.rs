@@ -189,6 +189,17 @@ impl HttpClient for ReqwestClient {
 /// Classifies a reqwest error, keeping it as the source, without its URL (whose query could
 /// carry a credential).
 fn map_error(error: reqwest::Error) -> TransportError {
+    if let Some(parse) = hyper_parse_error(&error) {
+        // Not HTTP, a garbage status line, an invalid header, a header block too large: the
+        // same server says it again.
+        let mapped = TransportError::new(TransportErrorKind::Protocol);
+        let mapped = if parse.is_parse_too_large() {
+            mapped.with_context("the response header block is larger than the client accepts")
+        } else {
+            mapped
+        };
+        return mapped.with_source(error.without_url());
+    }
     let kind = if error.is_timeout() {
         TransportErrorKind::Timeout
     } else if error.is_connect() && is_tls(&error) {
@@ -202,6 +213,18 @@ fn map_error(error: reqwest::Error) -> TransportError {
     };
     let retryable = kind != TransportErrorKind::Tls && !error.is_builder();
     TransportError::new(kind).with_retryable(retryable).with_source(error.without_url())
+}
+
+/// hyper's error under a reqwest error, when it is a parse error (the answer is not valid HTTP).
+fn hyper_parse_error(error: &reqwest::Error) -> Option<&hyper::Error> {
+    let mut source = StdError::source(error);
+    while let Some(e) = source {
+        if let Some(hyper) = e.downcast_ref::<hyper::Error>() {
+            return hyper.is_parse().then_some(hyper);
+        }
+        source = e.source();
+    }
+    None
 }
 
 /// reqwest reports a failed TLS handshake as a connect error. What tells it from a refused or

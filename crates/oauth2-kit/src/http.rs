@@ -138,7 +138,11 @@ pub enum TransportErrorKind {
     },
     /// The request could not be built or sent in the form given (an adapter refused it).
     InvalidRequest,
-    /// Anything else: the connection was reset or closed mid-response, a protocol error, ...
+    /// The answer is not valid HTTP: not HTTP at all, a garbage status line, an invalid header
+    /// (`Content-Length: -1`), a header block larger than the client accepts. Not retryable:
+    /// the same server will answer the same way.
+    Protocol,
+    /// Anything else: the connection was reset or closed mid-response, ...
     Other,
     /// Nothing was sent: a bearer client could not attach an access token (the token request
     /// failed, or the destination is not trusted with it). The [`Error`](crate::Error) is the
@@ -156,6 +160,7 @@ impl fmt::Display for TransportErrorKind {
                 write!(f, "response body larger than the limit of {limit} bytes")
             }
             Self::InvalidRequest => f.write_str("request refused by the HTTP client"),
+            Self::Protocol => f.write_str("the answer is not valid HTTP"),
             Self::Other => f.write_str("transport failure"),
             Self::AccessToken => f.write_str("no access token attached, request not sent"),
         }
@@ -172,6 +177,8 @@ pub struct TransportError {
     kind: TransportErrorKind,
     retryable: bool,
     status: Option<http::StatusCode>,
+    /// What the adapter knows of the failure that its cause does not say.
+    context: Option<&'static str>,
     source: Option<std::sync::Arc<dyn StdError + Send + Sync + 'static>>,
 }
 
@@ -184,7 +191,15 @@ impl TransportError {
             kind,
             TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Other
         );
-        Self { kind, retryable, status: None, source: None }
+        Self { kind, retryable, status: None, context: None, source: None }
+    }
+
+    /// Says in the message what the cause does not (an HTTP library's "unknown error", or a
+    /// "message head is too large" that should say *header block*).
+    #[must_use]
+    pub fn with_context(mut self, context: &'static str) -> Self {
+        self.context = Some(context);
+        self
     }
 
     /// Keeps the underlying error.
@@ -246,6 +261,9 @@ impl TransportError {
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.kind)?;
+        if let Some(context) = self.context {
+            write!(f, ": {context}")?;
+        }
         if let Some(source) = &self.source {
             write!(f, ": {source}")?;
         }
