@@ -61,3 +61,61 @@ async fn hundred_calls_one_token_request_over_http() {
     }
     assert_eq!(server.requests(Route::Token), 1);
 }
+
+/// The system clocks, with the wall clock moved by `ahead` seconds (negative: behind): the real
+/// coarse clocks of the fresh path (`CLOCK_MONOTONIC_COARSE`, `CLOCK_REALTIME_COARSE` on Linux)
+/// are read as they are, only shifted, as after a resume or a clock set back.
+#[derive(Debug, Default)]
+struct Shifted {
+    ahead: std::sync::atomic::AtomicI64,
+}
+
+impl Shifted {
+    fn shift(&self, wall: std::time::SystemTime) -> std::time::SystemTime {
+        let ahead = self.ahead.load(std::sync::atomic::Ordering::SeqCst);
+        let by = Duration::from_secs(ahead.unsigned_abs());
+        if ahead >= 0 { wall + by } else { wall - by }
+    }
+}
+
+impl oauth2_kit::Clock for Shifted {
+    fn now(&self) -> std::time::Instant {
+        SystemClock.now()
+    }
+    fn system_time(&self) -> std::time::SystemTime {
+        self.shift(SystemClock.system_time())
+    }
+    fn now_coarse(&self) -> (std::time::Instant, std::time::SystemTime) {
+        let (now, wall) = SystemClock.now_coarse();
+        (now, self.shift(wall))
+    }
+}
+
+/// Wall-clock jumps on the real coarse-clock path (the cached read): forward past the token's
+/// life, it is dropped there and then; back, it is kept to its monotonic end.
+#[test]
+fn wall_clock_jumps_on_the_real_coarse_clocks() {
+    use oauth2_kit::Clock as _;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _entered = runtime.enter();
+    let clock = Arc::new(Shifted::default());
+    let delegate = ScriptedProvider::new(clock.clone());
+    let provider = oauth2_kit_cache_tokio::builder(delegate.clone()).clock(clock.clone()).build();
+    runtime.block_on(provider.get(None)).unwrap();
+    let fresh = |provider: &oauth2_kit::cache::CachingProvider| {
+        provider.try_get(None).map(|t| t.access_token().expose_secret().to_owned())
+    };
+    assert_eq!(fresh(&provider).as_deref(), Some("token-1"));
+    // Set back a day: still token-1, on the fresh path, without a request.
+    clock.ahead.store(-24 * 3600, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(fresh(&provider).as_deref(), Some("token-1"));
+    // Forward two hours past now (a resume after a suspend): token-1's life is over by the
+    // wall clock, though the monotonic one barely moved.
+    clock.ahead.store(2 * 3600, std::sync::atomic::Ordering::SeqCst);
+    assert!(clock.now_coarse().1 > SystemClock.system_time(), "the shifted coarse wall clock is read");
+    assert_eq!(fresh(&provider), None, "not served on the fresh path");
+    let token = runtime.block_on(provider.get(None)).unwrap();
+    assert_eq!(token.access_token().expose_secret(), "token-2");
+    assert_eq!(fresh(&provider).as_deref(), Some("token-2"));
+    assert_eq!(delegate.requests(), 2);
+}

@@ -456,6 +456,26 @@ pub async fn wall_clock_jump_expires_the_token(spawner: Arc<dyn Runtime>, custom
     assert_eq!(h.delegate.requests(), 2);
 }
 
+/// The wall clock set back (an NTP step, a hand-set clock): a backward jump neither expires a
+/// token early nor keeps it past its life by the monotonic clock; nothing panics on times that
+/// go back, and the next token is cached as usual.
+pub async fn wall_clock_set_back_changes_nothing(spawner: Arc<dyn Runtime>, customize: &Customize) {
+    let h = Harness::new(spawner, customize);
+    assert_eq!(value(&h.cache.get(None).await), "token-1");
+    h.time.advance(secs(10 * 60));
+    h.time.jump_wall_clock_back(secs(3 * 3600));
+    assert_eq!(h.cached_value(None).as_deref(), Some("token-1"), "not expired by a clock set back");
+    assert!(h.cache.try_get(None).is_some(), "on the fresh path too");
+    // Past its hard margin (59 min 30 s after issue, by the monotonic clock), it is gone,
+    // however far back the wall clock says we are.
+    h.time.advance(secs(49 * 60 + 31));
+    assert_eq!(h.cached_value(None), None);
+    assert_eq!(value(&h.cache.get(None).await), "token-2");
+    h.time.jump_wall_clock_back(secs(24 * 3600));
+    assert_eq!(value(&h.cache.get(None).await), "token-2");
+    assert_eq!(h.delegate.requests(), 2);
+}
+
 /// Without `expires_in`, the default lifetime (5 min); a JWT's `exp` when there is one.
 pub async fn lifetime_without_expires_in(spawner: Arc<dyn Runtime>, customize: &Customize) {
     use base64::Engine as _;
@@ -737,7 +757,7 @@ macro_rules! caching_provider_suite {
                 lifetime_without_expires_in, invalidation_compares_generations,
                 hung_delegate_times_out, a_lost_fetch_does_not_block_the_scope,
                 invalidation_wakes_a_sleeping_refresher, wall_clock_jump_expires_the_token,
-                a_shared_store_that_never_answers,
+                a_shared_store_that_never_answers, wall_clock_set_back_changes_nothing,
                 outage_through_the_stale_window,
                 scopes_are_independent_sets, custom_storage, dyn_provider_and_metrics);
         }

@@ -42,6 +42,8 @@ struct State {
     elapsed: Duration,
     /// How far the wall clock has jumped ahead of the monotonic one (a suspend and resume).
     wall_ahead: Duration,
+    /// How far it has been set back (an NTP step back, a hand-set clock).
+    wall_behind: Duration,
     sleepers: Vec<(Duration, Arc<Latch>)>,
 }
 
@@ -85,6 +87,13 @@ impl VirtualTime {
         state.wall_ahead = state.wall_ahead.saturating_add(by);
     }
 
+    /// Moves the wall clock (only) back by `by`, as an NTP step or a hand-set clock does: the
+    /// monotonic clock stays.
+    pub fn jump_wall_clock_back(&self, by: Duration) {
+        let mut state = lock(&self.state);
+        state.wall_behind = state.wall_behind.saturating_add(by);
+    }
+
     /// How far time has moved.
     pub fn elapsed(&self) -> Duration {
         lock(&self.state).elapsed
@@ -124,7 +133,8 @@ impl Clock for VirtualTime {
 
     fn system_time(&self) -> SystemTime {
         let state = lock(&self.state);
-        self.base_system + state.elapsed + state.wall_ahead
+        let ahead = self.base_system + state.elapsed + state.wall_ahead;
+        ahead.checked_sub(state.wall_behind).unwrap_or(std::time::UNIX_EPOCH)
     }
 }
 

@@ -108,6 +108,11 @@ impl Setup {
     }
 
     fn instance(&self) -> (CachingProvider, Arc<Counting>) {
+        self.instance_with_wall(Arc::new(WallOffset { time: self.time.clone(), ahead: 0.into() }))
+    }
+
+    /// An instance whose wall clock is `clock`'s (the monotonic one is shared).
+    fn instance_with_wall(&self, clock: Arc<WallOffset>) -> (CachingProvider, Arc<Counting>) {
         let delegate = Arc::new(Counting {
             time: self.time.clone(),
             numbers: self.numbers.clone(),
@@ -118,10 +123,36 @@ impl Setup {
             .with_lease_ttl(Duration::from_secs(10))
             .with_poll_interval(Duration::from_secs(1));
         let provider = CachingProvider::builder(delegate.clone(), self.time.clone())
-            .clock(self.time.clone())
+            .clock(clock)
             .shared_store(self.store.clone(), options)
             .build();
         (provider, delegate)
+    }
+}
+
+/// The shared virtual time, with this instance's wall clock moved by `ahead` seconds (negative:
+/// behind), as after a suspend, an NTP step or a hand-set clock.
+#[derive(Debug)]
+struct WallOffset {
+    time: Arc<InstantSleeps>,
+    ahead: std::sync::atomic::AtomicI64,
+}
+
+impl WallOffset {
+    fn jump(&self, seconds: i64) {
+        self.ahead.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+impl oauth2_kit::Clock for WallOffset {
+    fn now(&self) -> Instant {
+        self.time.now()
+    }
+
+    fn system_time(&self) -> SystemTime {
+        let ahead = self.ahead.load(Ordering::SeqCst);
+        let by = Duration::from_secs(ahead.unsigned_abs());
+        if ahead >= 0 { self.time.system_time() + by } else { self.time.system_time() - by }
     }
 }
 
@@ -274,4 +305,43 @@ fn what_the_store_has_left_caps_a_token_from_a_fast_clock() {
     let token = block_on(b.get(None)).unwrap();
     assert_ne!(value(&token), "token-1", "token-1 is past its (capped) hard margin for B");
     assert_eq!(b_delegate.requests.load(Ordering::SeqCst), 1);
+}
+
+/// The fleet-store path under wall-clock jumps at the reader: a shared token is never used past
+/// its life, whichever way the reader's wall clock moved.
+#[test]
+fn wall_clock_jumps_at_the_reader_never_extend_a_shared_token() {
+    // Forward: B's wall clock jumped two hours (a resume): token-1, an hour's token stored by A
+    // a minute ago, is past its life for B, which fetches its own.
+    let s = Setup::new();
+    let (a, _) = s.instance();
+    block_on(a.get(None)).unwrap();
+    s.time.advance(Duration::from_secs(60));
+    let ahead = Arc::new(WallOffset { time: s.time.clone(), ahead: 0.into() });
+    ahead.jump(2 * 3600);
+    let (b, b_delegate) = s.instance_with_wall(ahead);
+    assert_eq!(value(&block_on(b.get(None)).unwrap()), "token-2");
+    assert_eq!(b_delegate.requests.load(Ordering::SeqCst), 1);
+
+    // Backward: C's wall clock was set back an hour. token-1 then looks issued in C's future,
+    // which counts as "now", but what the store has left of it caps its use at its real end.
+    let s = Setup::new();
+    let (a, _) = s.instance();
+    block_on(a.get(None)).unwrap();
+    s.time.advance(Duration::from_secs(20 * 60));
+    // The store keeps it to the hard margin: 59 min after issue, 39 min from now.
+    *s.store.remaining.lock().unwrap() = Some(Duration::from_secs(39 * 60));
+    let behind = Arc::new(WallOffset { time: s.time.clone(), ahead: 0.into() });
+    behind.jump(-3600);
+    let (c, c_delegate) = s.instance_with_wall(behind.clone());
+    assert_eq!(value(&block_on(c.get(None)).unwrap()), "token-1");
+    s.time.advance(Duration::from_secs(39 * 60 + 1));
+    s.store.tokens.lock().unwrap().clear(); // the store's TTL ran out
+    assert_ne!(value(&block_on(c.get(None)).unwrap()), "token-1", "not past its real end");
+    assert_eq!(c_delegate.requests.load(Ordering::SeqCst), 1);
+    // A jump back while a token is cached changes nothing: it is served to its monotonic end.
+    let cached = c.cached(None).unwrap();
+    behind.jump(-3600);
+    assert_eq!(c.cached(None).map(|t| value(&t).to_owned()), Some(value(&cached).to_owned()));
+    assert_eq!(c_delegate.requests.load(Ordering::SeqCst), 1);
 }
