@@ -79,6 +79,9 @@ echo "issuer: $OIDC_ISSUER" >&2
 say "tests"
 cargo nextest run --workspace --all-targets --locked --no-fail-fast
 
+say "benchmarks against other libraries, once each in test mode (comparisons/, its own lock file)"
+cargo bench --manifest-path comparisons/Cargo.toml --target-dir target --locked --bench client_credentials -- --test
+
 say "doctests (crate docs, README and docs/ pages)"
 cargo test --workspace --doc --locked
 

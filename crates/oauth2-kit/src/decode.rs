@@ -4,6 +4,7 @@
 //! the error then names the field at fault without echoing its value (which may be a credential),
 //! and lenient rules (numeric strings, empty scopes) stay in one place.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -52,17 +53,25 @@ fn kind_of(value: &Value) -> &'static str {
 }
 
 /// A JSON object whose members are taken out one by one; what is left is the "extra" members.
+///
+/// Kept as a list in the order sent: a response has a handful of members, and looking them up
+/// in a short list costs less than building and unbuilding a tree. A repeated member counts
+/// once, with its last value, as in a map (and as `serde_json` reads it); every operation is
+/// linear in the number of members, whatever a hostile body holds.
 #[derive(Debug)]
-pub(crate) struct JsonObject(Map<String, Value>);
+pub(crate) struct JsonObject<'a>(Vec<(Cow<'a, str>, Value)>);
 
-impl JsonObject {
-    /// Parses a body that must be one JSON object.
-    pub(crate) fn parse(body: &[u8]) -> Result<Self, DecodeError> {
-        match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
-            Ok(other) => {
-                Err(DecodeError::new(None, format!("expected a JSON object, got {}", kind_of(&other))))
-            }
+impl<'a> JsonObject<'a> {
+    /// Parses a body that must be one JSON object. Member names are borrowed from the body
+    /// (unless escaped).
+    pub(crate) fn parse(body: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let parsed =
+            serde::de::Deserializer::deserialize_any(&mut deserializer, TopLevel(std::marker::PhantomData))
+                .and_then(|top| deserializer.end().map(|()| top));
+        match parsed {
+            Ok(Ok(members)) => Ok(Self(members)),
+            Ok(Err(kind)) => Err(DecodeError::new(None, format!("expected a JSON object, got {kind}"))),
             // serde_json's syntax errors say where, not what: no value is echoed.
             Err(e) => Err(DecodeError::new(None, format!("body is not JSON: {e}"))),
         }
@@ -70,10 +79,24 @@ impl JsonObject {
 
     /// Takes a member, treating `null` as absent.
     fn take(&mut self, key: &str) -> Option<Value> {
-        match self.0.remove(key) {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(value),
+        match self.take_last(key, |_| true)? {
+            Value::Null => None,
+            value => Some(value),
         }
+    }
+
+    /// Takes the last value of `key` (and drops the earlier ones) if `accept` says it has the
+    /// right shape; otherwise the member stays.
+    fn take_last(&mut self, key: &str, accept: impl Fn(&Value) -> bool) -> Option<Value> {
+        let index = self.0.iter().rposition(|(name, _)| name == key)?;
+        if !self.0.get(index).is_some_and(|(_, value)| accept(value)) {
+            return None;
+        }
+        let (_, value) = self.0.remove(index);
+        if self.0.iter().take(index).any(|(name, _)| name == key) {
+            self.0.retain(|(name, _)| name != key);
+        }
+        Some(value)
     }
 
     fn wrong_type(key: &'static str, expected: &str, got: &Value) -> DecodeError {
@@ -118,7 +141,7 @@ impl JsonObject {
     /// Takes a member only if `accept` says it has the right shape; otherwise it stays among the
     /// extra members.
     pub(crate) fn take_if(&mut self, accept: impl Fn(&Value) -> bool, key: &str) -> Option<Value> {
-        if self.0.get(key).is_some_and(accept) { self.0.remove(key) } else { None }
+        self.take_last(key, accept)
     }
 
     /// A number of seconds, given as a JSON number or a numeric string. Fractions are dropped.
@@ -182,7 +205,80 @@ impl JsonObject {
 
     /// The members not taken.
     pub(crate) fn into_rest(self) -> Map<String, Value> {
-        self.0
+        self.0.into_iter().map(|(name, value)| (name.into_owned(), value)).collect()
+    }
+}
+
+/// The top level of a body: an object's members, or what else it was.
+struct TopLevel<'a>(std::marker::PhantomData<&'a ()>);
+
+/// A member name, borrowed from the body when it has no escapes.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Name<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Self::Value, E> {
+                Ok(Name(Cow::Borrowed(name)))
+            }
+            fn visit_str<E>(self, name: &str) -> Result<Self::Value, E> {
+                Ok(Name(Cow::Owned(name.to_owned())))
+            }
+            fn visit_string<E>(self, name: String) -> Result<Self::Value, E> {
+                Ok(Name(Cow::Owned(name)))
+            }
+        }
+        deserializer.deserialize_str(Visit)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for TopLevel<'de> {
+    type Value = Result<Vec<(Cow<'de, str>, Value)>, &'static str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        while let Some((Name(name), value)) = map.next_entry::<Name<'de>, Value>()? {
+            members.push((name, value));
+        }
+        Ok(Ok(members))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Err("an array"))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Err("null"))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err("a boolean"))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err("a number"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err("a number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err("a number"))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Err("a string"))
     }
 }
 
@@ -192,5 +288,25 @@ pub(crate) struct KeysOnly<'a>(pub(crate) &'a Map<String, Value>);
 impl fmt::Debug for KeysOnly<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeated_members_count_once_with_their_last_value() {
+        let mut object = super::JsonObject::parse(br#"{"a":"1","b":2,"a":"3","c":null,"a":"4"}"#).unwrap();
+        assert_eq!(object.optional_string("a").unwrap().as_deref(), Some("4"));
+        assert_eq!(object.optional_string("a").unwrap(), None, "taken with every copy");
+        let rest = object.into_rest();
+        assert_eq!(rest.len(), 2);
+        assert_eq!(rest["b"], 2);
+        for (body, kind) in
+            [(&b"[1]"[..], "an array"), (b"null", "null"), (b"7", "a number"), (b"\"x\"", "a string")]
+        {
+            let err = super::JsonObject::parse(body).unwrap_err();
+            assert!(err.reason().ends_with(kind), "{err}");
+        }
+        assert!(super::JsonObject::parse(br#"{"a":1} {}"#).is_err(), "one value only");
     }
 }

@@ -133,7 +133,7 @@ impl ServerMetadata {
         Self::from_object(JsonObject::parse(body)?)
     }
 
-    fn from_object(mut object: JsonObject) -> Result<Self, DecodeError> {
+    fn from_object(mut object: JsonObject<'_>) -> Result<Self, DecodeError> {
         let issuer = Issuer::new(object.required_string("issuer")?)
             .map_err(|e| DecodeError::new(Some("issuer"), format!("`issuer` is not an issuer URL: {e}")))?;
         let mut url = |key: &'static str| url_member(object.optional_string(key)?, key);

@@ -118,7 +118,8 @@ impl Transport {
         auth: &ClientAuth,
     ) -> Result<Answer> {
         let authorization = auth.apply(&mut form)?;
-        let mut request = http::Request::new(Bytes::from(form.encode()));
+        let body = form.into_body();
+        let mut request = http::Request::new(body.clone());
         *request.method_mut() = Method::POST;
         *request.uri_mut() = endpoint.uri().clone();
         let headers = request.headers_mut();
@@ -128,7 +129,7 @@ impl Transport {
             headers.insert(AUTHORIZATION, value);
         }
         let mut answer = self.send(operation, endpoint, request).await?;
-        answer.sent = SentSecrets::of_request(form, auth);
+        answer.sent = SentSecrets::of_request(body, auth);
         Ok(answer)
     }
 
@@ -147,7 +148,10 @@ impl Transport {
         endpoint: &Endpoint,
         mut request: http::Request<Bytes>,
     ) -> Result<Answer> {
-        request.extensions_mut().insert(BodyLimit(self.body_limit));
+        // Absent means the default: no allocation for the common case.
+        if self.body_limit != BodyLimit::DEFAULT.0 {
+            request.extensions_mut().insert(BodyLimit(self.body_limit));
+        }
         let span = tracing::info_span!(
             "oauth2_kit.request",
             operation = operation.name(),
@@ -225,9 +229,9 @@ impl Answer {
 
     fn body_error(&self) -> Option<Error> {
         // Cheap pre-check before parsing: an error body must mention "error".
-        if !self.body.windows(5).any(|w| w == b"error") {
-            return None;
-        }
+        static ERROR: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"error"));
+        ERROR.find(&self.body)?;
         let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(&self.body) else {
             return None;
         };
@@ -263,7 +267,7 @@ impl Answer {
     /// Classifies a JSON answer and decodes the success case with `decode`.
     pub(crate) fn json<T>(
         self,
-        decode: impl FnOnce(JsonObject, Instant) -> std::result::Result<T, DecodeError>,
+        decode: impl for<'a> FnOnce(JsonObject<'a>, Instant) -> std::result::Result<T, DecodeError>,
     ) -> Result<T> {
         if let Some(error) = self.oauth2_error() {
             return Err(error);

@@ -1,30 +1,42 @@
 //! `application/x-www-form-urlencoded` request bodies.
 
+use bytes::Bytes;
 use url::form_urlencoded;
-use zeroize::Zeroize as _;
 
-/// Form parameters in the order they were added. The encoded body is UTF-8, spaces as `+`
-/// (the WHATWG `application/x-www-form-urlencoded` serializer of the `url` crate).
+/// An `application/x-www-form-urlencoded` body, encoded as parameters are added (UTF-8, spaces
+/// as `+`: the WHATWG serializer of the `url` crate), in one buffer.
 ///
-/// Values may be secrets (a client secret, a token), so they are zeroized when the form is
-/// dropped. The encoded body handed to the HTTP client is a copy the form cannot reach.
-#[derive(Default)]
+/// Values may be secrets (a client secret, a token): the form keeps no copy of them but the
+/// encoded body, which becomes the request body. What a request carried is read back from that
+/// body only when an error needs it (see `redact::SentSecrets`).
 pub(crate) struct Form {
-    pairs: Vec<(String, String)>,
+    body: String,
 }
 
 impl Form {
     pub(crate) fn new() -> Self {
-        Self::default()
+        // Room for a typical token request, so the buffer is not grown (and copied) on the way.
+        Self { body: String::with_capacity(160) }
     }
 
     pub(crate) fn push(&mut self, name: &str, value: &str) {
-        self.pairs.push((name.to_owned(), value.to_owned()));
+        if !self.body.is_empty() {
+            self.body.push('&');
+        }
+        self.body.extend(form_urlencoded::byte_serialize(name.as_bytes()));
+        self.body.push('=');
+        self.body.extend(form_urlencoded::byte_serialize(value.as_bytes()));
     }
 
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.body.is_empty()
+    }
+
+    /// The encoded body so far.
+    #[cfg(test)]
+    pub(crate) fn encode(&self) -> &str {
+        &self.body
     }
 
     /// `token=…[&token_type_hint=…]`, the body of introspection and revocation requests.
@@ -37,18 +49,19 @@ impl Form {
         form
     }
 
-    /// The values of the parameters whose names say they are secrets (`client_secret`,
-    /// `refresh_token`, `password`, `code`, `code_verifier`, `device_code`, `token`, ...).
-    pub(crate) fn secret_values(&self) -> impl Iterator<Item = &str> {
-        self.pairs
-            .iter()
-            .filter(|(name, _)| crate::excerpt::is_sensitive(name))
-            .map(|(_, value)| value.as_str())
+    /// The request body (no copy).
+    pub(crate) fn into_body(mut self) -> Bytes {
+        Bytes::from(std::mem::take(&mut self.body))
     }
+}
 
-    pub(crate) fn encode(&self) -> String {
-        form_urlencoded::Serializer::new(String::new()).extend_pairs(self.pairs.iter()).finish()
-    }
+/// The values of the parameters of an encoded form whose names say they are secrets
+/// (`client_secret`, `refresh_token`, `password`, `code`, `code_verifier`, `device_code`,
+/// `token`, ...), decoded.
+pub(crate) fn secret_values(body: &[u8]) -> impl Iterator<Item = zeroize::Zeroizing<String>> + '_ {
+    form_urlencoded::parse(body)
+        .filter(|(name, _)| crate::excerpt::is_sensitive(name))
+        .map(|(_, value)| zeroize::Zeroizing::new(value.into_owned()))
 }
 
 /// Checks extra parameters a user adds to a request: none may be one the client sets itself
@@ -68,16 +81,15 @@ pub(crate) fn check_extra_params(extra: &[(String, String)], reserved: &[&str]) 
 }
 
 impl Drop for Form {
+    /// A form dropped before it became a request body (a request refused on the way) is wiped.
     fn drop(&mut self) {
-        for (_, value) in &mut self.pairs {
-            value.zeroize();
-        }
+        zeroize::Zeroize::zeroize(&mut self.body);
     }
 }
 
 // Form values include client secrets: never print them.
 impl std::fmt::Debug for Form {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.pairs.iter().map(|(name, _)| name)).finish()
+        write!(f, "Form({} bytes)", self.body.len())
     }
 }

@@ -106,7 +106,7 @@ impl IntrospectionResponse {
         Self::from_object(JsonObject::parse(body)?)
     }
 
-    pub(crate) fn from_object(mut object: JsonObject) -> Result<Self, DecodeError> {
+    pub(crate) fn from_object(mut object: JsonObject<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             active: object.required_bool("active")?,
             scope: object.scope("scope")?,

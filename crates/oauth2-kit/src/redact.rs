@@ -23,8 +23,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use zeroize::Zeroizing;
 
+use bytes::Bytes;
+
 use crate::client_auth::ClientAuth;
-use crate::form::Form;
 
 /// What replaces a secret.
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -37,8 +38,9 @@ const MIN_CHARS: usize = 4;
 /// an error message or a log line. Zeroized on drop.
 #[derive(Default)]
 pub(crate) struct SentSecrets {
-    /// The request's form; its credential-like values are secrets.
-    form: Option<Form>,
+    /// The request's form body (shared with the request, not copied); its credential-like
+    /// values are secrets. Wiped when dropped, if no one else holds it any more.
+    form: Option<Bytes>,
     /// The client's credentials (the secret, and the `Basic` credential made from it).
     client: Option<ClientAuth>,
     /// Other values, such as the bearer token of a UserInfo request.
@@ -48,9 +50,10 @@ pub(crate) struct SentSecrets {
 }
 
 impl SentSecrets {
-    /// The secrets of a form request: the form's credential-like values and the client's secret.
-    pub(crate) fn of_request(form: Form, client: &ClientAuth) -> Self {
-        Self { form: Some(form), client: Some(client.clone()), ..Self::default() }
+    /// The secrets of a form request: the credential-like values of its body and the client's
+    /// secret.
+    pub(crate) fn of_request(form: Bytes, client: &ClientAuth) -> Self {
+        Self { form: Some(form), client: Some(client.clone()), others: Vec::new(), patterns: OnceLock::new() }
     }
 
     /// Adds one more secret value.
@@ -68,8 +71,8 @@ impl SentSecrets {
                 }
             };
             let long_enough = |value: &str| value.chars().count() >= MIN_CHARS;
-            let form_values = self.form.iter().flat_map(Form::secret_values);
-            let others = self.others.iter().map(|value| value.as_str());
+            let form_values = self.form.iter().flat_map(|body| crate::form::secret_values(body));
+            let others = self.others.iter().cloned();
             for value in form_values.chain(others).filter(|v| long_enough(v)) {
                 add(value.as_bytes());
             }
@@ -140,6 +143,17 @@ impl SentSecrets {
         }
         out.extend_from_slice(bytes.get(at..).unwrap_or_default());
         Cow::Owned(out)
+    }
+}
+
+impl Drop for SentSecrets {
+    fn drop(&mut self) {
+        // The body is wiped by the last of the request and this to let go of it.
+        if let Some(body) = self.form.take() {
+            if let Ok(mut body) = body.try_into_mut() {
+                zeroize::Zeroize::zeroize(&mut body[..]);
+            }
+        }
     }
 }
 
@@ -295,10 +309,12 @@ mod tests {
 
     #[test]
     fn the_basic_credential_is_redacted() {
-        let mut form = Form::new();
+        let mut form = crate::form::Form::new();
         form.push("grant_type", "client_credentials");
+        form.push("refresh_token", "rt-sent in the form");
         let auth = ClientAuth::new("my client", "s3cr:t+/é");
-        let sent = SentSecrets::of_request(form, &auth);
+        let sent = SentSecrets::of_request(form.into_body(), &auth);
+        assert_eq!(sent.redact("echo: rt-sent in the form"), "echo: [redacted]");
         let basic = auth.basic_credential();
         for engine in [&base64::engine::general_purpose::STANDARD, &URL_SAFE_NO_PAD] {
             let echoed = format!("bad header: Basic {}", engine.encode(basic.as_bytes()));

@@ -105,12 +105,29 @@ impl Scope {
     }
 
     fn from_set(set: &BTreeSet<String>) -> Self {
-        let joined = set.iter().map(String::as_str).collect::<Vec<_>>().join(" ");
+        Self::from_joined(&set.iter().map(String::as_str).collect::<Vec<_>>().join(" "))
+    }
+
+    /// A scope from its canonical form, already checked.
+    fn from_joined(joined: &str) -> Self {
         // FNV-1a: stable, fast, and enough for keys chosen by the application.
         let hash = joined
             .bytes()
             .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
         Self { text: Arc::from(joined), hash }
+    }
+
+    /// `value` as a scope without sorting anything, when it already is one in canonical form
+    /// (valid tokens, sorted, distinct, single spaces): what most servers send back.
+    fn from_canonical(value: &str) -> Option<Self> {
+        let mut previous: Option<&str> = None;
+        for token in value.split(' ') {
+            if token.is_empty() || !token.chars().all(is_scope_char) || previous.is_some_and(|p| p >= token) {
+                return None;
+            }
+            previous = Some(token);
+        }
+        Some(Self::from_joined(value))
     }
 
     /// The canonical form: tokens sorted, de-duplicated and joined by single spaces.
@@ -147,6 +164,9 @@ impl Scope {
     /// other than it is) is refused: the response is then undecodable rather than reported with
     /// a scope it did not grant. `None` when there is no token, an empty string included.
     pub(crate) fn from_server(value: &str) -> Result<Option<Self>, ScopeError> {
+        if let Some(canonical) = Self::from_canonical(value) {
+            return Ok(Some(canonical));
+        }
         let mut set = BTreeSet::new();
         for token in value.split_ascii_whitespace() {
             if let Some(bad) = token.chars().find(|c| is_unprintable(*c)) {

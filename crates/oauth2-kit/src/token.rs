@@ -155,7 +155,10 @@ impl TokenResponse {
         Self::from_object(object, requested_at)
     }
 
-    pub(crate) fn from_object(mut object: JsonObject, requested_at: Instant) -> Result<Self, DecodeError> {
+    pub(crate) fn from_object(
+        mut object: JsonObject<'_>,
+        requested_at: Instant,
+    ) -> Result<Self, DecodeError> {
         let access_token = object.required_string("access_token")?;
         if access_token.is_empty() {
             return Err(DecodeError::new(Some("access_token"), "`access_token` is empty"));

@@ -117,7 +117,7 @@ impl UserInfo {
         Self::from_object(JsonObject::parse(body)?)
     }
 
-    fn from_object(mut object: JsonObject) -> Result<Self, DecodeError> {
+    fn from_object(mut object: JsonObject<'_>) -> Result<Self, DecodeError> {
         let sub = object.required_string("sub")?;
         if sub.is_empty() {
             return Err(DecodeError::new(Some("sub"), "`sub` is empty"));

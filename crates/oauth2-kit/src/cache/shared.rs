@@ -103,7 +103,7 @@ impl SharedToken {
         let access_token = object.required_string("access_token")?;
         let token_type = TokenType::from(object.required_string("token_type")?.as_str());
         let scope = object.scope("scope")?;
-        let number = |object: &mut JsonObject, key: &'static str| -> Result<u64, DecodeError> {
+        let number = |object: &mut JsonObject<'_>, key: &'static str| -> Result<u64, DecodeError> {
             object
                 .take_if(Value::is_u64, key)
                 .and_then(|v| v.as_u64())

@@ -77,7 +77,10 @@ impl DeviceAuthorization {
         Self::from_object(JsonObject::parse(body)?, requested_at)
     }
 
-    pub(crate) fn from_object(mut object: JsonObject, requested_at: Instant) -> Result<Self, DecodeError> {
+    pub(crate) fn from_object(
+        mut object: JsonObject<'_>,
+        requested_at: Instant,
+    ) -> Result<Self, DecodeError> {
         let device_code = object.required_string("device_code")?;
         let user_code = object.required_string("user_code")?;
         let verification_uri = match object.optional_string("verification_uri")? {

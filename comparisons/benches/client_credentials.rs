@@ -1,12 +1,18 @@
-//! One client-credentials round trip (request, server, decode) against the embedded testkit
-//! server, through the reqwest adapter: oauth2-kit side by side with the `oauth2` crate (5.x),
-//! which sends its requests through the very same `ReqwestClient` (and so the same connection
-//! pool) to the same server. The difference is the libraries' own work: building the form and
-//! the headers, classifying and decoding the answer.
+//! Client credentials, oauth2-kit side by side with the `oauth2` crate (5.x) and huskarl (0.11),
+//! in one run:
+//!
+//! - `client_credentials_round_trip`: one token request to the embedded testkit server and the
+//!   decoding of its answer, oauth2-kit and the `oauth2` crate through the very same
+//!   `ReqwestClient` (same connection pool) to the same server;
+//! - `client_credentials_in_process`: the libraries' own work alone (build the form and the
+//!   headers, classify and decode the answer) over HTTP clients that answer a canned token
+//!   response without I/O, the three libraries paying the same copies (the request body once,
+//!   the response body once).
 //!
 //! ```text
-//! cargo bench --bench client_credentials
-//! python3 scripts/bench_ratio.py client_credentials_round_trip oauth2-kit "oauth2-5.x"
+//! cargo bench --manifest-path comparisons/Cargo.toml --target-dir target --bench client_credentials
+//! python3 scripts/bench_ratio.py client_credentials_in_process huskarl-0.11
+//! python3 scripts/bench_ratio.py client_credentials_round_trip oauth2-5.x
 //! ```
 
 // Test code: a failed unwrap is a failed test.
@@ -18,6 +24,7 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
+use huskarl::prelude::*;
 use oauth2::TokenResponse as _;
 use oauth2_kit::http::{HttpClient, TransportError};
 use oauth2_kit::{ClientCredentials, Scope};
@@ -64,7 +71,7 @@ fn round_trip(c: &mut Criterion) {
         .expect("oauth2 token");
     assert!(!token.access_token().secret().is_empty());
 
-    compare(c, "client_credentials_round_trip", &runtime, &ours, &theirs, &theirs_http, &scope);
+    compare(c, "client_credentials_round_trip", &runtime, &ours, &theirs, &theirs_http, &scope).finish();
 }
 
 /// Copies request and response bodies once each way, as the `oauth2` crate's adapter must.
@@ -98,17 +105,19 @@ fn theirs_client(token_url: &str) -> Theirs {
         .set_token_uri(oauth2::TokenUrl::new(token_url.into()).expect("token URL"))
 }
 
-/// Benchmarks one token request of each library, in one group, baseline second.
-fn compare<H>(
-    c: &mut Criterion,
+/// Benchmarks one token request of oauth2-kit and of the `oauth2` crate, in one group (returned,
+/// for more functions).
+fn compare<'c, H>(
+    c: &'c mut Criterion,
     group: &str,
     runtime: &tokio::runtime::Runtime,
     ours: &ClientCredentials,
     theirs: &Theirs,
     theirs_http: &H,
     scope: &Scope,
-) where
-    H: for<'c> oauth2::AsyncHttpClient<'c>,
+) -> criterion::BenchmarkGroup<'c, criterion::measurement::WallTime>
+where
+    H: for<'h> oauth2::AsyncHttpClient<'h>,
 {
     let scopes = [oauth2::Scope::new("read".into()), oauth2::Scope::new("write".into())];
     let mut group = c.benchmark_group(group);
@@ -128,7 +137,7 @@ fn compare<H>(
             )
         })
     });
-    group.finish();
+    group
 }
 
 /// Always answers the same token response, without any I/O.
@@ -171,7 +180,71 @@ fn in_process(c: &mut Criterion) {
         async move { Ok::<_, TransportError>(http::Response::from_parts(parts, body.to_vec())) }
     };
 
-    compare(c, "client_credentials_in_process", &runtime, &ours, &theirs, &theirs_http, &scope);
+    let huskarl = huskarl_grant();
+    let huskarl_params = huskarl::grant::client_credentials::ClientCredentialsGrantParameters::builder()
+        .scope(vec!["read".to_owned(), "write".to_owned()])
+        .build();
+    let token = runtime.block_on(huskarl.exchange(huskarl_params.clone())).expect("huskarl token");
+    assert_eq!(token.access_token().token().expose_secret(), "mF_9.B5f-4.1JqM");
+
+    let mut group =
+        compare(c, "client_credentials_in_process", &runtime, &ours, &theirs, &theirs_http, &scope);
+    group.bench_function("huskarl-0.11", |b| {
+        b.to_async(&runtime).iter(|| async {
+            // The parameters are taken by value: their clone (two short strings) is the caller's
+            // cost, as the `oauth2` crate's scope clones are.
+            black_box(huskarl.exchange(huskarl_params.clone()).await.expect("token"))
+        })
+    });
+    group.finish();
+}
+
+/// huskarl's client credentials grant over a canned client, with `client_secret_basic`.
+fn huskarl_grant() -> huskarl::grant::client_credentials::ClientCredentialsGrant {
+    use huskarl::core::client_auth::ClientSecret;
+    use huskarl::core::secrets::{ProvidedSecret, SecretString};
+    let auth = ClientSecret::builder()
+        .client_secret(ProvidedSecret::new(SecretString::new(DEFAULT_CLIENT_SECRET)))
+        .prefer_basic_auth(true)
+        .build();
+    huskarl::grant::client_credentials::ClientCredentialsGrant::builder()
+        .client_id(DEFAULT_CLIENT_ID)
+        .http_client(HuskarlCanned::new())
+        .client_auth(auth)
+        .token_endpoint("https://auth.example.com/oauth2/token".parse().expect("endpoint"))
+        .build()
+}
+
+/// Answers every huskarl request with the canned token response, copying the request body and
+/// the response body once, as the other two clients do.
+struct HuskarlCanned(huskarl::core::http::HttpResponse);
+
+impl HuskarlCanned {
+    fn new() -> Self {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        Self(huskarl::core::http::HttpResponse {
+            status: http::StatusCode::OK,
+            headers,
+            body: Bytes::from_static(CANNED_TOKEN.as_bytes()),
+        })
+    }
+}
+
+impl huskarl::core::http::HttpClient for HuskarlCanned {
+    fn execute(
+        &self,
+        request: http::Request<Bytes>,
+        _idempotency: huskarl::core::http::Idempotency,
+    ) -> huskarl::core::platform::MaybeSendBoxFuture<
+        '_,
+        Result<huskarl::core::http::HttpResponse, huskarl::core::Error>,
+    > {
+        black_box(request.body().to_vec());
+        let mut response = self.0.clone();
+        response.body = Bytes::from(response.body.to_vec());
+        Box::pin(async move { Ok(response) })
+    }
 }
 
 criterion_group!(benches, round_trip, in_process);
