@@ -10,7 +10,7 @@
 //!   the response body once).
 //!
 //! ```text
-//! cargo bench --manifest-path comparisons/Cargo.toml --target-dir target --bench client_credentials
+//! CARGO_TARGET_DIR="$PWD/target" cargo bench --manifest-path comparisons/Cargo.toml --bench client_credentials
 //! python3 scripts/bench_ratio.py client_credentials_in_process huskarl-0.11
 //! python3 scripts/bench_ratio.py client_credentials_round_trip oauth2-5.x
 //! ```
