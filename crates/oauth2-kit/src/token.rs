@@ -237,11 +237,23 @@ impl TokenResponse {
     /// Fails for a token type other than `Bearer` (a `mac` or `DPoP` token needs more than a
     /// header) and for a token with bytes a header cannot carry.
     pub fn bearer_header(&self) -> Result<HeaderValue, crate::bearer::BearerError> {
+        self.bearer_header_ref().cloned()
+    }
+
+    /// [`bearer_header`](Self::bearer_header), by reference: built once per token.
+    pub(crate) fn bearer_header_ref(&self) -> Result<&HeaderValue, crate::bearer::BearerError> {
         if let Some(value) = self.0.bearer_header.get() {
-            return Ok(value.clone());
+            return Ok(value);
         }
         let value = build_bearer_header(self)?;
-        Ok(self.0.bearer_header.get_or_init(|| value).clone())
+        Ok(self.0.bearer_header.get_or_init(|| value))
+    }
+
+    /// The bearer header of a token whose [`bearer_header_ref`](Self::bearer_header_ref) has
+    /// succeeded (an empty value otherwise, which no caller reaches).
+    pub(crate) fn built_bearer_header(&self) -> &HeaderValue {
+        static NONE: HeaderValue = HeaderValue::from_static("");
+        self.0.bearer_header.get().unwrap_or(&NONE)
     }
 
     /// The same token, as if requested at `requested_at` (a shared token whose age was

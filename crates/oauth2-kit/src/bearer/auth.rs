@@ -73,8 +73,9 @@ struct Guard {
 /// The `Authorization` header for one request, and the token it carries.
 #[derive(Clone)]
 pub struct Authorization {
+    /// A token whose bearer header is built (kept in the token: the header is read from there,
+    /// so attaching it costs one reference count, not two).
     token: TokenResponse,
-    header: HeaderValue,
 }
 
 impl Authorization {
@@ -82,12 +83,18 @@ impl Authorization {
     /// is marked sensitive (HTTP/2 never indexes it; it is not shown by `Debug`).
     #[inline]
     pub fn apply(&self, headers: &mut HeaderMap) {
-        headers.insert(AUTHORIZATION, self.header.clone());
+        headers.insert(AUTHORIZATION, self.header_value().clone());
     }
 
     /// The header value, `Bearer <token>`.
     pub fn header_value(&self) -> &HeaderValue {
-        &self.header
+        self.token.built_bearer_header()
+    }
+
+    /// The authorization for `token`: fails if it cannot be sent as a bearer token.
+    fn of(token: TokenResponse) -> Result<Self> {
+        token.bearer_header_ref()?;
+        Ok(Self { token })
     }
 
     /// The token the header carries.
@@ -154,8 +161,7 @@ impl BearerAuth {
         else {
             return Ok(None);
         };
-        let header = token.bearer_header()?;
-        Ok(Some(Authorization { token, header }))
+        Ok(Some(Authorization::of(token)?))
     }
 
     /// The provider's current token: a cached one without a boxed future when it has one.
@@ -166,8 +172,7 @@ impl BearerAuth {
             Some(token) => token,
             None => inner.settings.provider.request_token(scope).await?,
         };
-        let header = token.bearer_header()?;
-        Ok(Authorization { token, header })
+        Authorization::of(token)
     }
 
     /// Reads the response to a request sent with `used`. For a `401` whose challenge says the

@@ -85,17 +85,23 @@ impl Slot {
         self.uri = Some(request.uri().clone());
         self.version = request.version();
         self.extensions = Some(request.extensions().clone());
-        for (name, value) in request.headers() {
-            let name = self.push(name.as_str().as_bytes());
-            let stored = self.push(value.as_bytes());
-            self.entries.push(Entry { name, value: stored, sensitive: value.is_sensitive() });
+        let headers = request.headers();
+        self.entries.reserve(headers.len());
+        for (name, value) in headers {
+            let (name, value_bytes) = (name.as_str().as_bytes(), value.as_bytes());
+            // One capacity check for both; the pooled buffer rarely needs to grow.
+            self.bytes.reserve(name.len() + value_bytes.len());
+            let start = self.bytes.len();
+            self.bytes.extend_from_slice(name);
+            let middle = self.bytes.len();
+            self.bytes.extend_from_slice(value_bytes);
+            let end = self.bytes.len();
+            self.entries.push(Entry {
+                name: (start, middle),
+                value: (middle, end),
+                sensitive: value.is_sensitive(),
+            });
         }
-    }
-
-    fn push(&mut self, bytes: &[u8]) -> (usize, usize) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(bytes);
-        (start, self.bytes.len())
     }
 
     fn slice(&self, (start, end): (usize, usize)) -> &[u8] {
