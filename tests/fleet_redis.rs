@@ -84,10 +84,15 @@ struct Run {
 
 /// `callers` tasks per instance call `request_token` every 10 ms for `duration`.
 async fn run(fleet: &Fleet, callers: usize, duration: Duration) -> Run {
+    run_instances(&fleet.instances, callers, duration).await
+}
+
+/// [`run`] over these instances.
+async fn run_instances(instances: &[CachingProvider], callers: usize, duration: Duration) -> Run {
     let outcome = Arc::new(Mutex::new(Run::default()));
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
-    for instance in &fleet.instances {
+    for instance in instances {
         for _ in 0..callers {
             let (instance, outcome, stop) = (instance.clone(), outcome.clone(), stop.clone());
             tasks.push(tokio::spawn(async move {
@@ -126,20 +131,57 @@ fn max_cycles(duration: Duration) -> usize {
     1 + (duration.as_secs_f64() / 2.8).ceil() as usize
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fleet_of_ten_makes_one_token_request_per_lifetime() {
-    let redis = RedisServer::start().unwrap();
-    let key = EncryptionKey::generate().unwrap();
-    let duration = LIFETIME * 3;
+/// The environment a replica process reads.
+const REPLICA_REDIS: &str = "OAUTH2_KIT_FLEET_REDIS";
+const REPLICA_TOKEN_URL: &str = "OAUTH2_KIT_FLEET_TOKEN_URL";
+const REPLICA_KEY: &str = "OAUTH2_KIT_FLEET_KEY";
+const REPLICA_MILLIS: &str = "OAUTH2_KIT_FLEET_MILLIS";
 
-    let shared = fleet(10, Some((&redis, &key)), LIFETIME);
+/// One replica's instance: its own HTTP client, in-process cache and Redis connection.
+fn replica(token_endpoint: oauth2_kit::Endpoint, redis_url: &str, key: EncryptionKey) -> CachingProvider {
+    let http: Arc<dyn HttpClient> = Arc::new(oauth2_kit_reqwest::ReqwestClient::new().unwrap());
+    let client = ClientCredentials::new(token_endpoint, "fleet", "fleet-secret", http);
+    let store = RedisTokenStore::builder(redis_url, key).build().unwrap();
+    let options = SharedOptions::default()
+        .with_lease_ttl(Duration::from_secs(2))
+        .with_poll_interval(Duration::from_millis(20));
+    oauth2_kit_cache_tokio::builder(client)
+        .policy(short_policy())
+        .shared_store(Arc::new(store), options)
+        .build()
+}
+
+/// A token as a replica reports it: a hash, never the token.
+fn token_tag(token: &str) -> String {
+    use std::hash::{BuildHasher as _, BuildHasherDefault};
+    format!(
+        "{:016x}",
+        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(token)
+    )
+}
+
+/// Ten replicas as ten OS processes, as a fleet is deployed (this test binary started ten
+/// times, each running `fleet_replica_child`: own runtime, HTTP client, cache and Redis
+/// connection), sharing one Redis: one token request per token lifetime for the whole fleet,
+/// each coming alone, and every replica using the one token of each cycle. Then ten instances
+/// without Redis, in this process, for comparison.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_of_ten_processes_makes_one_token_request_per_lifetime() {
+    use base64::Engine as _;
+    let redis = RedisServer::start().unwrap();
+    let key = base64::engine::general_purpose::STANDARD.encode([0x5a_u8; 32]);
+    let duration = LIFETIME * 3;
+    let server = TestServer::builder()
+        .client(TestClient::new("fleet", "fleet-secret").token_lifetime(LIFETIME))
+        .start()
+        .unwrap();
     // Watch the token endpoint's counter: every token request of the fleet must come alone,
     // a refresh cycle (2.8 s or more) after the previous one.
-    let server = Arc::new(Mutex::new(Vec::<(std::time::Instant, usize)>::new()));
+    let steps = Arc::new(Mutex::new(Vec::<(std::time::Instant, usize)>::new()));
     let watching = Arc::new(AtomicBool::new(true));
     let watcher = {
-        let (log, watching) = (server.clone(), watching.clone());
-        let counter = shared.server.requests_counter(Route::Token);
+        let (log, watching) = (steps.clone(), watching.clone());
+        let counter = server.requests_counter(Route::Token);
         std::thread::spawn(move || {
             let mut last = 0;
             while watching.load(Ordering::Relaxed) {
@@ -153,15 +195,48 @@ async fn a_fleet_of_ten_makes_one_token_request_per_lifetime() {
             }
         })
     };
-    let with_redis = run(&shared, 20, duration).await;
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            common::child_test("fleet_replica_child")
+                .env(REPLICA_REDIS, redis.url())
+                .env(REPLICA_TOKEN_URL, server.token_endpoint().to_string())
+                .env(REPLICA_KEY, &key)
+                .env(REPLICA_MILLIS, duration.as_millis().to_string())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs = tokio::task::spawn_blocking(move || {
+        children.into_iter().map(|child| common::passed("fleet_replica_child", child)).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
     watching.store(false, Ordering::Relaxed);
     watcher.join().unwrap();
-    let shared_requests = shared.server.requests(Route::Token);
-    let steps = server.lock().unwrap().clone();
+    let requests = server.requests(Route::Token);
+    let steps = steps.lock().unwrap().clone();
     assert!(steps.iter().all(|(_, added)| *added == 1), "token requests came in bunches: {steps:?}");
     for pair in steps.windows(2) {
         let gap = pair[1].0 - pair[0].0;
         assert!(gap >= Duration::from_secs(2), "two token requests in one lifetime ({gap:?} apart)");
+    }
+    // Each replica reports "fleet-replica calls=N shared_hits=H tokens=tag,tag,...".
+    let mut calls = 0;
+    let mut shared_hits = 0;
+    let mut tokens = HashSet::new();
+    for output in &outputs {
+        // (libtest may have written "test fleet_replica_child ... " on the same line first.)
+        let line = output.lines().find_map(|l| l.split_once("fleet-replica ")).expect("a replica's report").1;
+        for field in line.split_whitespace() {
+            match field.split_once('=') {
+                Some(("calls", n)) => calls += n.parse::<usize>().unwrap(),
+                Some(("shared_hits", n)) => shared_hits += n.parse::<u64>().unwrap(),
+                Some(("tokens", list)) => tokens.extend(list.split(',').map(str::to_owned)),
+                _ => {}
+            }
+        }
     }
 
     let alone = fleet(10, None, LIFETIME);
@@ -170,19 +245,36 @@ async fn a_fleet_of_ten_makes_one_token_request_per_lifetime() {
 
     let cycles = max_cycles(duration);
     println!(
-        "fleet of 10, 20 callers each, {duration:?} of {LIFETIME:?} tokens: with Redis {shared_requests} token \
-         requests ({} calls, {} distinct tokens), without {alone_requests} ({} calls); at most {cycles} refresh cycles",
-        with_redis.calls,
-        with_redis.tokens.len(),
+        "fleet of 10 processes, 20 callers each, {duration:?} of {LIFETIME:?} tokens: with Redis {requests} token \
+         requests ({calls} calls, {} distinct tokens), without Redis (10 instances in one process) \
+         {alone_requests} ({} calls); at most {cycles} refresh cycles",
+        tokens.len(),
         without_redis.calls
     );
-    assert_eq!(with_redis.errors + without_redis.errors, 0);
-    assert!(shared_requests <= cycles, "one request per cycle for the fleet: {shared_requests} > {cycles}");
-    assert!(shared_requests >= 3, "the tokens were refreshed: {shared_requests}");
-    assert_eq!(with_redis.tokens.len(), shared_requests, "every instance used the one token of each cycle");
+    assert_eq!(without_redis.errors, 0);
+    assert!(requests <= cycles, "one request per cycle for the fleet: {requests} > {cycles}");
+    assert!(requests >= 3, "the tokens were refreshed: {requests}");
+    assert_eq!(tokens.len(), requests, "every replica used the one token of each cycle");
     assert!(alone_requests >= 10 * 3, "without Redis each instance fetches: {alone_requests}");
-    let metrics: u64 = shared.instances.iter().map(|i| i.metrics().shared_hits).sum();
-    assert!(metrics >= 9 * 3, "the others took the shared token: {metrics}");
+    assert!(shared_hits >= 9 * 3, "the others took the shared token: {shared_hits}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "one replica of a_fleet_of_ten_processes_makes_one_token_request_per_lifetime, which starts it ten times with the Redis and server it needs"]
+async fn fleet_replica_child() {
+    let env = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is set by the parent test"));
+    let key = EncryptionKey::from_base64(&env(REPLICA_KEY)).unwrap();
+    let instance = replica(env(REPLICA_TOKEN_URL).parse().unwrap(), &env(REPLICA_REDIS), key);
+    let duration = Duration::from_millis(env(REPLICA_MILLIS).parse().unwrap());
+    let outcome = run_instances(std::slice::from_ref(&instance), 20, duration).await;
+    assert_eq!(outcome.errors, 0, "no caller of this replica saw an error");
+    let tags: Vec<String> = outcome.tokens.iter().map(|token| token_tag(token)).collect();
+    println!(
+        "fleet-replica calls={} shared_hits={} tokens={}",
+        outcome.calls,
+        instance.metrics().shared_hits,
+        tags.join(",")
+    );
 }
 
 /// A delegate that hangs (never answers) once told to, counting the requests it holds.

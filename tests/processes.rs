@@ -1,5 +1,6 @@
 //! Tests whose subject runs in child processes of this test binary: code that reads the
-//! process environment (proxy variables). Each parent test starts this binary again with
+//! process environment (proxy variables). (The fleet of replicas as separate processes is in
+//! `fleet_redis.rs`, beside its in-process tests.) Each parent test starts this binary again with
 //! `--exact <child> --include-ignored` and the environment the child needs; the child tests are
 //! ignored in ordinary runs (they only make sense in that environment) and always run by their
 //! parent.
@@ -11,7 +12,6 @@ mod common;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -19,36 +19,14 @@ use oauth2_kit::bearer::{BearerAuth, BearerClient};
 use oauth2_kit::{ClientCredentials, Endpoint};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
 
-/// Runs the child test `name` of this binary with `env` set and the proxy variables cleared
-/// first; panics unless it passes.
+/// Runs the child test `name` of this binary with `env` set (and the proxy variables cleared
+/// first); panics unless it passes.
 fn run_child(name: &str, env: &[(&str, String)]) {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command.args(["--exact", name, "--include-ignored", "--nocapture", "--test-threads=1"]);
-    for variable in PROXY_VARIABLES {
-        command.env_remove(variable);
-    }
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "child {name} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut command = common::child_test(name);
+    command.envs(env.iter().map(|(name, value)| (*name, value)));
+    let child = command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn();
+    common::passed(name, child.unwrap());
 }
-
-const PROXY_VARIABLES: [&str; 8] = [
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
 
 /// A forward proxy that answers every request with `502` and records its request line.
 struct CountingProxy {
@@ -91,7 +69,8 @@ const CHILD_RESOURCE_URL: &str = "OAUTH2_KIT_TEST_RESOURCE_URL";
 fn loopback_never_goes_through_a_proxy_but_https_elsewhere_does() {
     let proxy = CountingProxy::start();
     let server = TestServer::start().unwrap();
-    let mut env: Vec<(&str, String)> = PROXY_VARIABLES[..6].iter().map(|v| (*v, proxy.url.clone())).collect();
+    let mut env: Vec<(&str, String)> =
+        common::PROXY_VARIABLES[..6].iter().map(|v| (*v, proxy.url.clone())).collect();
     env.push((CHILD_TOKEN_URL, server.token_endpoint().to_string()));
     env.push((CHILD_RESOURCE_URL, server.resource_url().to_string()));
     run_child("proxied_child", &env);

@@ -110,3 +110,38 @@ impl<P: AccessTokenProvider> AccessTokenProvider for Counting<P> {
         self.inner.request_token(scope).await
     }
 }
+
+/// The environment variables that name proxies (cleared for child processes unless set).
+pub(crate) const PROXY_VARIABLES: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// This test binary started again to run only its test `name` (an ignored one, run here on
+/// purpose), with the proxy variables cleared; add the environment the child needs.
+pub(crate) fn child_test(name: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().expect("the test binary"));
+    command.args(["--exact", name, "--include-ignored", "--nocapture", "--test-threads=1"]);
+    for variable in PROXY_VARIABLES {
+        command.env_remove(variable);
+    }
+    command
+}
+
+/// Waits for a child test; its standard output, or a failure naming what it printed.
+pub(crate) fn passed(name: &str, child: std::process::Child) -> String {
+    let output = child.wait_with_output().expect("wait for a child test");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "child {name} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
