@@ -121,7 +121,7 @@ impl ServerMetadata {
     ///     "ui_locales_supported": ["en-US"]
     /// }"#)?;
     /// assert_eq!(metadata.issuer, "https://server.example.com");
-    /// assert_eq!(metadata.token_endpoint.unwrap().as_str(), "https://server.example.com/token");
+    /// assert_eq!(metadata.token_endpoint.as_ref().unwrap().as_str(), "https://server.example.com/token");
     /// assert_eq!(metadata.grant_types(), ["authorization_code", "client_credentials"]);
     /// // Not sent: RFC 8414's default.
     /// assert_eq!(metadata.token_endpoint_auth_methods_supported, None);

@@ -33,6 +33,9 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// How much a `slow_down` answer adds to the interval (RFC 8628 §3.5).
 pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 
+/// The member of a saved authorization that says when it expires by the wall clock.
+const SAVED_EXPIRES_AT: &str = "oauth2_kit_expires_at";
+
 /// The longest polling interval: a server asking for more is read as asking for this.
 pub const MAX_INTERVAL: Duration = Duration::from_secs(300);
 
@@ -65,7 +68,8 @@ pub struct DeviceAuthorization {
     interval: Duration,
     /// Whether the server sent `interval` (else [`DEFAULT_INTERVAL`] is used).
     interval_sent: bool,
-    requested_at: Instant,
+    /// When the codes expire, by the monotonic clock.
+    expires_at: Instant,
     extra: Map<String, Value>,
 }
 
@@ -106,63 +110,47 @@ impl DeviceAuthorization {
             expires_in,
             interval: sent_interval.map_or(DEFAULT_INTERVAL, |i| i.min(MAX_INTERVAL)),
             interval_sent: sent_interval.is_some(),
-            requested_at,
+            expires_at: requested_at.checked_add(expires_in).unwrap_or(requested_at),
             extra: object.into_rest(),
         })
     }
 
-    /// See [`DeviceCodeClient::save`].
+    /// See [`DeviceCodeClient::save`]: the response as the server sent it (the same members),
+    /// and when it expires by the wall clock.
     pub(crate) fn save(&self, now: Instant, wall: SystemTime) -> SecretString {
         let left = self.expires_at().saturating_duration_since(now);
         let expires_at = wall.checked_add(left).unwrap_or(wall);
         let expires_at = expires_at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let saved = serde_json::json!({
-            "device_code": self.device_code.expose_secret(),
-            "user_code": self.user_code,
-            "verification_uri": self.verification_uri.as_str(),
-            "verification_uri_complete": self.verification_uri_complete.as_ref().map(Url::as_str),
-            "expires_in": self.expires_in.as_secs(),
-            "expires_at": expires_at,
-            "interval": self.interval_sent.then_some(self.interval.as_secs()),
-            "extra": self.extra,
-        });
-        SecretString::from(saved.to_string())
+        let mut saved = self.extra.clone();
+        let mut put = |name: &str, value: Value| saved.insert(name.to_owned(), value);
+        put("device_code", self.device_code.expose_secret().into());
+        put("user_code", self.user_code.as_str().into());
+        put("verification_uri", self.verification_uri.as_str().into());
+        if let Some(complete) = &self.verification_uri_complete {
+            put("verification_uri_complete", complete.as_str().into());
+        }
+        put("expires_in", self.expires_in.as_secs().into());
+        if self.interval_sent {
+            put("interval", self.interval.as_secs().into());
+        }
+        put(SAVED_EXPIRES_AT, expires_at.into());
+        SecretString::from(Value::Object(saved).to_string())
     }
 
     /// See [`DeviceCodeClient::resume`].
     pub(crate) fn resume(saved: &str, now: Instant, wall: SystemTime) -> Result<Self, DecodeError> {
         let mut object = JsonObject::parse(saved.as_bytes())?;
-        let device_code = object.required_string("device_code")?;
-        let user_code = object.required_string("user_code")?;
-        let verification_uri = url(&object.required_string("verification_uri")?, "verification_uri")?;
-        let verification_uri_complete = object
-            .optional_string("verification_uri_complete")?
-            .map(|uri| url(&uri, "verification_uri_complete"))
-            .transpose()?;
-        let expires_in = object.lifetime("expires_in")?.unwrap_or(Duration::ZERO);
         let expires_at = object
-            .timestamp("expires_at")?
-            .ok_or_else(|| DecodeError::new(Some("expires_at"), "missing required field `expires_at`"))?;
+            .timestamp(SAVED_EXPIRES_AT)?
+            .ok_or_else(|| DecodeError::new(Some(SAVED_EXPIRES_AT), "not a saved device authorization"))?;
         let expires_at = UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(expires_at).unwrap_or(0)));
-        let left =
-            expires_at.and_then(|at| at.duration_since(wall).ok()).unwrap_or(Duration::ZERO).min(expires_in);
-        let sent_interval = object.lifetime("interval")?;
-        let extra = match object.take_if(Value::is_object, "extra") {
-            Some(Value::Object(extra)) => extra,
-            _ => Map::new(),
-        };
-        Ok(Self {
-            device_code: DeviceCode::new(device_code),
-            user_code,
-            verification_uri,
-            verification_uri_complete,
-            expires_in,
-            interval: sent_interval.map_or(DEFAULT_INTERVAL, |i| i.min(MAX_INTERVAL)),
-            interval_sent: sent_interval.is_some(),
-            // So that `expires_at` is `now + left`.
-            requested_at: (now + left).checked_sub(expires_in).unwrap_or(now),
-            extra,
-        })
+        let mut authorization = Self::from_object(object, now)?;
+        let left = expires_at
+            .and_then(|at| at.duration_since(wall).ok())
+            .unwrap_or(Duration::ZERO)
+            .min(authorization.expires_in);
+        authorization.expires_at = now.checked_add(left).unwrap_or(now);
+        Ok(authorization)
     }
 
     /// The code the user types at the verification URI.
@@ -187,7 +175,7 @@ impl DeviceAuthorization {
 
     /// When the codes expire.
     pub fn expires_at(&self) -> Instant {
-        self.requested_at.checked_add(self.expires_in).unwrap_or(self.requested_at)
+        self.expires_at
     }
 
     /// The polling interval the server asked for (5 s if it did not say).
