@@ -93,6 +93,11 @@ fn percent_encoded(secret: &str, upper: bool) -> String {
     secret.bytes().map(|b| if upper { format!("%{b:02X}") } else { format!("%{b:02x}") }).collect()
 }
 
+/// `secret` with every character written as an HTML character reference.
+fn html_escaped(secret: &str) -> String {
+    secret.chars().map(|c| format!("&#{};", u32::from(c))).collect()
+}
+
 /// `Basic` credential of RFC 6749 §2.3.1, as an echoing server would quote it.
 fn basic_credential(id: &str, secret: &str) -> String {
     use base64::Engine as _;
@@ -142,6 +147,19 @@ fn echoes(secret: &str) -> Vec<Fault> {
         Fault::status(503)
             .header_bytes("retry-after", &[b"\xff".as_slice(), secret.as_bytes()].concat())
             .header("location", &format!("/{secret}?{secret}")),
+        // An HTML error page that escapes what it quotes, and a value percent-encoded twice.
+        Fault::status(400)
+            .header("content-type", "text/html")
+            .with_body(format!("<html><body>Bad value &quot;{}&quot;</body></html>", html_escaped(secret))),
+        Fault::status(400).with_body(format!(
+            r#"{{"error":"invalid_grant","error_description":"{}"}}"#,
+            percent_encoded(&percent_encoded(secret, true), true)
+        )),
+        // Upper-cased, and as a member of an error body's extras.
+        Fault::status(400).with_body(format!(
+            r#"{{"error":"invalid_grant","hint":"{}","nested":{{"echo":["{secret}"]}}}}"#,
+            secret.to_uppercase()
+        )),
     ]
 }
 
@@ -365,8 +383,15 @@ async fn no_secret_in_any_trace_debug_or_display() {
     for (what, secret) in &leaks.secrets {
         // As sent, percent-encoded, or its start (a secret cut in two by a length limit).
         let start: String = secret.chars().take(10).collect();
-        for spelling in [secret.clone(), percent_encoded(secret, true), percent_encoded(secret, false), start]
-        {
+        let spellings = [
+            secret.clone(),
+            secret.to_uppercase(),
+            percent_encoded(secret, true),
+            percent_encoded(secret, false),
+            html_escaped(secret),
+            start,
+        ];
+        for spelling in spellings {
             let line = text.lines().find(|line| line.contains(spelling.as_str()));
             assert!(
                 line.is_none(),

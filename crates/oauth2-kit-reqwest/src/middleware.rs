@@ -14,7 +14,11 @@ use reqwest_middleware::{Middleware, Next};
 /// (`reqwest::Request::try_clone`: not for streaming bodies).
 ///
 /// Redirects stay reqwest's business: it drops `Authorization` when a redirect leaves the
-/// origin's host or port.
+/// origin's host or port. So do proxies: the middleware runs inside your `reqwest::Client`,
+/// whose proxy settings it cannot change. A `reqwest::Client::new()` sends to the proxy of
+/// `HTTP_PROXY` even a loopback `http` request, with its token in clear: if the client calls
+/// an API on `localhost` over plain `http`, build it with `.no_proxy()` or put the loopback
+/// names in `NO_PROXY` (`ReqwestClient`, the adapter, does this for you).
 ///
 /// ```no_run
 /// use oauth2_kit::bearer::BearerAuth;

@@ -590,11 +590,13 @@ impl SharedTokenStore for HangingStore {
 }
 
 /// A shared store that never answers holds no caller: every call to it is bounded by its
-/// operation timeout (the default, 1 s), after which the provider goes on without it. Whether
+/// operation timeout (the default, 1 s, and half as much again), after which the provider goes
+/// on without it. Whether
 /// the reads hang (a miss, then no lease: the process fetches alone) or the writes do (the
 /// holder's token is handed out once the store and release calls give up).
 pub async fn a_shared_store_that_never_answers(spawner: Arc<dyn Runtime>, customize: &Customize) {
-    let bound = oauth2_kit::cache::shared::DEFAULT_OPERATION_TIMEOUT;
+    // The store names no timeout: the default (1 s) and half as much again.
+    let bound = oauth2_kit::cache::shared::DEFAULT_OPERATION_TIMEOUT * 3 / 2;
     for hanging in [&["load", "store", "lease", "release"][..], &["store", "release"]] {
         let mut policy = CachePolicy::default();
         policy.fetch_timeout = Duration::from_secs(24 * 3600);

@@ -285,8 +285,9 @@ pub struct ErrorResponse {
     pub error_uri: Option<String>,
     /// The body's other members, as sent (servers add their own: `error_codes`, `trace_id`,
     /// `correlation_id`, ...), except that members whose names say they hold a credential are
-    /// replaced by `"[redacted]"` and the secrets the request carried are taken out of every
-    /// name and string.
+    /// replaced by `"[redacted]"`, the secrets the request carried are taken out of every name,
+    /// string and number, strings are cut to one line of 500 characters, and no more than 8 KiB
+    /// of members are kept (so that cloning an error stays cheap).
     pub extra: Map<String, Value>,
 }
 
@@ -302,28 +303,13 @@ impl ErrorResponse {
     pub(crate) fn from_object(object: &Map<String, Value>, sent: &SentSecrets) -> Option<Self> {
         let code = object.get("error")?.as_str()?;
         // Server text goes into log lines: no secret, one line, no control characters, bounded.
-        let text = |key: &str| {
-            object
-                .get(key)
-                .and_then(Value::as_str)
-                .map(|v| crate::excerpt::clip(&crate::excerpt::one_line(&sent.redact(v)), 500).into_owned())
-        };
-        let mut extra = Map::new();
-        for (name, value) in object {
-            if !matches!(name.as_str(), "error" | "error_description" | "error_uri") {
-                extra.insert(name.clone(), value.clone());
-            }
-        }
-        let mut extra = Value::Object(extra);
-        crate::excerpt::redact_value(&mut extra, sent);
+        let text =
+            |key: &str| object.get(key).and_then(Value::as_str).map(|v| crate::excerpt::shown(v, sent, 500));
         Some(Self {
-            error: ErrorCode::from(sent.redact(code).as_ref()),
+            error: ErrorCode::from(crate::excerpt::shown(code, sent, 100).as_str()),
             error_description: text("error_description"),
             error_uri: text("error_uri"),
-            extra: match extra {
-                Value::Object(extra) => extra,
-                _ => Map::new(),
-            },
+            extra: crate::excerpt::kept_members(object, &["error", "error_description", "error_uri"], sent),
         })
     }
 }

@@ -25,6 +25,47 @@ pub(crate) fn is_sensitive(key: &str) -> bool {
 /// the numeric error codes some servers add to error responses.
 const NOT_SENSITIVE: &[&str] = &["errorcode", "errorcodes", "statuscode"];
 
+/// What of a server's `text` may be shown: one line, at most `max_chars` characters, without
+/// the secrets the request carried.
+///
+/// The secrets are taken out before anything else (so that one straddling the cut, or holding
+/// spaces the folding would change, is still found), and once more after the folding (so that
+/// control characters slipped into one cannot hide it). Only as much of `text` is searched as
+/// can reach the shown part: a hostile megabyte costs no more than a short text.
+pub(crate) fn shown(text: &str, sent: &SentSecrets, max_chars: usize) -> String {
+    let window = shown_prefix(text, max_chars).saturating_add(sent.reach());
+    let mut end = window.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let searched = text.get(..end).unwrap_or(text);
+    let folded = one_line(&sent.redact(searched));
+    clip(&sent.redact(&folded), max_chars).into_owned()
+}
+
+/// How many bytes of `text` make the first `max_chars` characters of its one-line form, and one
+/// more.
+fn shown_prefix(text: &str, max_chars: usize) -> usize {
+    let mut shown = 0;
+    let mut in_space = true;
+    for (index, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if !in_space {
+                shown += 1;
+                in_space = true;
+            }
+        } else if !c.is_control() {
+            shown += 1;
+            in_space = false;
+        }
+        // One character more than is shown, so that the cut is marked.
+        if shown > max_chars {
+            return index + c.len_utf8();
+        }
+    }
+    text.len()
+}
+
 /// Cuts `text` to at most `max` characters, marking the cut with `…`.
 pub(crate) fn clip(text: &str, max: usize) -> Cow<'_, str> {
     match text.char_indices().nth(max) {
@@ -44,17 +85,16 @@ pub(crate) fn safe_excerpt(body: &[u8], sent: &SentSecrets) -> String {
         return String::new();
     }
     if let Ok(mut json) = serde_json::from_slice::<Value>(body) {
-        redact_value(&mut json, sent);
-        return clip(&sent.redact(&json.to_string()), EXCERPT_CHARS).into_owned();
+        // Credential-named members go whole; the request's secrets are searched in the part of
+        // the text that is shown (a spelling inside JSON is escaped: the search reads escapes).
+        mask_sensitive_members(&mut json);
+        return shown(&json.to_string(), sent, EXCERPT_CHARS);
     }
-    // The whole body loses the secrets first: one that straddles the cut, or that contains
-    // spaces `one_line` would fold, is still found.
-    let body = sent.redact_bytes(body);
-    let text = String::from_utf8_lossy(&body);
+    let text = String::from_utf8_lossy(body);
     if mentions_sensitive(&text) {
         return withheld(body.len());
     }
-    clip(&one_line(&text), EXCERPT_CHARS).into_owned()
+    shown(&text, sent, EXCERPT_CHARS)
 }
 
 /// A one-line description of a *successful* (2xx) body that could not be decoded. Such a body
@@ -66,19 +106,40 @@ pub(crate) fn success_excerpt(body: &[u8], sent: &SentSecrets) -> String {
         return String::new();
     }
     if let Ok(json) = serde_json::from_slice::<Value>(body) {
-        return clip(&sent.redact(&shape(&json)), EXCERPT_CHARS).into_owned();
+        return shown(&shape(&json), sent, EXCERPT_CHARS);
     }
-    let body = sent.redact_bytes(body);
-    let text = String::from_utf8_lossy(&body);
+    let text = String::from_utf8_lossy(body);
     if text.trim_start().starts_with('<') && !mentions_sensitive(&text) {
-        return clip(&one_line(&text), EXCERPT_CHARS).into_owned();
+        return shown(&text, sent, EXCERPT_CHARS);
     }
     withheld(body.len())
 }
 
+/// Replaces the values of members whose names say they hold a credential by `"[redacted]"`.
+fn mask_sensitive_members(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if is_sensitive(key) {
+                    *v = Value::String(REDACTED.to_owned());
+                } else {
+                    mask_sensitive_members(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_sensitive_members),
+        _ => {}
+    }
+}
+
+/// How many characters of a server's string an error keeps.
+const STRING_CHARS: usize = 500;
+
 /// Takes credentials out of a JSON value: members whose names say they hold one become
-/// `"[redacted]"`, and the secrets the request carried leave every name and string.
-pub(crate) fn redact_value(value: &mut Value, sent: &SentSecrets) {
+/// `"[redacted]"`, the secrets the request carried leave every name, string and number (a
+/// number that carries one becomes `"[redacted]"`), and strings are kept to one line of at most
+/// `max_chars` characters.
+pub(crate) fn redact_value(value: &mut Value, sent: &SentSecrets, max_chars: usize) {
     match value {
         Value::Object(map) => {
             let members = std::mem::take(map);
@@ -88,16 +149,46 @@ pub(crate) fn redact_value(value: &mut Value, sent: &SentSecrets) {
                     if is_sensitive(&key) {
                         v = Value::String(REDACTED.to_owned());
                     } else {
-                        redact_value(&mut v, sent);
+                        redact_value(&mut v, sent, max_chars);
                     }
-                    (sent.redact(&key).into_owned(), v)
+                    (shown(&key, sent, max_chars.min(STRING_CHARS)), v)
                 })
                 .collect::<Map<String, Value>>();
         }
-        Value::Array(items) => items.iter_mut().for_each(|item| redact_value(item, sent)),
-        Value::String(text) => sent.redact_string(text),
+        Value::Array(items) => items.iter_mut().for_each(|item| redact_value(item, sent, max_chars)),
+        Value::String(text) => *text = shown(text, sent, max_chars),
+        Value::Number(number) if sent.number_reveals(number) => *value = Value::String(REDACTED.to_owned()),
         _ => {}
     }
+}
+
+/// An OAuth 2.0 error body's other members, for an error to keep: redacted as
+/// [`redact_value`] does (strings cut to 500 characters), and no more than 8 KiB of them, in the
+/// order of their names: a member that would pass the budget is left out.
+pub(crate) fn kept_members(
+    object: &Map<String, Value>,
+    skip: &[&str],
+    sent: &SentSecrets,
+) -> Map<String, Value> {
+    const BUDGET: usize = 8 * 1024;
+    let mut kept = Map::new();
+    let mut used = 0;
+    for (name, value) in object {
+        if skip.contains(&name.as_str()) || name.len() > BUDGET || used >= BUDGET {
+            continue;
+        }
+        let mut member = Value::Object(Map::from_iter([(name.clone(), value.clone())]));
+        redact_value(&mut member, sent, STRING_CHARS);
+        let size = member.to_string().len();
+        if used + size > BUDGET {
+            continue;
+        }
+        used += size;
+        if let Value::Object(member) = member {
+            kept.extend(member);
+        }
+    }
+    kept
 }
 
 fn withheld(len: usize) -> String {

@@ -228,10 +228,13 @@ impl Answer {
     }
 
     fn body_error(&self) -> Option<Error> {
-        // Cheap pre-check before parsing: an error body must mention "error".
+        // Cheap pre-check before parsing: an error body must mention "error", or escape one of
+        // its letters (`"\u0065rror"` is the same member name).
         static ERROR: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"error"));
-        ERROR.find(&self.body)?;
+        static ESCAPE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\\u"));
+        ERROR.find(&self.body).or_else(|| ESCAPE.find(&self.body))?;
         let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(&self.body) else {
             return None;
         };

@@ -270,8 +270,11 @@ impl<'de> Deserialize<'de> for Scope {
         let s = String::deserialize(deserializer)?;
         match s.parse::<Scope>() {
             // A scope a server granted may hold tokens outside the grammar, kept verbatim (see
-            // `from_server`): read back what was written, in canonical form.
-            Err(error) if matches!(error.kind(), ScopeErrorKind::InvalidCharacter(c) if !is_unprintable(*c) && *c != ' ') => {
+            // `from_server`): read back what was written, tokens separated by single spaces, as
+            // its canonical form is.
+            Err(error)
+                if s.split(' ').all(|token| !token.is_empty() && !token.contains(char::is_whitespace)) =>
+            {
                 Scope::from_server(&s)
                     .map_err(serde::de::Error::custom)?
                     .ok_or(error)
@@ -458,6 +461,13 @@ mod tests {
         let kept = Scope::from_server("read é").unwrap().unwrap();
         let again: Scope = serde_json::from_str(&serde_json::to_string(&kept).unwrap()).unwrap();
         assert_eq!(again, kept);
+        // Read back whatever the order of the tokens; what no canonical form has stays refused.
+        for accepted in [r#""é read""#, r#""read é""#] {
+            assert!(serde_json::from_str::<Scope>(accepted).is_ok(), "{accepted}");
+        }
+        for refused in [r#""é  read""#, r#""read  é""#, r#""é ""#, r#"" é""#, r#""a\u0001é""#] {
+            assert!(serde_json::from_str::<Scope>(refused).is_err(), "{refused}");
+        }
     }
 
     #[test]

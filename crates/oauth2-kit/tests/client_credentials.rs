@@ -249,6 +249,31 @@ fn a_secret_straddling_a_length_limit_is_redacted_before_the_cut() {
 }
 
 #[test]
+fn hostile_error_bodies_stay_small_and_secret_free() {
+    let request = |secret: &str, body: &str| {
+        let client =
+            ClientCredentials::new(token_url(), "id", secret, Scripted::answering([json(400, body)]));
+        block_on(client.request_token(None)).unwrap_err()
+    };
+    // A numeric secret, echoed as a JSON number.
+    let err = request("12345678", r#"{"error":"invalid_client","detail":12345678,"code_count":3}"#);
+    assert!(!format!("{err:?}").contains("12345678"), "{err:?}");
+    // Control characters slipped into an echo do not rebuild it once the text is one line.
+    let err =
+        request("rt-0123456789", "{\"error\":\"x\",\"error_description\":\"rt-01234\\u0007\\u202e56789\"}");
+    assert!(!err.to_string().contains("0123456789"), "{err}");
+    // Most of a megabyte of members: the error keeps at most 8 KiB of them.
+    let members: Vec<String> = (0..30_000).map(|i| format!(r#""m{i}":"{}""#, "v".repeat(20))).collect();
+    let err = request("secret", &format!(r#"{{"error":"x",{}}}"#, members.join(",")));
+    let extra = &err.oauth2().unwrap().response.extra;
+    assert!(serde_json::to_string(extra).unwrap().len() <= 8 * 1024, "{}", extra.len());
+    assert!(!extra.is_empty());
+    // An error member whose name is escaped is still an error, with a 200 too.
+    let err = request("secret", r#"{"access_token":"a","token_type":"Bearer","\u0065rror":"invalid_grant"}"#);
+    assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::InvalidGrant);
+}
+
+#[test]
 fn retry_after_is_read_in_both_forms_and_clamped() {
     type Headers<'a> = &'a [(&'a str, &'a str)];
     let cases: [(Headers<'_>, Option<u64>); 6] = [

@@ -196,9 +196,10 @@ pub trait SharedTokenStore: Send + Sync + fmt::Debug + 'static {
     /// Releases the lease `lease` of `key`, if it is still held by it.
     async fn release(&self, key: &SharedKey, lease: &LeaseId);
 
-    /// The longest one operation may take. The caching provider bounds every call by it: a
-    /// call still unanswered then counts as failed (a miss, or `Lease::Unavailable`), so a store
-    /// that hangs never holds a caller. It also leaves room in the lease for a holder's token
+    /// The longest one operation may take. The caching provider bounds every call by it (and
+    /// half as much again, so that the store's own timeout fires first): a call still
+    /// unanswered then counts as failed (a miss, or `Lease::Unavailable`), so a store that hangs
+    /// never holds a caller. It also leaves room in the lease for a holder's token
     /// request and the operations around it. Default: [`DEFAULT_OPERATION_TIMEOUT`]; zero means
     /// the default. A store with a timeout of its own returns it, so that its own fires first.
     fn operation_timeout(&self) -> Duration {
@@ -209,12 +210,15 @@ pub trait SharedTokenStore: Send + Sync + fmt::Debug + 'static {
 /// The bound of one shared-store call when the store names none (1 s).
 pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The bound the caching provider puts on each call to `store`.
+/// The bound the caching provider puts on each call to `store`: its operation timeout and half
+/// as much again (at least 50 ms more), so that a store's own timeout fires first and the
+/// provider's only catches a store that has none.
 pub(crate) fn operation_bound(store: &dyn SharedTokenStore) -> Duration {
-    match store.operation_timeout() {
+    let timeout = match store.operation_timeout() {
         zero if zero.is_zero() => DEFAULT_OPERATION_TIMEOUT,
         timeout => timeout,
-    }
+    };
+    timeout.saturating_add((timeout / 2).max(Duration::from_millis(50)))
 }
 
 /// How a caching provider uses a shared store.
