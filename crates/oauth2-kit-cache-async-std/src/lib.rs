@@ -1,7 +1,7 @@
 //! # oauth2-kit-cache-async-std
 //!
-//! A caching [`AccessTokenProvider`] on async-std (and smol): the seed's
-//! `CachingAccessTokenProvider`. It wraps any provider, reuses its token while it is fresh,
+//! A caching [`AccessTokenProvider`] on async-std (and smol), as sttp-oauth2's
+//! `CachingAccessTokenProvider` is for Scala. It wraps any provider, reuses its token while it is fresh,
 //! refreshes it in the background before it expires, and makes one token request per expiry
 //! however many tasks ask at once.
 //!

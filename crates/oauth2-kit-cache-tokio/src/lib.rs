@@ -1,6 +1,7 @@
 //! # oauth2-kit-cache-tokio
 //!
-//! A caching [`AccessTokenProvider`] on tokio: the seed's `CachingAccessTokenProvider`. It wraps
+//! A caching [`AccessTokenProvider`] on tokio, as sttp-oauth2's `CachingAccessTokenProvider` is
+//! for Scala. It wraps
 //! any provider (a [`ClientCredentials`](oauth2_kit::ClientCredentials) client, say), reuses
 //! its token while it is fresh, refreshes it in the background before it expires, and makes one
 //! token request per expiry however many tasks ask at once.

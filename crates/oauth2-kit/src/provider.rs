@@ -7,7 +7,7 @@ use crate::scope::Scope;
 use crate::secret::AccessToken;
 use crate::token::TokenResponse;
 
-/// Hands out access tokens: the seed's `AccessTokenProvider`.
+/// Hands out access tokens (sttp-oauth2 users know it by the same name).
 ///
 /// Implemented by grant clients such as [`ClientCredentials`](crate::ClientCredentials), which
 /// ask the server every time, and by [`CachingProvider`](crate::cache::CachingProvider), which

@@ -21,8 +21,9 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 use crate::scope::Scope;
 use crate::secret::{ClientId, ClientSecret};
 
-/// An [`HttpClient`] that sends every request with `Authorization: Bearer <token>`: the seed's
-/// `SttpOauth2ClientCredentialsBackend`, over any HTTP client and any token provider.
+/// An [`HttpClient`] that sends every request with `Authorization: Bearer <token>`, over any
+/// HTTP client and any token provider (what sttp-oauth2's `SttpOauth2ClientCredentialsBackend`
+/// does for Scala).
 ///
 /// - The token comes from the [`BearerAuth`]'s provider, for its scope; give it a caching
 ///   provider (`oauth2-kit-cache-*`) so that requests share tokens.
@@ -42,7 +43,7 @@ use crate::secret::{ClientId, ClientSecret};
 /// use oauth2_kit::bearer::BearerClient;
 /// use oauth2_kit::http::HttpClient;
 /// # async fn demo(http: impl HttpClient + Clone + 'static) -> Result<(), Box<dyn std::error::Error>> {
-/// // The seed's one-liner: token URL, client id, secret, scope, delegate.
+/// // One call: token URL, client id, secret, scope, delegate.
 /// let client = BearerClient::client_credentials(
 ///     "https://auth.example.com/oauth2/token".parse()?,
 ///     "my-service",
@@ -66,10 +67,10 @@ impl<C: HttpClient> BearerClient<C> {
         Self { auth, http }
     }
 
-    /// The seed's one-call constructor: tokens of the client credentials grant from
+    /// A client in one call: tokens of the client credentials grant from
     /// `token_url` for `scope`, requests through `http` (which also carries the token requests).
     ///
-    /// Like the seed's, it asks the server for a token on **every** request. To reuse tokens,
+    /// It asks the server for a token on **every** request. To reuse tokens,
     /// use [`client_credentials_cached`](Self::client_credentials_cached).
     pub fn client_credentials(
         token_url: Endpoint,

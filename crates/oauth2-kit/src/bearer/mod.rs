@@ -1,4 +1,4 @@
-//! Requests that carry an access token: the seed's bearer backend, plus the integrations.
+//! Requests that carry an access token: the bearer client, and its integrations.
 //!
 //! - [`BearerClient`] wraps any [`HttpClient`](crate::http::HttpClient) and is one.
 //! - With the `tower` feature, `BearerLayer` wraps any `tower::Service` over `http::Request`.
