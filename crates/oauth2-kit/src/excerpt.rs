@@ -33,13 +33,26 @@ const NOT_SENSITIVE: &[&str] = &["errorcode", "errorcodes", "statuscode"];
 /// control characters slipped into one cannot hide it). Only as much of `text` is searched as
 /// can reach the shown part: a hostile megabyte costs no more than a short text.
 pub(crate) fn shown(text: &str, sent: &SentSecrets, max_chars: usize) -> String {
-    let window = shown_prefix(text, max_chars).saturating_add(sent.reach());
-    let mut end = window.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
+    let reach = sent.reach();
+    let boundary = |mut end: usize| {
+        end = end.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        end
+    };
+    // A spelling that starts in `text[..end - reach]` ends in `text[..end]`. Redaction shortens
+    // the text, which may bring later characters into view: the window grows until what is
+    // surely redacted in it fills the shown part, or it holds the whole text.
+    let mut end = boundary(shown_prefix(text, max_chars).saturating_add(reach));
+    while end < text.len() {
+        let surely = text.get(..boundary(end.saturating_sub(reach))).unwrap_or_default();
+        if one_line(&sent.redact(surely)).chars().nth(max_chars).is_some() {
+            break;
+        }
+        end = boundary(end.saturating_mul(2));
     }
-    let searched = text.get(..end).unwrap_or(text);
-    let folded = one_line(&sent.redact(searched));
+    let folded = one_line(&sent.redact(text.get(..end).unwrap_or(text)));
     clip(&sent.redact(&folded), max_chars).into_owned()
 }
 
@@ -316,6 +329,21 @@ mod tests {
             assert!(!safe_excerpt(long.as_bytes(), &sent).contains("rt"));
         }
         assert_eq!(sent.redact("abc abc"), "abc abc");
+    }
+
+    #[test]
+    fn echoes_that_shorten_the_text_bring_no_partial_secret_into_view() {
+        let mut sent = SentSecrets::default();
+        sent.push("wxyz");
+        // Ten echoes percent-encoded twice (20 characters each) shrink to ten "[redacted]"s,
+        // which brings into view what lay past the first window searched: an echo there, cut
+        // by that window's end, must be found whole.
+        let twice = "%2577%2578%2579%257A";
+        let echoes = [twice; 10].join(" ");
+        let text = format!("{echoes} {} {twice} end", "x".repeat(70));
+        let shown = shown(&text, &sent, 200);
+        assert!(!shown.contains("%25"), "{shown}");
+        assert!(shown.ends_with("x [redacted] end"), "{shown}");
     }
 
     #[test]
