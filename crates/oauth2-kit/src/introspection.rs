@@ -12,7 +12,8 @@ use crate::scope::Scope;
 use crate::secret::AccessToken;
 use crate::token::TokenType;
 
-/// Asks the authorization server about a token: the seed's `TokenIntrospection`.
+/// Asks the authorization server about a token (RFC 7662; sttp-oauth2 users know it by the
+/// same name).
 ///
 /// Dyn-compatible: share it as `Arc<dyn TokenIntrospection>`.
 #[async_trait]

@@ -28,8 +28,8 @@ use crate::scope::Scope;
 use crate::secret::AccessToken;
 use crate::token::TokenResponse;
 
-/// An [`AccessTokenProvider`] that caches the tokens of another one: the seed's
-/// `CachingAccessTokenProvider`, for any runtime.
+/// An [`AccessTokenProvider`] that caches the tokens of another one, for any runtime (what
+/// sttp-oauth2's `CachingAccessTokenProvider` does for Scala).
 ///
 /// Use it through a runtime crate (`oauth2-kit-cache-tokio`, `oauth2-kit-cache-async-std`,
 /// `oauth2-kit-cache-moka`), which supplies the [`Runtime`] and a default [`CacheStorage`].

@@ -1,4 +1,4 @@
-//! Where a caching provider keeps its tokens: the overridable storage of the seed.
+//! Where a caching provider keeps its tokens: a storage you can replace.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -31,7 +31,7 @@ pub struct CachedToken {
     pub wall_usable_until: Option<std::time::SystemTime>,
 }
 
-/// Keeps one token per scope (`None`: the client's default scope). The seed's overridable cache
+/// Keeps one token per scope (`None`: the client's default scope). The replaceable cache
 /// storage: the caching providers use it for every read and write, each cache crate ships a
 /// default, and any type implementing it can be plugged in.
 ///
