@@ -354,6 +354,18 @@ async fn transient_failures_are_retried_through_both_adapters() {
     }
 }
 
+/// A client of `endpoint` with the default retry policy and short backoffs (10-20 ms).
+fn retrying_client(endpoint: &oauth2_kit::Endpoint, http: Arc<dyn HttpClient>) -> ClientCredentials {
+    ClientCredentials::builder(endpoint.clone(), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, http)
+        .retry(
+            oauth2_kit::RetryPolicy::default()
+                .with_backoff(Duration::from_millis(10), Duration::from_millis(20)),
+            Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()),
+        )
+        .build()
+        .unwrap()
+}
+
 /// Nothing listens at the token endpoint: a retryable `Connect` error through both adapters,
 /// after every attempt the retry policy allows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -364,15 +376,7 @@ async fn a_refused_connection_is_a_retryable_connect_error() {
     };
     let endpoint: oauth2_kit::Endpoint = format!("http://{closed}/token").parse().unwrap();
     for (adapter, http) in adapters() {
-        let client =
-            ClientCredentials::builder(endpoint.clone(), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, http)
-                .retry(
-                    oauth2_kit::RetryPolicy::default()
-                        .with_backoff(Duration::from_millis(10), Duration::from_millis(20)),
-                    Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()),
-                )
-                .build()
-                .unwrap();
+        let client = retrying_client(&endpoint, http);
         let error = client.request_token(None).await.unwrap_err();
         assert_eq!(error.transport_kind(), Some(TransportErrorKind::Connect), "{adapter}: {error}");
         assert!(error.is_retryable(), "{adapter}");
@@ -419,15 +423,7 @@ async fn answers_that_are_not_http_are_protocol_errors_through_both_adapters() {
     for (name, answer) in cases {
         let (endpoint, requests) = raw_endpoint(answer);
         for (adapter, http) in adapters() {
-            let client =
-                ClientCredentials::builder(endpoint.clone(), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, http)
-                    .retry(
-                        oauth2_kit::RetryPolicy::default()
-                            .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
-                        Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()),
-                    )
-                    .build()
-                    .unwrap();
+            let client = retrying_client(&endpoint, http);
             let before = requests.load(std::sync::atomic::Ordering::SeqCst);
             let error = client.request_token(None).await.unwrap_err();
             let sent = requests.load(std::sync::atomic::Ordering::SeqCst) - before;
