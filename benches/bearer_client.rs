@@ -3,11 +3,12 @@
 //! provider. The difference is the bearer logic: the origin check, the cached token and its
 //! prebuilt header value, and (with retries on, the default) the copy of the request kept for a
 //! retry after a rejected token (into pooled buffers). Requests are built outside the timed
-//! part.
+//! part. `bearer_overhead_paired` measures that difference directly, in alternating batches, so
+//! that the machine's drift between the separate functions does not land in it.
 //!
 //! ```text
 //! cargo bench --bench bearer_client
-//! python3 scripts/bench_ratio.py bearer_client bare
+//! python3 scripts/bench_ratio.py bearer_client bare bearer bearer_execute bearer_no_retry
 //! ```
 
 // Test code: a failed unwrap is a failed test.
@@ -15,7 +16,9 @@
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 
+use std::hint::black_box;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use oauth2_kit::http::HttpClient;
@@ -44,7 +47,41 @@ fn bearer_client(c: &mut Criterion) {
     group.bench_function("bearer_no_retry", |b| {
         b.iter_batched(request, |r| now(without_retry.send(r)).unwrap(), small)
     });
+    group.bench_function("bearer_overhead_paired", |b| {
+        b.iter_custom(|iterations| paired_overhead(iterations, &with_retry))
+    });
     group.finish();
+}
+
+/// Requests per batch of the paired measurement.
+const BATCH: u64 = 256;
+
+/// The bearer client's time minus the bare client's for `iterations` requests each, measured
+/// in alternating batches of fresh requests (the first client alternating too), so that the
+/// machine's drift during a run (steal time on a shared host) falls on both sides and cancels
+/// out of the difference.
+#[allow(clippy::disallowed_methods)] // A benchmark reads the real clock.
+fn paired_overhead(iterations: u64, bearer: &dyn HttpClient) -> Duration {
+    let (mut bare_time, mut bearer_time) = (Duration::ZERO, Duration::ZERO);
+    let mut sent = 0;
+    while sent < iterations {
+        let n = BATCH.min(iterations - sent);
+        let clients: [(&dyn HttpClient, &mut Duration); 2] =
+            [(&NoOp, &mut bare_time), (bearer, &mut bearer_time)];
+        let order = if (sent / BATCH) % 2 == 0 { [0, 1] } else { [1, 0] };
+        let mut clients = clients.map(Some);
+        for index in order {
+            let (client, total) = clients[index].take().unwrap();
+            let requests: Vec<_> = (0..n).map(|_| request()).collect();
+            let start = Instant::now();
+            for request in requests {
+                black_box(now(client.send(request)).unwrap());
+            }
+            *total += start.elapsed();
+        }
+        sent += n;
+    }
+    bearer_time.saturating_sub(bare_time)
 }
 
 criterion_group!(benches, bearer_client);

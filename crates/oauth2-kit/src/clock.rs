@@ -56,7 +56,7 @@ mod coarse {
     use std::sync::OnceLock;
     use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-    use rustix::time::{ClockId, DynamicClockId, Timespec, clock_getres, clock_gettime_dynamic};
+    use rustix::time::{ClockId, Timespec, clock_getres, clock_gettime};
 
     /// A coarse clock ticking slower than this is not used.
     const MAX_TICK: Duration = Duration::from_millis(50);
@@ -65,19 +65,17 @@ mod coarse {
     #[inline]
     pub(super) fn now() -> Option<(Instant, SystemTime)> {
         let pairing = BASE.get_or_init(pair).as_ref()?;
-        let mono = read(ClockId::MonotonicCoarse)?;
-        let instant =
-            pairing.instant.checked_add(mono.checked_sub(pairing.coarse)?.checked_add(pairing.tick)?)?;
-        let wall = UNIX_EPOCH.checked_add(read(ClockId::RealtimeCoarse)?.checked_add(pairing.tick)?)?;
+        let instant = pairing.instant_zero.checked_add(read(ClockId::MonotonicCoarse)?)?;
+        let wall = pairing.wall_zero.checked_add(read(ClockId::RealtimeCoarse)?)?;
         Some((instant, wall))
     }
 
-    /// A precise `Instant` read just after a coarse monotonic reading (the same clock at two
-    /// resolutions): later coarse readings map onto `Instant`s from there, never behind.
+    /// Where coarse readings start from, a tick ahead: the `Instant` of a monotonic reading of
+    /// zero (found from a precise `Instant` read just after a coarse one: the same clock at two
+    /// resolutions), and the Unix epoch, each moved forward by the clocks' resolution.
     struct Pairing {
-        instant: Instant,
-        coarse: Duration,
-        tick: Duration,
+        instant_zero: Instant,
+        wall_zero: SystemTime,
     }
 
     static BASE: OnceLock<Option<Pairing>> = OnceLock::new();
@@ -91,25 +89,29 @@ mod coarse {
         }
         // The precise reading must follow the coarse one closely: a thread descheduled in
         // between would set the coarse clock ahead for good (safe, but early). A few tries.
-        let mut best: Option<(Duration, Pairing)> = None;
+        let mut best: Option<(Duration, Instant, Duration)> = None;
         for _ in 0..5 {
             let before = Instant::now();
             let coarse = read(ClockId::MonotonicCoarse)?;
             let instant = Instant::now();
             let gap = instant.saturating_duration_since(before);
-            if best.as_ref().is_none_or(|(best_gap, _)| gap < *best_gap) {
-                best = Some((gap, Pairing { instant, coarse, tick }));
+            if best.as_ref().is_none_or(|(best_gap, ..)| gap < *best_gap) {
+                best = Some((gap, instant, coarse));
             }
             if gap < Duration::from_micros(100) {
                 break;
             }
         }
-        best.map(|(_, pairing)| pairing)
+        let (_, instant, coarse) = best?;
+        Some(Pairing {
+            instant_zero: instant.checked_sub(coarse)?.checked_add(tick)?,
+            wall_zero: UNIX_EPOCH.checked_add(tick)?,
+        })
     }
 
     #[inline]
     fn read(id: ClockId) -> Option<Duration> {
-        since_zero(clock_gettime_dynamic(DynamicClockId::Known(id)).ok()?)
+        since_zero(clock_gettime(id))
     }
 
     /// A reading as a duration; the kernel keeps `tv_nsec` below a second.

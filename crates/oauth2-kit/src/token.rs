@@ -249,6 +249,12 @@ impl TokenResponse {
         Ok(self.0.bearer_header.get_or_init(|| value))
     }
 
+    /// Whether [`bearer_header_ref`](Self::bearer_header_ref) has succeeded for this token.
+    #[inline]
+    pub(crate) fn has_bearer_header(&self) -> bool {
+        self.0.bearer_header.get().is_some()
+    }
+
     /// The bearer header of a token whose [`bearer_header_ref`](Self::bearer_header_ref) has
     /// succeeded (an empty value otherwise, which no caller reaches).
     pub(crate) fn built_bearer_header(&self) -> &HeaderValue {

@@ -145,13 +145,16 @@ impl<C: HttpClient> BearerClient<C> {
         mut request: HttpRequest,
         map: fn(Failure) -> E,
     ) -> BoxFuture<'_, Result<HttpResponse, E>> {
-        let authorized = RequestTarget::from_uri(request.uri())
-            .map_err(Error::from)
-            .and_then(|target| self.auth.try_authorize(target));
-        let authorization = match authorized {
-            Ok(Some(authorization)) => authorization,
-            Ok(None) => return Box::pin(async move { self.execute_waiting(request).await.map_err(map) }),
-            Err(error) => return Box::pin(std::future::ready(Err(map(Failure::Token(error))))),
+        let authorization = match self.auth.ready(request.uri()) {
+            Some(authorization) => authorization,
+            None => match RequestTarget::from_uri(request.uri())
+                .map_err(Error::from)
+                .and_then(|target| self.auth.try_authorize(target))
+            {
+                Ok(Some(authorization)) => authorization,
+                Ok(None) => return Box::pin(async move { self.execute_waiting(request).await.map_err(map) }),
+                Err(error) => return Box::pin(std::future::ready(Err(map(Failure::Token(error))))),
+            },
         };
         let replay = self.copy_for_retry(&request);
         authorization.apply(request.headers_mut());
@@ -180,8 +183,7 @@ impl<C: HttpClient> BearerClient<C> {
 
     /// The copy kept to send again after a rejected token (bodies are `Bytes`: always possible).
     fn copy_for_retry(&self, request: &HttpRequest) -> Option<Replay<Bytes>> {
-        let replay = self.auth.retries_unauthorized().then(|| Replay::of(request, request.body().clone()))?;
-        replay.is_complete().then_some(replay)
+        self.auth.retries_unauthorized().then(|| Replay::of(request, request.body().clone()))
     }
 
     /// A 401: the token is dropped, and the copy sent once more with a new one if the auth says
@@ -194,10 +196,9 @@ impl<C: HttpClient> BearerClient<C> {
     ) -> Result<HttpResponse, Failure> {
         let retry =
             self.auth.recover(&authorization, response.status(), response.headers(), replay.is_some()).await;
-        match (retry, replay) {
-            (Some(fresh), Some(replay)) => {
+        match (retry, replay.and_then(Replay::into_request)) {
+            (Some(fresh), Some(mut replay)) => {
                 drop(response);
-                let mut replay = replay.into_request();
                 fresh.apply(replay.headers_mut());
                 let response = self.http.send(replay).await.map_err(Failure::Send)?;
                 self.auth.record(&fresh, response.status(), response.headers());

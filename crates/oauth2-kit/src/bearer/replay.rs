@@ -1,41 +1,50 @@
 //! The copy of a request kept for one retry after a rejected token, made without allocating on
-//! the fresh path: the header bytes are copied into buffers reused across requests (a few per
-//! thread), and a `HeaderMap` is rebuilt from them only if the retry happens.
+//! the fresh path: the URI and header bytes are copied into buffers reused across requests (a
+//! few per thread), and a `Uri` and a `HeaderMap` are rebuilt from them only if the retry
+//! happens. Copying bytes instead of cloning the `Uri` also spares a parsed URI's shared buffers
+//! their reference counts (and, for a URI never cloned before, an allocation).
 
 use std::cell::RefCell;
 
 use http::header::{HeaderName, HeaderValue};
+use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Extensions, HeaderMap, Method, Request, Uri, Version};
 use zeroize::Zeroize;
 
-/// A request head and body, kept for a retry. The head lives in a pooled slot, so the copy is a
-/// few words to move around and allocates nothing once the pool is warm.
+/// A request head and body, kept for a retry. The head lives in a pooled slot, so the copy is
+/// two pointers and a body to move around, and allocates nothing once the pool is warm.
 pub(crate) struct Replay<B> {
     slot: Pooled,
     body: B,
-    complete: bool,
 }
 
-/// One header in the slot's bytes: where its name and value lie, and its sensitivity.
+/// Where a part lies in a slot's bytes.
+type Span = (usize, usize);
+
+/// One header in the slot's bytes: its name from `start` to `split`, its value from there to
+/// `end`, and its sensitivity.
 #[derive(Clone, Copy)]
 struct Entry {
-    name: (usize, usize),
-    value: (usize, usize),
+    start: usize,
+    split: usize,
+    end: usize,
     sensitive: bool,
 }
 
-/// A request head: its small parts cloned (reference counts), its header bytes copied.
+/// A request head: its small parts cloned, its URI and headers copied as bytes.
 #[derive(Default)]
 struct Slot {
-    method: Option<Method>,
-    uri: Option<Uri>,
+    method: Method,
     version: Version,
-    extensions: Option<Extensions>,
+    extensions: Extensions,
     bytes: Vec<u8>,
+    scheme: Option<Scheme>,
+    authority: Option<Span>,
+    path_and_query: Option<Span>,
     entries: Vec<Entry>,
 }
 
-/// Slots kept per thread, and the largest header size worth keeping a slot for.
+/// Slots kept per thread, and the largest copy worth keeping a slot for.
 const POOLED: usize = 8;
 const KEPT_BYTES: usize = 16 * 1024;
 
@@ -46,7 +55,7 @@ thread_local! {
     static POOL: RefCell<Vec<Box<Slot>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A slot that goes back to the pool, emptied, when dropped.
+/// A slot that goes back to the pool, emptied, when dropped (always `Some` until then).
 struct Pooled(Option<Box<Slot>>);
 
 impl Pooled {
@@ -59,11 +68,12 @@ impl Pooled {
 impl Drop for Pooled {
     fn drop(&mut self) {
         let Some(mut slot) = self.0.take() else { return };
-        slot.method = None;
-        slot.uri = None;
-        slot.extensions = None;
-        // The bytes may be cookies or API keys: wiped, not just forgotten. Only the written part
-        // needs it: what lay beyond was wiped when its earlier user gave the slot back.
+        slot.method = Method::GET;
+        slot.extensions = Extensions::new();
+        slot.scheme = None;
+        // The bytes may be cookies, API keys or a query's secrets: wiped, not just forgotten.
+        // Only the written part needs it: what lay beyond was wiped when its earlier user gave
+        // the slot back.
         slot.bytes.as_mut_slice().zeroize();
         slot.bytes.clear();
         slot.entries.clear();
@@ -80,40 +90,53 @@ impl Drop for Pooled {
 }
 
 impl Slot {
+    /// Appends `part`, returning where it lies.
+    #[inline(always)]
+    fn push(&mut self, part: &[u8]) -> Span {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(part);
+        (start, self.bytes.len())
+    }
+
     fn fill<B>(&mut self, request: &Request<B>) {
-        self.method = Some(request.method().clone());
-        self.uri = Some(request.uri().clone());
+        self.method = request.method().clone();
         self.version = request.version();
-        self.extensions = Some(request.extensions().clone());
+        self.extensions = request.extensions().clone();
+        let uri = request.uri();
         let headers = request.headers();
-        self.entries.reserve(headers.len());
+        self.scheme = uri.scheme().cloned();
+        self.authority = uri.authority().map(|a| self.push(a.as_str().as_bytes()));
+        self.path_and_query = uri.path_and_query().map(|p| self.push(p.as_str().as_bytes()));
         for (name, value) in headers {
-            let (name, value_bytes) = (name.as_str().as_bytes(), value.as_bytes());
-            // One capacity check for both; the pooled buffer rarely needs to grow.
-            self.bytes.reserve(name.len() + value_bytes.len());
             let start = self.bytes.len();
-            self.bytes.extend_from_slice(name);
-            let middle = self.bytes.len();
-            self.bytes.extend_from_slice(value_bytes);
-            let end = self.bytes.len();
-            self.entries.push(Entry {
-                name: (start, middle),
-                value: (middle, end),
-                sensitive: value.is_sensitive(),
-            });
+            self.bytes.extend_from_slice(name.as_str().as_bytes());
+            let split = self.bytes.len();
+            self.bytes.extend_from_slice(value.as_bytes());
+            self.entries.push(Entry { start, split, end: self.bytes.len(), sensitive: value.is_sensitive() });
         }
     }
 
-    fn slice(&self, (start, end): (usize, usize)) -> &[u8] {
+    fn slice(&self, (start, end): Span) -> &[u8] {
         self.bytes.get(start..end).unwrap_or_default()
+    }
+
+    /// The URI again, part for part; `None` only if a part no longer parses, which cannot
+    /// happen to parts taken from a `Uri`.
+    fn uri(&mut self) -> Option<Uri> {
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = self.scheme.take();
+        parts.authority = self.authority.map(|a| Authority::try_from(self.slice(a))).transpose().ok()?;
+        parts.path_and_query =
+            self.path_and_query.map(|p| PathAndQuery::try_from(self.slice(p))).transpose().ok()?;
+        Uri::from_parts(parts).ok()
     }
 
     /// The headers again. Every name and value was valid when copied, so none is lost.
     fn headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::with_capacity(self.entries.len());
         for entry in &self.entries {
-            let name = HeaderName::from_bytes(self.slice(entry.name));
-            let value = HeaderValue::from_bytes(self.slice(entry.value));
+            let name = HeaderName::from_bytes(self.slice((entry.start, entry.split)));
+            let value = HeaderValue::from_bytes(self.slice((entry.split, entry.end)));
             if let (Ok(name), Ok(mut value)) = (name, value) {
                 value.set_sensitive(entry.sensitive);
                 headers.append(name, value);
@@ -127,32 +150,24 @@ impl<B> Replay<B> {
     /// A copy of `request`'s head, with `body` (a copy of its body).
     pub(crate) fn of(request: &Request<B>, body: B) -> Self {
         let mut slot = Pooled::take();
-        let complete = match &mut slot.0 {
-            Some(head) => {
-                head.fill(request);
-                true
-            }
-            None => false,
-        };
-        Self { slot, body, complete }
-    }
-
-    /// Whether the copy is complete.
-    pub(crate) fn is_complete(&self) -> bool {
-        self.complete
-    }
-
-    /// The request, to send again.
-    pub(crate) fn into_request(mut self) -> Request<B> {
-        let mut request = Request::new(self.body);
-        if let Some(head) = self.slot.0.as_mut() {
-            *request.headers_mut() = head.headers();
-            *request.method_mut() = head.method.take().unwrap_or_default();
-            *request.uri_mut() = head.uri.take().unwrap_or_default();
-            *request.version_mut() = head.version;
-            *request.extensions_mut() = head.extensions.take().unwrap_or_default();
+        if let Some(head) = slot.0.as_deref_mut() {
+            head.fill(request);
         }
-        request
+        Self { slot, body }
+    }
+
+    /// The request, to send again; `None` if its URI could not be rebuilt (which a URI taken
+    /// from a request never causes).
+    pub(crate) fn into_request(mut self) -> Option<Request<B>> {
+        let head = self.slot.0.as_deref_mut()?;
+        let uri = head.uri()?;
+        let mut request = Request::new(self.body);
+        *request.headers_mut() = head.headers();
+        *request.method_mut() = std::mem::take(&mut head.method);
+        *request.uri_mut() = uri;
+        *request.version_mut() = head.version;
+        *request.extensions_mut() = std::mem::take(&mut head.extensions);
+        Some(request)
     }
 }
 
@@ -181,9 +196,7 @@ mod tests {
     #[test]
     fn the_copy_is_the_request() {
         let original = request();
-        let copy = Replay::of(&original, *original.body());
-        assert!(copy.is_complete());
-        let copy = copy.into_request();
+        let copy = Replay::of(&original, *original.body()).into_request().unwrap();
         assert_eq!(copy.method(), original.method());
         assert_eq!(copy.uri(), original.uri());
         assert_eq!(copy.version(), original.version());
@@ -208,8 +221,36 @@ mod tests {
         let emptied = POOL.with(|pool| {
             let pool = pool.borrow();
             let slot = pool.last().unwrap();
-            slot.uri.is_none() && slot.bytes.is_empty() && slot.entries.is_empty()
+            slot.bytes.is_empty() && slot.entries.is_empty()
         });
         assert!(emptied, "a pooled slot keeps nothing of the request");
+    }
+
+    #[test]
+    fn every_form_of_uri_is_copied_part_for_part() {
+        for text in [
+            "https://user:pw@api.example.com:8443/a%20b/c?x=1&y=%2F#",
+            "http://127.0.0.1:8080",
+            "http://[::1]:9000/only/path",
+            "/relative?q=1",
+            "*",
+            "api.example.com:443",
+        ] {
+            let uri: Uri = text.parse().unwrap();
+            let original = Request::builder().method(Method::OPTIONS).uri(uri).body(()).unwrap();
+            let copy = Replay::of(&original, ()).into_request().unwrap();
+            assert_eq!(copy.uri(), original.uri(), "{text}");
+            assert_eq!(copy.uri().scheme(), original.uri().scheme(), "{text}");
+            assert_eq!(copy.uri().authority(), original.uri().authority(), "{text}");
+            assert_eq!(copy.uri().path_and_query(), original.uri().path_and_query(), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_extension_method_is_kept() {
+        let original =
+            Request::builder().method("PROPFIND").uri("https://dav.example.com/").body(()).unwrap();
+        let copy = Replay::of(&original, ()).into_request().unwrap();
+        assert_eq!(copy.method().as_str(), "PROPFIND");
     }
 }

@@ -178,6 +178,13 @@ pub(crate) struct Destinations {
 }
 
 impl Destinations {
+    /// Whether every `https` origin may have the token (no allow-list): the common case, which
+    /// needs no look at the host.
+    #[inline]
+    pub(crate) fn trusts_any_https(&self) -> bool {
+        self.allowed.is_empty()
+    }
+
     #[inline]
     pub(crate) fn check(&self, target: &RequestTarget<'_>) -> Result<(), BearerError> {
         if self.allowed.is_empty() && target.https {

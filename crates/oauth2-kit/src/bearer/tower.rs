@@ -168,10 +168,7 @@ where
                 RequestTarget::from_uri(request.uri()).map_err(|e| BearerServiceError::Auth(e.into()))?;
             let authorization = auth.authorize(target).await.map_err(BearerServiceError::Auth)?;
             let copy = if auth.retries_unauthorized() {
-                replay
-                    .replay(request.body())
-                    .map(|body| Replay::of(&request, body))
-                    .filter(Replay::is_complete)
+                replay.replay(request.body()).map(|body| Replay::of(&request, body))
             } else {
                 None
             };
@@ -179,10 +176,9 @@ where
             let response = inner.call(request).await.map_err(BearerServiceError::Inner)?;
             let retry =
                 auth.recover(&authorization, response.status(), response.headers(), copy.is_some()).await;
-            match (retry, copy) {
-                (Some(fresh), Some(copy)) => {
+            match (retry, copy.and_then(Replay::into_request)) {
+                (Some(fresh), Some(mut copy)) => {
                     drop(response);
-                    let mut copy = copy.into_request();
                     fresh.apply(copy.headers_mut());
                     poll_fn(|cx| inner.poll_ready(cx)).await.map_err(BearerServiceError::Inner)?;
                     let response = inner.call(copy).await.map_err(BearerServiceError::Inner)?;
