@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod backoff;
 pub mod bearer;
 pub mod cache;
 mod client_auth;
@@ -66,6 +67,7 @@ mod retry;
 pub mod runtime;
 mod scope;
 mod secret;
+mod sync;
 mod token;
 pub mod userinfo;
 

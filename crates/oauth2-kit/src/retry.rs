@@ -98,14 +98,13 @@ impl RetryPolicy {
     /// The delay before retry number `retry` (1 for the first retry), with `jitter` in
     /// `[0, 1)`, never shorter than the server's `Retry-After`.
     pub fn delay(&self, retry: u32, jitter: f64, retry_after: Option<Duration>) -> Duration {
-        let doubled =
-            self.initial_backoff.saturating_mul(2u32.saturating_pow(retry.saturating_sub(1).min(31)));
-        let capped = doubled.min(self.max_backoff);
-        // Not `mul_f64`, which panics on a NaN jitter or an overflow; the cap is the fallback.
-        let factor = 0.5 + jitter.clamp(0.0, 1.0) / 2.0;
-        let jittered =
-            Duration::try_from_secs_f64(capped.as_secs_f64() * factor).unwrap_or(capped).min(capped);
-        jittered.max(retry_after.unwrap_or(Duration::ZERO))
+        crate::backoff::equal_jitter(
+            self.initial_backoff,
+            self.max_backoff,
+            retry.saturating_sub(1),
+            jitter,
+            retry_after,
+        )
     }
 }
 

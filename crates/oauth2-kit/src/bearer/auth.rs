@@ -1,7 +1,7 @@
 //! The bearer logic every integration shares: which token, where it may go, what a 401 means.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use http::header::AUTHORIZATION;
@@ -253,7 +253,7 @@ impl BearerAuth {
     }
 
     fn guard(&self) -> MutexGuard<'_, Guard> {
-        self.inner.guard.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.inner.guard)
     }
 
     /// Drops `used` from the provider, unless the storm guard holds: a token was dropped within

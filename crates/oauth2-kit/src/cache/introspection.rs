@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::introspection::{IntrospectionResponse, TokenIntrospection};
 use crate::runtime::Runtime;
 use crate::secret::AccessToken;
+use crate::sync::lock;
 
 /// How long introspection results are kept, and how many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,10 +113,6 @@ struct Kept {
     response: IntrospectionResponse,
     until: Instant,
     seq: u64,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl BoundedIntrospectionStorage {

@@ -134,10 +134,7 @@ impl CachePolicy {
     /// up to `backoff_max`, scaled by `0.5 + jitter / 2` ("equal jitter", `jitter` in `[0, 1)`),
     /// and never shorter than the server's `Retry-After`.
     pub fn backoff(&self, attempt: u32, jitter: f64, retry_after: Option<Duration>) -> Duration {
-        let exponential = self.backoff_initial.saturating_mul(2u32.saturating_pow(attempt.min(31)));
-        let capped = exponential.min(self.backoff_max);
-        let jittered = scale(capped, 0.5 + jitter.clamp(0.0, 1.0) / 2.0);
-        jittered.max(retry_after.unwrap_or(Duration::ZERO))
+        crate::backoff::equal_jitter(self.backoff_initial, self.backoff_max, attempt, jitter, retry_after)
     }
 
     /// How long an error is handed to new callers before the next attempt: long for errors a

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -23,9 +23,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::http::{TransportError, TransportErrorKind};
 use crate::provider::AccessTokenProvider;
+use crate::random::JitterSource;
 use crate::runtime::Runtime;
 use crate::scope::Scope;
 use crate::secret::AccessToken;
+use crate::sync::lock;
 use crate::token::TokenResponse;
 
 /// An [`AccessTokenProvider`] that caches the tokens of another one, for any runtime (what
@@ -69,7 +71,7 @@ struct Inner {
     /// Per scope, the last token reported rejected (with a shared store): never taken back
     /// from the store.
     rejected: Mutex<HashMap<Option<Scope>, AccessToken>>,
-    random: AtomicU64,
+    random: JitterSource,
 }
 
 #[derive(Default)]
@@ -82,10 +84,6 @@ struct KeyState {
 
 /// One token fetch, shared by every caller waiting for it.
 type Flight = crate::cache::flight::Flight<TokenResponse>;
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// What a caller found in the cache.
 enum Lookup {
@@ -641,17 +639,9 @@ impl Inner {
         CachedToken { token, times, generation, wall_usable_until }
     }
 
-    /// A number in `[0, 1)` for jitter (splitmix64; quality matters little, speed and no
-    /// dependency do).
+    /// A number in `[0, 1)` for jitter.
     fn random(&self) -> f64 {
-        let mut z = self
-            .random
-            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-            .wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+        self.random.next()
     }
 }
 
@@ -757,7 +747,7 @@ impl CachingProviderBuilder {
                 retry_now: Event::new(),
                 shared,
                 rejected: Mutex::new(HashMap::new()),
-                random: AtomicU64::new(seed),
+                random: JitterSource::new(seed),
             }),
         }
     }

@@ -71,7 +71,7 @@ impl TokenEndpoint {
                 return Err(error);
             }
             let elapsed = clock.now().saturating_duration_since(start);
-            let delay = policy.delay(attempt, jitter(), error.retry_after());
+            let delay = policy.delay(attempt, crate::random::unit(), error.retry_after());
             if elapsed.saturating_add(delay) > policy.deadline {
                 return Err(error);
             }
@@ -137,15 +137,6 @@ impl TokenEndpoint {
             .await?
             .success()
     }
-}
-
-/// A number in `[0, 1)` for retry jitter (a random draw; quality matters little).
-fn jitter() -> f64 {
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        return 0.5;
-    }
-    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A decoded token response as `T`; a failure is a decode error of the (successful) response.
