@@ -17,7 +17,10 @@ fn outside_a_runtime_nothing_panics() {
     let provider = oauth2_kit_cache_tokio::caching(delegate.clone());
     let result = futures_lite::future::block_on(provider.get(None));
     match result {
-        Err(Error::Config(message)) => assert!(message.contains("no async runtime"), "{message}"),
+        Err(Error::Config(error)) => {
+            assert_eq!(error.kind(), oauth2_kit::ConfigErrorKind::NoRuntime);
+            assert!(error.to_string().contains("no async runtime"), "{error}");
+        }
         other => panic!("expected a configuration error, got {other:?}"),
     }
     assert_eq!(delegate.requests(), 0);

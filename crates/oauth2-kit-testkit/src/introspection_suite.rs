@@ -28,7 +28,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use oauth2_kit::async_trait;
 use oauth2_kit::cache::{CachingIntrospection, CachingIntrospectionBuilder, IntrospectionCachePolicy};
 use oauth2_kit::runtime::Runtime;
-use oauth2_kit::{AccessToken, Clock as _, Error, IntrospectionResponse, TokenIntrospection};
+use oauth2_kit::{AccessToken, Clock as _, IntrospectionResponse, TokenIntrospection};
 
 use crate::cache_suite::{poll_once, wait_for};
 use crate::latch::Latch;
@@ -105,7 +105,13 @@ impl TokenIntrospection for ScriptedIntrospection {
             Answer::Active(None) => r#"{"active":true}"#.to_owned(),
             Answer::ActiveButExpired => format!(r#"{{"active":true,"exp":{}}}"#, now - 10),
             Answer::Inactive => r#"{"active":false}"#.to_owned(),
-            Answer::Fail => return Err(Error::Config("scripted failure".into())),
+            Answer::Fail => {
+                return Err(oauth2_kit::ConfigError::new(
+                    oauth2_kit::ConfigErrorKind::InvalidSetting,
+                    "scripted failure",
+                )
+                .into());
+            }
         };
         Ok(IntrospectionResponse::from_json(body.as_bytes()).unwrap())
     }

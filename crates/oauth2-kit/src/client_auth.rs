@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use url::form_urlencoded;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::config_error::{ConfigError, ConfigErrorKind};
 use crate::form::Form;
 use crate::secret::{ClientId, ClientSecret};
 
@@ -118,11 +118,16 @@ impl ClientAuth {
 
     /// Adds the credentials to a request: an `Authorization` header value to set, or form
     /// parameters.
-    pub(crate) fn apply(&self, form: &mut Form) -> Result<Option<HeaderValue>> {
+    pub(crate) fn apply(&self, form: &mut Form) -> Result<Option<HeaderValue>, ConfigError> {
         match self.method {
             AuthMethod::ClientSecretBasic => {
-                let mut value = HeaderValue::from_str(self.credentials.basic.expose_secret())
-                    .map_err(|_| Error::config("client credentials do not form a valid header"))?;
+                let mut value =
+                    HeaderValue::from_str(self.credentials.basic.expose_secret()).map_err(|_| {
+                        ConfigError::new(
+                            ConfigErrorKind::InvalidCredentials,
+                            "client credentials do not form a valid header",
+                        )
+                    })?;
                 value.set_sensitive(true);
                 Ok(Some(value))
             }

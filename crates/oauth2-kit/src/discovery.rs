@@ -213,17 +213,25 @@ impl ServerMetadata {
 
     /// The token endpoint, as an [`Endpoint`] (`https`, or `http` on loopback).
     pub fn token_endpoint(&self) -> Result<Endpoint> {
-        endpoint(self.token_endpoint.as_ref(), "token_endpoint")
+        endpoint(self.token_endpoint.as_ref(), crate::config_error::EndpointKind::Token, "token_endpoint")
     }
 
     /// The introspection endpoint, as an [`Endpoint`].
     pub fn introspection_endpoint(&self) -> Result<Endpoint> {
-        endpoint(self.introspection_endpoint.as_ref(), "introspection_endpoint")
+        endpoint(
+            self.introspection_endpoint.as_ref(),
+            crate::config_error::EndpointKind::Introspection,
+            "introspection_endpoint",
+        )
     }
 
     /// The revocation endpoint, as an [`Endpoint`].
     pub fn revocation_endpoint(&self) -> Result<Endpoint> {
-        endpoint(self.revocation_endpoint.as_ref(), "revocation_endpoint")
+        endpoint(
+            self.revocation_endpoint.as_ref(),
+            crate::config_error::EndpointKind::Revocation,
+            "revocation_endpoint",
+        )
     }
 }
 
@@ -271,9 +279,11 @@ fn url_member(value: Option<String>, key: &'static str) -> Result<Option<Url>, D
         .transpose()
 }
 
-fn endpoint(url: Option<&Url>, key: &str) -> Result<Endpoint> {
-    let url = url.ok_or_else(|| Error::config(format!("the server metadata has no `{key}`")))?;
-    Endpoint::new(url.clone())
+fn endpoint(url: Option<&Url>, kind: crate::config_error::EndpointKind, key: &str) -> Result<Endpoint> {
+    let url = url.ok_or_else(|| {
+        crate::config_error::ConfigError::missing(kind, format!("the server metadata has no `{key}`"))
+    })?;
+    Ok(Endpoint::new(url.clone())?)
 }
 
 impl fmt::Debug for ServerMetadata {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use url::Url;
 
-use crate::error::Error;
+use crate::config_error::{ConfigError, ConfigErrorKind};
 
 /// The URL of an authorization server endpoint (token, introspection, revocation, ...).
 ///
@@ -50,35 +50,35 @@ impl std::hash::Hash for Endpoint {
 
 impl Endpoint {
     /// Checks and wraps a URL.
-    pub fn new(url: Url) -> Result<Self, Error> {
+    pub fn new(url: Url) -> Result<Self, ConfigError> {
         Self::check_shape(&url)?;
         match url.scheme() {
             "https" => Self::wrap(url),
             "http" if is_loopback(&url) => Self::wrap(url),
-            "http" => Err(Error::config(format!(
+            "http" => Err(invalid(format!(
                 "endpoint {} uses plain http on a non-loopback host; use https \
                  (or Endpoint::danger_allow_insecure_http if you really must)",
                 Redacted(&url)
             ))),
-            other => Err(Error::config(format!("endpoint scheme must be https, not `{other}`"))),
+            other => Err(invalid(format!("endpoint scheme must be https, not `{other}`"))),
         }
     }
 
     /// Wraps a URL that may use plain `http` on any host. Anyone on the network path can then
     /// read the client secret and the tokens: use it only on networks you trust completely.
-    pub fn danger_allow_insecure_http(url: Url) -> Result<Self, Error> {
+    pub fn danger_allow_insecure_http(url: Url) -> Result<Self, ConfigError> {
         Self::check_shape(&url)?;
         match url.scheme() {
             "https" | "http" => Self::wrap(url),
-            other => Err(Error::config(format!("endpoint scheme must be http or https, not `{other}`"))),
+            other => Err(invalid(format!("endpoint scheme must be http or https, not `{other}`"))),
         }
     }
 
-    fn wrap(url: Url) -> Result<Self, Error> {
+    fn wrap(url: Url) -> Result<Self, ConfigError> {
         let uri = url
             .as_str()
             .parse()
-            .map_err(|_| Error::config(format!("endpoint {} is not a valid request URI", Redacted(&url))))?;
+            .map_err(|_| invalid(format!("endpoint {} is not a valid request URI", Redacted(&url))))?;
         Ok(Self { url, uri })
     }
 
@@ -87,15 +87,15 @@ impl Endpoint {
         &self.uri
     }
 
-    fn check_shape(url: &Url) -> Result<(), Error> {
+    fn check_shape(url: &Url) -> Result<(), ConfigError> {
         if url.fragment().is_some() {
-            return Err(Error::config(format!("endpoint {} must not have a fragment", Redacted(url))));
+            return Err(invalid(format!("endpoint {} must not have a fragment", Redacted(url))));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::config("endpoint URL must not contain credentials"));
+            return Err(invalid("endpoint URL must not contain credentials"));
         }
         if url.host().is_none() {
-            return Err(Error::config(format!("endpoint {} has no host", Redacted(url))));
+            return Err(invalid(format!("endpoint {} has no host", Redacted(url))));
         }
         Ok(())
     }
@@ -138,16 +138,16 @@ pub(crate) fn is_loopback_host(host: &str) -> bool {
 }
 
 impl FromStr for Endpoint {
-    type Err = Error;
+    type Err = ConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let url = Url::parse(s).map_err(|e| Error::config(format!("invalid endpoint URL: {e}")))?;
+        let url = Url::parse(s).map_err(|e| invalid(format!("invalid endpoint URL: {e}")))?;
         Self::new(url)
     }
 }
 
 impl TryFrom<Url> for Endpoint {
-    type Error = Error;
+    type Error = ConfigError;
 
     fn try_from(url: Url) -> Result<Self, Self::Error> {
         Self::new(url)
@@ -155,7 +155,7 @@ impl TryFrom<Url> for Endpoint {
 }
 
 impl TryFrom<&str> for Endpoint {
-    type Error = Error;
+    type Error = ConfigError;
 
     fn try_from(s: &str) -> Result<Self, Self::Error> {
         s.parse()
@@ -192,6 +192,11 @@ impl fmt::Display for Redacted<'_> {
     }
 }
 
+/// An endpoint refused.
+fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ConfigError {
+    ConfigError::new(ConfigErrorKind::InvalidEndpoint, message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,7 +231,7 @@ mod tests {
             "unix:/run/socket",
         ] {
             let err = bad.parse::<Endpoint>().unwrap_err();
-            assert!(matches!(err, Error::Config(_)), "{bad}: {err:?}");
+            assert_eq!(err.kind(), ConfigErrorKind::InvalidEndpoint, "{bad}: {err:?}");
             assert!(!err.to_string().contains("pw@"), "{err}");
         }
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Map, Value};
 
+use crate::config_error::{ConfigError, ConfigErrorKind};
 use crate::http::{TransportError, TransportErrorKind};
 use crate::redact::{REDACTED, SentSecrets};
 
@@ -64,9 +65,10 @@ pub enum Error {
     #[error("HTTP transport failed: {0}")]
     Transport(#[from] TransportError),
 
-    /// The input or configuration was refused before anything was sent.
+    /// The input or configuration was refused before anything was sent; match on its
+    /// [`kind`](ConfigError::kind).
     #[error("invalid configuration: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
 
     /// A bearer client refused to attach the token: the destination is not trusted with it, or
     /// the token cannot be sent as a bearer token. Nothing was sent.
@@ -172,8 +174,12 @@ impl Error {
         }
     }
 
-    pub(crate) fn config(message: impl Into<String>) -> Self {
-        Self::Config(message.into())
+    /// The kind of configuration error, if this is one.
+    pub fn config_kind(&self) -> Option<ConfigErrorKind> {
+        match self {
+            Self::Config(e) => Some(e.kind()),
+            _ => None,
+        }
     }
 }
 
@@ -418,6 +424,6 @@ impl fmt::Display for ErrorCode {
 
 impl From<crate::scope::ScopeError> for Error {
     fn from(error: crate::scope::ScopeError) -> Self {
-        Self::Config(error.to_string())
+        Self::Config(ConfigError::new(ConfigErrorKind::InvalidScope, error.to_string()))
     }
 }

@@ -47,8 +47,15 @@ impl Transport {
 }
 
 /// Refuses a body limit of zero.
-pub(crate) fn check_body_limit(bytes: usize) -> Result<()> {
-    if bytes == 0 { Err(Error::config("body limit must be at least one byte")) } else { Ok(()) }
+pub(crate) fn check_body_limit(bytes: usize) -> Result<(), crate::config_error::ConfigError> {
+    if bytes == 0 {
+        Err(crate::config_error::ConfigError::new(
+            crate::config_error::ConfigErrorKind::InvalidSetting,
+            "body limit must be at least one byte",
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Transport {

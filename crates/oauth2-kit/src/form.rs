@@ -66,15 +66,22 @@ pub(crate) fn secret_values(body: &[u8]) -> impl Iterator<Item = zeroize::Zeroiz
 
 /// Checks extra parameters a user adds to a request: none may be one the client sets itself
 /// (`reserved`), none may be given twice.
-pub(crate) fn check_extra_params(extra: &[(String, String)], reserved: &[&str]) -> crate::Result<()> {
+pub(crate) fn check_extra_params(
+    extra: &[(String, String)],
+    reserved: &[&str],
+) -> Result<(), crate::config_error::ConfigError> {
     for (index, (name, _)) in extra.iter().enumerate() {
         if reserved.contains(&name.as_str()) {
-            return Err(crate::Error::config(format!(
-                "extra parameter `{name}` is set by the client itself"
-            )));
+            return Err(crate::config_error::ConfigError::new(
+                crate::config_error::ConfigErrorKind::ReservedParameter,
+                format!("extra parameter `{name}` is set by the client itself"),
+            ));
         }
         if extra.iter().take(index).any(|(earlier, _)| earlier == name) {
-            return Err(crate::Error::config(format!("extra parameter `{name}` is given twice")));
+            return Err(crate::config_error::ConfigError::new(
+                crate::config_error::ConfigErrorKind::ReservedParameter,
+                format!("extra parameter `{name}` is given twice"),
+            ));
         }
     }
     Ok(())

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::config_error::{ConfigError, ConfigErrorKind};
 
 /// An authorization server's issuer identifier (RFC 8414 §2): an `https` URL (or `http`, which
 /// discovery accepts only on a loopback host) with no query and no fragment.
@@ -33,14 +33,19 @@ pub struct Issuer {
 
 impl Issuer {
     /// Reads an issuer identifier, keeping its text as it is.
-    pub fn new(text: impl Into<String>) -> Result<Self> {
+    pub fn new(text: impl Into<String>) -> Result<Self, ConfigError> {
         let text = text.into();
-        let url = Url::parse(&text).map_err(|e| Error::config(format!("invalid issuer URL: {e}")))?;
+        let url = Url::parse(&text).map_err(|e| {
+            ConfigError::new(ConfigErrorKind::InvalidIssuer, format!("invalid issuer URL: {e}"))
+        })?;
         if !matches!(url.scheme(), "https" | "http") {
-            return Err(Error::config("an issuer must be an https URL"));
+            return Err(ConfigError::new(ConfigErrorKind::InvalidIssuer, "an issuer must be an https URL"));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::config("an issuer has no query and no fragment (RFC 8414 §2)"));
+            return Err(ConfigError::new(
+                ConfigErrorKind::InvalidIssuer,
+                "an issuer has no query and no fragment (RFC 8414 §2)",
+            ));
         }
         Ok(Self { text, url })
     }
@@ -58,17 +63,17 @@ impl Issuer {
 }
 
 impl FromStr for Issuer {
-    type Err = Error;
+    type Err = ConfigError;
 
-    fn from_str(text: &str) -> Result<Self> {
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
         Self::new(text)
     }
 }
 
 impl TryFrom<&str> for Issuer {
-    type Error = Error;
+    type Error = ConfigError;
 
-    fn try_from(text: &str) -> Result<Self> {
+    fn try_from(text: &str) -> Result<Self, ConfigError> {
         Self::new(text)
     }
 }

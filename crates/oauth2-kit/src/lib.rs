@@ -44,6 +44,7 @@ pub mod bearer;
 pub mod cache;
 mod client_auth;
 mod clock;
+mod config_error;
 mod decode;
 pub mod discovery;
 mod endpoint;
@@ -75,6 +76,7 @@ pub use async_trait::async_trait;
 
 pub use crate::client_auth::{AuthMethod, ClientAuth};
 pub use crate::clock::{Clock, SystemClock};
+pub use crate::config_error::{ConfigError, ConfigErrorKind, EndpointKind};
 pub use crate::decode::{DecodeError, MAX_LIFETIME};
 pub use crate::endpoint::{Endpoint, is_loopback};
 pub use crate::error::{Error, ErrorCode, ErrorResponse, OAuth2Error, Result};

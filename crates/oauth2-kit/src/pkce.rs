@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
 
-use crate::error::{Error, Result};
+use crate::config_error::{ConfigError, ConfigErrorKind};
 use crate::random::random_urlsafe;
 use crate::secret::PkceVerifier;
 
@@ -56,33 +56,36 @@ pub struct Pkce {
 
 impl Pkce {
     /// A new random verifier (32 random bytes, 43 characters) with an `S256` challenge.
-    pub fn s256() -> Result<Self> {
+    pub fn s256() -> Result<Self, ConfigError> {
         Self::random(PkceMethod::S256)
     }
 
     /// A new random verifier whose challenge is itself (`plain`). Use only with a server that
     /// cannot do `S256`: anyone who sees the login link can redeem the code.
-    pub fn danger_plain() -> Result<Self> {
+    pub fn danger_plain() -> Result<Self, ConfigError> {
         Self::random(PkceMethod::Plain)
     }
 
-    fn random(method: PkceMethod) -> Result<Self> {
+    fn random(method: PkceMethod) -> Result<Self, ConfigError> {
         Self::from_verifier(random_urlsafe(32)?, method)
     }
 
     /// A verifier chosen elsewhere (restored from a session, or a test vector), checked against
     /// RFC 7636 §4.1: 43 to 128 characters from `A-Z a-z 0-9 - . _ ~`.
-    pub fn from_verifier(verifier: impl Into<String>, method: PkceMethod) -> Result<Self> {
+    pub fn from_verifier(verifier: impl Into<String>, method: PkceMethod) -> Result<Self, ConfigError> {
         let verifier = PkceVerifier::new(verifier.into());
         let text = verifier.expose_secret();
         if !(43..=128).contains(&text.len()) {
-            return Err(Error::config(format!(
-                "a PKCE verifier has 43 to 128 characters, this one has {}",
-                text.len()
-            )));
+            return Err(ConfigError::new(
+                ConfigErrorKind::InvalidPkce,
+                format!("a PKCE verifier has 43 to 128 characters, this one has {}", text.len()),
+            ));
         }
         if !text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')) {
-            return Err(Error::config("a PKCE verifier may only hold A-Z a-z 0-9 - . _ ~"));
+            return Err(ConfigError::new(
+                ConfigErrorKind::InvalidPkce,
+                "a PKCE verifier may only hold A-Z a-z 0-9 - . _ ~",
+            ));
         }
         let challenge = match method {
             PkceMethod::S256 => URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes())),

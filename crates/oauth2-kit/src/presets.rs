@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::config_error::{ConfigError, ConfigErrorKind};
 
 /// The endpoints of an authorization server, from a preset layout (or from
 /// [discovery](crate::discovery)).
@@ -37,7 +37,7 @@ impl ServerEndpoints {
     /// assert_eq!(endpoints.logout.unwrap().as_str(), "https://auth.example.com/sso/logout");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn sttp_default(base: &Url) -> Result<Self> {
+    pub fn sttp_default(base: &Url) -> Result<Self, ConfigError> {
         Ok(Self {
             authorization: under(base, &["oauth2", "login"])?,
             token: under(base, &["oauth2", "token"])?,
@@ -50,7 +50,7 @@ impl ServerEndpoints {
 
     /// GitHub's layout under `base` (`https://github.com` for github.com, your server for GitHub
     /// Enterprise): `login/oauth/authorize`, `login/oauth/access_token`.
-    pub fn github(base: &Url) -> Result<Self> {
+    pub fn github(base: &Url) -> Result<Self, ConfigError> {
         Ok(Self {
             authorization: under(base, &["login", "oauth", "authorize"])?,
             token: under(base, &["login", "oauth", "access_token"])?,
@@ -77,9 +77,12 @@ impl ServerEndpoints {
     /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn keycloak(base: &Url, realm: &str) -> Result<Self> {
+    pub fn keycloak(base: &Url, realm: &str) -> Result<Self, ConfigError> {
         if matches!(realm, "" | "." | "..") {
-            return Err(Error::config("the Keycloak realm must be a name, not empty, `.` or `..`"));
+            return Err(ConfigError::new(
+                ConfigErrorKind::InvalidSetting,
+                "the Keycloak realm must be a name, not empty, `.` or `..`",
+            ));
         }
         let at = |tail: &[&str]| {
             let mut segments = vec!["realms", realm, "protocol", "openid-connect"];
@@ -99,14 +102,17 @@ impl ServerEndpoints {
 
 /// `base` with `segments` appended to its path (its own path kept, a trailing slash or not;
 /// query and fragment dropped).
-fn under(base: &Url, segments: &[&str]) -> Result<Url> {
+fn under(base: &Url, segments: &[&str]) -> Result<Url, ConfigError> {
     let mut url = base.clone();
     url.set_query(None);
     url.set_fragment(None);
     {
-        let mut path = url
-            .path_segments_mut()
-            .map_err(|()| Error::config("the base URL cannot have a path (not http or https)"))?;
+        let mut path = url.path_segments_mut().map_err(|()| {
+            ConfigError::new(
+                ConfigErrorKind::InvalidSetting,
+                "the base URL cannot have a path (not http or https)",
+            )
+        })?;
         path.pop_if_empty();
         path.extend(segments);
     }

@@ -19,7 +19,7 @@ use crate::token::TokenResponse;
 /// use oauth2_kit::{AccessTokenProvider, Scope};
 ///
 /// async fn token_for(provider: Arc<dyn AccessTokenProvider>) -> oauth2_kit::Result<()> {
-///     let scope: Scope = "read".parse().map_err(|e| oauth2_kit::Error::Config(format!("{e}")))?;
+///     let scope: Scope = "read".parse()?; // a `ScopeError` is a configuration error
 ///     let token = provider.request_token(Some(&scope)).await?;
 ///     println!("got a {} token", token.token_type());
 ///     Ok(())

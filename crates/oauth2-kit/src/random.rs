@@ -7,14 +7,18 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use zeroize::Zeroize as _;
 
-use crate::error::{Error, Result};
+use crate::config_error::{ConfigError, ConfigErrorKind};
 
 /// `bytes` random bytes, base64url-encoded without padding (RFC 4648 §5): only unreserved URL
 /// characters, so the value needs no escaping in a query or a form.
-pub(crate) fn random_urlsafe(bytes: usize) -> Result<String> {
+pub(crate) fn random_urlsafe(bytes: usize) -> Result<String, ConfigError> {
     let mut buffer = vec![0u8; bytes];
-    getrandom::fill(&mut buffer)
-        .map_err(|e| Error::config(format!("the operating system's random source failed: {e}")))?;
+    getrandom::fill(&mut buffer).map_err(|e| {
+        ConfigError::new(
+            ConfigErrorKind::RandomnessUnavailable,
+            format!("the operating system's random source failed: {e}"),
+        )
+    })?;
     let encoded = URL_SAFE_NO_PAD.encode(&buffer);
     buffer.zeroize();
     Ok(encoded)

@@ -228,10 +228,12 @@ impl UserInfoClient {
 
     /// A client of a discovered server's `userinfo_endpoint`.
     pub fn from_metadata(metadata: &ServerMetadata, http: impl HttpClient + 'static) -> Result<Self> {
-        let url = metadata
-            .userinfo_endpoint
-            .clone()
-            .ok_or_else(|| Error::config("the server metadata has no `userinfo_endpoint`"))?;
+        let url = metadata.userinfo_endpoint.clone().ok_or_else(|| {
+            crate::config_error::ConfigError::missing(
+                crate::config_error::EndpointKind::UserInfo,
+                "the server metadata has no `userinfo_endpoint`",
+            )
+        })?;
         Ok(Self::new(Endpoint::new(url)?, http))
     }
 

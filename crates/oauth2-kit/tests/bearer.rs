@@ -14,7 +14,8 @@ use http::{HeaderValue, StatusCode};
 use oauth2_kit::bearer::{BearerAuth, BearerClient, BearerError};
 use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
 use oauth2_kit::{
-    AccessToken, AccessTokenProvider, Clock as _, Error, Scope, SystemClock, TokenResponse, TokenType,
+    AccessToken, AccessTokenProvider, Clock as _, ConfigError, ConfigErrorKind, Error, Scope, SystemClock,
+    TokenResponse, TokenType,
 };
 
 /// Hands out `token-1`, `token-2`, ...: one token at a time, kept until invalidated.
@@ -273,10 +274,11 @@ fn the_token_goes_only_where_it_belongs() {
 fn no_token_means_nothing_sent_and_the_token_error() {
     let resource = Resource::new(|_| true);
     let tokens = Arc::new(Tokens::default());
-    *tokens.fail.lock().unwrap() = Some(Error::Config("no token today".into()));
+    *tokens.fail.lock().unwrap() =
+        Some(ConfigError::new(ConfigErrorKind::InvalidSetting, "no token today").into());
     let client = client(&resource, &tokens);
     let err = block_on(client.execute(post(URL, ""))).unwrap_err();
-    assert!(matches!(&err, Error::Config(m) if m == "no token today"), "{err}");
+    assert!(matches!(&err, Error::Config(m) if m.to_string() == "no token today"), "{err}");
     // Through the HttpClient trait: an AccessToken transport error carrying it.
     let err = block_on(HttpClient::send(&client, post(URL, ""))).unwrap_err();
     assert_eq!(err.kind(), TransportErrorKind::AccessToken);
@@ -362,7 +364,8 @@ fn no_new_token_after_a_401_returns_the_401() {
     let tokens = Arc::new(Tokens::default());
     let client = client(&resource, &tokens);
     block_on(tokens.request_token(None)).unwrap();
-    *tokens.fail.lock().unwrap() = Some(Error::Config("token endpoint down".into()));
+    *tokens.fail.lock().unwrap() =
+        Some(ConfigError::new(ConfigErrorKind::InvalidSetting, "token endpoint down").into());
     let response = block_on(client.execute(post(URL, ""))).unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(resource.seen.lock().unwrap().len(), 1);

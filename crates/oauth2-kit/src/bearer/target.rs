@@ -139,11 +139,16 @@ impl Origin {
 }
 
 impl FromStr for Origin {
-    type Err = crate::Error;
+    type Err = crate::config_error::ConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         // The input is not echoed: it may hold user info.
-        let invalid = |why: &str| crate::Error::config(format!("invalid origin: {why}"));
+        let invalid = |why: &str| {
+            crate::config_error::ConfigError::new(
+                crate::config_error::ConfigErrorKind::InvalidOrigin,
+                format!("invalid origin: {why}"),
+            )
+        };
         let url = Url::parse(s).map_err(|e| invalid(&e.to_string()))?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(invalid("an origin has no user info"));

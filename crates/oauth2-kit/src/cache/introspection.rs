@@ -325,11 +325,16 @@ impl Drop for IntrospectTask {
     /// leave its flight behind: its waiters get an error and the next call tries again.
     fn drop(&mut self) {
         if self.flight.result.get().is_none() {
-            self.settle(Err(Error::Config(
-                "the introspection ended without a result: no async runtime ran it to completion, or the \
-                 delegate panicked"
-                    .into(),
-            )));
+            let error = if std::thread::panicking() {
+                // Dropped while unwinding: the delegate panicked.
+                Error::FetchAborted { panicked: true }
+            } else {
+                Error::from(crate::config_error::ConfigError::new(
+                    crate::config_error::ConfigErrorKind::NoRuntime,
+                    "the introspection ended without a result: no async runtime ran it to completion",
+                ))
+            };
+            self.settle(Err(error));
         }
     }
 }

@@ -412,9 +412,10 @@ impl Drop for FetchTask {
                 // the runtime dropped the task unfinished (it shut down).
                 Error::FetchAborted { panicked: std::thread::panicking() }
             } else {
-                Error::config(
+                Error::from(crate::config_error::ConfigError::new(
+                    crate::config_error::ConfigErrorKind::NoRuntime,
                     "no async runtime ran the token fetch: none was running where the cache was called, or it shut down",
-                )
+                ))
             };
             let now = self.inner.clock.now();
             let until = now.checked_add(self.inner.policy.transient_error_ttl).unwrap_or(now);

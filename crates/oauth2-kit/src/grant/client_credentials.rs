@@ -144,9 +144,10 @@ impl ClientCredentials {
     ) -> Result<IntrospectionResponse> {
         let inner = &*self.inner;
         let endpoint = inner.introspection_endpoint.as_ref().ok_or_else(|| {
-            Error::config(
+            Error::from(crate::config_error::ConfigError::missing(
+                crate::config_error::EndpointKind::Introspection,
                 "no introspection endpoint configured (ClientCredentialsBuilder::introspection_endpoint)",
-            )
+            ))
         })?;
         inner
             .token
@@ -180,7 +181,10 @@ impl ClientCredentials {
     async fn revoke_secret(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<()> {
         let inner = &*self.inner;
         let endpoint = inner.revocation_endpoint.as_ref().ok_or_else(|| {
-            Error::config("no revocation endpoint configured (ClientCredentialsBuilder::revocation_endpoint)")
+            Error::from(crate::config_error::ConfigError::missing(
+                crate::config_error::EndpointKind::Revocation,
+                "no revocation endpoint configured (ClientCredentialsBuilder::revocation_endpoint)",
+            ))
         })?;
         inner.token.revoke(Some(endpoint), token, hint).await
     }

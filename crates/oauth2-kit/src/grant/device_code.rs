@@ -268,10 +268,12 @@ impl DeviceCodeClient {
         http: impl HttpClient + 'static,
         runtime: Arc<dyn Runtime>,
     ) -> Result<Self> {
-        let device = metadata
-            .device_authorization_endpoint
-            .clone()
-            .ok_or_else(|| Error::config("the server metadata has no `device_authorization_endpoint`"))?;
+        let device = metadata.device_authorization_endpoint.clone().ok_or_else(|| {
+            crate::config_error::ConfigError::missing(
+                crate::config_error::EndpointKind::DeviceAuthorization,
+                "the server metadata has no `device_authorization_endpoint`",
+            )
+        })?;
         Ok(Self::new(Endpoint::new(device)?, metadata.token_endpoint()?, client, http, runtime))
     }
 

@@ -131,7 +131,12 @@ impl TokenEndpoint {
         token: &str,
         hint: Option<TokenTypeHint>,
     ) -> Result<()> {
-        let endpoint = endpoint.ok_or_else(|| Error::config("no revocation endpoint configured"))?;
+        let endpoint = endpoint.ok_or_else(|| {
+            crate::config_error::ConfigError::missing(
+                crate::config_error::EndpointKind::Revocation,
+                "no revocation endpoint configured",
+            )
+        })?;
         self.transport
             .post_form(Operation::Revocation, endpoint, Form::token(token, hint.as_ref()), &self.auth)
             .await?

@@ -27,7 +27,7 @@ pub(super) const RESERVED: &[&str] = &[
 
 impl LoginState {
     /// A new unguessable state: 32 random bytes, base64url.
-    pub fn generate() -> Result<Self> {
+    pub fn generate() -> Result<Self, crate::config_error::ConfigError> {
         random_urlsafe(32).map(Self::new)
     }
 
@@ -41,7 +41,7 @@ impl LoginState {
 
 impl Nonce {
     /// A new unguessable nonce: 32 random bytes, base64url.
-    pub fn generate() -> Result<Self> {
+    pub fn generate() -> Result<Self, crate::config_error::ConfigError> {
         random_urlsafe(32).map(Self::new)
     }
 }
@@ -192,28 +192,36 @@ impl<'a, T> LoginLinkBuilder<'a, T> {
         let provider = &*self.provider.inner;
         let state = match self.state {
             Some(state) if state.expose_secret().len() < MIN_STATE_LEN => {
-                return Err(crate::Error::config(format!(
-                    "a login state needs at least {MIN_STATE_LEN} unguessable characters"
-                )));
+                return Err(crate::config_error::ConfigError::new(
+                    crate::config_error::ConfigErrorKind::WeakLoginState,
+                    format!("a login state needs at least {MIN_STATE_LEN} unguessable characters"),
+                )
+                .into());
             }
             Some(state) => state,
             None => LoginState::generate()?,
         };
         let pkce = match (provider.pkce, self.pkce) {
             (PkcePolicy::Off, Some(_)) => {
-                return Err(crate::Error::config(
+                return Err(crate::config_error::ConfigError::new(
+                    crate::config_error::ConfigErrorKind::InvalidPkce,
                     "a PKCE pair was given but the provider sends none (danger_without_pkce)",
-                ));
+                )
+                .into());
             }
             (PkcePolicy::Off, None) => None,
             (policy, Some(pkce)) => {
                 let expected = policy.method();
                 if Some(pkce.method()) != expected {
-                    return Err(crate::Error::config(format!(
-                        "the PKCE pair uses {}, the provider {}",
-                        pkce.method().as_str(),
-                        expected.map_or("none", PkceMethod::as_str)
-                    )));
+                    return Err(crate::config_error::ConfigError::new(
+                        crate::config_error::ConfigErrorKind::InvalidPkce,
+                        format!(
+                            "the PKCE pair uses {}, the provider {}",
+                            pkce.method().as_str(),
+                            expected.map_or("none", PkceMethod::as_str)
+                        ),
+                    )
+                    .into());
                 }
                 Some(pkce)
             }

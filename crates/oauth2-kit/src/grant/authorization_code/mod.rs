@@ -18,7 +18,7 @@ use crate::client_auth::ClientAuth;
 use crate::clock::Clock;
 use crate::discovery::ServerMetadata;
 use crate::endpoint::Endpoint;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exchange::{Transport, check_body_limit};
 use crate::extra_fields::FromTokenResponse;
 use crate::form::check_extra_params;
@@ -158,10 +158,12 @@ impl AuthorizationCodeProvider {
         client: ClientAuth,
         http: impl HttpClient + 'static,
     ) -> Result<AuthorizationCodeProviderBuilder> {
-        let authorization = metadata
-            .authorization_endpoint
-            .clone()
-            .ok_or_else(|| Error::config("the server metadata has no `authorization_endpoint`"))?;
+        let authorization = metadata.authorization_endpoint.clone().ok_or_else(|| {
+            crate::config_error::ConfigError::missing(
+                crate::config_error::EndpointKind::Authorization,
+                "the server metadata has no `authorization_endpoint`",
+            )
+        })?;
         let mut builder = Self::builder(
             Endpoint::new(authorization)?,
             metadata.token_endpoint()?,
@@ -355,10 +357,13 @@ impl<T: FromTokenResponse> AuthorizationCodeProvider<T> {
     }
 
     fn logout_endpoint(&self) -> Result<&Url> {
-        self.inner
-            .logout_endpoint
-            .as_ref()
-            .ok_or_else(|| Error::config("no logout endpoint configured (builder: logout_endpoint)"))
+        self.inner.logout_endpoint.as_ref().ok_or_else(|| {
+            crate::config_error::ConfigError::missing(
+                crate::config_error::EndpointKind::EndSession,
+                "no logout endpoint configured (builder: logout_endpoint)",
+            )
+            .into()
+        })
     }
 }
 
@@ -481,13 +486,25 @@ impl<T: FromTokenResponse> AuthorizationCodeProviderBuilder<T> {
         check_extra_params(&self.extra_params, RESERVED_TOKEN_PARAMS)?;
         check_body_limit(self.transport.body_limit)?;
         if self.redirect_uri.fragment().is_some() {
-            return Err(Error::config("the redirect URI must not have a fragment (RFC 6749 §3.1.2)"));
+            return Err(crate::config_error::ConfigError::new(
+                crate::config_error::ConfigErrorKind::InvalidRedirectUri,
+                "the redirect URI must not have a fragment (RFC 6749 §3.1.2)",
+            )
+            .into());
         }
         if self.redirect_uri.cannot_be_a_base() && self.redirect_uri.scheme() != "urn" {
-            return Err(Error::config("the redirect URI must be an absolute URI with a path"));
+            return Err(crate::config_error::ConfigError::new(
+                crate::config_error::ConfigErrorKind::InvalidRedirectUri,
+                "the redirect URI must be an absolute URI with a path",
+            )
+            .into());
         }
         if self.require_issuer && self.issuer.is_none() {
-            return Err(Error::config("require_issuer needs an issuer to compare with"));
+            return Err(crate::config_error::ConfigError::new(
+                crate::config_error::ConfigErrorKind::InvalidSetting,
+                "require_issuer needs an issuer to compare with",
+            )
+            .into());
         }
         // RFC 6749 §3.1: a query on the authorization endpoint is kept, so it must not hold a
         // parameter the login link sets (that would send it twice).
@@ -498,7 +515,8 @@ impl<T: FromTokenResponse> AuthorizationCodeProviderBuilder<T> {
             .map(|(n, _)| (n.into_owned(), String::new()))
             .collect();
         check_extra_params(&preset, login::RESERVED).map_err(|_| {
-            Error::config(
+            crate::config_error::ConfigError::new(
+                crate::config_error::ConfigErrorKind::ReservedParameter,
                 "the authorization endpoint's query repeats itself or sets a parameter the login link sets",
             )
         })?;
