@@ -154,7 +154,8 @@ async fn no_token_means_no_request() {
             ClientCredentials::new(server.token_endpoint(), DEFAULT_CLIENT_ID, "wrong-secret", http.clone());
         let client = BearerClient::new(http, BearerAuth::new(oauth2_kit_cache_tokio::caching(tokens), None));
         let err = client.execute(get(&server)).await.unwrap_err();
-        assert_eq!(err.oauth2().map(|e| e.response.error.as_str()), Some("invalid_client"), "{name}: {err}");
+        let oauth2_kit::Error::NoToken(reason) = &err else { panic!("{name}: {err:?}") };
+        assert_eq!(reason.oauth2().map(|e| e.response.error.as_str()), Some("invalid_client"), "{name}: {err}");
         assert_eq!(server.requests(Route::Resource), 0, "{name}");
     }
 }

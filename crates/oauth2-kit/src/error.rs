@@ -75,6 +75,14 @@ pub enum Error {
     #[error("bearer token not sent: {0}")]
     Bearer(#[from] crate::bearer::BearerError),
 
+    /// A bearer client had no token to attach, so nothing was sent: the token provider's error
+    /// is inside (the token endpoint's answer, a transport failure of the token request, ...).
+    /// Retryable when that error is. A refused destination or token type is
+    /// [`Bearer`](Self::Bearer) instead, and a failure of the request itself is
+    /// [`Transport`](Self::Transport): the three never mix.
+    #[error("no access token, request not sent: {0}")]
+    NoToken(#[source] Box<Error>),
+
     /// A login callback was refused (wrong `state`, an error from the server, another issuer):
     /// nothing was sent to the token endpoint.
     #[error("login callback refused: {0}")]
@@ -113,6 +121,7 @@ impl Error {
             Self::Transport(e) => e.status(),
             Self::Config(_)
             | Self::Bearer(_)
+            | Self::NoToken(_)
             | Self::Callback(_)
             | Self::DeviceCodeExpired { .. }
             | Self::FetchAborted { .. } => None,
@@ -131,6 +140,7 @@ impl Error {
         match self {
             Self::OAuth2(e) => e.retry_after,
             Self::UnexpectedStatus { retry_after, .. } => *retry_after,
+            Self::NoToken(e) => e.retry_after(),
             _ => None,
         }
     }
@@ -150,6 +160,7 @@ impl Error {
             Self::UnexpectedStatus { status, .. } => is_retryable_status(*status),
             Self::Transport(e) => e.is_retryable(),
             Self::FetchAborted { .. } => true,
+            Self::NoToken(e) => e.is_retryable(),
             Self::Decode { .. }
             | Self::Config(_)
             | Self::Bearer(_)

@@ -144,10 +144,12 @@ pub enum TransportErrorKind {
     Protocol,
     /// Anything else: the connection was reset or closed mid-response, ...
     Other,
-    /// Nothing was sent: a bearer client could not attach an access token (the token request
-    /// failed, or the destination is not trusted with it). The [`Error`](crate::Error) is the
-    /// source; [`TransportError::access_token_error`] returns it.
-    AccessToken,
+    /// Nothing was sent: a bearer client used as an [`HttpClient`] had no access token to attach
+    /// (the token request failed, or the destination is not trusted with the token). The error
+    /// says why, in words; [`BearerClient::execute`](crate::bearer::BearerClient::execute)
+    /// returns the reason typed ([`Error::NoToken`](crate::Error::NoToken) or
+    /// [`Error::Bearer`](crate::Error::Bearer)). Retryable when the reason is.
+    NoToken,
 }
 
 impl fmt::Display for TransportErrorKind {
@@ -162,7 +164,7 @@ impl fmt::Display for TransportErrorKind {
             Self::InvalidRequest => f.write_str("request refused by the HTTP client"),
             Self::Protocol => f.write_str("the answer is not valid HTTP"),
             Self::Other => f.write_str("transport failure"),
-            Self::AccessToken => f.write_str("no access token attached, request not sent"),
+            Self::NoToken => f.write_str("no access token attached, request not sent"),
         }
     }
 }
@@ -178,7 +180,7 @@ pub struct TransportError {
     retryable: bool,
     status: Option<http::StatusCode>,
     /// What the adapter knows of the failure that its cause does not say.
-    context: Option<&'static str>,
+    context: Option<std::borrow::Cow<'static, str>>,
     source: Option<std::sync::Arc<dyn StdError + Send + Sync + 'static>>,
 }
 
@@ -197,8 +199,8 @@ impl TransportError {
     /// Says in the message what the cause does not (an HTTP library's "unknown error", or a
     /// "message head is too large" that should say *header block*).
     #[must_use]
-    pub fn with_context(mut self, context: &'static str) -> Self {
-        self.context = Some(context);
+    pub fn with_context(mut self, context: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.context = Some(context.into());
         self
     }
 
@@ -242,26 +244,12 @@ impl TransportError {
     pub fn is_retryable(&self) -> bool {
         self.retryable
     }
-
-    /// A request a bearer client did not send because it had no access token to attach:
-    /// [`TransportErrorKind::AccessToken`], retryable when `error` is.
-    pub fn access_token(error: crate::Error) -> Self {
-        Self::new(TransportErrorKind::AccessToken).with_retryable(error.is_retryable()).with_source(error)
-    }
-
-    /// Why a bearer client sent nothing, for a [`TransportErrorKind::AccessToken`] error.
-    pub fn access_token_error(&self) -> Option<&crate::Error> {
-        match self.kind {
-            TransportErrorKind::AccessToken => self.source.as_deref()?.downcast_ref::<crate::Error>(),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.kind)?;
-        if let Some(context) = self.context {
+        if let Some(context) = &self.context {
             write!(f, ": {context}")?;
         }
         if let Some(source) = &self.source {

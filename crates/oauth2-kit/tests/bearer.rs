@@ -278,11 +278,14 @@ fn no_token_means_nothing_sent_and_the_token_error() {
         Some(ConfigError::new(ConfigErrorKind::InvalidSetting, "no token today").into());
     let client = client(&resource, &tokens);
     let err = block_on(client.execute(post(URL, ""))).unwrap_err();
-    assert!(matches!(&err, Error::Config(m) if m.to_string() == "no token today"), "{err}");
-    // Through the HttpClient trait: an AccessToken transport error carrying it.
+    let Error::NoToken(reason) = &err else { panic!("{err:?}") };
+    assert!(matches!(&**reason, Error::Config(m) if m.to_string() == "no token today"), "{err}");
+    assert!(!err.is_retryable());
+    // Through the HttpClient trait: a NoToken transport error saying why, and nothing inside.
     let err = block_on(HttpClient::send(&client, post(URL, ""))).unwrap_err();
-    assert_eq!(err.kind(), TransportErrorKind::AccessToken);
-    assert!(matches!(err.access_token_error(), Some(Error::Config(_))));
+    assert_eq!(err.kind(), TransportErrorKind::NoToken);
+    assert!(err.to_string().contains("no token today"), "{err}");
+    assert!(std::error::Error::source(&err).is_none());
     assert!(!err.is_retryable());
     assert!(resource.seen.lock().unwrap().is_empty());
 }
@@ -350,11 +353,15 @@ fn a_token_endpoint_failure_is_told_apart_from_a_failed_request() {
     *tokens.fail.lock().unwrap() = Some(Error::Transport(TransportError::new(TransportErrorKind::Connect)));
     let client = client(&resource, &tokens);
     let err = block_on(HttpClient::send(&client, post(URL, ""))).unwrap_err();
-    assert_eq!(err.kind(), TransportErrorKind::AccessToken);
-    assert_eq!(err.access_token_error().and_then(Error::transport_kind), Some(TransportErrorKind::Connect));
+    assert_eq!(err.kind(), TransportErrorKind::NoToken);
     assert!(err.is_retryable());
+    // Through execute: never an Error::Transport (that would mean the request failed on its
+    // way), but NoToken with the token request's transport failure inside.
     let err = block_on(client.execute(post(URL, ""))).unwrap_err();
-    assert_eq!(err.transport_kind(), Some(TransportErrorKind::AccessToken), "{err}");
+    assert_eq!(err.transport_kind(), None, "{err}");
+    let Error::NoToken(reason) = &err else { panic!("{err:?}") };
+    assert_eq!(reason.transport_kind(), Some(TransportErrorKind::Connect));
+    assert!(err.is_retryable());
     assert!(resource.seen.lock().unwrap().is_empty());
 }
 

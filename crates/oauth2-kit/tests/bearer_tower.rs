@@ -145,7 +145,7 @@ fn refusals_are_auth_errors_and_nothing_is_sent() {
     let err = block_on(call(&mut service, request)).unwrap_err();
     assert!(matches!(err, BearerServiceError::Auth(Error::Bearer(_))), "{err}");
     assert!(
-        err.to_string().starts_with("no access token attached, request not sent: bearer token not sent:"),
+        err.to_string().starts_with("bearer token not sent: refusing to send a bearer token over plain http"),
         "{err}"
     );
     assert!(resource.seen.lock().unwrap().is_empty());

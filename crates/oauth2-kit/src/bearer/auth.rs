@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use crate::bearer::challenge::invites_new_token;
 use crate::bearer::target::{Destinations, Origin, RequestTarget};
 use crate::clock::{Clock, SystemClock};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::provider::AccessTokenProvider;
 use crate::scope::Scope;
 use crate::token::TokenResponse;
@@ -141,9 +141,9 @@ impl BearerAuth {
         self.inner.settings.retry_unauthorized
     }
 
-    /// The `Authorization` for a request to `target`: refused (nothing to send) if the origin is
-    /// not trusted with the token, else the provider's token for the scope, or its error. There
-    /// is no unauthenticated fallback.
+    /// The `Authorization` for a request to `target`: refused (nothing to send, `Error::Bearer`)
+    /// if the origin is not trusted with the token, else the provider's token for the scope, or
+    /// its error as [`Error::NoToken`]. There is no unauthenticated fallback.
     pub async fn authorize(&self, target: RequestTarget<'_>) -> Result<Authorization> {
         match self.try_authorize(target)? {
             Some(authorization) => Ok(authorization),
@@ -184,7 +184,12 @@ impl BearerAuth {
         let scope = inner.settings.scope.as_ref();
         let token = match inner.settings.provider.cached_token(scope) {
             Some(token) => token,
-            None => inner.settings.provider.request_token(scope).await?,
+            None => inner
+                .settings
+                .provider
+                .request_token(scope)
+                .await
+                .map_err(|error| Error::NoToken(Box::new(error)))?,
         };
         Authorization::of(token)
     }

@@ -13,7 +13,7 @@ use crate::bearer::target::RequestTarget;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::grant::client_credentials::ClientCredentials;
-use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
 use crate::provider::AccessTokenProvider;
 
 /// A boxed, sendable future borrowing the client.
@@ -35,9 +35,9 @@ use crate::secret::{ClientId, ClientSecret};
 ///   follow none either (the adapters' constructors don't; a `reqwest::Client` given to
 ///   `ReqwestClient::with_client` follows reqwest's policy, which drops `Authorization` when a
 ///   redirect changes host or port).
-/// - If no token can be had, nothing is sent: the call fails with the token error
-///   ([`TransportErrorKind::AccessToken`](crate::http::TransportErrorKind::AccessToken) through
-///   [`HttpClient`], the [`Error`] itself through [`execute`](Self::execute)).
+/// - If no token can be had, nothing is sent: the call fails with [`Error::NoToken`] (the
+///   provider's error inside) through [`execute`](Self::execute), and with a transport error of
+///   kind [`NoToken`](crate::http::TransportErrorKind::NoToken) through [`HttpClient`].
 ///
 /// ```no_run
 /// use oauth2_kit::bearer::BearerClient;
@@ -125,11 +125,10 @@ impl<C: HttpClient> BearerClient<C> {
 
     /// Sends `request` with a token, recovering once from a rejected one.
     ///
-    /// Fails with the token error when no token could be attached (nothing was sent): the
-    /// provider's error as it is, except a transport failure of the token request, which comes
-    /// as [`TransportErrorKind::AccessToken`](crate::http::TransportErrorKind::AccessToken)
-    /// carrying it, so that an `Error::Transport` of any other kind always means the request
-    /// itself failed on the way.
+    /// The errors never mix: [`Error::Bearer`] when the destination or the token type is refused,
+    /// [`Error::NoToken`] (the provider's error inside) when no token could be had — in both,
+    /// nothing was sent — and [`Error::Transport`] only when the request itself failed on the
+    /// way.
     ///
     /// With a token at hand (the usual case), the token is attached and the request handed to
     /// the wrapped client when this is called; the returned future then only waits for the
@@ -218,17 +217,18 @@ enum Failure {
 impl Failure {
     fn into_error(self) -> Error {
         match self {
-            Self::Token(Error::Transport(transport)) => {
-                Error::Transport(TransportError::access_token(Error::Transport(transport)))
-            }
             Self::Token(error) => error,
             Self::Send(transport) => Error::Transport(transport),
         }
     }
 
+    /// Through [`HttpClient`], whose error is a transport error: the reason in words (error
+    /// messages never hold a secret), retryable when the reason is.
     fn into_transport(self) -> TransportError {
         match self {
-            Self::Token(error) => TransportError::access_token(error),
+            Self::Token(error) => TransportError::new(TransportErrorKind::NoToken)
+                .with_retryable(error.is_retryable())
+                .with_context(error.to_string()),
             Self::Send(transport) => transport,
         }
     }

@@ -114,7 +114,10 @@ pub struct BearerService<S, R = CloneBody> {
 /// variant to reach it.
 #[derive(Debug)]
 pub enum BearerServiceError<E> {
-    /// No token: the provider's error, or the destination refused.
+    /// Nothing sent: [`Error::NoToken`] (the provider's error inside) or [`Error::Bearer`] (the
+    /// destination or the token type refused), as [`BearerClient::execute`] reports them.
+    ///
+    /// [`BearerClient::execute`]: crate::bearer::BearerClient::execute
     Auth(Error),
     /// The inner service's error.
     Inner(E),
@@ -123,7 +126,7 @@ pub enum BearerServiceError<E> {
 impl<E: fmt::Display> fmt::Display for BearerServiceError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Auth(e) => write!(f, "no access token attached, request not sent: {e}"),
+            Self::Auth(e) => e.fmt(f),
             Self::Inner(e) => e.fmt(f),
         }
     }
