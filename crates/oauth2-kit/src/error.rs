@@ -438,3 +438,36 @@ impl From<crate::scope::ScopeError> for Error {
         Self::Config(ConfigError::new(ConfigErrorKind::InvalidScope, error.to_string()))
     }
 }
+
+#[cfg(test)]
+mod docs_tests {
+    /// The variants of `Error`, read from this file's source, so that the check below cannot
+    /// fall behind the enum.
+    fn variants() -> Vec<String> {
+        let source = include_str!("error.rs");
+        let body = source.split("pub enum Error {").nth(1).and_then(|rest| rest.split("\n}\n").next());
+        body.unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.strip_prefix("    "))
+            .filter(|line| line.starts_with(|c: char| c.is_ascii_uppercase()))
+            .map(|line| line.chars().take_while(char::is_ascii_alphanumeric).collect())
+            .collect()
+    }
+
+    /// The variants `docs/errors.md` lists: the first column of its table.
+    fn documented() -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/errors.md");
+        let page = std::fs::read_to_string(path).unwrap_or_default();
+        page.lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .map(|line| line.chars().take_while(char::is_ascii_alphanumeric).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_errors_page_lists_every_variant_and_no_other() {
+        let variants = variants();
+        assert!(variants.len() >= 10, "read {variants:?} from error.rs");
+        assert_eq!(documented(), variants, "docs/errors.md's table, in the enum's order");
+    }
+}
