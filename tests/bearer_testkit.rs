@@ -155,7 +155,11 @@ async fn no_token_means_no_request() {
         let client = BearerClient::new(http, BearerAuth::new(oauth2_kit_cache_tokio::caching(tokens), None));
         let err = client.execute(get(&server)).await.unwrap_err();
         let oauth2_kit::Error::NoToken(reason) = &err else { panic!("{name}: {err:?}") };
-        assert_eq!(reason.oauth2().map(|e| e.response.error.as_str()), Some("invalid_client"), "{name}: {err}");
+        assert_eq!(
+            reason.oauth2().map(|e| e.response.error.as_str()),
+            Some("invalid_client"),
+            "{name}: {err}"
+        );
         assert_eq!(server.requests(Route::Resource), 0, "{name}");
     }
 }

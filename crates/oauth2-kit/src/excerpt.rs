@@ -4,26 +4,11 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use crate::form::is_sensitive;
 use crate::redact::{REDACTED, SentSecrets};
 
 /// How many characters of a body an error message shows.
 const EXCERPT_CHARS: usize = 200;
-
-/// Parts of member names whose values may be credentials: any key containing one of them
-/// (case-insensitive, `_` and `-` ignored), such as `access_token`, `accessToken`, `id-token`,
-/// `client_secret`, `password`, `code_verifier` or `client_assertion`, is never shown.
-const SENSITIVE_PARTS: &[&str] =
-    &["token", "secret", "password", "passwd", "assertion", "code", "jwt", "key", "credential"];
-
-pub(crate) fn is_sensitive(key: &str) -> bool {
-    let folded: String =
-        key.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect();
-    SENSITIVE_PARTS.iter().any(|part| folded.contains(part)) && !NOT_SENSITIVE.contains(&folded.as_str())
-}
-
-/// Names that contain a sensitive part but hold no credential (folded as in [`is_sensitive`]):
-/// the numeric error codes some servers add to error responses.
-const NOT_SENSITIVE: &[&str] = &["errorcode", "errorcodes", "statuscode"];
 
 /// What of a server's `text` may be shown: one line, at most `max_chars` characters, without
 /// the secrets the request carried.

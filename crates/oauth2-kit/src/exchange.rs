@@ -222,7 +222,7 @@ impl Answer {
             return None;
         }
         let header = self.headers.get(http::header::WWW_AUTHENTICATE)?;
-        let challenges = crate::bearer::Challenge::parse(header.as_bytes()).ok()?;
+        let challenges = crate::challenge::Challenge::parse(header.as_bytes()).ok()?;
         let bearer = challenges.iter().find(|c| c.is_bearer())?;
         let mut object = serde_json::Map::new();
         for name in ["error", "error_description", "error_uri"] {

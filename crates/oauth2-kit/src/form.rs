@@ -40,7 +40,7 @@ impl Form {
     }
 
     /// `token=…[&token_type_hint=…]`, the body of introspection and revocation requests.
-    pub(crate) fn token(token: &str, hint: Option<&crate::introspection::TokenTypeHint>) -> Self {
+    pub(crate) fn token(token: &str, hint: Option<&crate::token_type::TokenTypeHint>) -> Self {
         let mut form = Self::new();
         form.push("token", token);
         if let Some(hint) = hint {
@@ -60,7 +60,7 @@ impl Form {
 /// `token`, ...), decoded.
 pub(crate) fn secret_values(body: &[u8]) -> impl Iterator<Item = zeroize::Zeroizing<String>> + '_ {
     form_urlencoded::parse(body)
-        .filter(|(name, _)| crate::excerpt::is_sensitive(name))
+        .filter(|(name, _)| is_sensitive(name))
         .map(|(_, value)| zeroize::Zeroizing::new(value.into_owned()))
 }
 
@@ -100,3 +100,19 @@ impl std::fmt::Debug for Form {
         write!(f, "Form({} bytes)", self.body.len())
     }
 }
+/// Parts of member names whose values may be credentials: any key containing one of them
+/// (case-insensitive, `_` and `-` ignored), such as `access_token`, `accessToken`, `id-token`,
+/// `client_secret`, `password`, `code_verifier` or `client_assertion`, is never shown.
+const SENSITIVE_PARTS: &[&str] =
+    &["token", "secret", "password", "passwd", "assertion", "code", "jwt", "key", "credential"];
+
+/// Whether a member or field named `key` may hold a credential.
+pub(crate) fn is_sensitive(key: &str) -> bool {
+    let folded: String =
+        key.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect();
+    SENSITIVE_PARTS.iter().any(|part| folded.contains(part)) && !NOT_SENSITIVE.contains(&folded.as_str())
+}
+
+/// Names that contain a sensitive part but hold no credential (folded as in [`is_sensitive`]):
+/// the numeric error codes some servers add to error responses.
+const NOT_SENSITIVE: &[&str] = &["errorcode", "errorcodes", "statuscode"];

@@ -10,7 +10,8 @@ use crate::decode::{DecodeError, JsonObject, KeysOnly};
 use crate::error::Result;
 use crate::scope::Scope;
 use crate::secret::AccessToken;
-use crate::token::TokenType;
+use crate::token_type::TokenType;
+pub use crate::token_type::TokenTypeHint;
 
 /// Asks the authorization server about a token (RFC 7662; sttp-oauth2 users know it by the
 /// same name).
@@ -21,30 +22,6 @@ pub trait TokenIntrospection: Send + Sync {
     /// Introspects an access token. An unknown, expired or revoked token is not an error: the
     /// answer says `active: false`.
     async fn introspect(&self, token: &AccessToken) -> Result<IntrospectionResponse>;
-}
-
-/// Which kind of token is being introspected or revoked (`token_type_hint`, RFC 7009 §2.1,
-/// RFC 7662 §2.1). Only a hint: servers search other kinds too.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TokenTypeHint {
-    /// `access_token`
-    AccessToken,
-    /// `refresh_token`
-    RefreshToken,
-    /// Another registered hint.
-    Other(String),
-}
-
-impl TokenTypeHint {
-    /// The hint as sent.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AccessToken => "access_token",
-            Self::RefreshToken => "refresh_token",
-            Self::Other(other) => other,
-        }
-    }
 }
 
 /// An introspection response (RFC 7662 §2.2).

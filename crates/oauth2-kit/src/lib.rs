@@ -42,6 +42,7 @@
 mod backoff;
 pub mod bearer;
 pub mod cache;
+mod challenge;
 mod client_auth;
 mod clock;
 mod config_error;
@@ -70,6 +71,7 @@ mod scope;
 mod secret;
 mod sync;
 mod token;
+mod token_type;
 pub mod userinfo;
 
 pub use async_trait::async_trait;
@@ -102,3 +104,6 @@ pub mod reexports {
     pub use http;
     pub use url;
 }
+
+#[cfg(test)]
+mod layering_tests;

@@ -13,48 +13,7 @@ use serde_json::{Map, Value};
 use crate::decode::{DecodeError, JsonObject};
 use crate::scope::Scope;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
-
-/// The type of an access token (RFC 6749 §7.1). `Bearer` is matched case-insensitively; every
-/// other type is kept as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TokenType {
-    /// `Bearer` (RFC 6750).
-    Bearer,
-    /// `DPoP` (RFC 9449).
-    DPoP,
-    /// Any other type, as sent.
-    Other(String),
-}
-
-impl TokenType {
-    /// The type as sent on the wire (`Bearer` for bearer tokens, whatever the case received).
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Bearer => "Bearer",
-            Self::DPoP => "DPoP",
-            Self::Other(other) => other,
-        }
-    }
-}
-
-impl From<&str> for TokenType {
-    fn from(value: &str) -> Self {
-        if value.eq_ignore_ascii_case("bearer") {
-            Self::Bearer
-        } else if value.eq_ignore_ascii_case("dpop") {
-            Self::DPoP
-        } else {
-            Self::Other(value.to_owned())
-        }
-    }
-}
-
-impl fmt::Display for TokenType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::token_type::TokenType;
 
 /// A successful token response, with the instant its request was sent.
 ///
@@ -236,12 +195,12 @@ impl TokenResponse {
     ///
     /// Fails for a token type other than `Bearer` (a `mac` or `DPoP` token needs more than a
     /// header) and for a token with bytes a header cannot carry.
-    pub fn bearer_header(&self) -> Result<HeaderValue, crate::bearer::BearerError> {
+    pub fn bearer_header(&self) -> Result<HeaderValue, crate::error::BearerError> {
         self.bearer_header_ref().cloned()
     }
 
     /// [`bearer_header`](Self::bearer_header), by reference: built once per token.
-    pub(crate) fn bearer_header_ref(&self) -> Result<&HeaderValue, crate::bearer::BearerError> {
+    pub(crate) fn bearer_header_ref(&self) -> Result<&HeaderValue, crate::error::BearerError> {
         if let Some(value) = self.0.bearer_header.get() {
             return Ok(value);
         }
@@ -274,8 +233,8 @@ impl TokenResponse {
     }
 }
 
-fn build_bearer_header(token: &TokenResponse) -> Result<HeaderValue, crate::bearer::BearerError> {
-    use crate::bearer::BearerError;
+fn build_bearer_header(token: &TokenResponse) -> Result<HeaderValue, crate::error::BearerError> {
+    use crate::error::BearerError;
     if token.token_type() != &TokenType::Bearer {
         return Err(BearerError::UnsupportedTokenType(token.token_type().clone()));
     }

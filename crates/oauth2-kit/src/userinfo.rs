@@ -275,7 +275,7 @@ impl UserInfoClient {
         }
         let value = zeroize::Zeroizing::new(format!("Bearer {}", token.expose_secret()));
         let mut authorization =
-            HeaderValue::from_str(&value).map_err(|_| crate::bearer::BearerError::MalformedToken)?;
+            HeaderValue::from_str(&value).map_err(|_| crate::error::BearerError::MalformedToken)?;
         authorization.set_sensitive(true);
         headers.insert(AUTHORIZATION, authorization);
         let mut answer = self.transport.send(Operation::UserInfo, &self.endpoint, request).await?;

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
-use crate::bearer::challenge::invites_new_token;
 use crate::bearer::target::{Destinations, Origin, RequestTarget};
+use crate::challenge::invites_new_token;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::provider::AccessTokenProvider;

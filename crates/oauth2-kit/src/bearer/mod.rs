@@ -8,20 +8,18 @@
 //! recovery from a rejected token (`401` with a `Bearer` challenge, parsed by [`Challenge`]).
 
 mod auth;
-mod challenge;
 mod client;
-mod error;
 mod replay;
 mod target;
 #[cfg(feature = "tower")]
 mod tower;
 
 pub use crate::bearer::auth::{Authorization, BearerAuth, BearerAuthBuilder};
-pub use crate::bearer::challenge::{Challenge, ChallengeError};
 pub use crate::bearer::client::BearerClient;
-pub use crate::bearer::error::{BearerError, OriginText};
 pub use crate::bearer::target::{Origin, RequestTarget};
 #[cfg(feature = "tower")]
 pub use crate::bearer::tower::{
     BearerLayer, BearerService, BearerServiceError, CloneBody, NoReplay, ReplayBody,
 };
+pub use crate::challenge::{Challenge, ChallengeError};
+pub use crate::error::{BearerError, OriginText};

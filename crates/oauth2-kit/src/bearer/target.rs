@@ -7,8 +7,8 @@ use http::Uri;
 use http::uri::Scheme;
 use url::Url;
 
-use crate::bearer::error::{BearerError, OriginText};
 use crate::endpoint::is_loopback_host;
+use crate::error::{BearerError, OriginText};
 
 /// The origin of an outgoing request (scheme, host and port), borrowed from its URI: what the
 /// bearer client checks before attaching a token.

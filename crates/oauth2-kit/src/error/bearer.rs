@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::token::TokenType;
+use crate::token_type::TokenType;
 
 /// Why a bearer client sent nothing: the destination is not trusted with the token, or the
 /// token cannot travel as a bearer token. Carried by [`Error::Bearer`](crate::Error::Bearer).

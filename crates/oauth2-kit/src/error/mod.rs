@@ -6,6 +6,12 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Map, Value};
 
+pub(crate) mod bearer;
+pub(crate) mod callback;
+
+pub use crate::error::bearer::{BearerError, OriginText};
+use crate::error::callback::CallbackError;
+
 use crate::config_error::{ConfigError, ConfigErrorKind};
 use crate::http::{TransportError, TransportErrorKind};
 use crate::redact::{REDACTED, SentSecrets};
@@ -73,7 +79,7 @@ pub enum Error {
     /// A bearer client refused to attach the token: the destination is not trusted with it, or
     /// the token cannot be sent as a bearer token. Nothing was sent.
     #[error("bearer token not sent: {0}")]
-    Bearer(#[from] crate::bearer::BearerError),
+    Bearer(#[from] BearerError),
 
     /// A bearer client had no token to attach, so nothing was sent: the token provider's error
     /// is inside (the token endpoint's answer, a transport failure of the token request, ...).
@@ -86,7 +92,7 @@ pub enum Error {
     /// A login callback was refused (wrong `state`, an error from the server, another issuer):
     /// nothing was sent to the token endpoint.
     #[error("login callback refused: {0}")]
-    Callback(#[from] crate::grant::authorization_code::CallbackError),
+    Callback(#[from] CallbackError),
 
     /// A token fetch ended without a result: the token provider panicked (`panicked`), or the
     /// async runtime running the fetch stopped before it finished. The next call starts a new
@@ -444,7 +450,7 @@ mod docs_tests {
     /// The variants of `Error`, read from this file's source, so that the check below cannot
     /// fall behind the enum.
     fn variants() -> Vec<String> {
-        let source = include_str!("error.rs");
+        let source = include_str!("mod.rs");
         let body = source.split("pub enum Error {").nth(1).and_then(|rest| rest.split("\n}\n").next());
         body.unwrap_or_default()
             .lines()
