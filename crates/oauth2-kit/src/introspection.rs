@@ -6,10 +6,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+use std::sync::Arc;
+
+use crate::client_auth::ClientAuth;
 use crate::decode::{DecodeError, JsonObject, KeysOnly};
+use crate::endpoint::Endpoint;
 use crate::error::Result;
+use crate::exchange::{Operation, Transport};
+use crate::form::Form;
+use crate::http::HttpClient;
 use crate::scope::Scope;
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, RefreshToken};
 use crate::token_type::TokenType;
 pub use crate::token_type::TokenTypeHint;
 
@@ -22,6 +29,105 @@ pub trait TokenIntrospection: Send + Sync {
     /// Introspects an access token. An unknown, expired or revoked token is not an error: the
     /// answer says `active: false`.
     async fn introspect(&self, token: &AccessToken) -> Result<IntrospectionResponse>;
+}
+
+/// Introspects tokens (RFC 7662) at an authorization server's introspection endpoint,
+/// authenticated as a client: what a resource server needs to check the tokens it receives,
+/// with no token endpoint and no grant.
+///
+/// An unknown, expired or revoked token is not an error: the answer says `active: false`. For
+/// a cache in front of it, see `caching_introspection` in the `oauth2-kit-cache-*` crates.
+/// Cloning is cheap.
+///
+/// ```no_run
+/// use oauth2_kit::{AccessToken, ClientAuth, IntrospectionClient, TokenIntrospection};
+/// # async fn demo(http: impl oauth2_kit::http::HttpClient + 'static) -> Result<(), Box<dyn std::error::Error>> {
+/// let introspection = IntrospectionClient::new(
+///     "https://auth.example.com/oauth2/introspect".parse()?,
+///     ClientAuth::new("orders-api", "its-secret"),
+///     http,
+/// );
+/// let presented = AccessToken::new("a token from a request's Authorization header");
+/// if introspection.introspect(&presented).await?.active {
+///     // serve the request
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct IntrospectionClient {
+    inner: Arc<IntrospectionInner>,
+}
+
+struct IntrospectionInner {
+    endpoint: Endpoint,
+    auth: ClientAuth,
+    transport: Transport,
+}
+
+impl IntrospectionClient {
+    /// Introspects at `endpoint`, authenticated with `auth`, over `http` (the system clock, a
+    /// 1 MiB limit on the answer).
+    pub fn new(endpoint: Endpoint, auth: ClientAuth, http: impl HttpClient + 'static) -> Self {
+        Self::with_transport(endpoint, auth, Transport::new(Arc::new(http)))
+    }
+
+    /// A client over a transport already set up (the grant clients' settings).
+    pub(crate) fn with_transport(endpoint: Endpoint, auth: ClientAuth, transport: Transport) -> Self {
+        Self { inner: Arc::new(IntrospectionInner { endpoint, auth, transport }) }
+    }
+
+    /// The introspection endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// Introspects an access token, with `token_type_hint=access_token`.
+    pub async fn introspect(&self, token: &AccessToken) -> Result<IntrospectionResponse> {
+        self.introspect_secret(token.expose_secret(), Some(&TokenTypeHint::AccessToken)).await
+    }
+
+    /// Introspects a refresh token, with `token_type_hint=refresh_token`.
+    pub async fn introspect_refresh_token(&self, token: &RefreshToken) -> Result<IntrospectionResponse> {
+        self.introspect_secret(token.expose_secret(), Some(&TokenTypeHint::RefreshToken)).await
+    }
+
+    /// Introspects a token with the given `token_type_hint`, or none.
+    pub async fn introspect_with_hint(
+        &self,
+        token: &AccessToken,
+        hint: Option<TokenTypeHint>,
+    ) -> Result<IntrospectionResponse> {
+        self.introspect_secret(token.expose_secret(), hint.as_ref()).await
+    }
+
+    async fn introspect_secret(
+        &self,
+        token: &str,
+        hint: Option<&TokenTypeHint>,
+    ) -> Result<IntrospectionResponse> {
+        let inner = &*self.inner;
+        inner
+            .transport
+            .post_form(Operation::Introspection, &inner.endpoint, Form::token(token, hint), &inner.auth)
+            .await?
+            .json(|object, _| IntrospectionResponse::from_object(object))
+    }
+}
+
+#[async_trait]
+impl TokenIntrospection for IntrospectionClient {
+    async fn introspect(&self, token: &AccessToken) -> Result<IntrospectionResponse> {
+        IntrospectionClient::introspect(self, token).await
+    }
+}
+
+impl fmt::Debug for IntrospectionClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntrospectionClient")
+            .field("endpoint", &self.inner.endpoint)
+            .field("auth", &self.inner.auth)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An introspection response (RFC 7662 §2.2).

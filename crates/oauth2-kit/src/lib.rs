@@ -66,6 +66,7 @@ mod random;
 mod redact;
 pub mod response;
 mod retry;
+mod revocation;
 pub mod runtime;
 mod scope;
 mod secret;
@@ -86,10 +87,14 @@ pub use crate::extra_fields::{FromTokenResponse, WithFields};
 pub use crate::grant::authorization_code::AuthorizationCodeProvider;
 pub use crate::grant::client_credentials::{ClientCredentials, ClientCredentialsBuilder};
 pub use crate::grant::password::{PasswordGrant, PasswordProvider};
-pub use crate::introspection::{IntrospectionResponse, TokenIntrospection, TokenTypeHint};
+pub use crate::grant::RefreshClient;
+pub use crate::introspection::{
+    IntrospectionClient, IntrospectionResponse, TokenIntrospection, TokenTypeHint,
+};
 pub use crate::issuer::Issuer;
 pub use crate::provider::AccessTokenProvider;
 pub use crate::retry::RetryPolicy;
+pub use crate::revocation::RevocationClient;
 pub use crate::scope::{Scope, ScopeError, ScopeErrorKind};
 pub use crate::secret::{
     AccessToken, AuthorizationCode, ClientId, ClientSecret, DeviceCode, IdToken, LoginState, Nonce, Password,

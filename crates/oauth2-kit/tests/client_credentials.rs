@@ -496,3 +496,56 @@ fn traces_have_endpoint_grant_status_and_no_secret() {
         assert!(!out.contains(secret), "{secret} leaked: {out}");
     }
 }
+
+/// A resource server introspects with the introspection endpoint and its credentials alone: no
+/// token endpoint anywhere.
+#[test]
+fn an_introspection_client_needs_no_token_endpoint() {
+    let http = Scripted::answering([json(200, r#"{"active":true,"scope":"read","client_id":"app"}"#)]);
+    let introspection = oauth2_kit::IntrospectionClient::new(
+        "https://auth.example.com/oauth2/introspect".parse().unwrap(),
+        oauth2_kit::ClientAuth::new("orders-api", "api-secret"),
+        http.clone(),
+    );
+    // Through the trait too: the caching crates take any TokenIntrospection.
+    let info = block_on(TokenIntrospection::introspect(&introspection, &AccessToken::new("AT 1"))).unwrap();
+    assert!(info.active);
+    assert_eq!(info.client_id.as_deref(), Some("app"));
+    let request = http.last_request();
+    assert_eq!(request.uri(), "https://auth.example.com/oauth2/introspect");
+    assert_eq!(basic_credentials(&request), "orders-api:api-secret");
+    assert_eq!(body(&request), "token=AT+1&token_type_hint=access_token");
+    assert!(!format!("{introspection:?}").contains("api-secret"));
+}
+
+#[test]
+fn a_revocation_client_revokes_with_its_hint_and_unknown_tokens_are_success() {
+    let http = Scripted::answering([answer(200, "text/html", ""), json(200, "{}")]);
+    let revocation = oauth2_kit::RevocationClient::new(
+        "https://auth.example.com/oauth2/revoke".parse().unwrap(),
+        oauth2_kit::ClientAuth::public("cli"),
+        http.clone(),
+    );
+    block_on(revocation.revoke_refresh_token(&oauth2_kit::RefreshToken::new("RT-9"))).unwrap();
+    assert_eq!(body(&http.last_request()), "token=RT-9&token_type_hint=refresh_token&client_id=cli");
+    block_on(revocation.revoke(&AccessToken::new("AT-9"))).unwrap();
+    assert_eq!(body(&http.last_request()), "token=AT-9&token_type_hint=access_token&client_id=cli");
+    assert_eq!(http.requests.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn a_refresh_client_keeps_the_refresh_token_the_server_did_not_rotate() {
+    let http = Scripted::answering([json(200, TOKEN)]);
+    let refresh = oauth2_kit::RefreshClient::new(
+        token_url(),
+        oauth2_kit::ClientAuth::new("app", "app-secret"),
+        http.clone(),
+    );
+    let used = oauth2_kit::RefreshToken::new("RT-1");
+    let token = block_on(refresh.refresh(&used, Some(&"read".parse().unwrap()))).unwrap();
+    assert_eq!(token.access_token().expose_secret(), "AT-123");
+    assert_eq!(token.refresh_token().map(|t| t.expose_secret()), Some("RT-1"));
+    let request = http.last_request();
+    assert_eq!(body(&request), "grant_type=refresh_token&refresh_token=RT-1&scope=read");
+    assert_eq!(basic_credentials(&request), "app:app-secret");
+}

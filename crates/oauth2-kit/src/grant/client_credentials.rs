@@ -10,14 +10,15 @@ use crate::client_auth::{AuthMethod, ClientAuth};
 use crate::clock::{Clock, SystemClock};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
+use crate::exchange::Transport;
 use crate::exchange::check_body_limit;
-use crate::exchange::{Operation, Transport};
-use crate::form::{Form, check_extra_params};
+use crate::form::check_extra_params;
 use crate::grant::token_endpoint::TokenEndpoint;
 use crate::http::{BodyLimit, HttpClient};
-use crate::introspection::{IntrospectionResponse, TokenIntrospection, TokenTypeHint};
+use crate::introspection::{IntrospectionClient, IntrospectionResponse, TokenIntrospection, TokenTypeHint};
 use crate::provider::AccessTokenProvider;
 use crate::retry::RetryPolicy;
+use crate::revocation::RevocationClient;
 use crate::runtime::Runtime;
 use crate::scope::Scope;
 use crate::secret::{AccessToken, ClientId, ClientSecret, RefreshToken};
@@ -63,8 +64,8 @@ pub struct ClientCredentials {
 
 struct Inner {
     token: TokenEndpoint,
-    introspection_endpoint: Option<Endpoint>,
-    revocation_endpoint: Option<Endpoint>,
+    introspection: Option<IntrospectionClient>,
+    revocation: Option<RevocationClient>,
 }
 
 impl ClientCredentials {
@@ -120,12 +121,12 @@ impl ClientCredentials {
 
     /// Introspects an access token (RFC 7662 §2.1) with `token_type_hint=access_token`.
     pub async fn introspect(&self, token: &AccessToken) -> Result<IntrospectionResponse> {
-        self.introspect_secret(token.expose_secret(), Some(TokenTypeHint::AccessToken)).await
+        self.introspection()?.introspect(token).await
     }
 
     /// Introspects a refresh token (RFC 7662 §2.1) with `token_type_hint=refresh_token`.
     pub async fn introspect_refresh_token(&self, token: &RefreshToken) -> Result<IntrospectionResponse> {
-        self.introspect_secret(token.expose_secret(), Some(TokenTypeHint::RefreshToken)).await
+        self.introspection()?.introspect_refresh_token(token).await
     }
 
     /// Introspects any token with the given `token_type_hint`, or none.
@@ -134,59 +135,45 @@ impl ClientCredentials {
         token: &AccessToken,
         hint: Option<TokenTypeHint>,
     ) -> Result<IntrospectionResponse> {
-        self.introspect_secret(token.expose_secret(), hint).await
+        self.introspection()?.introspect_with_hint(token, hint).await
     }
 
-    async fn introspect_secret(
-        &self,
-        token: &str,
-        hint: Option<TokenTypeHint>,
-    ) -> Result<IntrospectionResponse> {
-        let inner = &*self.inner;
-        let endpoint = inner.introspection_endpoint.as_ref().ok_or_else(|| {
+    /// The introspection client configured with
+    /// [`introspection_endpoint`](ClientCredentialsBuilder::introspection_endpoint).
+    fn introspection(&self) -> Result<&IntrospectionClient> {
+        self.inner.introspection.as_ref().ok_or_else(|| {
             Error::from(crate::config_error::ConfigError::missing(
                 crate::config_error::EndpointKind::Introspection,
                 "no introspection endpoint configured (ClientCredentialsBuilder::introspection_endpoint)",
             ))
-        })?;
-        inner
-            .token
-            .transport
-            .post_form(
-                Operation::Introspection,
-                endpoint,
-                Form::token(token, hint.as_ref()),
-                &inner.token.auth,
-            )
-            .await?
-            .json(|object, _| IntrospectionResponse::from_object(object))
+        })
+    }
+
+    /// The revocation client configured with
+    /// [`revocation_endpoint`](ClientCredentialsBuilder::revocation_endpoint).
+    fn revocation(&self) -> Result<&RevocationClient> {
+        self.inner.revocation.as_ref().ok_or_else(|| {
+            Error::from(crate::config_error::ConfigError::missing(
+                crate::config_error::EndpointKind::Revocation,
+                "no revocation endpoint configured (ClientCredentialsBuilder::revocation_endpoint)",
+            ))
+        })
     }
 
     /// Revokes an access token (RFC 7009 §2.1) with `token_type_hint=access_token`. Revoking a
     /// token the server does not know is success, as the RFC says.
     pub async fn revoke(&self, token: &AccessToken) -> Result<()> {
-        self.revoke_secret(token.expose_secret(), Some(TokenTypeHint::AccessToken)).await
+        self.revocation()?.revoke(token).await
     }
 
     /// Revokes a refresh token (RFC 7009 §2.1) with `token_type_hint=refresh_token`.
     pub async fn revoke_refresh_token(&self, token: &RefreshToken) -> Result<()> {
-        self.revoke_secret(token.expose_secret(), Some(TokenTypeHint::RefreshToken)).await
+        self.revocation()?.revoke_refresh_token(token).await
     }
 
     /// Revokes any token with the given `token_type_hint`, or none.
     pub async fn revoke_with_hint(&self, token: &AccessToken, hint: Option<TokenTypeHint>) -> Result<()> {
-        self.revoke_secret(token.expose_secret(), hint).await
-    }
-
-    async fn revoke_secret(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<()> {
-        let inner = &*self.inner;
-        let endpoint = inner.revocation_endpoint.as_ref().ok_or_else(|| {
-            Error::from(crate::config_error::ConfigError::missing(
-                crate::config_error::EndpointKind::Revocation,
-                "no revocation endpoint configured (ClientCredentialsBuilder::revocation_endpoint)",
-            ))
-        })?;
-        inner.token.revoke(Some(endpoint), token, hint).await
+        self.revocation()?.revoke_with_hint(token, hint).await
     }
 }
 
@@ -195,8 +182,8 @@ impl fmt::Debug for ClientCredentials {
         let inner = &*self.inner;
         f.debug_struct("ClientCredentials")
             .field("token", &inner.token)
-            .field("introspection_endpoint", &inner.introspection_endpoint)
-            .field("revocation_endpoint", &inner.revocation_endpoint)
+            .field("introspection", &inner.introspection)
+            .field("revocation", &inner.revocation)
             .finish_non_exhaustive()
     }
 }
@@ -292,16 +279,23 @@ impl ClientCredentialsBuilder {
     }
 
     fn into_inner(self) -> Inner {
+        let transport = Transport { http: self.http, clock: self.clock, body_limit: self.body_limit };
+        let introspection = self
+            .introspection_endpoint
+            .map(|e| IntrospectionClient::with_transport(e, self.auth.clone(), transport.clone()));
+        let revocation = self
+            .revocation_endpoint
+            .map(|e| RevocationClient::with_transport(e, self.auth.clone(), transport.clone()));
         Inner {
             token: TokenEndpoint {
                 endpoint: self.token_endpoint,
                 auth: self.auth,
-                transport: Transport { http: self.http, clock: self.clock, body_limit: self.body_limit },
+                transport,
                 extra_params: self.extra_params,
                 retry: self.retry,
             },
-            introspection_endpoint: self.introspection_endpoint,
-            revocation_endpoint: self.revocation_endpoint,
+            introspection,
+            revocation,
         }
     }
 }

@@ -5,4 +5,6 @@ pub mod client_credentials;
 pub mod device_code;
 pub mod password;
 mod refresh_token;
+
+pub use crate::grant::refresh_token::RefreshClient;
 pub(crate) mod token_endpoint;

@@ -12,6 +12,7 @@ use crate::extra_fields::FromTokenResponse;
 use crate::form::Form;
 use crate::introspection::TokenTypeHint;
 use crate::retry::RetryPolicy;
+use crate::revocation::RevocationClient;
 use crate::runtime::Runtime;
 use crate::token::TokenResponse;
 
@@ -137,10 +138,9 @@ impl TokenEndpoint {
                 "no revocation endpoint configured",
             )
         })?;
-        self.transport
-            .post_form(Operation::Revocation, endpoint, Form::token(token, hint.as_ref()), &self.auth)
-            .await?
-            .success()
+        RevocationClient::with_transport(endpoint.clone(), self.auth.clone(), self.transport.clone())
+            .revoke_secret(token, hint.as_ref())
+            .await
     }
 }
 
