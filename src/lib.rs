@@ -1,7 +1,9 @@
 //! Workspace-level home of the oauth2-kit examples, integration tests and benchmarks.
 //!
 //! It also compiles the guide: the README and every page of `docs/` are included here as
-//! documentation, so `cargo test --doc` runs their Rust snippets and they cannot rot.
+//! documentation, so `cargo test --doc` runs their Rust snippets and they cannot rot. (The core
+//! crate shows the guide's pages in its own documentation, `oauth2_kit::guide`, without running
+//! them: their examples use the other crates of the workspace.)
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -13,6 +13,10 @@
 //!
 //! It depends on no async runtime and no HTTP client.
 //!
+//! The [`guide`] has one page per topic (client credentials, caching, the bearer client, the
+//! other grants, introspection, discovery, HTTP clients, errors, the testkit), each with examples
+//! that run.
+//!
 //! ## Client credentials in five lines
 //!
 //! ```no_run
@@ -55,6 +59,10 @@ mod exchange;
 mod extra_fields;
 mod form;
 pub mod grant;
+// The guide's examples use the other crates of the project: they run as the workspace's
+// doctests, not this crate's.
+#[cfg(not(doctest))]
+pub mod guide;
 pub mod http;
 mod introspection;
 mod issuer;

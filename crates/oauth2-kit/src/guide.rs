@@ -1,0 +1,57 @@
+//! The guide: one page per topic, with examples that run (each is compiled and run by the
+//! project's tests, against the embedded authorization server of `oauth2-kit-testkit`).
+//!
+//! | page | what it covers |
+//! |---|---|
+//! | [`client_credentials`] | the client credentials grant, its settings, introspection and revocation |
+//! | [`caching`] | caching token providers on tokio, async-std and moka: the lifetime model, failures, metrics |
+//! | [`bearer_client`] | a client that attaches tokens to every request; the tower layer and the reqwest middleware |
+//! | [`fleet_cache`] | one token for a fleet of replicas, through Redis |
+//! | [`authorization_code`] | login links with PKCE, callbacks, the code exchange, refresh, logout |
+//! | [`password`] | the password grant, and a provider for one user |
+//! | [`device_flow`] | the device authorization grant (RFC 8628) |
+//! | [`userinfo`] | the OpenID Connect UserInfo endpoint |
+//! | [`introspection`] | token introspection for resource servers, cached |
+//! | [`discovery`] | endpoints from an issuer (RFC 8414, OpenID Connect Discovery) |
+//! | [`http_clients`] | the reqwest and isahc adapters, writing your own, proxies |
+//! | [`errors`] | the error model, what to retry, what never appears in a message |
+//! | [`testkit`] | the embedded authorization server, for your own tests |
+
+#[doc = include_str!("../guide/client-credentials.md")]
+pub mod client_credentials {}
+
+#[doc = include_str!("../guide/caching.md")]
+pub mod caching {}
+
+#[doc = include_str!("../guide/bearer-client.md")]
+pub mod bearer_client {}
+
+#[doc = include_str!("../guide/fleet-cache.md")]
+pub mod fleet_cache {}
+
+#[doc = include_str!("../guide/authorization-code.md")]
+pub mod authorization_code {}
+
+#[doc = include_str!("../guide/password.md")]
+pub mod password {}
+
+#[doc = include_str!("../guide/device-flow.md")]
+pub mod device_flow {}
+
+#[doc = include_str!("../guide/userinfo.md")]
+pub mod userinfo {}
+
+#[doc = include_str!("../guide/introspection.md")]
+pub mod introspection {}
+
+#[doc = include_str!("../guide/discovery.md")]
+pub mod discovery {}
+
+#[doc = include_str!("../guide/http-clients.md")]
+pub mod http_clients {}
+
+#[doc = include_str!("../guide/errors.md")]
+pub mod errors {}
+
+#[doc = include_str!("../guide/testkit.md")]
+pub mod testkit {}
