@@ -14,6 +14,9 @@ pub mod guide {
     #[doc = include_str!("../README.md")]
     pub struct Readme;
 
+    #[doc = include_str!("../docs/client.md")]
+    pub struct Client;
+
     #[doc = include_str!("../docs/client-credentials.md")]
     pub struct ClientCredentials;
 

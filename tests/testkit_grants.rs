@@ -437,3 +437,51 @@ fn device_flow_on_async_std() {
     .unwrap();
     assert_eq!(token.token_type(), &oauth2_kit::TokenType::Bearer);
 }
+
+/// The one client, from the issuer alone: every operation obtained from it and called against
+/// the embedded server, through both adapters (the login, UserInfo, refresh, introspection,
+/// revocation and client credentials).
+#[tokio::test]
+async fn one_client_from_the_issuer_for_every_operation() {
+    use oauth2_kit::OAuth2Client;
+    for (adapter, http) in adapters() {
+        let server = TestServer::start().unwrap();
+        let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+        let client = OAuth2Client::discover(&server.issuer(), auth, http.clone()).await.expect(adapter);
+
+        let login = client.authorization_code(callback_url()).expect(adapter).build().expect(adapter);
+        let (url, pending) = login.login_link().scope(scope("openid read")).build().unwrap().into_parts();
+        let callback = visit(&http, &url).await;
+        let token = login.complete_login(&pending, &callback).await.expect(adapter);
+        let me = client.userinfo().expect(adapter).fetch(token.access_token()).await.expect(adapter);
+        assert_eq!(me.sub, DEFAULT_USERNAME, "{adapter}");
+
+        let refreshed = client
+            .refresh()
+            .expect(adapter)
+            .refresh(token.refresh_token().unwrap(), Some(&scope("read")))
+            .await
+            .expect(adapter);
+        assert_eq!(refreshed.scope(), Some(&scope("read")), "{adapter}");
+
+        let introspection = client.introspection().expect(adapter);
+        assert!(introspection.introspect(refreshed.access_token()).await.expect(adapter).active, "{adapter}");
+        client
+            .revocation()
+            .expect(adapter)
+            .revoke_refresh_token(refreshed.refresh_token().unwrap())
+            .await
+            .expect(adapter);
+        assert!(
+            !introspection.introspect(refreshed.access_token()).await.expect(adapter).active,
+            "{adapter}"
+        );
+
+        let service = client.client_credentials().expect(adapter).request_token(Some(&scope("read"))).await;
+        assert!(
+            introspection.introspect(service.expect(adapter).access_token()).await.unwrap().active,
+            "{adapter}"
+        );
+        assert_eq!(server.requests(Route::Introspection), 3, "{adapter}");
+    }
+}

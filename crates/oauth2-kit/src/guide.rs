@@ -3,6 +3,7 @@
 //!
 //! | page | what it covers |
 //! |---|---|
+//! | [`client`] | one client for every operation: the server, the client's authentication, the HTTP client, shared settings |
 //! | [`client_credentials`] | the client credentials grant, its settings, introspection and revocation |
 //! | [`caching`] | caching token providers on tokio, async-std and moka: the lifetime model, failures, metrics |
 //! | [`bearer_client`] | a client that attaches tokens to every request; the tower layer and the reqwest middleware |
@@ -16,6 +17,9 @@
 //! | [`http_clients`] | the reqwest and isahc adapters, writing your own, proxies |
 //! | [`errors`] | the error model, what to retry, what never appears in a message |
 //! | [`testkit`] | the embedded authorization server, for your own tests |
+
+#[doc = include_str!("../guide/client.md")]
+pub mod client {}
 
 #[doc = include_str!("../guide/client-credentials.md")]
 pub mod client_credentials {}

@@ -3,8 +3,10 @@
 //! An OAuth 2.0 client that gets, checks and revokes access tokens over any HTTP client and any
 //! async runtime.
 //!
-//! The core crate holds the protocol: grant clients ([`ClientCredentials`]), the token, scope,
-//! secret and error types, and the contracts the other crates implement:
+//! The core crate holds the protocol: one [`OAuth2Client`] per authorization server, from which
+//! every operation is obtained the same way (client credentials, password, authorization code,
+//! refresh, device flow, introspection, revocation, UserInfo), the token, scope, secret and
+//! error types, and the contracts the other crates implement:
 //!
 //! - [`http::HttpClient`]: how requests travel. Adapters: `oauth2-kit-reqwest`,
 //!   `oauth2-kit-isahc`.
@@ -47,6 +49,7 @@ mod backoff;
 pub mod bearer;
 pub mod cache;
 mod challenge;
+mod client;
 mod client_auth;
 mod clock;
 mod config_error;
@@ -85,6 +88,7 @@ pub mod userinfo;
 
 pub use async_trait::async_trait;
 
+pub use crate::client::{AuthorizationServer, OAuth2Client, OAuth2ClientBuilder};
 pub use crate::client_auth::{AuthMethod, ClientAuth};
 pub use crate::clock::{Clock, SystemClock};
 pub use crate::config_error::{ConfigError, ConfigErrorKind, EndpointKind};
@@ -92,10 +96,10 @@ pub use crate::decode::{DecodeError, MAX_LIFETIME};
 pub use crate::endpoint::{Endpoint, is_loopback};
 pub use crate::error::{Error, ErrorCode, ErrorResponse, OAuth2Error, Result};
 pub use crate::extra_fields::{FromTokenResponse, WithFields};
+pub use crate::grant::RefreshClient;
 pub use crate::grant::authorization_code::AuthorizationCodeProvider;
 pub use crate::grant::client_credentials::{ClientCredentials, ClientCredentialsBuilder};
 pub use crate::grant::password::{PasswordGrant, PasswordProvider};
-pub use crate::grant::RefreshClient;
 pub use crate::introspection::{
     IntrospectionClient, IntrospectionResponse, TokenIntrospection, TokenTypeHint,
 };

@@ -549,3 +549,106 @@ fn a_refresh_client_keeps_the_refresh_token_the_server_did_not_rotate() {
     assert_eq!(body(&request), "grant_type=refresh_token&refresh_token=RT-1&scope=read");
     assert_eq!(basic_credentials(&request), "app:app-secret");
 }
+
+mod one_client {
+    use super::*;
+    use oauth2_kit::discovery::ServerMetadata;
+    use oauth2_kit::{AuthorizationServer, ClientAuth, ConfigErrorKind, EndpointKind, OAuth2Client};
+
+    fn kind_of<T: std::fmt::Debug>(result: Result<T, Error>) -> ConfigErrorKind {
+        result.unwrap_err().config_kind().expect("a configuration error")
+    }
+
+    /// Every operation needs its endpoints, and says which one is missing when obtained, before
+    /// anything is sent.
+    #[test]
+    fn a_missing_endpoint_is_found_when_the_operation_is_obtained() {
+        let http = Scripted::answering([]);
+        let client =
+            OAuth2Client::new(AuthorizationServer::new(), ClientAuth::new("id", "secret"), http.clone());
+        let missing = |kind| ConfigErrorKind::MissingEndpoint(kind);
+        assert_eq!(kind_of(client.client_credentials()), missing(EndpointKind::Token));
+        assert_eq!(kind_of(client.password()), missing(EndpointKind::Token));
+        assert_eq!(kind_of(client.refresh()), missing(EndpointKind::Token));
+        assert_eq!(kind_of(client.introspection()), missing(EndpointKind::Introspection));
+        assert_eq!(kind_of(client.revocation()), missing(EndpointKind::Revocation));
+        assert_eq!(kind_of(client.userinfo()), missing(EndpointKind::UserInfo));
+        let redirect = url::Url::parse("https://app.example.com/callback").unwrap();
+        assert_eq!(kind_of(client.authorization_code(redirect)), missing(EndpointKind::Authorization));
+        // The device flow also needs a runtime to sleep between polls.
+        assert_eq!(kind_of(client.device()), ConfigErrorKind::NoRuntime);
+        assert!(http.requests.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn settings_are_checked_by_build() {
+        let builder = || {
+            OAuth2Client::builder(
+                AuthorizationServer::new(),
+                ClientAuth::public("id"),
+                Scripted::answering([]),
+            )
+        };
+        assert_eq!(builder().body_limit(0).build().unwrap_err().kind(), ConfigErrorKind::InvalidSetting);
+        let retrying = builder().retry(oauth2_kit::RetryPolicy::default()).build();
+        assert_eq!(retrying.unwrap_err().kind(), ConfigErrorKind::NoRuntime);
+        let reserved = OAuth2Client::builder(
+            AuthorizationServer::new().token(token_url()),
+            ClientAuth::new("id", "secret"),
+            Scripted::answering([]),
+        )
+        .extra_param("grant_type", "password")
+        .build()
+        .unwrap();
+        assert_eq!(kind_of(reserved.client_credentials()), ConfigErrorKind::ReservedParameter);
+    }
+
+    /// The settings given once reach every operation: the extra parameter and the body limit
+    /// on the token request and the refresh, the body limit on introspection.
+    #[test]
+    fn settings_given_once_reach_every_operation() {
+        let http =
+            Scripted::answering([json(200, TOKEN), json(200, TOKEN), json(200, r#"{"active":false}"#)]);
+        let server = AuthorizationServer::new()
+            .token(token_url())
+            .introspection("https://auth.example.com/oauth2/introspect".parse().unwrap());
+        let client = OAuth2Client::builder(server, ClientAuth::new("id", "secret"), http.clone())
+            .extra_param("audience", "https://api.example.com/")
+            .body_limit(4096)
+            .build()
+            .unwrap();
+        block_on(client.client_credentials().unwrap().request_token(None)).unwrap();
+        let request = http.last_request();
+        assert_eq!(body(&request), "grant_type=client_credentials&audience=https%3A%2F%2Fapi.example.com%2F");
+        assert_eq!(BodyLimit::of(&request), 4096);
+        block_on(client.refresh().unwrap().refresh(&oauth2_kit::RefreshToken::new("RT"), None)).unwrap();
+        let request = http.last_request();
+        assert_eq!(
+            body(&request),
+            "grant_type=refresh_token&refresh_token=RT&audience=https%3A%2F%2Fapi.example.com%2F"
+        );
+        assert_eq!(BodyLimit::of(&request), 4096);
+        assert!(
+            !block_on(client.introspection().unwrap().introspect(&AccessToken::new("t"))).unwrap().active
+        );
+        assert_eq!(BodyLimit::of(&http.last_request()), 4096);
+    }
+
+    /// An unusable endpoint in a server's metadata fails only the operations that need it.
+    #[test]
+    fn an_unusable_advertised_endpoint_fails_only_its_operations() {
+        let metadata = ServerMetadata::from_json(
+            br#"{"issuer":"https://auth.example.com","token_endpoint":"https://auth.example.com/token",
+                 "userinfo_endpoint":"http://auth.example.com/userinfo"}"#,
+        )
+        .unwrap();
+        let server = AuthorizationServer::from_metadata(&metadata);
+        let client = OAuth2Client::new(server, ClientAuth::new("id", "secret"), Scripted::answering([]));
+        assert_eq!(kind_of(client.userinfo()), ConfigErrorKind::InvalidEndpoint);
+        assert_eq!(
+            client.client_credentials().unwrap().token_endpoint().as_str(),
+            "https://auth.example.com/token"
+        );
+        assert!(!format!("{client:?}").contains("secret\""), "{client:?}");
+    }
+}

@@ -88,13 +88,22 @@ impl ClientCredentials {
         client_secret: impl Into<ClientSecret>,
         http: impl HttpClient + 'static,
     ) -> ClientCredentialsBuilder {
+        Self::builder_with(token_endpoint, ClientAuth::new(client_id, client_secret), Arc::new(http))
+    }
+
+    /// A builder for a client authenticating with `auth`.
+    pub(crate) fn builder_with(
+        token_endpoint: Endpoint,
+        auth: ClientAuth,
+        http: Arc<dyn HttpClient>,
+    ) -> ClientCredentialsBuilder {
         ClientCredentialsBuilder {
             token_endpoint,
             introspection_endpoint: None,
             revocation_endpoint: None,
-            auth: ClientAuth::new(client_id, client_secret),
+            auth,
             extra_params: Vec::new(),
-            http: Arc::new(http),
+            http,
             clock: Arc::new(SystemClock),
             body_limit: BodyLimit::DEFAULT.0,
             retry: None,

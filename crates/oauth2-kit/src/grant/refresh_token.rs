@@ -55,6 +55,11 @@ impl RefreshClient {
         }
     }
 
+    /// A client over a token endpoint already set up (shared settings).
+    pub(crate) fn with_token_endpoint(token: TokenEndpoint) -> Self {
+        Self { token: Arc::new(token) }
+    }
+
     /// The token endpoint.
     pub fn token_endpoint(&self) -> &Endpoint {
         &self.token.endpoint

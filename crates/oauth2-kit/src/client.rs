@@ -1,0 +1,548 @@
+//! One client for every operation: the authorization server, the client's authentication, the
+//! HTTP client and the shared settings, given once.
+
+use std::fmt;
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::client_auth::ClientAuth;
+use crate::clock::{Clock, SystemClock};
+use crate::config_error::{ConfigError, ConfigErrorKind, EndpointKind};
+use crate::discovery::ServerMetadata;
+use crate::endpoint::Endpoint;
+use crate::error::Result;
+use crate::exchange::{Transport, check_body_limit};
+use crate::grant::RefreshClient;
+use crate::grant::authorization_code::{AuthorizationCodeProvider, AuthorizationCodeProviderBuilder};
+use crate::grant::client_credentials::ClientCredentials;
+use crate::grant::device_code::DeviceCodeClient;
+use crate::grant::password::PasswordGrant;
+use crate::grant::token_endpoint::TokenEndpoint;
+use crate::http::{BodyLimit, HttpClient};
+use crate::introspection::IntrospectionClient;
+use crate::issuer::Issuer;
+use crate::presets::ServerEndpoints;
+use crate::retry::RetryPolicy;
+use crate::revocation::RevocationClient;
+use crate::runtime::Runtime;
+use crate::userinfo::UserInfoClient;
+
+/// An authorization server as a client sees it: the endpoints it has (set one by one, from a
+/// preset layout, or from its discovered metadata) and its issuer when known. Only what an
+/// operation needs is checked, when the operation is obtained from an [`OAuth2Client`].
+///
+/// ```
+/// use oauth2_kit::AuthorizationServer;
+///
+/// let server = AuthorizationServer::new()
+///     .token("https://auth.example.com/oauth2/token".parse()?)
+///     .introspection("https://auth.example.com/oauth2/introspect".parse()?);
+/// assert!(server.has(oauth2_kit::EndpointKind::Introspection));
+/// assert!(!server.has(oauth2_kit::EndpointKind::Revocation));
+/// # Ok::<(), oauth2_kit::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizationServer {
+    issuer: Option<Issuer>,
+    require_issuer: bool,
+    authorization: Option<Place>,
+    token: Option<Place>,
+    introspection: Option<Place>,
+    revocation: Option<Place>,
+    userinfo: Option<Place>,
+    device_authorization: Option<Place>,
+    end_session: Option<Url>,
+}
+
+/// Where an endpoint is: checked already, or as a server advertised it (checked when used, so
+/// one unusable endpoint in a server's metadata fails only the operations that need it).
+#[derive(Debug, Clone)]
+enum Place {
+    Checked(Endpoint),
+    Advertised(Url),
+}
+
+impl Place {
+    fn endpoint(&self) -> Result<Endpoint, ConfigError> {
+        match self {
+            Self::Checked(endpoint) => Ok(endpoint.clone()),
+            Self::Advertised(url) => Endpoint::new(url.clone()),
+        }
+    }
+}
+
+impl AuthorizationServer {
+    /// A server with no endpoint yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The server of discovered `metadata`: its endpoints, its issuer, and whether it sends
+    /// `iss` in login callbacks (RFC 9207, then required).
+    pub fn from_metadata(metadata: &ServerMetadata) -> Self {
+        let advertised = |url: &Option<Url>| url.clone().map(Place::Advertised);
+        Self {
+            issuer: Some(metadata.issuer.clone()),
+            require_issuer: metadata
+                .extra
+                .get("authorization_response_iss_parameter_supported")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
+            authorization: advertised(&metadata.authorization_endpoint),
+            token: advertised(&metadata.token_endpoint),
+            introspection: advertised(&metadata.introspection_endpoint),
+            revocation: advertised(&metadata.revocation_endpoint),
+            userinfo: advertised(&metadata.userinfo_endpoint),
+            device_authorization: advertised(&metadata.device_authorization_endpoint),
+            end_session: metadata.end_session_endpoint.clone(),
+        }
+    }
+
+    /// The server of a preset layout ([`ServerEndpoints::keycloak`], ...).
+    pub fn from_preset(endpoints: &ServerEndpoints) -> Self {
+        let advertised = |url: &Option<Url>| url.clone().map(Place::Advertised);
+        Self {
+            authorization: Some(Place::Advertised(endpoints.authorization.clone())),
+            token: Some(Place::Advertised(endpoints.token.clone())),
+            introspection: advertised(&endpoints.introspection),
+            revocation: advertised(&endpoints.revocation),
+            userinfo: advertised(&endpoints.userinfo),
+            end_session: endpoints.logout.clone(),
+            ..Self::default()
+        }
+    }
+
+    /// The authorization endpoint (RFC 6749 §3.1), where users log in.
+    #[must_use]
+    pub fn authorization(mut self, endpoint: Endpoint) -> Self {
+        self.authorization = Some(Place::Checked(endpoint));
+        self
+    }
+
+    /// The token endpoint (RFC 6749 §3.2).
+    #[must_use]
+    pub fn token(mut self, endpoint: Endpoint) -> Self {
+        self.token = Some(Place::Checked(endpoint));
+        self
+    }
+
+    /// The introspection endpoint (RFC 7662).
+    #[must_use]
+    pub fn introspection(mut self, endpoint: Endpoint) -> Self {
+        self.introspection = Some(Place::Checked(endpoint));
+        self
+    }
+
+    /// The revocation endpoint (RFC 7009).
+    #[must_use]
+    pub fn revocation(mut self, endpoint: Endpoint) -> Self {
+        self.revocation = Some(Place::Checked(endpoint));
+        self
+    }
+
+    /// The UserInfo endpoint (OpenID Connect Core §5.3).
+    #[must_use]
+    pub fn userinfo(mut self, endpoint: Endpoint) -> Self {
+        self.userinfo = Some(Place::Checked(endpoint));
+        self
+    }
+
+    /// The device authorization endpoint (RFC 8628).
+    #[must_use]
+    pub fn device_authorization(mut self, endpoint: Endpoint) -> Self {
+        self.device_authorization = Some(Place::Checked(endpoint));
+        self
+    }
+
+    /// Where users log out (OpenID Connect RP-Initiated Logout, or a server's own logout page).
+    #[must_use]
+    pub fn end_session(mut self, url: Url) -> Self {
+        self.end_session = Some(url);
+        self
+    }
+
+    /// The server's issuer identifier: login callbacks carrying `iss` (RFC 9207) must name it;
+    /// with `required`, callbacks without `iss` are refused too.
+    #[must_use]
+    pub fn issuer(mut self, issuer: Issuer, required: bool) -> Self {
+        self.issuer = Some(issuer);
+        self.require_issuer = required;
+        self
+    }
+
+    /// Whether the server has the endpoint `kind`.
+    pub fn has(&self, kind: EndpointKind) -> bool {
+        match kind {
+            EndpointKind::EndSession => self.end_session.is_some(),
+            other => self.place(other).is_some(),
+        }
+    }
+
+    fn place(&self, kind: EndpointKind) -> Option<&Place> {
+        match kind {
+            EndpointKind::Authorization => self.authorization.as_ref(),
+            EndpointKind::Token => self.token.as_ref(),
+            EndpointKind::Introspection => self.introspection.as_ref(),
+            EndpointKind::Revocation => self.revocation.as_ref(),
+            EndpointKind::UserInfo => self.userinfo.as_ref(),
+            EndpointKind::DeviceAuthorization => self.device_authorization.as_ref(),
+            EndpointKind::EndSession => None,
+        }
+    }
+
+    /// The endpoint `kind`, checked: missing or unusable is a [`ConfigError`].
+    pub fn endpoint(&self, kind: EndpointKind) -> Result<Endpoint, ConfigError> {
+        let place = self.place(kind).ok_or_else(|| {
+            ConfigError::missing(kind, format!("the authorization server has no {} endpoint", name(kind)))
+        })?;
+        place.endpoint()
+    }
+
+    /// The endpoint `kind`, checked, if the server has it.
+    fn optional(&self, kind: EndpointKind) -> Result<Option<Endpoint>, ConfigError> {
+        self.place(kind).map(Place::endpoint).transpose()
+    }
+}
+
+fn name(kind: EndpointKind) -> &'static str {
+    match kind {
+        EndpointKind::Authorization => "authorization",
+        EndpointKind::Token => "token",
+        EndpointKind::Introspection => "introspection",
+        EndpointKind::Revocation => "revocation",
+        EndpointKind::UserInfo => "UserInfo",
+        EndpointKind::DeviceAuthorization => "device authorization",
+        _ => "end-session",
+    }
+}
+
+/// One client of one authorization server, from which every operation is obtained the same
+/// way: the server ([`AuthorizationServer`]), how the client authenticates ([`ClientAuth`]),
+/// the [`HttpClient`], and the settings every operation shares (clock, body limit, retries,
+/// extra token parameters), all given once.
+///
+/// Each getter returns the operation's client, or a configuration error
+/// ([`ConfigErrorKind::MissingEndpoint`] and the endpoint it needs) before anything is sent:
+/// a missing endpoint is found when the operation is obtained, never on a call. The operation
+/// clients are cheap to clone and can also be built on their own
+/// ([`IntrospectionClient::new`], ...).
+///
+/// | operation | obtained with | called with |
+/// |---|---|---|
+/// | client credentials | [`client_credentials`](Self::client_credentials) | `request_token(scope)` |
+/// | password | [`password`](Self::password) | `request_token(user, password, scope)`, `provider(..)` |
+/// | authorization code | [`authorization_code`](Self::authorization_code)`(redirect_uri)` | `login_link()`, `complete_login(..)` |
+/// | refresh | [`refresh`](Self::refresh) | `refresh(refresh_token, scope)` |
+/// | device flow | [`device`](Self::device) | `request_authorization(scope)`, `poll_token(..)` |
+/// | introspection | [`introspection`](Self::introspection) | `introspect(token)` |
+/// | revocation | [`revocation`](Self::revocation) | `revoke(token)`, `revoke_refresh_token(..)` |
+/// | UserInfo | [`userinfo`](Self::userinfo) | `fetch(token)` |
+///
+/// ```no_run
+/// use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
+/// # async fn demo(http: impl oauth2_kit::http::HttpClient + 'static) -> Result<(), Box<dyn std::error::Error>> {
+/// let server = AuthorizationServer::new()
+///     .token("https://auth.example.com/oauth2/token".parse()?)
+///     .introspection("https://auth.example.com/oauth2/introspect".parse()?);
+/// let client = OAuth2Client::new(server, ClientAuth::new("my-service", "my-secret"), http);
+///
+/// let token = client.client_credentials()?.request_token(Some(&"read".parse()?)).await?;
+/// let active = client.introspection()?.introspect(token.access_token()).await?.active;
+/// # drop(active); Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct OAuth2Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    server: AuthorizationServer,
+    auth: ClientAuth,
+    transport: Transport,
+    extra_params: Vec<(String, String)>,
+    retry: Option<RetryPolicy>,
+    runtime: Option<Arc<dyn Runtime>>,
+}
+
+impl OAuth2Client {
+    /// A client of `server`, authenticating with `auth`, over `http`, with the default
+    /// settings.
+    pub fn new(server: AuthorizationServer, auth: ClientAuth, http: impl HttpClient + 'static) -> Self {
+        Self { inner: Arc::new(Self::builder(server, auth, http).into_inner()) }
+    }
+
+    /// A builder, for settings other than the defaults.
+    pub fn builder(
+        server: AuthorizationServer,
+        auth: ClientAuth,
+        http: impl HttpClient + 'static,
+    ) -> OAuth2ClientBuilder {
+        OAuth2ClientBuilder {
+            server,
+            auth,
+            http: Arc::new(http),
+            clock: Arc::new(SystemClock),
+            body_limit: BodyLimit::DEFAULT.0,
+            extra_params: Vec::new(),
+            retry: None,
+            runtime: None,
+        }
+    }
+
+    /// A client of the server `issuer` names, from its discovered metadata (RFC 8414, then
+    /// OpenID Connect Discovery), with the default settings.
+    pub async fn discover(
+        issuer: &Issuer,
+        auth: ClientAuth,
+        http: impl HttpClient + Clone + 'static,
+    ) -> Result<Self> {
+        let metadata = ServerMetadata::discover(issuer, http.clone()).await?;
+        Ok(Self::new(AuthorizationServer::from_metadata(&metadata), auth, http))
+    }
+
+    /// The authorization server.
+    pub fn server(&self) -> &AuthorizationServer {
+        &self.inner.server
+    }
+
+    /// The client's authentication.
+    pub fn auth(&self) -> &ClientAuth {
+        &self.inner.auth
+    }
+
+    /// The client credentials grant (RFC 6749 §4.4), an
+    /// [`AccessTokenProvider`](crate::AccessTokenProvider): needs the token endpoint.
+    pub fn client_credentials(&self) -> Result<ClientCredentials> {
+        let inner = &*self.inner;
+        let mut builder = ClientCredentials::builder_with(
+            inner.server.endpoint(EndpointKind::Token)?,
+            inner.auth.clone(),
+            inner.transport.http.clone(),
+        )
+        .clock(inner.transport.clock.clone())
+        .body_limit(inner.transport.body_limit);
+        for (name, value) in &inner.extra_params {
+            builder = builder.extra_param(name.clone(), value.clone());
+        }
+        if let Some(endpoint) = inner.server.optional(EndpointKind::Introspection)? {
+            builder = builder.introspection_endpoint(endpoint);
+        }
+        if let Some(endpoint) = inner.server.optional(EndpointKind::Revocation)? {
+            builder = builder.revocation_endpoint(endpoint);
+        }
+        if let (Some(policy), Some(runtime)) = (&inner.retry, &inner.runtime) {
+            builder = builder.retry(*policy, runtime.clone());
+        }
+        builder.build()
+    }
+
+    /// The password grant (RFC 6749 §4.3): needs the token endpoint.
+    pub fn password(&self) -> Result<PasswordGrant> {
+        let inner = &*self.inner;
+        let mut builder = PasswordGrant::builder(
+            inner.server.endpoint(EndpointKind::Token)?,
+            inner.auth.clone(),
+            inner.transport.http.clone(),
+        )
+        .clock(inner.transport.clock.clone())
+        .body_limit(inner.transport.body_limit);
+        for (name, value) in &inner.extra_params {
+            builder = builder.extra_param(name.clone(), value.clone());
+        }
+        if let Some(endpoint) = inner.server.optional(EndpointKind::Revocation)? {
+            builder = builder.revocation_endpoint(endpoint);
+        }
+        if let (Some(policy), Some(runtime)) = (&inner.retry, &inner.runtime) {
+            builder = builder.retry(*policy, runtime.clone());
+        }
+        builder.build()
+    }
+
+    /// The authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636), for users sent back to
+    /// `redirect_uri`: needs the authorization and token endpoints. Returns the provider's
+    /// builder, for the options only this grant has (the token response type, PKCE); the
+    /// server's issuer, revocation and end-session endpoints are set from the server.
+    pub fn authorization_code(&self, redirect_uri: Url) -> Result<AuthorizationCodeProviderBuilder> {
+        let inner = &*self.inner;
+        let mut builder = AuthorizationCodeProvider::builder(
+            inner.server.endpoint(EndpointKind::Authorization)?,
+            inner.server.endpoint(EndpointKind::Token)?,
+            redirect_uri,
+            inner.auth.clone(),
+            inner.transport.http.clone(),
+        )
+        .clock(inner.transport.clock.clone())
+        .body_limit(inner.transport.body_limit);
+        for (name, value) in &inner.extra_params {
+            builder = builder.extra_param(name.clone(), value.clone());
+        }
+        if let Some(endpoint) = inner.server.optional(EndpointKind::Revocation)? {
+            builder = builder.revocation_endpoint(endpoint);
+        }
+        if let Some(url) = &inner.server.end_session {
+            builder = builder.logout_endpoint(url.clone());
+        }
+        if let Some(issuer) = &inner.server.issuer {
+            builder = builder.issuer(issuer.clone()).require_issuer(inner.server.require_issuer);
+        }
+        Ok(builder)
+    }
+
+    /// The refresh token grant (RFC 6749 §6), for refresh tokens from any grant: needs the
+    /// token endpoint.
+    pub fn refresh(&self) -> Result<RefreshClient> {
+        Ok(RefreshClient::with_token_endpoint(self.token_endpoint()?))
+    }
+
+    /// The device authorization grant (RFC 8628): needs the device authorization and token
+    /// endpoints, and a runtime to sleep between polls ([`OAuth2ClientBuilder::runtime`]).
+    pub fn device(&self) -> Result<DeviceCodeClient> {
+        let inner = &*self.inner;
+        let runtime = inner.runtime.clone().ok_or_else(|| {
+            ConfigError::new(
+                ConfigErrorKind::NoRuntime,
+                "the device flow sleeps between polls: give the client a runtime (OAuth2ClientBuilder::runtime)",
+            )
+        })?;
+        DeviceCodeClient::new(
+            inner.server.endpoint(EndpointKind::DeviceAuthorization)?,
+            inner.server.endpoint(EndpointKind::Token)?,
+            inner.auth.clone(),
+            inner.transport.http.clone(),
+            runtime,
+        )
+        .clock(inner.transport.clock.clone())
+        .body_limit(inner.transport.body_limit)
+    }
+
+    /// Token introspection (RFC 7662), a [`TokenIntrospection`](crate::TokenIntrospection):
+    /// needs the introspection endpoint only.
+    pub fn introspection(&self) -> Result<IntrospectionClient> {
+        let inner = &*self.inner;
+        Ok(IntrospectionClient::with_transport(
+            inner.server.endpoint(EndpointKind::Introspection)?,
+            inner.auth.clone(),
+            inner.transport.clone(),
+        ))
+    }
+
+    /// Token revocation (RFC 7009): needs the revocation endpoint only.
+    pub fn revocation(&self) -> Result<RevocationClient> {
+        let inner = &*self.inner;
+        Ok(RevocationClient::with_transport(
+            inner.server.endpoint(EndpointKind::Revocation)?,
+            inner.auth.clone(),
+            inner.transport.clone(),
+        ))
+    }
+
+    /// The OpenID Connect UserInfo endpoint: needs that endpoint only (and a user's access
+    /// token on each call, not the client's authentication).
+    pub fn userinfo(&self) -> Result<UserInfoClient> {
+        let inner = &*self.inner;
+        UserInfoClient::new(inner.server.endpoint(EndpointKind::UserInfo)?, inner.transport.http.clone())
+            .body_limit(inner.transport.body_limit)
+    }
+
+    /// The token endpoint with the shared settings.
+    fn token_endpoint(&self) -> Result<TokenEndpoint> {
+        let inner = &*self.inner;
+        Ok(TokenEndpoint {
+            endpoint: inner.server.endpoint(EndpointKind::Token)?,
+            auth: inner.auth.clone(),
+            transport: inner.transport.clone(),
+            extra_params: inner.extra_params.clone(),
+            retry: inner.retry.zip(inner.runtime.clone()),
+        })
+    }
+}
+
+impl fmt::Debug for OAuth2Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2Client")
+            .field("server", &self.inner.server)
+            .field("auth", &self.inner.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The settings an [`OAuth2Client`] gives every operation it hands out.
+#[must_use]
+pub struct OAuth2ClientBuilder {
+    server: AuthorizationServer,
+    auth: ClientAuth,
+    http: Arc<dyn HttpClient>,
+    clock: Arc<dyn Clock>,
+    body_limit: usize,
+    extra_params: Vec<(String, String)>,
+    retry: Option<RetryPolicy>,
+    runtime: Option<Arc<dyn Runtime>>,
+}
+
+impl OAuth2ClientBuilder {
+    /// The clock of token lifetimes and retries. Default: [`SystemClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The largest response body read, in bytes. Default: 1 MiB. Zero is refused by
+    /// [`build`](Self::build).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// A parameter sent with every token request (`audience`, `resource`, ...). A parameter the
+    /// client sets itself is refused when the operation is obtained.
+    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Transient failures of token requests are retried by `policy` (sleeping on the
+    /// [`runtime`](Self::runtime), which [`build`](Self::build) then requires).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The async runtime that sleeps between retries and device-flow polls.
+    pub fn runtime(mut self, runtime: Arc<dyn Runtime>) -> Self {
+        self.runtime = Some(runtime);
+        self
+    }
+
+    /// The client: refuses a zero body limit, and retries without a runtime.
+    pub fn build(self) -> Result<OAuth2Client, ConfigError> {
+        check_body_limit(self.body_limit)?;
+        if self.retry.is_some() && self.runtime.is_none() {
+            return Err(ConfigError::new(
+                ConfigErrorKind::NoRuntime,
+                "retries sleep between attempts: give the client a runtime (OAuth2ClientBuilder::runtime)",
+            ));
+        }
+        Ok(OAuth2Client { inner: Arc::new(self.into_inner()) })
+    }
+
+    fn into_inner(self) -> Inner {
+        Inner {
+            server: self.server,
+            auth: self.auth,
+            transport: Transport { http: self.http, clock: self.clock, body_limit: self.body_limit },
+            extra_params: self.extra_params,
+            retry: self.retry,
+            runtime: self.runtime,
+        }
+    }
+}
+
+impl fmt::Debug for OAuth2ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2ClientBuilder")
+            .field("server", &self.server)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
