@@ -25,10 +25,11 @@
 //! # }
 //! ```
 //!
-//! **async-std is discontinued upstream.** This crate spawns with `async_std::task::spawn`
-//! (async-std's global executor, which starts on first use and needs no runtime set up) and
-//! sleeps with `async-io` timers, the reactor smol uses too, so it works unchanged in a smol
-//! application (its tests run the provider under `smol::block_on` as well). The behaviour is the
+//! **async-std is discontinued upstream** (RUSTSEC-2025-0052), so this crate does not depend
+//! on it: it spawns on `async-global-executor` (the global executor async-std itself runs on,
+//! which starts on first use and needs no runtime set up) and sleeps with `async-io` timers,
+//! the reactor async-std and smol use, both maintained. It works unchanged in an async-std or a
+//! smol application (its tests run the provider under `smol::block_on` as well). The behaviour is the
 //! core's [`CachingProvider`], shared with the tokio and moka crates.
 
 #![forbid(unsafe_code)]
@@ -74,14 +75,14 @@ pub fn introspection_builder(delegate: impl TokenIntrospection + 'static) -> Cac
     CachingIntrospection::builder(Arc::new(delegate), Arc::new(AsyncStdRuntime))
 }
 
-/// The async-std binding of the core's [`Runtime`]: `async_std::task::spawn` and `async-io`
-/// timers. Needs no running runtime.
+/// The async-std binding of the core's [`Runtime`]: async-std's global executor
+/// (`async-global-executor`, used directly) and `async-io` timers. Needs no running runtime.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AsyncStdRuntime;
 
 impl Runtime for AsyncStdRuntime {
     fn spawn(&self, task: BoxFuture<()>) -> Result<(), SpawnError> {
-        drop(async_std::task::spawn(task));
+        async_global_executor::spawn(task).detach();
         Ok(())
     }
 
