@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The core crate must not depend (normal dependencies) on an async runtime or an HTTP client.
+# Dependency rules: the core crate must not depend (normal dependencies) on an async runtime or
+# an HTTP client, and the moka storages must not need tokio.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 forbidden='^(tokio|async-std|smol|async-io|async-executor|reqwest|isahc|hyper|hyper-util|curl|curl-sys|ureq|surf) '
@@ -10,3 +11,14 @@ if found=$(grep -E "$forbidden" <<<"$tree"); then
   exit 1
 fi
 echo "oauth2-kit: $(sed "s/ (\*)//" <<<"$tree" | sort -u | wc -l) crates in its normal dependency tree, none a runtime or HTTP client"
+
+# The moka storages need no runtime: the crate builds without the tokio binding, on async-std's
+# alone, and with neither (storages only).
+tokio_free=$(cargo tree -p oauth2-kit-cache-moka -e normal --no-default-features --features async-std --prefix none --locked)
+if grep -qE '^(tokio|oauth2-kit-cache-tokio) ' <<<"$tokio_free"; then
+  echo "oauth2-kit-cache-moka without its tokio feature still depends on tokio" >&2
+  exit 1
+fi
+cargo check -q -p oauth2-kit-cache-moka --no-default-features --features async-std --locked
+cargo check -q -p oauth2-kit-cache-moka --no-default-features --locked
+echo "oauth2-kit-cache-moka: builds without tokio (async-std, or storages only)"

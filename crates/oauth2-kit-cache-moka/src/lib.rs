@@ -24,8 +24,11 @@
 //! # }
 //! ```
 //!
-//! The behaviour is the core's [`CachingProvider`], shared with the tokio and async-std crates;
-//! fetches run on tokio ([`TokioRuntime`]) unless the builder is given another runtime.
+//! The behaviour is the core's [`CachingProvider`], shared with the tokio and async-std crates.
+//! The storages ([`MokaStorage`], [`MokaIntrospectionStorage`]) need no runtime; the one-liners
+//! fetch on tokio (feature `tokio`, the default: `TokioRuntime`) or, with
+//! `default-features = false, features = ["async-std"]`, on async-std's executor
+//! (`AsyncStdRuntime`), unless the builder is given another runtime.
 //!
 //! **moka is kept off the cached path.** A moka read costs about three times a read of the
 //! lock-free map the other crates use (it records the access for its eviction policy; see
@@ -45,41 +48,64 @@ use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
 use oauth2_kit::cache::{
-    CacheStorage, CachedToken, CachingIntrospection, CachingIntrospectionBuilder, CachingProvider,
-    CachingProviderBuilder, InMemoryStorage, IntrospectionCachePolicy, IntrospectionStorage, TokenKey,
+    CacheStorage, CachedToken, CachingProvider, InMemoryStorage, IntrospectionStorage, TokenKey,
 };
-use oauth2_kit::{AccessTokenProvider, IntrospectionResponse, Scope, TokenIntrospection};
+#[cfg(any(feature = "tokio", feature = "async-std"))]
+use oauth2_kit::cache::{
+    CachingIntrospection, CachingIntrospectionBuilder, CachingProviderBuilder, IntrospectionCachePolicy,
+};
+#[cfg(any(feature = "tokio", feature = "async-std"))]
+use oauth2_kit::{AccessTokenProvider, TokenIntrospection};
+use oauth2_kit::{IntrospectionResponse, Scope};
+#[cfg(feature = "async-std")]
+pub use oauth2_kit_cache_async_std::AsyncStdRuntime;
+#[cfg(feature = "tokio")]
 pub use oauth2_kit_cache_tokio::TokioRuntime;
+
+/// The runtime the one-liners fetch on: tokio with the `tokio` feature (the default), else
+/// async-std's executor (feature `async-std`). The storages need none: give them to a
+/// [`CachingProvider::builder`] with any runtime.
+#[cfg(any(feature = "tokio", feature = "async-std"))]
+fn runtime() -> Arc<dyn oauth2_kit::runtime::Runtime> {
+    #[cfg(feature = "tokio")]
+    return Arc::new(TokioRuntime::new());
+    #[cfg(not(feature = "tokio"))]
+    return Arc::new(AsyncStdRuntime);
+}
 
 /// The caching provider of this crate (the core's [`CachingProvider`] with a moka index).
 pub type CachingAccessTokenProvider = CachingProvider;
 
-/// Caches `delegate`'s tokens in a [`MokaStorage`] with the defaults, fetching on tokio.
+/// Caches `delegate`'s tokens in a [`MokaStorage`] with the defaults, fetching on tokio (or
+/// async-std, see the features).
+#[cfg(any(feature = "tokio", feature = "async-std"))]
 pub fn caching(delegate: impl AccessTokenProvider + 'static) -> CachingAccessTokenProvider {
     builder(delegate).build()
 }
 
-/// A builder over `delegate` with a default [`MokaStorage`] and the tokio runtime: change the
-/// policy, the storage (a [`MokaStorage::new`] with other bounds), the runtime or the clock,
-/// then `build()`.
+/// A builder over `delegate` with a default [`MokaStorage`] and the tokio runtime (or
+/// async-std's, see the features): change the policy, the storage (a [`MokaStorage::new`] with
+/// other bounds), the runtime or the clock, then `build()`.
+#[cfg(any(feature = "tokio", feature = "async-std"))]
 pub fn builder(delegate: impl AccessTokenProvider + 'static) -> CachingProviderBuilder {
-    CachingProvider::builder(Arc::new(delegate), Arc::new(TokioRuntime::new()))
-        .storage(Arc::new(MokaStorage::default()))
+    CachingProvider::builder(Arc::new(delegate), runtime()).storage(Arc::new(MokaStorage::default()))
 }
 
 /// Caches `delegate`'s introspection results in a [`MokaIntrospectionStorage`] (at most the
-/// default policy's 10,000 results, least recently used evicted first), on tokio.
+/// default policy's 10,000 results, least recently used evicted first), on tokio (or async-std).
+#[cfg(any(feature = "tokio", feature = "async-std"))]
 pub fn caching_introspection(delegate: impl TokenIntrospection + 'static) -> CachingIntrospection {
     introspection_builder(delegate, IntrospectionCachePolicy::default()).build()
 }
 
 /// A builder of a caching introspection over `delegate` with `policy` and a
-/// [`MokaIntrospectionStorage`] bounded by the policy's `max_entries`, on tokio.
+/// [`MokaIntrospectionStorage`] bounded by the policy's `max_entries`, on tokio (or async-std).
+#[cfg(any(feature = "tokio", feature = "async-std"))]
 pub fn introspection_builder(
     delegate: impl TokenIntrospection + 'static,
     policy: IntrospectionCachePolicy,
 ) -> CachingIntrospectionBuilder {
-    CachingIntrospection::builder(Arc::new(delegate), Arc::new(TokioRuntime::new()))
+    CachingIntrospection::builder(Arc::new(delegate), runtime())
         .policy(policy)
         .storage(Arc::new(MokaIntrospectionStorage::new(policy.max_entries as u64)))
 }
