@@ -10,9 +10,10 @@ use crate::client_auth::ClientAuth;
 use crate::clock::{Clock, SystemClock};
 use crate::config_error::{ConfigError, ConfigErrorKind, EndpointKind};
 use crate::discovery::ServerMetadata;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, Redacted};
 use crate::error::Result;
 use crate::exchange::{Transport, check_body_limit};
+use crate::form::check_extra_params;
 use crate::grant::RefreshClient;
 use crate::grant::authorization_code::{AuthorizationCodeProvider, AuthorizationCodeProviderBuilder};
 use crate::grant::client_credentials::ClientCredentials;
@@ -42,7 +43,7 @@ use crate::userinfo::UserInfoClient;
 /// assert!(!server.has(oauth2_kit::EndpointKind::Revocation));
 /// # Ok::<(), oauth2_kit::ConfigError>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AuthorizationServer {
     issuer: Option<Issuer>,
     require_issuer: bool,
@@ -55,12 +56,45 @@ pub struct AuthorizationServer {
     end_session: Option<Url>,
 }
 
+impl fmt::Debug for AuthorizationServer {
+    /// Endpoints as [`Endpoint`] shows them: no user info, no query values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_struct("AuthorizationServer");
+        list.field("issuer", &self.issuer).field("require_issuer", &self.require_issuer);
+        for (name, place) in [
+            ("authorization", &self.authorization),
+            ("token", &self.token),
+            ("introspection", &self.introspection),
+            ("revocation", &self.revocation),
+            ("userinfo", &self.userinfo),
+            ("device_authorization", &self.device_authorization),
+        ] {
+            if let Some(place) = place {
+                list.field(name, &format_args!("{place:?}"));
+            }
+        }
+        if let Some(url) = &self.end_session {
+            list.field("end_session", &format_args!("{}", Redacted(url)));
+        }
+        list.finish()
+    }
+}
+
 /// Where an endpoint is: checked already, or as a server advertised it (checked when used, so
 /// one unusable endpoint in a server's metadata fails only the operations that need it).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Place {
     Checked(Endpoint),
     Advertised(Url),
+}
+
+impl fmt::Debug for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Checked(endpoint) => fmt::Debug::fmt(endpoint, f),
+            Self::Advertised(url) => write!(f, "{}", Redacted(url)),
+        }
+    }
 }
 
 impl Place {
@@ -193,15 +227,18 @@ impl AuthorizationServer {
 
     /// The endpoint `kind`, checked: missing or unusable is a [`ConfigError`].
     pub fn endpoint(&self, kind: EndpointKind) -> Result<Endpoint, ConfigError> {
+        if let (EndpointKind::EndSession, Some(url)) = (kind, &self.end_session) {
+            return Endpoint::new(url.clone());
+        }
         let place = self.place(kind).ok_or_else(|| {
             ConfigError::missing(kind, format!("the authorization server has no {} endpoint", name(kind)))
         })?;
         place.endpoint()
     }
 
-    /// The endpoint `kind`, checked, if the server has it.
-    fn optional(&self, kind: EndpointKind) -> Result<Option<Endpoint>, ConfigError> {
-        self.place(kind).map(Place::endpoint).transpose()
+    /// The endpoint `kind`, if the server has it and it is usable.
+    fn usable(&self, kind: EndpointKind) -> Option<Endpoint> {
+        self.place(kind).and_then(|place| place.endpoint().ok())
     }
 }
 
@@ -325,10 +362,13 @@ impl OAuth2Client {
         for (name, value) in &inner.extra_params {
             builder = builder.extra_param(name.clone(), value.clone());
         }
-        if let Some(endpoint) = inner.server.optional(EndpointKind::Introspection)? {
+        // The grant's own introspect and revoke methods: an unusable endpoint leaves them out
+        // (they then say it is missing) rather than failing the grant, which does not need
+        // them; `introspection()` and `revocation()` report it.
+        if let Some(endpoint) = inner.server.usable(EndpointKind::Introspection) {
             builder = builder.introspection_endpoint(endpoint);
         }
-        if let Some(endpoint) = inner.server.optional(EndpointKind::Revocation)? {
+        if let Some(endpoint) = inner.server.usable(EndpointKind::Revocation) {
             builder = builder.revocation_endpoint(endpoint);
         }
         if let (Some(policy), Some(runtime)) = (&inner.retry, &inner.runtime) {
@@ -350,7 +390,7 @@ impl OAuth2Client {
         for (name, value) in &inner.extra_params {
             builder = builder.extra_param(name.clone(), value.clone());
         }
-        if let Some(endpoint) = inner.server.optional(EndpointKind::Revocation)? {
+        if let Some(endpoint) = inner.server.usable(EndpointKind::Revocation) {
             builder = builder.revocation_endpoint(endpoint);
         }
         if let (Some(policy), Some(runtime)) = (&inner.retry, &inner.runtime) {
@@ -377,7 +417,7 @@ impl OAuth2Client {
         for (name, value) in &inner.extra_params {
             builder = builder.extra_param(name.clone(), value.clone());
         }
-        if let Some(endpoint) = inner.server.optional(EndpointKind::Revocation)? {
+        if let Some(endpoint) = inner.server.usable(EndpointKind::Revocation) {
             builder = builder.revocation_endpoint(endpoint);
         }
         if let Some(url) = &inner.server.end_session {
@@ -392,6 +432,7 @@ impl OAuth2Client {
     /// The refresh token grant (RFC 6749 §6), for refresh tokens from any grant: needs the
     /// token endpoint.
     pub fn refresh(&self) -> Result<RefreshClient> {
+        check_extra_params(&self.inner.extra_params, crate::grant::REFRESH_RESERVED_PARAMS)?;
         Ok(RefreshClient::with_token_endpoint(self.token_endpoint()?))
     }
 
@@ -467,7 +508,8 @@ impl fmt::Debug for OAuth2Client {
     }
 }
 
-/// The settings an [`OAuth2Client`] gives every operation it hands out.
+/// The settings an [`OAuth2Client`] gives the operations it hands out (which setting reaches
+/// which operation: the table in the [guide](crate::guide::client)).
 #[must_use]
 pub struct OAuth2ClientBuilder {
     server: AuthorizationServer,

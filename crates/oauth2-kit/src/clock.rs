@@ -56,7 +56,7 @@ mod coarse {
     use std::sync::OnceLock;
     use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-    use rustix::time::{ClockId, Timespec, clock_getres, clock_gettime};
+    use rustix::time::{ClockId, DynamicClockId, Timespec, clock_getres, clock_gettime_dynamic};
 
     /// A coarse clock ticking slower than this is not used.
     const MAX_TICK: Duration = Duration::from_millis(50);
@@ -109,9 +109,11 @@ mod coarse {
         })
     }
 
+    /// A reading, `None` if the clock cannot be read (rustix's plain `clock_gettime` would
+    /// panic: the dynamic form returns the error).
     #[inline]
     fn read(id: ClockId) -> Option<Duration> {
-        since_zero(clock_gettime(id))
+        since_zero(clock_gettime_dynamic(DynamicClockId::Known(id)).ok()?)
     }
 
     /// A reading as a duration; the kernel keeps `tv_nsec` below a second.

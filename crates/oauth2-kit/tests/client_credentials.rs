@@ -652,3 +652,74 @@ mod one_client {
         assert!(!format!("{client:?}").contains("secret\""), "{client:?}");
     }
 }
+
+mod one_client_review {
+    use super::*;
+    use oauth2_kit::discovery::ServerMetadata;
+    use oauth2_kit::{AuthorizationServer, ClientAuth, ConfigErrorKind, OAuth2Client};
+
+    /// An unusable revocation or introspection endpoint in the metadata fails the operations
+    /// that need it, not the grants, which do not.
+    #[test]
+    fn an_unusable_optional_endpoint_does_not_fail_the_grants() {
+        let metadata = ServerMetadata::from_json(
+            br#"{"issuer":"https://auth.example.com","token_endpoint":"https://auth.example.com/token",
+                 "authorization_endpoint":"https://auth.example.com/authorize",
+                 "revocation_endpoint":"http://auth.example.com/revoke",
+                 "introspection_endpoint":"ftp://auth.example.com/introspect"}"#,
+        )
+        .unwrap();
+        let client = OAuth2Client::new(
+            AuthorizationServer::from_metadata(&metadata),
+            ClientAuth::new("id", "secret"),
+            Scripted::answering([]),
+        );
+        client.client_credentials().unwrap();
+        client.password().unwrap();
+        client
+            .authorization_code(url::Url::parse("https://app.example.com/cb").unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let kind = |r: Result<_, Error>| r.map(|_: ()| ()).unwrap_err().config_kind();
+        assert_eq!(kind(client.revocation().map(drop)), Some(ConfigErrorKind::InvalidEndpoint));
+        assert_eq!(kind(client.introspection().map(drop)), Some(ConfigErrorKind::InvalidEndpoint));
+    }
+
+    #[test]
+    fn a_refresh_refuses_the_parameters_it_sets_itself() {
+        for name in ["grant_type", "refresh_token", "client_secret"] {
+            let client = OAuth2Client::builder(
+                AuthorizationServer::new().token(token_url()),
+                ClientAuth::new("id", "secret"),
+                Scripted::answering([]),
+            )
+            .extra_param(name, "x")
+            .build()
+            .unwrap();
+            let err = client.refresh().unwrap_err();
+            assert_eq!(err.config_kind(), Some(ConfigErrorKind::ReservedParameter), "{name}");
+        }
+    }
+
+    /// `Debug` shows endpoints as `Endpoint` does: no user info, no query values.
+    #[test]
+    fn debug_shows_no_credentials_of_advertised_urls() {
+        let metadata = ServerMetadata::from_json(
+            br#"{"issuer":"https://auth.example.com",
+                 "token_endpoint":"https://user:hunter2@auth.example.com/token?key=k3y",
+                 "end_session_endpoint":"https://auth.example.com/logout?client_secret=s3cret"}"#,
+        )
+        .unwrap();
+        let client = OAuth2Client::new(
+            AuthorizationServer::from_metadata(&metadata),
+            ClientAuth::new("id", "client-pw"),
+            Scripted::answering([]),
+        );
+        let shown = format!("{client:?} {:?}", client.server());
+        for secret in ["hunter2", "k3y", "s3cret", "client-pw"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("auth.example.com/token"), "{shown}");
+    }
+}

@@ -226,9 +226,16 @@ impl Failure {
     /// messages never hold a secret), retryable when the reason is.
     fn into_transport(self) -> TransportError {
         match self {
-            Self::Token(error) => TransportError::new(TransportErrorKind::NoToken)
-                .with_retryable(error.is_retryable())
-                .with_context(error.to_string()),
+            Self::Token(error) => {
+                // The kind already says no token was attached: the context says why.
+                let reason = match &error {
+                    Error::NoToken(reason) => reason.to_string(),
+                    other => other.to_string(),
+                };
+                TransportError::new(TransportErrorKind::NoToken)
+                    .with_retryable(error.is_retryable())
+                    .with_context(reason)
+            }
             Self::Send(transport) => transport,
         }
     }

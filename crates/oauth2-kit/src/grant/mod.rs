@@ -6,5 +6,6 @@ pub mod device_code;
 pub mod password;
 mod refresh_token;
 
+pub(crate) use crate::grant::refresh_token::RESERVED_PARAMS as REFRESH_RESERVED_PARAMS;
 pub use crate::grant::refresh_token::RefreshClient;
 pub(crate) mod token_endpoint;

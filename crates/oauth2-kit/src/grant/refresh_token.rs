@@ -15,6 +15,17 @@ use crate::token::TokenResponse;
 
 const GRANT_TYPE: &str = "refresh_token";
 
+/// The parameters a refresh sets itself: refused as extra parameters.
+pub(crate) const RESERVED_PARAMS: &[&str] = &[
+    "grant_type",
+    "refresh_token",
+    "scope",
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+];
+
 /// Trades refresh tokens for new access tokens (RFC 6749 §6) at a token endpoint,
 /// authenticated as a client: for tokens from any grant that hands out refresh tokens
 /// (authorization code, password, device flow), kept by an application between runs.
