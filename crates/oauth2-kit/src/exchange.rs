@@ -46,6 +46,35 @@ impl Transport {
     }
 }
 
+/// A client of one endpoint where the client authenticates itself and sends a token
+/// (introspection, revocation): the endpoint, the credentials and the transport.
+pub(crate) struct TokenFormEndpoint {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) auth: ClientAuth,
+    pub(crate) transport: Transport,
+}
+
+impl TokenFormEndpoint {
+    /// POSTs `token` (with its `token_type_hint`) as `operation`, authenticated.
+    pub(crate) async fn post_token(
+        &self,
+        operation: Operation,
+        token: &str,
+        hint: Option<&crate::token_type::TokenTypeHint>,
+    ) -> Result<Answer> {
+        self.transport.post_form(operation, &self.endpoint, Form::token(token, hint), &self.auth).await
+    }
+}
+
+impl std::fmt::Debug for TokenFormEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("endpoint", &self.endpoint)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Refuses a body limit of zero.
 pub(crate) fn check_body_limit(bytes: usize) -> Result<(), crate::config_error::ConfigError> {
     if bytes == 0 {

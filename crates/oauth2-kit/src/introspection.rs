@@ -12,8 +12,7 @@ use crate::client_auth::ClientAuth;
 use crate::decode::{DecodeError, JsonObject, KeysOnly};
 use crate::endpoint::Endpoint;
 use crate::error::Result;
-use crate::exchange::{Operation, Transport};
-use crate::form::Form;
+use crate::exchange::{Operation, TokenFormEndpoint, Transport};
 use crate::http::HttpClient;
 use crate::scope::Scope;
 use crate::secret::{AccessToken, RefreshToken};
@@ -55,13 +54,7 @@ pub trait TokenIntrospection: Send + Sync {
 /// ```
 #[derive(Clone)]
 pub struct IntrospectionClient {
-    inner: Arc<IntrospectionInner>,
-}
-
-struct IntrospectionInner {
-    endpoint: Endpoint,
-    auth: ClientAuth,
-    transport: Transport,
+    inner: Arc<TokenFormEndpoint>,
 }
 
 impl IntrospectionClient {
@@ -73,7 +66,7 @@ impl IntrospectionClient {
 
     /// A client over a transport already set up (the grant clients' settings).
     pub(crate) fn with_transport(endpoint: Endpoint, auth: ClientAuth, transport: Transport) -> Self {
-        Self { inner: Arc::new(IntrospectionInner { endpoint, auth, transport }) }
+        Self { inner: Arc::new(TokenFormEndpoint { endpoint, auth, transport }) }
     }
 
     /// The introspection endpoint.
@@ -105,10 +98,8 @@ impl IntrospectionClient {
         token: &str,
         hint: Option<&TokenTypeHint>,
     ) -> Result<IntrospectionResponse> {
-        let inner = &*self.inner;
-        inner
-            .transport
-            .post_form(Operation::Introspection, &inner.endpoint, Form::token(token, hint), &inner.auth)
+        self.inner
+            .post_token(Operation::Introspection, token, hint)
             .await?
             .json(|object, _| IntrospectionResponse::from_object(object))
     }
@@ -123,10 +114,7 @@ impl TokenIntrospection for IntrospectionClient {
 
 impl fmt::Debug for IntrospectionClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntrospectionClient")
-            .field("endpoint", &self.inner.endpoint)
-            .field("auth", &self.inner.auth)
-            .finish_non_exhaustive()
+        f.debug_tuple("IntrospectionClient").field(&self.inner).finish()
     }
 }
 

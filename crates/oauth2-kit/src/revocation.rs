@@ -6,8 +6,7 @@ use std::sync::Arc;
 use crate::client_auth::ClientAuth;
 use crate::endpoint::Endpoint;
 use crate::error::Result;
-use crate::exchange::{Operation, Transport};
-use crate::form::Form;
+use crate::exchange::{Operation, TokenFormEndpoint, Transport};
 use crate::http::HttpClient;
 use crate::secret::{AccessToken, RefreshToken};
 use crate::token_type::TokenTypeHint;
@@ -31,13 +30,7 @@ use crate::token_type::TokenTypeHint;
 /// ```
 #[derive(Clone)]
 pub struct RevocationClient {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    endpoint: Endpoint,
-    auth: ClientAuth,
-    transport: Transport,
+    inner: Arc<TokenFormEndpoint>,
 }
 
 impl RevocationClient {
@@ -49,7 +42,7 @@ impl RevocationClient {
 
     /// A client over a transport already set up (the grant clients' settings).
     pub(crate) fn with_transport(endpoint: Endpoint, auth: ClientAuth, transport: Transport) -> Self {
-        Self { inner: Arc::new(Inner { endpoint, auth, transport }) }
+        Self { inner: Arc::new(TokenFormEndpoint { endpoint, auth, transport }) }
     }
 
     /// The revocation endpoint.
@@ -74,20 +67,12 @@ impl RevocationClient {
     }
 
     pub(crate) async fn revoke_secret(&self, token: &str, hint: Option<&TokenTypeHint>) -> Result<()> {
-        let inner = &*self.inner;
-        inner
-            .transport
-            .post_form(Operation::Revocation, &inner.endpoint, Form::token(token, hint), &inner.auth)
-            .await?
-            .success()
+        self.inner.post_token(Operation::Revocation, token, hint).await?.success()
     }
 }
 
 impl fmt::Debug for RevocationClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RevocationClient")
-            .field("endpoint", &self.inner.endpoint)
-            .field("auth", &self.inner.auth)
-            .finish_non_exhaustive()
+        f.debug_tuple("RevocationClient").field(&self.inner).finish()
     }
 }
