@@ -14,11 +14,9 @@ mod cli;
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use oauth2_kit::ClientAuth;
-use oauth2_kit::discovery::ServerMetadata;
-use oauth2_kit::grant::authorization_code::{AuthorizationCodeProvider, Callback};
+use oauth2_kit::grant::authorization_code::Callback;
 use oauth2_kit::reexports::url::Url;
-use oauth2_kit::userinfo::UserInfoClient;
+use oauth2_kit::{ClientAuth, OAuth2Client};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
 
 #[tokio::main]
@@ -31,16 +29,11 @@ async fn main() -> anyhow::Result<()> {
     let http = cli::http_client(&adapter)?;
     let server = TestServer::start()?;
 
-    // Everything from the issuer URL.
-    let metadata = ServerMetadata::discover(&server.issuer(), http.clone()).await?;
+    // Everything from the issuer URL: one client, every operation from it.
+    let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+    let client = OAuth2Client::discover(&server.issuer(), auth, http.clone()).await?;
     let redirect_uri: Url = "http://127.0.0.1:8080/callback".parse()?;
-    let provider = AuthorizationCodeProvider::from_metadata(
-        &metadata,
-        redirect_uri,
-        ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
-        http.clone(),
-    )?
-    .build()?;
+    let provider = client.authorization_code(redirect_uri)?.build()?;
 
     let (login_url, pending) =
         provider.login_link().scope("openid read write".parse()?).build()?.into_parts();
@@ -62,22 +55,24 @@ async fn main() -> anyhow::Result<()> {
         token.refresh_token().is_some()
     );
 
-    let me = UserInfoClient::from_metadata(&metadata, http.clone())?.fetch(token.access_token()).await?;
+    let userinfo = client.userinfo()?;
+    let me = userinfo.fetch(token.access_token()).await?;
     println!("4. userinfo:     sub={} name={:?} email={:?}", me.sub, me.name, me.email);
 
     let first = token.refresh_token().context("a refresh token")?;
-    let narrowed = provider.refresh(first, Some(&"read".parse()?)).await?;
+    let refresh = client.refresh()?;
+    let narrowed = refresh.refresh(first, Some(&"read".parse()?)).await?;
     let second = narrowed.refresh_token().context("a refresh token")?;
     println!(
         "5. refreshed:    scope {:?}, refresh token rotated: {}",
         narrowed.scope().map(|s| s.as_str()),
         second != first
     );
-    let reuse = provider.refresh(first, None).await;
+    let reuse = refresh.refresh(first, None).await;
     println!("6. old refresh token again: {}", reuse.err().map(|e| e.to_string()).unwrap_or_default());
 
-    provider.revoke_refresh_token(second).await?;
-    let after = UserInfoClient::from_metadata(&metadata, http)?.fetch(narrowed.access_token()).await;
+    client.revocation()?.revoke_refresh_token(second).await?;
+    let after = userinfo.fetch(narrowed.access_token()).await;
     println!("7. revoked; userinfo now: {}", after.err().map(|e| e.to_string()).unwrap_or_default());
     Ok(())
 }

@@ -21,7 +21,7 @@
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use oauth2_kit::bearer::{BearerAuth, BearerClient};
-use oauth2_kit::{ClientCredentials, Scope};
+use oauth2_kit::{ClientAuth, OAuth2Client, Scope};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Route, TestServer};
 
 #[path = "support/cli.rs"]
@@ -94,12 +94,9 @@ async fn main() -> anyhow::Result<()> {
 
     let server = TestServer::start().context("start the embedded authorization server")?;
     println!("embedded authorization server and API at {}", server.url());
-    let tokens = oauth2_kit_cache_tokio::caching(ClientCredentials::new(
-        server.token_endpoint(),
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        http.clone(),
-    ));
+    let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+    let oauth2 = OAuth2Client::new(server.authorization_server(), auth, http.clone());
+    let tokens = oauth2_kit_cache_tokio::caching(oauth2.client_credentials()?);
     let scope = scope.or(Some("read".parse()?));
     let client = BearerClient::new(http, BearerAuth::new(tokens.clone(), scope));
     let get = || http::Request::get(server.resource_url().as_str()).body(Bytes::new());

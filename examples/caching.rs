@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use oauth2_kit::ClientCredentials;
+use oauth2_kit::{ClientAuth, OAuth2Client};
 use oauth2_kit_testkit::{Route, TestClient, TestServer};
 
 #[tokio::main]
@@ -26,8 +26,9 @@ async fn main() -> anyhow::Result<()> {
         .client(TestClient::new("demo", "demo-secret").token_lifetime(Duration::from_secs(4)))
         .start()?;
     let http = oauth2_kit_reqwest::ReqwestClient::new()?;
-    let client = ClientCredentials::new(server.token_endpoint(), "demo", "demo-secret", http);
-    let provider = oauth2_kit_cache_tokio::caching(client);
+    let client =
+        OAuth2Client::new(server.authorization_server(), ClientAuth::new("demo", "demo-secret"), http);
+    let provider = oauth2_kit_cache_tokio::caching(client.client_credentials()?);
 
     // `calls` calls spread over `seconds` seconds, from 50 concurrent tasks.
     let per_task = calls.div_ceil(50);

@@ -16,7 +16,7 @@
 
 use bytes::Bytes;
 use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
-use oauth2_kit::{ClientCredentials, Scope};
+use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client, Scope};
 
 /// Answers every request with the same response, without I/O.
 struct Canned(HttpResponse);
@@ -40,12 +40,10 @@ fn main() {
         ))
         .unwrap();
     let scope: Scope = "read write".parse().unwrap();
-    let client = ClientCredentials::new(
-        "https://auth.example.com/oauth2/token".parse().unwrap(),
-        "client",
-        "secret-value-123",
-        Canned(answer),
-    );
+    let server = AuthorizationServer::new().token("https://auth.example.com/oauth2/token".parse().unwrap());
+    let client = OAuth2Client::new(server, ClientAuth::new("client", "secret-value-123"), Canned(answer))
+        .client_credentials()
+        .unwrap();
     for _ in 0..requests {
         let token = futures_lite::future::block_on(client.request_token(Some(&scope))).unwrap();
         std::hint::black_box(token);

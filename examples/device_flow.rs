@@ -12,8 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauth2_kit::ClientAuth;
-use oauth2_kit::grant::device_code::DeviceCodeClient;
+use oauth2_kit::{ClientAuth, OAuth2Client};
 use oauth2_kit_testkit::{Route, TestClient, TestServer};
 
 #[tokio::main]
@@ -25,13 +24,11 @@ async fn main() -> anyhow::Result<()> {
             .device_interval(Some(Duration::from_secs(1)))
             .start()?,
     );
-    let client = DeviceCodeClient::new(
-        server.device_authorization_endpoint(),
-        server.token_endpoint(),
-        ClientAuth::public("tv-app"),
-        oauth2_kit_reqwest::ReqwestClient::new()?,
-        Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()),
-    );
+    let http = oauth2_kit_reqwest::ReqwestClient::new()?;
+    let client = OAuth2Client::builder(server.authorization_server(), ClientAuth::public("tv-app"), http)
+        .runtime(Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new())) // sleeps between polls
+        .build()?
+        .device()?;
 
     let authorization = client.request_authorization(Some(&"read".parse()?)).await?;
     println!("On your phone, go to {}", authorization.verification_uri());

@@ -9,7 +9,7 @@
 #![allow(clippy::print_stdout)]
 
 use anyhow::Context;
-use oauth2_kit::{AccessToken, ClientCredentials, TokenIntrospection};
+use oauth2_kit::{AccessToken, ClientAuth, OAuth2Client, TokenIntrospection};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Route, TestServer};
 
 #[tokio::main]
@@ -21,15 +21,13 @@ async fn main() -> anyhow::Result<()> {
         .context("REQUESTS must be a number")?
         .unwrap_or(1_000);
     let server = TestServer::start()?;
-    let client = ClientCredentials::builder(
-        server.token_endpoint(),
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        oauth2_kit_reqwest::ReqwestClient::new()?,
-    )
-    .introspection_endpoint(server.introspection_endpoint())
-    .build()?;
-    let token = client.request_token(None).await?;
+    let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+    let oauth2 =
+        OAuth2Client::new(server.authorization_server(), auth, oauth2_kit_reqwest::ReqwestClient::new()?);
+    let token = oauth2.client_credentials()?.request_token(None).await?;
+    // What a resource server needs: the introspection endpoint and its credentials, nothing
+    // else (`IntrospectionClient::new(endpoint, auth, http)` builds the same without a token URL).
+    let client = oauth2.introspection()?;
     let forged = AccessToken::new("made-up");
 
     let cached = oauth2_kit_cache_tokio::caching_introspection(client.clone());

@@ -11,18 +11,15 @@
 use bytes::Bytes;
 use oauth2_kit::bearer::{BearerAuth, BearerClient};
 use oauth2_kit::http::HttpClient as _;
-use oauth2_kit::{ClientAuth, Password, PasswordGrant};
+use oauth2_kit::{ClientAuth, OAuth2Client, Password};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Route, TestServer, TestUser};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let server = TestServer::builder().user(TestUser::new("bob", "bob-password")).start()?;
     let http = oauth2_kit_reqwest::ReqwestClient::new()?;
-    let client = PasswordGrant::new(
-        server.token_endpoint(),
-        ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
-        http.clone(),
-    );
+    let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+    let client = OAuth2Client::new(server.authorization_server(), auth, http.clone()).password()?;
 
     let token = client.request_token("bob", &Password::new("bob-password"), Some(&"read".parse()?)).await?;
     println!("token for bob: {:?}, scope {:?}", token.access_token(), token.scope().map(|s| s.as_str()));

@@ -17,7 +17,7 @@
 #![allow(clippy::print_stdout)]
 
 use anyhow::{Context, bail};
-use oauth2_kit::{AuthMethod, ClientCredentials, Endpoint, Scope};
+use oauth2_kit::{AuthMethod, AuthorizationServer, ClientAuth, Endpoint, OAuth2Client, Scope};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
 
 #[path = "support/cli.rs"]
@@ -93,24 +93,26 @@ async fn main() -> anyhow::Result<()> {
             _ => bail!("--token-url and --client-id go together"),
         };
 
-    let mut builder =
-        ClientCredentials::builder(token_url.clone(), client_id, secret, http).auth_method(options.auth);
+    // One description of the server, one client authentication, one HTTP client: every
+    // operation comes from the one client.
+    let mut server = AuthorizationServer::new().token(token_url.clone());
     if let Some(url) = introspection_url.clone() {
-        builder = builder.introspection_endpoint(url);
+        server = server.introspection(url);
     }
-    let client = builder.build()?;
+    let client =
+        OAuth2Client::new(server, ClientAuth::new(client_id, secret).with_method(options.auth), http);
 
     // The embedded server grants any scope; a real server gets only the one asked for, if any.
     let default_scope = if embedded.is_some() { Some("read write") } else { None };
     let scope: Option<Scope> = options.scope.as_deref().or(default_scope).map(str::parse).transpose()?;
-    let token = client.request_token(scope.as_ref()).await?;
+    let token = client.client_credentials()?.request_token(scope.as_ref()).await?;
     println!("token endpoint: {token_url}");
     println!("access token:   {} (type {})", token.access_token(), token.token_type());
     println!("expires in:     {:?}", token.expires_in());
     println!("scope:          {}", token.scope().map_or("(not stated)".into(), |s| s.to_string()));
 
     if introspection_url.is_some() {
-        let info = client.introspect(token.access_token()).await?;
+        let info = client.introspection()?.introspect(token.access_token()).await?;
         println!("introspection:  active: {}", info.active);
         if let Some(client_id) = &info.client_id {
             println!("                client_id: {client_id}");

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauth2_kit::http::{HttpClient, TransportErrorKind};
+use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
 use oauth2_kit::{ClientCredentials, Error, ErrorCode, MAX_LIFETIME, TokenType};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Fault, Route, TestServer};
 
@@ -294,14 +295,15 @@ async fn every_bad_answer_is_the_error_it_should_be() {
     let server = TestServer::start().unwrap();
     let mut checked = 0;
     for (adapter, http) in adapters() {
-        let client = ClientCredentials::builder(
-            server.token_endpoint(),
-            DEFAULT_CLIENT_ID,
-            DEFAULT_CLIENT_SECRET,
+        let client = OAuth2Client::builder(
+            server.authorization_server(),
+            ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
             http,
         )
         .body_limit(LIMIT)
         .build()
+        .unwrap()
+        .client_credentials()
         .unwrap();
         for (name, fault, expect) in &cases {
             server.inject(Route::Token, fault.clone(), 1);
@@ -321,19 +323,20 @@ async fn every_bad_answer_is_the_error_it_should_be() {
 async fn transient_failures_are_retried_through_both_adapters() {
     let server = TestServer::start().unwrap();
     for (adapter, http) in adapters() {
-        let client = ClientCredentials::builder(
-            server.token_endpoint(),
-            DEFAULT_CLIENT_ID,
-            DEFAULT_CLIENT_SECRET,
+        let client = OAuth2Client::builder(
+            server.authorization_server(),
+            ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
             http,
         )
         .retry(
             oauth2_kit::RetryPolicy::default()
                 .with_max_attempts(4)
                 .with_backoff(Duration::from_millis(20), Duration::from_millis(100)),
-            Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()),
         )
+        .runtime(Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()))
         .build()
+        .unwrap()
+        .client_credentials()
         .unwrap();
         server.reset_counts();
         server.inject(Route::Token, Fault::status(503), 1);
@@ -356,14 +359,19 @@ async fn transient_failures_are_retried_through_both_adapters() {
 
 /// A client of `endpoint` with the default retry policy and short backoffs (10-20 ms).
 fn retrying_client(endpoint: &oauth2_kit::Endpoint, http: Arc<dyn HttpClient>) -> ClientCredentials {
-    ClientCredentials::builder(endpoint.clone(), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, http)
-        .retry(
-            oauth2_kit::RetryPolicy::default()
-                .with_backoff(Duration::from_millis(10), Duration::from_millis(20)),
-            Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()),
-        )
-        .build()
-        .unwrap()
+    OAuth2Client::builder(
+        AuthorizationServer::new().token(endpoint.clone()),
+        ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+        http,
+    )
+    .retry(
+        oauth2_kit::RetryPolicy::default().with_backoff(Duration::from_millis(10), Duration::from_millis(20)),
+    )
+    .runtime(Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()))
+    .build()
+    .unwrap()
+    .client_credentials()
+    .unwrap()
 }
 
 /// Nothing listens at the token endpoint: a retryable `Connect` error through both adapters,

@@ -21,12 +21,12 @@ use bytes::Bytes;
 use http::StatusCode;
 use http::header::WWW_AUTHENTICATE;
 use oauth2_kit::bearer::{BearerAuth, BearerClient};
-use oauth2_kit::{AccessToken, ClientCredentials};
+use oauth2_kit::{AccessToken, AuthorizationServer, ClientAuth, IntrospectionClient, OAuth2Client};
 
 use common::{Counting, OidcProvider, adapters};
 
 struct ResourceServer {
-    introspection: ClientCredentials,
+    introspection: IntrospectionClient,
     requests: AtomicUsize,
 }
 
@@ -55,10 +55,11 @@ async fn orders(State(rs): State<Arc<ResourceServer>>, headers: HeaderMap) -> Re
 
 async fn start_resource_server(oidc: &OidcProvider) -> (SocketAddr, Arc<ResourceServer>) {
     let http = oauth2_kit_reqwest::ReqwestClient::new().unwrap();
-    let introspection = ClientCredentials::builder(oidc.url("/token"), "kit-basic", "basic-secret", http)
-        .introspection_endpoint(oidc.url("/token/introspection"))
-        .build()
-        .unwrap();
+    let introspection = IntrospectionClient::new(
+        oidc.url("/token/introspection"),
+        ClientAuth::new("kit-basic", "basic-secret"),
+        http,
+    );
     let rs = Arc::new(ResourceServer { introspection, requests: AtomicUsize::new(0) });
     let app = Router::new().route("/orders", get(orders)).with_state(rs.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -74,12 +75,12 @@ async fn revocation_mid_stream_costs_one_refresh_and_one_retry() {
     let url = format!("http://{addr}/orders");
     for (name, http) in adapters() {
         rs.requests.store(0, Ordering::SeqCst);
-        let client = ClientCredentials::builder(oidc.url("/token"), "kit-post", "post-secret", http.clone())
-            .auth_method(oauth2_kit::AuthMethod::ClientSecretPost)
-            .revocation_endpoint(oidc.url("/token/revocation"))
-            .build()
-            .unwrap();
-        let tokens = Counting::new(client.clone());
+        let endpoints =
+            AuthorizationServer::new().token(oidc.url("/token")).revocation(oidc.url("/token/revocation"));
+        let auth =
+            ClientAuth::new("kit-post", "post-secret").with_method(oauth2_kit::AuthMethod::ClientSecretPost);
+        let client = OAuth2Client::new(endpoints, auth, http.clone());
+        let tokens = Counting::new(client.client_credentials().unwrap());
         let cached = oauth2_kit_cache_tokio::caching(tokens.clone());
         let bearer = BearerClient::new(http, BearerAuth::new(cached.clone(), Some("read".parse().unwrap())));
         let get = || http::Request::get(url.as_str()).body(Bytes::new()).unwrap();
@@ -92,7 +93,7 @@ async fn revocation_mid_stream_costs_one_refresh_and_one_retry() {
         assert_eq!(tokens.requests(), 1, "{name}: one token for ten requests");
 
         let first = cached.cached(Some(&"read".parse().unwrap())).unwrap();
-        client.revoke(first.access_token()).await.unwrap();
+        client.revocation().unwrap().revoke(first.access_token()).await.unwrap();
         let response = bearer.execute(get()).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{name}: recovered");
         assert_eq!(tokens.requests(), 2, "{name}: one refresh");

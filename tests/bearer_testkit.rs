@@ -14,6 +14,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use oauth2_kit::bearer::{BearerAuth, BearerClient, BearerLayer};
 use oauth2_kit::http::{HttpClient, HttpRequest};
+use oauth2_kit::{ClientAuth, OAuth2Client};
 use oauth2_kit::{ClientCredentials, Scope};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Route, TestServer};
 
@@ -23,12 +24,15 @@ type Tokens = Arc<Counting<ClientCredentials>>;
 
 /// Client-credentials tokens for `read` from the testkit server, counted, in a tokio cache.
 fn cached_auth(server: &TestServer, http: Arc<dyn HttpClient>) -> (BearerAuth, Tokens) {
-    let tokens = Counting::new(ClientCredentials::new(
-        server.token_endpoint(),
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        http,
-    ));
+    let tokens = Counting::new(
+        OAuth2Client::new(
+            server.authorization_server(),
+            ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+            http,
+        )
+        .client_credentials()
+        .unwrap(),
+    );
     (BearerAuth::new(oauth2_kit_cache_tokio::caching(tokens.clone()), Some(read())), tokens)
 }
 
@@ -150,8 +154,13 @@ async fn a_thousand_concurrent_401s_cost_one_refresh() {
 async fn no_token_means_no_request() {
     for (name, http) in adapters() {
         let server = TestServer::start().unwrap();
-        let tokens =
-            ClientCredentials::new(server.token_endpoint(), DEFAULT_CLIENT_ID, "wrong-secret", http.clone());
+        let tokens = OAuth2Client::new(
+            server.authorization_server(),
+            ClientAuth::new(DEFAULT_CLIENT_ID, "wrong-secret"),
+            http.clone(),
+        )
+        .client_credentials()
+        .unwrap();
         let client = BearerClient::new(http, BearerAuth::new(oauth2_kit_cache_tokio::caching(tokens), None));
         let err = client.execute(get(&server)).await.unwrap_err();
         let oauth2_kit::Error::NoToken(reason) = &err else { panic!("{name}: {err:?}") };

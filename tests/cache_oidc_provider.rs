@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oauth2_kit::ClientCredentials;
+use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
 
 use common::{Counting, OidcProvider};
 
@@ -20,11 +20,12 @@ use common::{Counting, OidcProvider};
 async fn fifty_callers_over_twenty_seconds() {
     let server = OidcProvider::get();
     let http = oauth2_kit_reqwest::ReqwestClient::new().unwrap();
-    let client = ClientCredentials::builder(server.url("/token"), "kit-short", "short-secret", http)
-        .introspection_endpoint(server.url("/token/introspection"))
-        .build()
-        .unwrap();
-    let counting = Counting::new(client.clone());
+    let endpoints = AuthorizationServer::new()
+        .token(server.url("/token"))
+        .introspection(server.url("/token/introspection"));
+    let oauth2 = OAuth2Client::new(endpoints, ClientAuth::new("kit-short", "short-secret"), http);
+    let client = oauth2.introspection().unwrap();
+    let counting = Counting::new(oauth2.client_credentials().unwrap());
     let provider = oauth2_kit_cache_tokio::caching(counting.clone());
 
     let run = Duration::from_secs(20);

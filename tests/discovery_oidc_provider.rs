@@ -7,7 +7,7 @@
 mod common;
 
 use oauth2_kit::discovery::ServerMetadata;
-use oauth2_kit::{ClientCredentials, Issuer};
+use oauth2_kit::{AuthorizationServer, ClientAuth, EndpointKind, Issuer, OAuth2Client};
 
 use common::{OidcProvider, adapters};
 
@@ -18,18 +18,18 @@ async fn discovered_endpoints_work() {
     for (name, http) in adapters() {
         let metadata = ServerMetadata::discover(&issuer, http.clone()).await.unwrap();
         assert_eq!(metadata.issuer, issuer, "{name}: the issuer as the server wrote it");
-        assert_eq!(metadata.token_endpoint().unwrap(), server.url("/token"), "{name}");
-        assert_eq!(metadata.introspection_endpoint().unwrap(), server.url("/token/introspection"), "{name}");
-        assert_eq!(metadata.revocation_endpoint().unwrap(), server.url("/token/revocation"), "{name}");
+        let endpoints = AuthorizationServer::from_metadata(&metadata);
+        let at = |kind| endpoints.endpoint(kind).unwrap();
+        assert_eq!(at(EndpointKind::Token), server.url("/token"), "{name}");
+        assert_eq!(at(EndpointKind::Introspection), server.url("/token/introspection"), "{name}");
+        assert_eq!(at(EndpointKind::Revocation), server.url("/token/revocation"), "{name}");
         assert!(metadata.grant_types().contains(&"client_credentials"), "{name}");
         assert!(metadata.jwks_uri.is_some(), "{name}");
 
-        let client =
-            ClientCredentials::builder(metadata.token_endpoint().unwrap(), "kit-basic", "basic-secret", http)
-                .introspection_endpoint(metadata.introspection_endpoint().unwrap())
-                .build()
-                .unwrap();
-        let token = client.request_token(Some(&"read".parse().unwrap())).await.unwrap();
-        assert!(client.introspect(token.access_token()).await.unwrap().active, "{name}");
+        let client = OAuth2Client::new(endpoints, ClientAuth::new("kit-basic", "basic-secret"), http);
+        let token =
+            client.client_credentials().unwrap().request_token(Some(&"read".parse().unwrap())).await.unwrap();
+        let introspection = client.introspection().unwrap();
+        assert!(introspection.introspect(token.access_token()).await.unwrap().active, "{name}");
     }
 }

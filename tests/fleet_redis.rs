@@ -22,6 +22,7 @@ use std::time::Duration;
 use oauth2_kit::cache::{CachePolicy, CachingProvider, SharedOptions};
 use oauth2_kit::http::HttpClient;
 use oauth2_kit::{AccessTokenProvider, ClientCredentials, Scope, TokenResponse};
+use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
 use oauth2_kit_cache_redis::{EncryptionKey, RedisTokenStore};
 use oauth2_kit_testkit::{RedisServer, Route, TestClient, TestServer};
 
@@ -46,7 +47,9 @@ struct Fleet {
 }
 
 fn client(server: &TestServer, http: Arc<dyn HttpClient>) -> ClientCredentials {
-    ClientCredentials::new(server.token_endpoint(), "fleet", "fleet-secret", http)
+    OAuth2Client::new(server.authorization_server(), ClientAuth::new("fleet", "fleet-secret"), http)
+        .client_credentials()
+        .unwrap()
 }
 
 /// `n` independent instances (own HTTP client, own in-process cache, own Redis connection).
@@ -140,7 +143,13 @@ const REPLICA_MILLIS: &str = "OAUTH2_KIT_FLEET_MILLIS";
 /// One replica's instance: its own HTTP client, in-process cache and Redis connection.
 fn replica(token_endpoint: oauth2_kit::Endpoint, redis_url: &str, key: EncryptionKey) -> CachingProvider {
     let http: Arc<dyn HttpClient> = Arc::new(oauth2_kit_reqwest::ReqwestClient::new().unwrap());
-    let client = ClientCredentials::new(token_endpoint, "fleet", "fleet-secret", http);
+    let client = OAuth2Client::new(
+        AuthorizationServer::new().token(token_endpoint),
+        ClientAuth::new("fleet", "fleet-secret"),
+        http,
+    )
+    .client_credentials()
+    .unwrap();
     let store = RedisTokenStore::builder(redis_url, key).build().unwrap();
     let options = SharedOptions::default()
         .with_lease_ttl(Duration::from_secs(2))

@@ -13,12 +13,10 @@ use std::sync::Arc;
 use http::StatusCode;
 use oauth2_kit::discovery::ServerMetadata;
 use oauth2_kit::grant::authorization_code::{AuthorizationCodeProvider, Callback};
-use oauth2_kit::grant::device_code::DeviceCodeClient;
 use oauth2_kit::http::HttpClient;
 use oauth2_kit::logout::RpLogout;
 use oauth2_kit::reexports::url::Url;
-use oauth2_kit::userinfo::UserInfoClient;
-use oauth2_kit::{ClientAuth, ClientCredentials, ErrorCode, Scope};
+use oauth2_kit::{AuthorizationServer, ClientAuth, ErrorCode, OAuth2Client, Scope};
 use oauth2_kit_cache_tokio::TokioRuntime;
 
 use common::browser::{Browser, hidden};
@@ -32,18 +30,25 @@ fn redirect_uri() -> Url {
     Url::parse("http://127.0.0.1/callback").unwrap()
 }
 
-async fn metadata(issuer: &str, http: Arc<dyn HttpClient>) -> ServerMetadata {
+/// The server, from its discovered metadata (fetched once, shared by the clients of a test).
+async fn metadata(issuer: &str, http: Arc<dyn HttpClient>) -> AuthorizationServer {
     let issuer: oauth2_kit::Issuer = issuer.parse().unwrap();
-    ServerMetadata::discover(&issuer, http).await.unwrap()
+    AuthorizationServer::from_metadata(&ServerMetadata::discover(&issuer, http).await.unwrap())
+}
+
+/// A client of `server`, polling on tokio.
+fn client(server: &AuthorizationServer, auth: ClientAuth, http: Arc<dyn HttpClient>) -> OAuth2Client {
+    OAuth2Client::builder(server.clone(), auth, http).runtime(Arc::new(TokioRuntime::new())).build().unwrap()
 }
 
 async fn provider(
-    metadata: &ServerMetadata,
+    server: &AuthorizationServer,
     id: &str,
     secret: &str,
     http: Arc<dyn HttpClient>,
 ) -> AuthorizationCodeProvider {
-    AuthorizationCodeProvider::from_metadata(metadata, redirect_uri(), ClientAuth::new(id, secret), http)
+    client(server, ClientAuth::new(id, secret), http)
+        .authorization_code(redirect_uri())
         .unwrap()
         .build()
         .unwrap()
@@ -54,7 +59,10 @@ async fn authorization_code_pkce_userinfo_rotation_and_revocation() {
     let server = OidcProvider::get();
     for (adapter, http) in adapters() {
         let metadata = metadata(&server.issuer, http.clone()).await;
-        let p = provider(&metadata, "kit-web", "web-secret", http.clone()).await;
+        let web = client(&metadata, ClientAuth::new("kit-web", "web-secret"), http.clone());
+        let p = web.authorization_code(redirect_uri()).unwrap().build().unwrap();
+        let (refresh, revocation, userinfo) =
+            (web.refresh().unwrap(), web.revocation().unwrap(), web.userinfo().unwrap());
         let (link, pending) = p
             .login_link()
             .scope(scope("openid profile email"))
@@ -72,44 +80,33 @@ async fn authorization_code_pkce_userinfo_rotation_and_revocation() {
         assert!(token.id_token().is_some(), "{adapter}");
         let first = token.refresh_token().expect("a refresh token").clone();
 
-        let me =
-            UserInfoClient::from_metadata(&metadata, http.clone()).unwrap().fetch(token.access_token()).await;
-        let me = me.expect(adapter);
+        let me = userinfo.fetch(token.access_token()).await.expect(adapter);
         assert_eq!(me.sub, "carol");
         assert_eq!(me.email.as_deref(), Some("carol@example.com"));
         assert_eq!(me.email_verified, Some(true));
 
         // Narrowed scope, sent as `scope`; kit-web's refresh tokens rotate.
-        let narrowed = p.refresh(&first, Some(&scope("openid email"))).await.expect(adapter);
+        let narrowed = refresh.refresh(&first, Some(&scope("openid email"))).await.expect(adapter);
         assert_eq!(narrowed.scope(), Some(&scope("openid email")), "{adapter}");
         let second = narrowed.refresh_token().unwrap().clone();
         assert_ne!(second, first, "{adapter}: rotated");
-        let third = p.refresh(&second, None).await.expect(adapter).refresh_token().unwrap().clone();
+        let third = refresh.refresh(&second, None).await.expect(adapter).refresh_token().unwrap().clone();
         assert_ne!(third, second, "{adapter}");
 
         // Revoking the refresh token ends the access token too.
-        let latest = p.refresh(&third, None).await.expect(adapter);
-        let introspector = ClientCredentials::builder(
-            metadata.token_endpoint().unwrap(),
-            "kit-basic",
-            "basic-secret",
-            http.clone(),
-        )
-        .introspection_endpoint(metadata.introspection_endpoint().unwrap())
-        .build()
-        .unwrap();
+        let latest = refresh.refresh(&third, None).await.expect(adapter);
+        let introspector = client(&metadata, ClientAuth::new("kit-basic", "basic-secret"), http.clone())
+            .introspection()
+            .unwrap();
         assert!(introspector.introspect(latest.access_token()).await.unwrap().active, "{adapter}");
-        p.revoke_refresh_token(latest.refresh_token().unwrap()).await.expect(adapter);
+        revocation.revoke_refresh_token(latest.refresh_token().unwrap()).await.expect(adapter);
         assert!(!introspector.introspect(latest.access_token()).await.unwrap().active, "{adapter}");
-        let err = UserInfoClient::from_metadata(&metadata, http.clone())
-            .unwrap()
-            .fetch(latest.access_token())
-            .await;
+        let err = userinfo.fetch(latest.access_token()).await;
         assert_eq!(err.unwrap_err().oauth2().unwrap().response.error, ErrorCode::InvalidToken, "{adapter}");
         // A spent (rotated) refresh token is refused; an unknown one revokes fine.
-        let spent = p.refresh(&first, None).await.unwrap_err();
+        let spent = refresh.refresh(&first, None).await.unwrap_err();
         assert_eq!(spent.oauth2().unwrap().response.error, ErrorCode::InvalidGrant, "{adapter}");
-        p.revoke_refresh_token(&"never-issued".into()).await.expect(adapter);
+        revocation.revoke_refresh_token(&"never-issued".into()).await.expect(adapter);
     }
 }
 
@@ -123,8 +120,9 @@ async fn refresh_without_rotation_keeps_the_refresh_token() {
         let back = Browser::new(http.clone(), "dave").log_in(&link).await;
         let token = p.complete_login(&pending, &Callback::from_url(&back).unwrap()).await.expect(adapter);
         let refresh = token.refresh_token().unwrap().clone();
+        let refresher = client(&metadata, ClientAuth::new("kit-web-static", "static-secret"), http.clone());
         for _ in 0..2 {
-            let next = p.refresh(&refresh, None).await.expect(adapter);
+            let next = refresher.refresh().unwrap().refresh(&refresh, None).await.expect(adapter);
             assert_eq!(next.refresh_token(), Some(&refresh), "{adapter}");
             assert_ne!(next.access_token(), token.access_token(), "{adapter}");
         }
@@ -152,13 +150,7 @@ async fn device_flow_approved_and_denied_through_its_pages() {
         let issuer = server.issuer.clone();
         async move {
             let metadata = metadata(&issuer, http.clone()).await;
-            let client = DeviceCodeClient::from_metadata(
-                &metadata,
-                ClientAuth::public("kit-device"),
-                http.clone(),
-                Arc::new(TokioRuntime::new()),
-            )
-            .unwrap();
+            let client = client(&metadata, ClientAuth::public("kit-device"), http.clone()).device().unwrap();
             let auth = client.request_authorization(Some(&scope("openid"))).await.expect(adapter);
             // oidc-provider sends no `interval`: the client waits the RFC's 5 s.
             assert_eq!(auth.interval(), std::time::Duration::from_secs(5), "{adapter}");

@@ -22,14 +22,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use oauth2_kit::bearer::{BearerAuth, BearerClient};
 use oauth2_kit::discovery::ServerMetadata;
-use oauth2_kit::grant::authorization_code::{AuthorizationCodeProvider, Callback};
-use oauth2_kit::grant::device_code::DeviceCodeClient;
+use oauth2_kit::grant::authorization_code::Callback;
 use oauth2_kit::http::HttpClient;
 use oauth2_kit::reexports::url::Url;
-use oauth2_kit::userinfo::UserInfoClient;
-use oauth2_kit::{
-    AccessTokenProvider, ClientAuth, ClientCredentials, Password, PasswordGrant, TokenResponse,
-};
+use oauth2_kit::{AccessTokenProvider, ClientAuth, Password, TokenResponse};
+use oauth2_kit::{AuthorizationServer, OAuth2Client};
 use oauth2_kit_testkit::{Fault, Route, TestClient, TestServer, TestUser};
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -210,16 +207,25 @@ async fn no_secret_in_any_trace_debug_or_display() {
     for (adapter, http) in common::adapters() {
         leaks.show(&adapter);
         // Client credentials: token, introspection, revocation, and errors.
-        let client = ClientCredentials::builder(server.token_endpoint(), "leak", CLIENT_SECRET, http.clone())
-            .introspection_endpoint(server.introspection_endpoint())
-            .revocation_endpoint(server.revocation_endpoint())
-            .build()
-            .unwrap();
+        let oauth2 = OAuth2Client::new(
+            server.authorization_server(),
+            ClientAuth::new("leak", CLIENT_SECRET),
+            http.clone(),
+        );
+        leaks.show(&oauth2);
+        let client = oauth2.client_credentials().unwrap();
         leaks.show(&client);
         let token = client.request_token(None).await.unwrap();
         leaks.token(&token);
-        leaks.show(&client.introspect(token.access_token()).await.unwrap());
-        let wrong = ClientCredentials::new(server.token_endpoint(), "leak", WRONG_SECRET, http.clone());
+        let introspection = oauth2.introspection().unwrap();
+        leaks.show(&introspection);
+        leaks.show(&introspection.introspect(token.access_token()).await.unwrap());
+        let revocation = oauth2.revocation().unwrap();
+        leaks.show(&revocation);
+        let wrong_auth = ClientAuth::new("leak", WRONG_SECRET);
+        let wrong = OAuth2Client::new(server.authorization_server(), wrong_auth, http.clone())
+            .client_credentials()
+            .unwrap();
         leaks.error(&wrong.request_token(None).await.unwrap_err());
         // A server that echoes a token in a bad answer: the excerpt must not repeat it.
         server.inject(
@@ -248,12 +254,7 @@ async fn no_secret_in_any_trace_debug_or_display() {
             server.inject(Route::Token, fault, 1);
             leaks.error(&client.request_token(None).await.unwrap_err());
         }
-        let echoing = oauth2_kit_cache_tokio::caching(ClientCredentials::new(
-            server.token_endpoint(),
-            "leak",
-            CLIENT_SECRET,
-            http.clone(),
-        ));
+        let echoing = oauth2_kit_cache_tokio::caching(oauth2.client_credentials().unwrap());
         server.inject(Route::Token, echoes(CLIENT_SECRET).swap_remove(0), 1);
         leaks.error(&echoing.get(None).await.unwrap_err());
 
@@ -280,25 +281,27 @@ async fn no_secret_in_any_trace_debug_or_display() {
         leaks.show(&response.status());
         leaks.token(&cached.get(None).await.unwrap());
         leaks.show(&cached.metrics());
-        client.revoke(token.access_token()).await.unwrap();
+        revocation.revoke(token.access_token()).await.unwrap();
 
         // Caching introspection.
-        let introspection = oauth2_kit_cache_tokio::caching_introspection(client.clone());
+        let introspection = oauth2_kit_cache_tokio::caching_introspection(introspection);
         leaks.show(&introspection.introspect(token.access_token()).await.unwrap());
         leaks.show(&introspection);
 
         // Authorization code with PKCE, from discovery; UserInfo; refresh; revocation.
         let metadata = ServerMetadata::discover(&server.issuer(), http.clone()).await.unwrap();
         leaks.show(&metadata);
-        let provider = AuthorizationCodeProvider::from_metadata(
-            &metadata,
-            Url::parse("http://127.0.0.1:9/cb").unwrap(),
-            ClientAuth::new("leak", CLIENT_SECRET),
-            http.clone(),
-        )
-        .unwrap()
-        .build()
-        .unwrap();
+        let discovered = AuthorizationServer::from_metadata(&metadata);
+        leaks.show(&discovered);
+        let web = OAuth2Client::builder(discovered, ClientAuth::new("leak", CLIENT_SECRET), http.clone())
+            .runtime(Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()))
+            .build()
+            .unwrap();
+        let builder = web.authorization_code(Url::parse("http://127.0.0.1:9/cb").unwrap()).unwrap();
+        leaks.show(&builder);
+        let provider = builder.build().unwrap();
+        let refresh = web.refresh().unwrap();
+        leaks.show(&refresh);
         leaks.show(&provider);
         server.login_as("leaker");
         let link =
@@ -321,25 +324,25 @@ async fn no_secret_in_any_trace_debug_or_display() {
         let token = provider.complete_login(&pending, &callback).await.unwrap();
         leaks.token(&token);
         leaks.error(&provider.complete_login(&pending, &callback).await.unwrap_err()); // the code is spent
-        let userinfo = UserInfoClient::from_metadata(&metadata, http.clone()).unwrap();
+        let userinfo = web.userinfo().unwrap();
+        leaks.show(&userinfo);
         leaks.show(&userinfo.fetch(token.access_token()).await.unwrap());
         for fault in echoes(token.refresh_token().unwrap().expose_secret()) {
             server.inject(Route::Token, fault, 1);
-            leaks.error(&provider.refresh(token.refresh_token().unwrap(), None).await.unwrap_err());
+            leaks.error(&refresh.refresh(token.refresh_token().unwrap(), None).await.unwrap_err());
         }
         for fault in echoes(token.access_token().expose_secret()) {
             server.inject(Route::UserInfo, fault, 1);
             leaks.error(&userinfo.fetch(token.access_token()).await.unwrap_err());
         }
-        let refreshed = provider.refresh(token.refresh_token().unwrap(), None).await.unwrap();
+        let refreshed = refresh.refresh(token.refresh_token().unwrap(), None).await.unwrap();
         leaks.token(&refreshed);
-        leaks.error(&provider.refresh(token.refresh_token().unwrap(), None).await.unwrap_err()); // rotated away
-        provider.revoke_refresh_token(refreshed.refresh_token().unwrap()).await.unwrap();
+        leaks.error(&refresh.refresh(token.refresh_token().unwrap(), None).await.unwrap_err()); // rotated away
+        web.revocation().unwrap().revoke_refresh_token(refreshed.refresh_token().unwrap()).await.unwrap();
         leaks.error(&userinfo.fetch(refreshed.access_token()).await.unwrap_err());
 
         // Password grant, right and wrong.
-        let password =
-            PasswordGrant::new(server.token_endpoint(), ClientAuth::new("leak", CLIENT_SECRET), http.clone());
+        let password = web.password().unwrap();
         leaks.show(&password);
         let token = password.request_token("leaker", &Password::new(PASSWORD), None).await.unwrap();
         leaks.token(&token);
@@ -355,13 +358,15 @@ async fn no_secret_in_any_trace_debug_or_display() {
         leaks.token(&for_user.request_token(None).await.unwrap());
 
         // Device flow.
-        let device = DeviceCodeClient::from_metadata(
-            &metadata,
+        let tv = OAuth2Client::builder(
+            AuthorizationServer::from_metadata(&metadata),
             ClientAuth::public("leak-tv"),
             http.clone(),
-            Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()),
         )
+        .runtime(Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()))
+        .build()
         .unwrap();
+        let device = tv.device().unwrap();
         leaks.show(&device);
         let authorization = device.request_authorization(None).await.unwrap();
         leaks.show(&authorization);

@@ -18,6 +18,7 @@ use std::time::Duration;
 use http::StatusCode;
 use oauth2_kit::http::HttpClient;
 use oauth2_kit::{AuthMethod, ClientCredentials, ErrorCode, Scope, TokenType};
+use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
 
 use common::{OidcProvider, adapters, expect_oauth2_error};
 
@@ -27,13 +28,23 @@ fn client(
     secret: &str,
     method: AuthMethod,
     http: std::sync::Arc<dyn HttpClient>,
+) -> OAuth2Client {
+    let endpoints = AuthorizationServer::new()
+        .token(server.url("/token"))
+        .introspection(server.url("/token/introspection"))
+        .revocation(server.url("/token/revocation"));
+    OAuth2Client::new(endpoints, ClientAuth::new(id, secret).with_method(method), http)
+}
+
+/// The client credentials grant of `client(..)`.
+fn grant(
+    server: &OidcProvider,
+    id: &str,
+    secret: &str,
+    method: AuthMethod,
+    http: std::sync::Arc<dyn HttpClient>,
 ) -> ClientCredentials {
-    ClientCredentials::builder(server.url("/token"), id, secret, http)
-        .auth_method(method)
-        .introspection_endpoint(server.url("/token/introspection"))
-        .revocation_endpoint(server.url("/token/revocation"))
-        .build()
-        .expect("a valid client")
+    client(server, id, secret, method, http).client_credentials().expect("a valid client")
 }
 
 fn scope(s: &str) -> Scope {
@@ -41,7 +52,9 @@ fn scope(s: &str) -> Scope {
 }
 
 /// Token, introspection (active), revocation, introspection (inactive).
-async fn full_cycle(client: &ClientCredentials, requested: &str, adapter: &str) {
+async fn full_cycle(client: &OAuth2Client, requested: &str, adapter: &str) {
+    let (introspection, revocation) = (client.introspection().unwrap(), client.revocation().unwrap());
+    let client = client.client_credentials().unwrap();
     let token =
         client.request_token(Some(&scope(requested))).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
     assert_eq!(token.token_type(), &TokenType::Bearer, "{adapter}");
@@ -49,7 +62,8 @@ async fn full_cycle(client: &ClientCredentials, requested: &str, adapter: &str) 
     assert_eq!(token.scope(), Some(&scope(requested)), "{adapter}");
     assert!(token.refresh_token().is_none(), "{adapter}");
 
-    let info = client.introspect(token.access_token()).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
+    let info =
+        introspection.introspect(token.access_token()).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
     assert!(info.active, "{adapter}: a fresh token is active");
     assert_eq!(info.client_id.as_deref(), Some(client.client_id().as_str()), "{adapter}");
     assert_eq!(info.scope, Some(scope(requested)), "{adapter}");
@@ -57,8 +71,9 @@ async fn full_cycle(client: &ClientCredentials, requested: &str, adapter: &str) 
     let (iat, exp) = (info.iat.expect("iat"), info.exp.expect("exp"));
     assert_eq!(exp - iat, 600, "{adapter}");
 
-    client.revoke(token.access_token()).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
-    let info = client.introspect(token.access_token()).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
+    revocation.revoke(token.access_token()).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
+    let info =
+        introspection.introspect(token.access_token()).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
     assert!(!info.active, "{adapter}: a revoked token is inactive");
     assert_eq!(info.client_id, None, "{adapter}");
 }
@@ -88,9 +103,14 @@ async fn basic_auth_form_encodes_id_and_secret() {
     let server = OidcProvider::get();
     for (adapter, http) in adapters() {
         let client = client(&server, "kit special:id", "s3cr:t%+ e/u", AuthMethod::ClientSecretBasic, http);
-        let token =
-            client.request_token(Some(&scope("read"))).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
-        let info = client.introspect(token.access_token()).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
+        let token = client.client_credentials().unwrap().request_token(Some(&scope("read"))).await;
+        let token = token.unwrap_or_else(|e| panic!("{adapter}: {e}"));
+        let info = client
+            .introspection()
+            .unwrap()
+            .introspect(token.access_token())
+            .await
+            .unwrap_or_else(|e| panic!("{adapter}: {e}"));
         assert!(info.active, "{adapter}");
         assert_eq!(info.client_id.as_deref(), Some("kit special:id"), "{adapter}");
     }
@@ -102,7 +122,7 @@ async fn wrong_secret_is_invalid_client_401() {
     for (adapter, http) in adapters() {
         for method in [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost] {
             let id = if method == AuthMethod::ClientSecretBasic { "kit-basic" } else { "kit-post" };
-            let client = client(&server, id, "wrong-secret", method, http.clone());
+            let client = grant(&server, id, "wrong-secret", method, http.clone());
             let e = expect_oauth2_error(client.request_token(None).await, adapter);
             assert_eq!(e.status, StatusCode::UNAUTHORIZED, "{adapter} {method:?}");
             assert_eq!(e.response.error, ErrorCode::InvalidClient, "{adapter} {method:?}");
@@ -115,7 +135,7 @@ async fn wrong_auth_method_is_refused() {
     // kit-post registered client_secret_post; sending basic must fail (proves which one we send).
     let server = OidcProvider::get();
     for (adapter, http) in adapters() {
-        let client = client(&server, "kit-post", "post-secret", AuthMethod::ClientSecretBasic, http);
+        let client = grant(&server, "kit-post", "post-secret", AuthMethod::ClientSecretBasic, http);
         let e = expect_oauth2_error(client.request_token(None).await, adapter);
         assert_eq!(
             (e.status, &e.response.error),
@@ -131,7 +151,7 @@ async fn grant_not_allowed_for_client_is_a_typed_error() {
     // `invalid_request` ("requested grant type is not allowed for this client").
     let server = OidcProvider::get();
     for (adapter, http) in adapters() {
-        let client = client(&server, "kit-web", "web-secret", AuthMethod::ClientSecretBasic, http);
+        let client = grant(&server, "kit-web", "web-secret", AuthMethod::ClientSecretBasic, http);
         let e = expect_oauth2_error(client.request_token(None).await, adapter);
         assert_eq!(e.status, StatusCode::BAD_REQUEST, "{adapter}");
         assert_eq!(e.response.error, ErrorCode::InvalidRequest, "{adapter}");
@@ -146,7 +166,7 @@ async fn grant_not_allowed_for_client_is_a_typed_error() {
 async fn scope_not_allowed_is_invalid_scope() {
     let server = OidcProvider::get();
     for (adapter, http) in adapters() {
-        let client = client(&server, "kit-post", "post-secret", AuthMethod::ClientSecretPost, http);
+        let client = grant(&server, "kit-post", "post-secret", AuthMethod::ClientSecretPost, http);
         let e = expect_oauth2_error(client.request_token(Some(&scope("read admin"))).await, adapter);
         assert_eq!(
             (e.status, &e.response.error),
@@ -160,7 +180,7 @@ async fn scope_not_allowed_is_invalid_scope() {
 async fn short_lived_token_reports_its_lifetime() {
     let server = OidcProvider::get();
     for (adapter, http) in adapters() {
-        let client = client(&server, "kit-short", "short-secret", AuthMethod::ClientSecretBasic, http);
+        let client = grant(&server, "kit-short", "short-secret", AuthMethod::ClientSecretBasic, http);
         let token = client.request_token(None).await.unwrap_or_else(|e| panic!("{adapter}: {e}"));
         assert_eq!(token.expires_in(), Some(Duration::from_secs(4)), "{adapter}");
         assert_eq!(token.scope(), None, "{adapter}: no scope asked, none granted");

@@ -15,8 +15,9 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use oauth2_kit::Endpoint;
 use oauth2_kit::bearer::{BearerAuth, BearerClient};
-use oauth2_kit::{ClientCredentials, Endpoint};
+use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
 
 /// Runs the child test `name` of this binary with `env` set (and the proxy variables cleared
@@ -98,13 +99,24 @@ async fn proxied_child() {
         ("isahc", Arc::new(oauth2_kit_isahc::IsahcClient::new().unwrap())),
     ];
     for (adapter, http) in adapters {
-        let client =
-            ClientCredentials::new(token_url.clone(), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, http.clone());
+        let client = OAuth2Client::new(
+            AuthorizationServer::new().token(token_url.clone()),
+            ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+            http.clone(),
+        )
+        .client_credentials()
+        .unwrap();
         let api = BearerClient::new(http.clone(), BearerAuth::builder(client).build());
         let response =
             api.execute(http::Request::get(resource.as_str()).body(Bytes::new()).unwrap()).await.unwrap();
         assert_eq!(response.status(), 200, "{adapter}: the loopback API answered directly");
-        let remote = ClientCredentials::new(elsewhere.clone(), "id", "secret", http);
+        let remote = OAuth2Client::new(
+            AuthorizationServer::new().token(elsewhere.clone()),
+            ClientAuth::new("id", "secret"),
+            http,
+        )
+        .client_credentials()
+        .unwrap();
         let error = remote.request_token(None).await.unwrap_err();
         assert!(error.transport_kind().is_some(), "{adapter}: {error}");
     }

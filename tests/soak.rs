@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use oauth2_kit::cache::{CachePolicy, CachingProvider};
 use oauth2_kit::http::HttpClient;
+use oauth2_kit::{ClientAuth, OAuth2Client};
 use oauth2_kit::{ClientCredentials, RetryPolicy};
 use oauth2_kit_testkit::{Fault, Route, TestClient, TestServer};
 
@@ -101,14 +102,17 @@ fn providers(
 ) -> Vec<CachingProvider> {
     (0..PROVIDERS)
         .map(|_| {
-            let client = ClientCredentials::builder(server.token_endpoint(), "soak", "soak-secret", http())
-                .retry(
-                    RetryPolicy::default()
-                        .with_backoff(Duration::from_millis(20), Duration::from_millis(200)),
-                    runtime.clone(),
-                )
-                .build()
-                .unwrap();
+            let client = OAuth2Client::builder(
+                server.authorization_server(),
+                ClientAuth::new("soak", "soak-secret"),
+                http(),
+            )
+            .retry(RetryPolicy::default().with_backoff(Duration::from_millis(20), Duration::from_millis(200)))
+            .runtime(runtime.clone())
+            .build()
+            .unwrap()
+            .client_credentials()
+            .unwrap();
             build(client)
         })
         .collect()

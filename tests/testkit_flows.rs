@@ -13,6 +13,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use oauth2_kit::http::{HttpClient, TransportErrorKind};
 use oauth2_kit::{AuthMethod, ClientCredentials, Error, ErrorCode, Scope};
+use oauth2_kit::{ClientAuth, OAuth2Client};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Fault, Route, TestClient, TestServer};
 
 use common::{adapters, expect_oauth2_error};
@@ -22,10 +23,8 @@ fn scope(s: &str) -> Scope {
 }
 
 fn client_for(server: &TestServer, id: &str, secret: &str, http: Arc<dyn HttpClient>) -> ClientCredentials {
-    ClientCredentials::builder(server.token_endpoint(), id, secret, http)
-        .introspection_endpoint(server.introspection_endpoint())
-        .revocation_endpoint(server.revocation_endpoint())
-        .build()
+    OAuth2Client::new(server.authorization_server(), ClientAuth::new(id, secret), http)
+        .client_credentials()
         .expect("a valid client")
 }
 
@@ -42,20 +41,22 @@ async fn get_resource(http: &Arc<dyn HttpClient>, server: &TestServer, token: &s
 async fn token_introspect_use_revoke() {
     for (adapter, http) in adapters() {
         let server = TestServer::start().expect("testkit server");
-        let client = client_for(&server, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, http.clone());
+        let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+        let oauth2 = OAuth2Client::new(server.authorization_server(), auth, http.clone());
+        let (client, introspection) = (oauth2.client_credentials().unwrap(), oauth2.introspection().unwrap());
         let token = client.request_token(Some(&scope("read write"))).await.expect(adapter);
         assert_eq!(token.expires_in(), Some(Duration::from_secs(3600)), "{adapter}");
         assert_eq!(token.scope(), Some(&scope("read write")), "{adapter}");
 
-        let info = client.introspect(token.access_token()).await.expect(adapter);
+        let info = introspection.introspect(token.access_token()).await.expect(adapter);
         assert!(info.active, "{adapter}");
         assert_eq!(info.client_id.as_deref(), Some(DEFAULT_CLIENT_ID), "{adapter}");
 
         let ok = get_resource(&http, &server, token.access_token().expose_secret()).await;
         assert_eq!(ok.status(), StatusCode::OK, "{adapter}");
 
-        client.revoke(token.access_token()).await.expect(adapter);
-        assert!(!client.introspect(token.access_token()).await.expect(adapter).active, "{adapter}");
+        oauth2.revocation().unwrap().revoke(token.access_token()).await.expect(adapter);
+        assert!(!introspection.introspect(token.access_token()).await.expect(adapter).active, "{adapter}");
         let refused = get_resource(&http, &server, token.access_token().expose_secret()).await;
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{adapter}");
         let challenge = refused.headers()["www-authenticate"].to_str().expect("ascii");
@@ -76,11 +77,13 @@ async fn both_auth_methods_are_accepted() {
             .start()
             .expect("server");
         for method in [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost] {
-            let client =
-                ClientCredentials::builder(server.token_endpoint(), "odd id:+", "s3cr:t%+ é/ü", http.clone())
-                    .auth_method(method)
-                    .build()
-                    .expect("client");
+            let client = OAuth2Client::new(
+                server.authorization_server(),
+                ClientAuth::new("odd id:+", "s3cr:t%+ é/ü").with_method(method),
+                http.clone(),
+            )
+            .client_credentials()
+            .expect("client");
             client.request_token(None).await.unwrap_or_else(|e| panic!("{adapter} {method:?}: {e}"));
         }
     }

@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
+use oauth2_kit::OAuth2Client;
 use oauth2_kit::discovery::ServerMetadata;
 use oauth2_kit::grant::authorization_code::{AuthorizationCodeProvider, Callback, CallbackError};
-use oauth2_kit::grant::device_code::DeviceCodeClient;
 use oauth2_kit::http::HttpClient;
 use oauth2_kit::reexports::url::Url;
-use oauth2_kit::userinfo::{UserInfoClient, UserInfoMethod};
-use oauth2_kit::{ClientAuth, Error, ErrorCode, Password, PasswordGrant, Scope};
+use oauth2_kit::userinfo::UserInfoMethod;
+use oauth2_kit::{ClientAuth, Error, ErrorCode, Password, Scope};
 use oauth2_kit_cache_tokio::TokioRuntime;
 use oauth2_kit_testkit::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME, Route, TestClient,
@@ -35,17 +35,16 @@ fn callback_url() -> Url {
     Url::parse("http://127.0.0.1:9/callback").unwrap()
 }
 
-fn provider(server: &TestServer, client: ClientAuth, http: Arc<dyn HttpClient>) -> AuthorizationCodeProvider {
-    AuthorizationCodeProvider::builder(
-        server.authorization_endpoint(),
-        server.token_endpoint(),
-        callback_url(),
-        client,
-        http,
-    )
-    .revocation_endpoint(server.revocation_endpoint())
-    .build()
-    .unwrap()
+/// A client of the embedded server, polling and retrying on tokio.
+fn client_of(server: &TestServer, auth: ClientAuth, http: Arc<dyn HttpClient>) -> OAuth2Client {
+    OAuth2Client::builder(server.authorization_server(), auth, http)
+        .runtime(Arc::new(TokioRuntime::new()))
+        .build()
+        .unwrap()
+}
+
+fn provider(server: &TestServer, auth: ClientAuth, http: Arc<dyn HttpClient>) -> AuthorizationCodeProvider {
+    client_of(server, auth, http).authorization_code(callback_url()).unwrap().build().unwrap()
 }
 
 /// What a browser does with a login link: GET it, read the redirect back to the client.
@@ -71,7 +70,10 @@ async fn resource_status(http: &Arc<dyn HttpClient>, server: &TestServer, token:
 async fn authorization_code_with_pkce_userinfo_refresh_and_revocation() {
     for (adapter, http) in adapters() {
         let server = TestServer::start().unwrap();
-        let p = provider(&server, ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET), http.clone());
+        let client =
+            client_of(&server, ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET), http.clone());
+        let p = client.authorization_code(callback_url()).unwrap().build().unwrap();
+        let (refresh, revocation) = (client.refresh().unwrap(), client.revocation().unwrap());
         let (url, pending) = p.login_link().scope(scope("openid read write")).build().unwrap().into_parts();
         let callback = visit(&http, &url).await;
         assert!(callback.issuer().is_some(), "{adapter}: the testkit sends iss");
@@ -83,7 +85,7 @@ async fn authorization_code_with_pkce_userinfo_refresh_and_revocation() {
         let again = p.complete_login(&pending, &callback).await.unwrap_err();
         assert_eq!(again.oauth2().unwrap().response.error, ErrorCode::InvalidGrant, "{adapter}");
 
-        let userinfo = UserInfoClient::new(server.userinfo_endpoint(), http.clone());
+        let userinfo = client.userinfo().unwrap();
         let me = userinfo.fetch(token.access_token()).await.expect(adapter);
         assert_eq!(me.sub, DEFAULT_USERNAME);
         assert_eq!(me.email.as_deref(), Some("alice@example.com"));
@@ -92,31 +94,31 @@ async fn authorization_code_with_pkce_userinfo_refresh_and_revocation() {
         assert_eq!(me.sub, DEFAULT_USERNAME);
 
         // Rotation (the testkit's default): a new refresh token, the old one spent.
-        let narrowed = p.refresh(&first_refresh, Some(&scope("read"))).await.expect(adapter);
+        let narrowed = refresh.refresh(&first_refresh, Some(&scope("read"))).await.expect(adapter);
         assert_eq!(narrowed.scope(), Some(&scope("read")), "{adapter}");
         let second_refresh = narrowed.refresh_token().unwrap().clone();
         assert_ne!(second_refresh, first_refresh, "{adapter}");
-        let reused = p.refresh(&first_refresh, None).await.unwrap_err();
+        let reused = refresh.refresh(&first_refresh, None).await.unwrap_err();
         assert_eq!(reused.oauth2().unwrap().response.error, ErrorCode::InvalidGrant, "{adapter}");
         // A refresh may not widen the scope first granted.
-        let wider = p.refresh(&second_refresh, Some(&scope("admin"))).await.unwrap_err();
+        let wider = refresh.refresh(&second_refresh, Some(&scope("admin"))).await.unwrap_err();
         assert_eq!(wider.oauth2().unwrap().response.error, ErrorCode::InvalidScope, "{adapter}");
 
         // Without rotation the server sends no refresh token: the old one is kept.
         server.set_refresh_token_rotation(false);
-        let kept = p.refresh(&second_refresh, None).await.expect(adapter);
+        let kept = refresh.refresh(&second_refresh, None).await.expect(adapter);
         assert_eq!(kept.refresh_token(), Some(&second_refresh), "{adapter}");
         assert_eq!(kept.scope(), Some(&scope("openid read write")), "{adapter}: the first granted scope");
 
         // Revoking the refresh token ends the access tokens it begot.
         let access = kept.access_token().expose_secret().to_owned();
         assert_eq!(resource_status(&http, &server, &access).await, StatusCode::OK, "{adapter}");
-        p.revoke_refresh_token(&second_refresh).await.expect(adapter);
+        revocation.revoke_refresh_token(&second_refresh).await.expect(adapter);
         assert_eq!(resource_status(&http, &server, &access).await, StatusCode::UNAUTHORIZED, "{adapter}");
         let err = userinfo.fetch(kept.access_token()).await.unwrap_err();
         assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::InvalidToken, "{adapter}");
         // An unknown token is success.
-        p.revoke_refresh_token(&"never-issued".into()).await.expect(adapter);
+        revocation.revoke_refresh_token(&"never-issued".into()).await.expect(adapter);
     }
 }
 
@@ -141,16 +143,12 @@ async fn public_clients_must_use_pkce_and_a_wrong_verifier_fails() {
     assert_eq!(err.oauth2().unwrap().response.error, ErrorCode::InvalidGrant);
 
     // Without PKCE the public client is refused at the login.
-    let no_pkce = AuthorizationCodeProvider::builder(
-        server.authorization_endpoint(),
-        server.token_endpoint(),
-        callback_url(),
-        ClientAuth::public("cli"),
-        http.clone(),
-    )
-    .danger_without_pkce()
-    .build()
-    .unwrap();
+    let no_pkce = client_of(&server, ClientAuth::public("cli"), http.clone())
+        .authorization_code(callback_url())
+        .unwrap()
+        .danger_without_pkce()
+        .build()
+        .unwrap();
     let (url, pending) = no_pkce.login_link().build().unwrap().into_parts();
     let callback = visit(&http, &url).await;
     let err = no_pkce.complete_login(&pending, &callback).await.unwrap_err();
@@ -182,23 +180,16 @@ async fn a_denied_login_and_a_forged_callback_send_nothing() {
 async fn password_grant_and_its_provider() {
     for (adapter, http) in adapters() {
         let server = TestServer::builder().user(TestUser::new("bob", "bob-pw")).start().unwrap();
-        let client = PasswordGrant::builder(
-            server.token_endpoint(),
-            ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
-            http.clone(),
-        )
-        .revocation_endpoint(server.revocation_endpoint())
-        .build()
-        .unwrap();
+        let oauth2 =
+            client_of(&server, ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET), http.clone());
+        let client = oauth2.password().unwrap();
         let token =
             client.request_token("bob", &Password::new("bob-pw"), Some(&scope("read"))).await.expect(adapter);
         assert_eq!(token.scope(), Some(&scope("read")));
-        let me = UserInfoClient::new(server.userinfo_endpoint(), http.clone())
-            .fetch(token.access_token())
-            .await
-            .unwrap();
+        let me = oauth2.userinfo().unwrap().fetch(token.access_token()).await.unwrap();
         assert_eq!(me.sub, "bob", "{adapter}");
-        let refreshed = client.refresh(token.refresh_token().unwrap(), None).await.expect(adapter);
+        let refreshed =
+            oauth2.refresh().unwrap().refresh(token.refresh_token().unwrap(), None).await.expect(adapter);
         assert_ne!(refreshed.access_token(), token.access_token());
 
         let wrong = client.request_token("bob", &Password::new("nope"), None).await.unwrap_err();
@@ -220,39 +211,28 @@ async fn password_grant_and_its_provider() {
 async fn everything_from_the_issuer_url() {
     let http = adapters().remove(1).1;
     let server = TestServer::start().unwrap();
-    let metadata = ServerMetadata::discover(&server.issuer(), http.clone()).await.unwrap();
-    let p = AuthorizationCodeProvider::from_metadata(
-        &metadata,
-        callback_url(),
-        ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
-        http.clone(),
-    )
-    .unwrap()
-    .build()
-    .unwrap();
+    let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+    let client = OAuth2Client::discover(&server.issuer(), auth, http.clone()).await.unwrap();
+    let p = client.authorization_code(callback_url()).unwrap().build().unwrap();
     let (url, pending) = p.login_link().build().unwrap().into_parts();
     let callback = visit(&http, &url).await;
     let token = p.complete_login(&pending, &callback).await.unwrap();
-    let me = UserInfoClient::from_metadata(&metadata, http.clone())
-        .unwrap()
-        .fetch(token.access_token())
-        .await
-        .unwrap();
+    let me = client.userinfo().unwrap().fetch(token.access_token()).await.unwrap();
     assert_eq!(me.sub, DEFAULT_USERNAME);
-    p.revoke(token.access_token()).await.unwrap();
+    client.revocation().unwrap().revoke(token.access_token()).await.unwrap();
     assert_eq!(
         resource_status(&http, &server, token.access_token().expose_secret()).await,
         StatusCode::UNAUTHORIZED
     );
-    assert!(
-        DeviceCodeClient::from_metadata(
-            &metadata,
-            ClientAuth::public("x"),
-            http,
-            Arc::new(TokioRuntime::new())
-        )
-        .is_ok()
-    );
+    // The device flow needs a runtime, which a discovered client is given on its builder.
+    assert_eq!(client.device().unwrap_err().config_kind(), Some(oauth2_kit::ConfigErrorKind::NoRuntime));
+    let metadata = ServerMetadata::discover(&server.issuer(), http.clone()).await.unwrap();
+    let server_seen = oauth2_kit::AuthorizationServer::from_metadata(&metadata);
+    let polling = OAuth2Client::builder(server_seen, ClientAuth::public("x"), http)
+        .runtime(Arc::new(TokioRuntime::new()))
+        .build()
+        .unwrap();
+    assert!(polling.device().is_ok());
 }
 
 /// A callback whose `iss` is missing, from a server that says it sends one, is refused.
@@ -260,16 +240,9 @@ async fn everything_from_the_issuer_url() {
 async fn the_issuer_parameter_is_required_when_the_server_advertises_it() {
     let http = adapters().remove(0).1;
     let server = TestServer::start().unwrap();
-    let metadata = ServerMetadata::discover(&server.issuer(), http.clone()).await.unwrap();
-    let p = AuthorizationCodeProvider::from_metadata(
-        &metadata,
-        callback_url(),
-        ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
-        http,
-    )
-    .unwrap()
-    .build()
-    .unwrap();
+    let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+    let client = OAuth2Client::discover(&server.issuer(), auth, http).await.unwrap();
+    let p = client.authorization_code(callback_url()).unwrap().build().unwrap();
     let (_, pending) = p.login_link().build().unwrap().into_parts();
     let query = format!("code=c&state={}", pending.state().expose_secret());
     let err = p.complete_login(&pending, &Callback::from_query(&query).unwrap()).await.unwrap_err();
@@ -284,13 +257,8 @@ async fn device_flow_approved_and_denied() {
             .device_interval(Some(Duration::from_secs(1)))
             .start()
             .unwrap();
-        let client = DeviceCodeClient::new(
-            server.device_authorization_endpoint(),
-            server.token_endpoint(),
-            ClientAuth::public("tv"),
-            http.clone(),
-            Arc::new(TokioRuntime::new()),
-        );
+        let oauth2 = client_of(&server, ClientAuth::public("tv"), http.clone());
+        let client = oauth2.device().unwrap();
         let auth = client.request_authorization(Some(&scope("read"))).await.expect(adapter);
         assert_eq!(auth.interval(), Duration::from_secs(1));
         // The user approves on "another device": the verification page, over HTTP.
@@ -306,10 +274,7 @@ async fn device_flow_approved_and_denied() {
         assert_eq!(approve.await.unwrap(), StatusCode::OK);
         assert_eq!(token.scope(), Some(&scope("read")));
         assert!(server.requests(Route::Token) >= 2, "{adapter}: at least one pending answer");
-        let me = UserInfoClient::new(server.userinfo_endpoint(), http.clone())
-            .fetch(token.access_token())
-            .await
-            .unwrap();
+        let me = oauth2.userinfo().unwrap().fetch(token.access_token()).await.unwrap();
         assert_eq!(me.sub, DEFAULT_USERNAME);
 
         let auth = client.request_authorization(None).await.expect(adapter);
@@ -325,15 +290,7 @@ async fn device_flow_approved_and_denied() {
 async fn device_flow_saved_resumed_and_refreshed() {
     for (adapter, http) in adapters() {
         let server = TestServer::builder().client(TestClient::public("tv")).start().unwrap();
-        let client = || {
-            DeviceCodeClient::new(
-                server.device_authorization_endpoint(),
-                server.token_endpoint(),
-                ClientAuth::public("tv"),
-                http.clone(),
-                Arc::new(TokioRuntime::new()),
-            )
-        };
+        let client = || client_of(&server, ClientAuth::public("tv"), http.clone()).device().unwrap();
         let before = client();
         let auth = before.request_authorization(Some(&scope("read"))).await.expect(adapter);
         let saved = before.save(&auth);
@@ -343,7 +300,8 @@ async fn device_flow_saved_resumed_and_refreshed() {
         assert!(resumed.expires_in() > Duration::ZERO && resumed.interval_sent(), "{adapter}");
         assert!(server.approve_device(resumed.user_code()), "{adapter}: the same user code");
         let token = after.try_token(&resumed).await.expect(adapter);
-        let refreshed = after.refresh(token.refresh_token().unwrap(), None).await.expect(adapter);
+        let refresh = client_of(&server, ClientAuth::public("tv"), http.clone()).refresh().unwrap();
+        let refreshed = refresh.refresh(token.refresh_token().unwrap(), None).await.expect(adapter);
         assert_eq!(refreshed.scope(), Some(&scope("read")), "{adapter}");
         assert_ne!(refreshed.access_token().expose_secret(), token.access_token().expose_secret());
     }
@@ -358,13 +316,7 @@ async fn device_codes_expire() {
         .device_code_lifetime(Duration::from_secs(2))
         .start()
         .unwrap();
-    let client = DeviceCodeClient::new(
-        server.device_authorization_endpoint(),
-        server.token_endpoint(),
-        ClientAuth::public("tv"),
-        http,
-        Arc::new(TokioRuntime::new()),
-    );
+    let client = client_of(&server, ClientAuth::public("tv"), http).device().unwrap();
     let auth = client.request_authorization(None).await.unwrap();
     let err = client.poll_token(&auth).await.unwrap_err();
     // Either the client saw the lifetime end first, or the server said so: never a token.
@@ -381,21 +333,14 @@ async fn caching_introspection_over_the_testkit() {
     // runs on async-std).
     let http = adapters().remove(1).1;
     let server = TestServer::start().unwrap();
-    let client = oauth2_kit::ClientCredentials::builder(
-        server.token_endpoint(),
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        http,
-    )
-    .introspection_endpoint(server.introspection_endpoint())
-    .build()
-    .unwrap();
-    let token = client.request_token(None).await.unwrap();
+    let oauth2 = client_of(&server, ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET), http);
+    let token = oauth2.client_credentials().unwrap().request_token(None).await.unwrap();
     let unknown = oauth2_kit::AccessToken::new("not-issued");
+    let introspection = oauth2.introspection().unwrap();
     let caches = [
-        oauth2_kit_cache_tokio::caching_introspection(client.clone()),
-        oauth2_kit_cache_async_std::caching_introspection(client.clone()),
-        oauth2_kit_cache_moka::caching_introspection(client.clone()),
+        oauth2_kit_cache_tokio::caching_introspection(introspection.clone()),
+        oauth2_kit_cache_async_std::caching_introspection(introspection.clone()),
+        oauth2_kit_cache_moka::caching_introspection(introspection),
     ];
     for cache in caches {
         server.reset_counts();
@@ -418,13 +363,12 @@ fn device_flow_on_async_std() {
         .device_interval(Some(Duration::from_secs(1)))
         .start()
         .unwrap();
-    let client = DeviceCodeClient::new(
-        server.device_authorization_endpoint(),
-        server.token_endpoint(),
-        ClientAuth::public("tv"),
-        http,
-        Arc::new(oauth2_kit_cache_async_std::AsyncStdRuntime),
-    );
+    let client = OAuth2Client::builder(server.authorization_server(), ClientAuth::public("tv"), http)
+        .runtime(Arc::new(oauth2_kit_cache_async_std::AsyncStdRuntime))
+        .build()
+        .unwrap()
+        .device()
+        .unwrap();
     let token = std::thread::spawn(move || {
         futures_lite::future::block_on(async {
             let auth = client.request_authorization(None).await.unwrap();

@@ -27,7 +27,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use huskarl::prelude::*;
 use oauth2::TokenResponse as _;
 use oauth2_kit::http::{HttpClient, TransportError};
-use oauth2_kit::{ClientCredentials, Scope};
+use oauth2_kit::{AuthorizationServer, ClientAuth, ClientCredentials, OAuth2Client, Scope};
 use oauth2_kit_reqwest::ReqwestClient;
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
 
@@ -37,12 +37,10 @@ fn round_trip(c: &mut Criterion) {
     let http = ReqwestClient::new().expect("reqwest client");
     let scope: Scope = "read write".parse().expect("scope");
 
-    let ours = ClientCredentials::new(
-        server.token_endpoint(),
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        Copying(http.clone()),
-    );
+    let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+    let ours = OAuth2Client::new(server.authorization_server(), auth, Copying(http.clone()))
+        .client_credentials()
+        .expect("a token endpoint");
 
     let theirs = theirs_client(server.token_endpoint().as_str());
     // The oauth2 crate's HTTP client: the same ReqwestClient, adapted to its request type.
@@ -167,12 +165,10 @@ fn in_process(c: &mut Criterion) {
         .expect("response");
     let scope: Scope = "read write".parse().expect("scope");
     let endpoint: oauth2_kit::Endpoint = "https://auth.example.com/oauth2/token".parse().expect("endpoint");
-    let ours = ClientCredentials::new(
-        endpoint.clone(),
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        Copying(Canned(answer.clone())),
-    );
+    let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+    let ours = OAuth2Client::new(AuthorizationServer::new().token(endpoint.clone()), auth, Copying(Canned(answer.clone())))
+        .client_credentials()
+        .expect("a token endpoint");
     let theirs = theirs_client(endpoint.as_str());
     let theirs_http = move |request: oauth2::HttpRequest| {
         let _copied_in = request.body().clone();

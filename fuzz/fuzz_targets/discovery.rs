@@ -1,4 +1,5 @@
-//! `ServerMetadata::from_json` and the endpoint accessors: never panic; the issuer is kept as
+//! `ServerMetadata::from_json` and the server it describes (`AuthorizationServer::from_metadata`
+//! and its endpoints): never panic; the issuer is kept as
 //! written (it re-parses to itself).
 #![no_main]
 
@@ -7,9 +8,19 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(metadata) = oauth2_kit::discovery::ServerMetadata::from_json(data) {
         let _ = format!("{metadata:?}");
-        let _ = metadata.token_endpoint();
-        let _ = metadata.introspection_endpoint();
-        let _ = metadata.revocation_endpoint();
+        let server = oauth2_kit::AuthorizationServer::from_metadata(&metadata);
+        let _ = format!("{server:?}");
+        for kind in [
+            oauth2_kit::EndpointKind::Authorization,
+            oauth2_kit::EndpointKind::Token,
+            oauth2_kit::EndpointKind::Introspection,
+            oauth2_kit::EndpointKind::Revocation,
+            oauth2_kit::EndpointKind::UserInfo,
+            oauth2_kit::EndpointKind::DeviceAuthorization,
+            oauth2_kit::EndpointKind::EndSession,
+        ] {
+            let _ = (server.has(kind), server.endpoint(kind));
+        }
         for kind in [
             oauth2_kit::discovery::MetadataKind::OpenIdConfiguration,
             oauth2_kit::discovery::MetadataKind::OAuthAuthorizationServer,

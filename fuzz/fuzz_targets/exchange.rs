@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
-use oauth2_kit::{ClientCredentials, Endpoint};
+use oauth2_kit::{AuthorizationServer, ClientAuth, Endpoint, OAuth2Client};
 
 struct Answer(u16, &'static str, Bytes);
 
@@ -48,12 +48,11 @@ fuzz_target!(|data: &[u8]| {
 /// The error's `Display` and `Debug` for one answer, if the request fails.
 fn error_text(status: u16, kind: &'static str, body: &[u8]) -> Option<String> {
     let endpoint: Endpoint = "https://as.example/token".parse().unwrap();
-    let client = ClientCredentials::new(
-        endpoint,
-        "client",
-        "client-secret",
-        Answer(status, kind, Bytes::copy_from_slice(body)),
-    );
+    let server = AuthorizationServer::new().token(endpoint);
+    let answer = Answer(status, kind, Bytes::copy_from_slice(body));
+    let client = OAuth2Client::new(server, ClientAuth::new("client", "client-secret"), answer)
+        .client_credentials()
+        .expect("a token endpoint");
     let error = futures_lite::future::block_on(client.request_token(None)).err()?;
     let _ = (error.status(), error.is_retryable(), error.retry_after());
     Some(format!("{error} {error:?}"))

@@ -6,14 +6,14 @@
 //! however many tasks ask at once.
 //!
 //! ```
-//! use oauth2_kit::{AccessTokenProvider, ClientCredentials};
+//! use oauth2_kit::{AccessTokenProvider, ClientAuth, OAuth2Client};
 //! use oauth2_kit_testkit::{Route, TestServer};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # async_std::task::block_on(async {
 //! # let server = TestServer::start()?;
-//! # let token_url = server.token_endpoint();
 //! let http = oauth2_kit_isahc::IsahcClient::new()?; // isahc needs no particular runtime
-//! let client = ClientCredentials::new(token_url, "testkit-client", "testkit-secret", http);
+//! let auth = ClientAuth::new("testkit-client", "testkit-secret");
+//! let client = OAuth2Client::new(server.authorization_server(), auth, http).client_credentials()?;
 //!
 //! let provider = oauth2_kit_cache_async_std::caching(client);
 //! for _ in 0..100 {

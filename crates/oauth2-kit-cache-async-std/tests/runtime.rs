@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oauth2_kit::runtime::Runtime;
-use oauth2_kit::{AccessTokenProvider, ClientCredentials, SystemClock};
+use oauth2_kit::{AccessTokenProvider, SystemClock};
+use oauth2_kit::{ClientAuth, OAuth2Client};
 use oauth2_kit_cache_async_std::AsyncStdRuntime;
 use oauth2_kit_testkit::{Route, ScriptedProvider, TestServer};
 
@@ -46,7 +47,13 @@ fn sleeps_for_real_under_smol() {
 async fn hundred_calls_one_token_request_over_http() {
     let server = TestServer::start().unwrap();
     let http = oauth2_kit_isahc::IsahcClient::new().unwrap();
-    let client = ClientCredentials::new(server.token_endpoint(), "testkit-client", "testkit-secret", http);
+    let client = OAuth2Client::new(
+        server.authorization_server(),
+        ClientAuth::new("testkit-client", "testkit-secret"),
+        http,
+    )
+    .client_credentials()
+    .unwrap();
     let provider: Arc<dyn AccessTokenProvider> = Arc::new(oauth2_kit_cache_async_std::caching(client));
     let tasks: Vec<_> = (0..100)
         .map(|_| {

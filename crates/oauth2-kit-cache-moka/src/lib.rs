@@ -6,14 +6,14 @@
 //! being usable, or when the index is full.
 //!
 //! ```
-//! use oauth2_kit::{AccessTokenProvider, ClientCredentials};
+//! use oauth2_kit::{AccessTokenProvider, ClientAuth, OAuth2Client};
 //! use oauth2_kit_testkit::{Route, TestServer};
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let server = TestServer::start()?;
-//! # let token_url = server.token_endpoint();
 //! let http = oauth2_kit_reqwest::ReqwestClient::new()?;
-//! let client = ClientCredentials::new(token_url, "testkit-client", "testkit-secret", http);
+//! let auth = ClientAuth::new("testkit-client", "testkit-secret");
+//! let client = OAuth2Client::new(server.authorization_server(), auth, http).client_credentials()?;
 //!
 //! let provider = oauth2_kit_cache_moka::caching(client);
 //! for tenant in ["a", "b", "a", "b"] {

@@ -2,19 +2,19 @@
 //!
 //! A caching [`AccessTokenProvider`] on tokio, as sttp-oauth2's `CachingAccessTokenProvider` is
 //! for Scala. It wraps
-//! any provider (a [`ClientCredentials`](oauth2_kit::ClientCredentials) client, say), reuses
+//! any provider (a [`ClientCredentials`](oauth2_kit::ClientCredentials) grant, say), reuses
 //! its token while it is fresh, refreshes it in the background before it expires, and makes one
 //! token request per expiry however many tasks ask at once.
 //!
 //! ```
-//! use oauth2_kit::{AccessTokenProvider, ClientCredentials};
+//! use oauth2_kit::{AccessTokenProvider, ClientAuth, OAuth2Client};
 //! use oauth2_kit_testkit::{Route, TestServer};
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let server = TestServer::start()?;
-//! # let token_url = server.token_endpoint();
 //! let http = oauth2_kit_reqwest::ReqwestClient::new()?;
-//! let client = ClientCredentials::new(token_url, "testkit-client", "testkit-secret", http);
+//! let auth = ClientAuth::new("testkit-client", "testkit-secret");
+//! let client = OAuth2Client::new(server.authorization_server(), auth, http).client_credentials()?;
 //!
 //! let provider = oauth2_kit_cache_tokio::caching(client);
 //! for _ in 0..100 {

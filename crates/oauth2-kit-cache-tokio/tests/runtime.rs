@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauth2_kit::runtime::Runtime;
-use oauth2_kit::{AccessTokenProvider, ClientCredentials, Error, SystemClock};
+use oauth2_kit::{AccessTokenProvider, Error, SystemClock};
+use oauth2_kit::{ClientAuth, OAuth2Client};
 use oauth2_kit_cache_tokio::TokioRuntime;
 use oauth2_kit_testkit::{Route, ScriptedProvider, TestServer};
 
@@ -52,7 +53,13 @@ async fn sleeps_for_real() {
 async fn hundred_calls_one_token_request_over_http() {
     let server = TestServer::start().unwrap();
     let http = oauth2_kit_reqwest::ReqwestClient::new().unwrap();
-    let client = ClientCredentials::new(server.token_endpoint(), "testkit-client", "testkit-secret", http);
+    let client = OAuth2Client::new(
+        server.authorization_server(),
+        ClientAuth::new("testkit-client", "testkit-secret"),
+        http,
+    )
+    .client_credentials()
+    .unwrap();
     let provider: Arc<dyn AccessTokenProvider> = Arc::new(oauth2_kit_cache_tokio::caching(client));
     let mut tasks = Vec::new();
     for _ in 0..100 {

@@ -4,14 +4,14 @@
 //! `isahc::HttpClient`. It brings its own I/O thread, so it works under any async runtime.
 //!
 //! ```no_run
-//! use oauth2_kit::{ClientCredentials, Endpoint};
+//! use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
 //! use oauth2_kit_isahc::IsahcClient;
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let http = IsahcClient::new()?;
-//! let token_url: Endpoint = "https://auth.example.com/oauth2/token".parse()?;
-//! let client = ClientCredentials::new(token_url, "my-service", "my-secret", http);
-//! let token = client.request_token(None).await?;
+//! let server = AuthorizationServer::new().token("https://auth.example.com/oauth2/token".parse()?);
+//! let client = OAuth2Client::new(server, ClientAuth::new("my-service", "my-secret"), http);
+//! let token = client.client_credentials()?.request_token(None).await?;
 //! # Ok(()) }
 //! ```
 //!

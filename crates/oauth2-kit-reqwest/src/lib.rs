@@ -3,14 +3,14 @@
 //! The [reqwest] adapter of `oauth2-kit`: an [`HttpClient`] over a `reqwest::Client`.
 //!
 //! ```no_run
-//! use oauth2_kit::{ClientCredentials, Endpoint};
+//! use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
 //! use oauth2_kit_reqwest::ReqwestClient;
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let http = ReqwestClient::new()?;
-//! let token_url: Endpoint = "https://auth.example.com/oauth2/token".parse()?;
-//! let client = ClientCredentials::new(token_url, "my-service", "my-secret", http);
-//! let token = client.request_token(None).await?;
+//! let server = AuthorizationServer::new().token("https://auth.example.com/oauth2/token".parse()?);
+//! let client = OAuth2Client::new(server, ClientAuth::new("my-service", "my-secret"), http);
+//! let token = client.client_credentials()?.request_token(None).await?;
 //! # Ok(()) }
 //! ```
 //!

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::exchange::{Transport, check_body_limit};
 use crate::form::check_extra_params;
 use crate::grant::RefreshClient;
-use crate::grant::authorization_code::{AuthorizationCodeProvider, AuthorizationCodeProviderBuilder};
+use crate::grant::authorization_code::{self, AuthorizationCodeProvider, AuthorizationCodeProviderBuilder};
 use crate::grant::client_credentials::ClientCredentials;
 use crate::grant::device_code::DeviceCodeClient;
 use crate::grant::password::PasswordGrant;
@@ -23,14 +23,13 @@ use crate::grant::token_endpoint::TokenEndpoint;
 use crate::http::{BodyLimit, HttpClient};
 use crate::introspection::IntrospectionClient;
 use crate::issuer::Issuer;
-use crate::presets::ServerEndpoints;
 use crate::retry::RetryPolicy;
 use crate::revocation::RevocationClient;
 use crate::runtime::Runtime;
 use crate::userinfo::UserInfoClient;
 
 /// An authorization server as a client sees it: the endpoints it has (set one by one, from a
-/// preset layout, or from its discovered metadata) and its issuer when known. Only what an
+/// [preset](crate::presets) layout, or from its discovered metadata) and its issuer when known. Only what an
 /// operation needs is checked, when the operation is obtained from an [`OAuth2Client`].
 ///
 /// ```
@@ -133,18 +132,23 @@ impl AuthorizationServer {
         }
     }
 
-    /// The server of a preset layout ([`ServerEndpoints::keycloak`], ...).
-    pub fn from_preset(endpoints: &ServerEndpoints) -> Self {
-        let advertised = |url: &Option<Url>| url.clone().map(Place::Advertised);
-        Self {
-            authorization: Some(Place::Advertised(endpoints.authorization.clone())),
-            token: Some(Place::Advertised(endpoints.token.clone())),
-            introspection: advertised(&endpoints.introspection),
-            revocation: advertised(&endpoints.revocation),
-            userinfo: advertised(&endpoints.userinfo),
-            end_session: endpoints.logout.clone(),
-            ..Self::default()
+    /// `kind` at `url` as a server layout says it is: checked when an operation needs it.
+    pub(crate) fn advertised(mut self, kind: EndpointKind, url: Url) -> Self {
+        let place = Some(Place::Advertised(url));
+        match kind {
+            EndpointKind::Authorization => self.authorization = place,
+            EndpointKind::Token => self.token = place,
+            EndpointKind::Introspection => self.introspection = place,
+            EndpointKind::Revocation => self.revocation = place,
+            EndpointKind::UserInfo => self.userinfo = place,
+            EndpointKind::DeviceAuthorization => self.device_authorization = place,
+            EndpointKind::EndSession => {
+                if let Some(Place::Advertised(url)) = place {
+                    self.end_session = Some(url);
+                }
+            }
         }
+        self
     }
 
     /// The authorization endpoint (RFC 6749 §3.1), where users log in.
@@ -205,6 +209,12 @@ impl AuthorizationServer {
         self
     }
 
+    /// The server's issuer identifier, when known (from discovery, a preset or
+    /// [`issuer`](Self::issuer)).
+    pub fn issuer_identifier(&self) -> Option<&Issuer> {
+        self.issuer.as_ref()
+    }
+
     /// Whether the server has the endpoint `kind`.
     pub fn has(&self, kind: EndpointKind) -> bool {
         match kind {
@@ -234,11 +244,6 @@ impl AuthorizationServer {
             ConfigError::missing(kind, format!("the authorization server has no {} endpoint", name(kind)))
         })?;
         place.endpoint()
-    }
-
-    /// The endpoint `kind`, if the server has it and it is usable.
-    fn usable(&self, kind: EndpointKind) -> Option<Endpoint> {
-        self.place(kind).and_then(|place| place.endpoint().ok())
     }
 }
 
@@ -351,93 +356,46 @@ impl OAuth2Client {
     /// The client credentials grant (RFC 6749 §4.4), an
     /// [`AccessTokenProvider`](crate::AccessTokenProvider): needs the token endpoint.
     pub fn client_credentials(&self) -> Result<ClientCredentials> {
-        let inner = &*self.inner;
-        let mut builder = ClientCredentials::builder_with(
-            inner.server.endpoint(EndpointKind::Token)?,
-            inner.auth.clone(),
-            inner.transport.http.clone(),
-        )
-        .clock(inner.transport.clock.clone())
-        .body_limit(inner.transport.body_limit);
-        for (name, value) in &inner.extra_params {
-            builder = builder.extra_param(name.clone(), value.clone());
-        }
-        // The grant's own introspect and revoke methods: an unusable endpoint leaves them out
-        // (they then say it is missing) rather than failing the grant, which does not need
-        // them; `introspection()` and `revocation()` report it.
-        if let Some(endpoint) = inner.server.usable(EndpointKind::Introspection) {
-            builder = builder.introspection_endpoint(endpoint);
-        }
-        if let Some(endpoint) = inner.server.usable(EndpointKind::Revocation) {
-            builder = builder.revocation_endpoint(endpoint);
-        }
-        if let (Some(policy), Some(runtime)) = (&inner.retry, &inner.runtime) {
-            builder = builder.retry(*policy, runtime.clone());
-        }
-        builder.build()
+        Ok(ClientCredentials::new(self.token_endpoint(ClientCredentials::RESERVED_PARAMS, true)?))
     }
 
     /// The password grant (RFC 6749 §4.3): needs the token endpoint.
     pub fn password(&self) -> Result<PasswordGrant> {
-        let inner = &*self.inner;
-        let mut builder = PasswordGrant::builder(
-            inner.server.endpoint(EndpointKind::Token)?,
-            inner.auth.clone(),
-            inner.transport.http.clone(),
-        )
-        .clock(inner.transport.clock.clone())
-        .body_limit(inner.transport.body_limit);
-        for (name, value) in &inner.extra_params {
-            builder = builder.extra_param(name.clone(), value.clone());
-        }
-        if let Some(endpoint) = inner.server.usable(EndpointKind::Revocation) {
-            builder = builder.revocation_endpoint(endpoint);
-        }
-        if let (Some(policy), Some(runtime)) = (&inner.retry, &inner.runtime) {
-            builder = builder.retry(*policy, runtime.clone());
-        }
-        builder.build()
+        Ok(PasswordGrant::new(self.token_endpoint(PasswordGrant::RESERVED_PARAMS, true)?))
     }
 
     /// The authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636), for users sent back to
     /// `redirect_uri`: needs the authorization and token endpoints. Returns the provider's
     /// builder, for the options only this grant has (the token response type, PKCE); the
-    /// server's issuer, revocation and end-session endpoints are set from the server.
+    /// server's issuer and end-session endpoint come from the server. A code exchange is
+    /// retried (with a retry policy) only after failures the server surely did not act on.
     pub fn authorization_code(&self, redirect_uri: Url) -> Result<AuthorizationCodeProviderBuilder> {
-        let inner = &*self.inner;
-        let mut builder = AuthorizationCodeProvider::builder(
-            inner.server.endpoint(EndpointKind::Authorization)?,
-            inner.server.endpoint(EndpointKind::Token)?,
+        let server = &self.inner.server;
+        let authorization = server.endpoint(EndpointKind::Authorization)?;
+        let token = self.token_endpoint(authorization_code::RESERVED_PARAMS, true)?;
+        let issuer = server.issuer.clone().map(|issuer| (issuer, server.require_issuer));
+        Ok(AuthorizationCodeProvider::builder(
+            authorization,
             redirect_uri,
-            inner.auth.clone(),
-            inner.transport.http.clone(),
-        )
-        .clock(inner.transport.clock.clone())
-        .body_limit(inner.transport.body_limit);
-        for (name, value) in &inner.extra_params {
-            builder = builder.extra_param(name.clone(), value.clone());
-        }
-        if let Some(endpoint) = inner.server.usable(EndpointKind::Revocation) {
-            builder = builder.revocation_endpoint(endpoint);
-        }
-        if let Some(url) = &inner.server.end_session {
-            builder = builder.logout_endpoint(url.clone());
-        }
-        if let Some(issuer) = &inner.server.issuer {
-            builder = builder.issuer(issuer.clone()).require_issuer(inner.server.require_issuer);
-        }
-        Ok(builder)
+            token,
+            server.end_session.clone(),
+            issuer,
+        ))
     }
 
     /// The refresh token grant (RFC 6749 §6), for refresh tokens from any grant: needs the
-    /// token endpoint.
+    /// token endpoint. A refresh is retried (with a retry policy) only after failures the
+    /// server surely did not act on: a rotated refresh token is good for one use.
     pub fn refresh(&self) -> Result<RefreshClient> {
-        check_extra_params(&self.inner.extra_params, crate::grant::REFRESH_RESERVED_PARAMS)?;
-        Ok(RefreshClient::with_token_endpoint(self.token_endpoint()?))
+        Ok(RefreshClient::with_token_endpoint(
+            self.token_endpoint(crate::grant::REFRESH_RESERVED_PARAMS, true)?,
+        ))
     }
 
     /// The device authorization grant (RFC 8628): needs the device authorization and token
     /// endpoints, and a runtime to sleep between polls ([`OAuth2ClientBuilder::runtime`]).
+    /// The extra parameters go with the device authorization request and the token polls;
+    /// polls are not retried by the retry policy (polling backs off on its own).
     pub fn device(&self) -> Result<DeviceCodeClient> {
         let inner = &*self.inner;
         let runtime = inner.runtime.clone().ok_or_else(|| {
@@ -446,15 +404,9 @@ impl OAuth2Client {
                 "the device flow sleeps between polls: give the client a runtime (OAuth2ClientBuilder::runtime)",
             )
         })?;
-        DeviceCodeClient::new(
-            inner.server.endpoint(EndpointKind::DeviceAuthorization)?,
-            inner.server.endpoint(EndpointKind::Token)?,
-            inner.auth.clone(),
-            inner.transport.http.clone(),
-            runtime,
-        )
-        .clock(inner.transport.clock.clone())
-        .body_limit(inner.transport.body_limit)
+        let device = inner.server.endpoint(EndpointKind::DeviceAuthorization)?;
+        let token = self.token_endpoint(DeviceCodeClient::RESERVED_PARAMS, false)?;
+        Ok(DeviceCodeClient::new(device, token, runtime))
     }
 
     /// Token introspection (RFC 7662), a [`TokenIntrospection`](crate::TokenIntrospection):
@@ -482,19 +434,25 @@ impl OAuth2Client {
     /// token on each call, not the client's authentication).
     pub fn userinfo(&self) -> Result<UserInfoClient> {
         let inner = &*self.inner;
-        UserInfoClient::new(inner.server.endpoint(EndpointKind::UserInfo)?, inner.transport.http.clone())
-            .body_limit(inner.transport.body_limit)
+        Ok(UserInfoClient::with_transport(
+            inner.server.endpoint(EndpointKind::UserInfo)?,
+            inner.transport.clone(),
+        ))
     }
 
-    /// The token endpoint with the shared settings.
-    fn token_endpoint(&self) -> Result<TokenEndpoint> {
+    /// The token endpoint with the shared settings, the extra parameters checked against the
+    /// ones the operation sets itself (`reserved`); `retries`: whether the retry policy applies.
+    fn token_endpoint(&self, reserved: &[&str], retries: bool) -> Result<TokenEndpoint> {
         let inner = &*self.inner;
+        let endpoint = inner.server.endpoint(EndpointKind::Token)?;
+        check_extra_params(&inner.extra_params, reserved)?;
+        let retry = if retries { inner.retry.zip(inner.runtime.clone()) } else { None };
         Ok(TokenEndpoint {
-            endpoint: inner.server.endpoint(EndpointKind::Token)?,
+            endpoint,
             auth: inner.auth.clone(),
             transport: inner.transport.clone(),
             extra_params: inner.extra_params.clone(),
-            retry: inner.retry.zip(inner.runtime.clone()),
+            retry,
         })
     }
 }

@@ -210,29 +210,6 @@ impl ServerMetadata {
     pub async fn fetch(issuer: &Issuer, kind: MetadataKind, http: impl HttpClient + 'static) -> Result<Self> {
         fetch(&transport(http), issuer, kind).await
     }
-
-    /// The token endpoint, as an [`Endpoint`] (`https`, or `http` on loopback).
-    pub fn token_endpoint(&self) -> Result<Endpoint> {
-        endpoint(self.token_endpoint.as_ref(), crate::config_error::EndpointKind::Token, "token_endpoint")
-    }
-
-    /// The introspection endpoint, as an [`Endpoint`].
-    pub fn introspection_endpoint(&self) -> Result<Endpoint> {
-        endpoint(
-            self.introspection_endpoint.as_ref(),
-            crate::config_error::EndpointKind::Introspection,
-            "introspection_endpoint",
-        )
-    }
-
-    /// The revocation endpoint, as an [`Endpoint`].
-    pub fn revocation_endpoint(&self) -> Result<Endpoint> {
-        endpoint(
-            self.revocation_endpoint.as_ref(),
-            crate::config_error::EndpointKind::Revocation,
-            "revocation_endpoint",
-        )
-    }
 }
 
 fn or_default<'a>(sent: Option<&'a Vec<String>>, default: &[&'static str]) -> Vec<&'a str> {
@@ -279,13 +256,6 @@ fn url_member(value: Option<String>, key: &'static str) -> Result<Option<Url>, D
         .transpose()
 }
 
-fn endpoint(url: Option<&Url>, kind: crate::config_error::EndpointKind, key: &str) -> Result<Endpoint> {
-    let url = url.ok_or_else(|| {
-        crate::config_error::ConfigError::missing(kind, format!("the server metadata has no `{key}`"))
-    })?;
-    Ok(Endpoint::new(url.clone())?)
-}
-
 impl fmt::Debug for ServerMetadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServerMetadata")
@@ -326,12 +296,16 @@ mod tests {
         assert_eq!(m.grant_types(), ["authorization_code", "implicit"]);
         assert_eq!(m.response_modes(), ["query", "fragment"]);
         assert!(m.code_challenge_methods().is_empty());
-        assert_eq!(m.token_endpoint().unwrap().as_str(), "https://server.example.com/token");
+        let server = crate::AuthorizationServer::from_metadata(&m);
+        assert_eq!(
+            server.endpoint(crate::EndpointKind::Token).unwrap().as_str(),
+            "https://server.example.com/token"
+        );
         assert_eq!(m.token_endpoint_auth_methods(), ["client_secret_basic", "private_key_jwt"]);
         assert_eq!(m.response_types_supported.clone().unwrap(), ["code", "code token"]);
         assert!(!m.extra.contains_key("registration_endpoint"));
         assert!(m.revocation_endpoint.is_none());
-        assert!(m.revocation_endpoint().is_err());
+        assert!(!server.has(crate::EndpointKind::Revocation));
     }
 
     #[test]

@@ -22,12 +22,12 @@
 //! ## Client credentials in five lines
 //!
 //! ```no_run
-//! use oauth2_kit::{ClientCredentials, Endpoint, Scope};
+//! use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client, Scope};
 //! # async fn demo(http: impl oauth2_kit::http::HttpClient + 'static) -> Result<(), Box<dyn std::error::Error>> {
 //! // let http = oauth2_kit_reqwest::ReqwestClient::new()?;  // or oauth2_kit_isahc::IsahcClient::new()?
-//! let token_url: Endpoint = "https://auth.example.com/oauth2/token".parse()?;
-//! let client = ClientCredentials::new(token_url, "my-service", "my-secret", http);
-//! let token = client.request_token(Some(&"read write".parse::<Scope>()?)).await?;
+//! let server = AuthorizationServer::new().token("https://auth.example.com/oauth2/token".parse()?);
+//! let client = OAuth2Client::new(server, ClientAuth::new("my-service", "my-secret"), http);
+//! let token = client.client_credentials()?.request_token(Some(&"read write".parse::<Scope>()?)).await?;
 //! println!("{} token, expires in {:?}", token.token_type(), token.expires_in());
 //! # Ok(()) }
 //! ```
@@ -98,7 +98,7 @@ pub use crate::error::{Error, ErrorCode, ErrorResponse, OAuth2Error, Result};
 pub use crate::extra_fields::{FromTokenResponse, WithFields};
 pub use crate::grant::RefreshClient;
 pub use crate::grant::authorization_code::AuthorizationCodeProvider;
-pub use crate::grant::client_credentials::{ClientCredentials, ClientCredentialsBuilder};
+pub use crate::grant::client_credentials::ClientCredentials;
 pub use crate::grant::password::{PasswordGrant, PasswordProvider};
 pub use crate::introspection::{
     IntrospectionClient, IntrospectionResponse, TokenIntrospection, TokenTypeHint,

@@ -9,10 +9,9 @@ use http::{HeaderValue, Method};
 use serde_json::{Map, Value};
 
 use crate::decode::{DecodeError, JsonObject};
-use crate::discovery::ServerMetadata;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
-use crate::exchange::{Answer, Operation, Transport, check_body_limit};
+use crate::exchange::{Answer, Operation, Transport};
 use crate::http::HttpClient;
 use crate::secret::AccessToken;
 
@@ -200,15 +199,15 @@ impl fmt::Debug for UserInfo {
     }
 }
 
-/// A client of a UserInfo endpoint.
+/// A client of a UserInfo endpoint, obtained from
+/// [`OAuth2Client::userinfo`](crate::OAuth2Client::userinfo) (or built on its own with
+/// [`new`](Self::new)).
 ///
 /// ```no_run
-/// use oauth2_kit::discovery::ServerMetadata;
-/// use oauth2_kit::userinfo::UserInfoClient;
+/// use oauth2_kit::{ClientAuth, OAuth2Client};
 /// # async fn demo(http: impl oauth2_kit::http::HttpClient + Clone + 'static, token: oauth2_kit::AccessToken) -> Result<(), Box<dyn std::error::Error>> {
-/// let metadata = ServerMetadata::discover(&"https://accounts.example.com".parse()?, http.clone()).await?;
-/// let userinfo = UserInfoClient::from_metadata(&metadata, http)?;
-/// let me = userinfo.fetch(&token).await?;
+/// let client = OAuth2Client::discover(&"https://accounts.example.com".parse()?, ClientAuth::public("my-app"), http).await?;
+/// let me = client.userinfo()?.fetch(&token).await?;
 /// println!("hello {}", me.name.as_deref().unwrap_or(&me.sub));
 /// # Ok(()) }
 /// ```
@@ -221,20 +220,14 @@ pub struct UserInfoClient {
 
 impl UserInfoClient {
     /// A client of the UserInfo endpoint at `endpoint` (the full URL: nothing is appended to
-    /// or replaced in its path).
+    /// or replaced in its path), with the default settings (a 1 MiB limit on the answer).
     pub fn new(endpoint: Endpoint, http: impl HttpClient + 'static) -> Self {
         Self { endpoint, method: UserInfoMethod::Get, transport: Transport::new(Arc::new(http)) }
     }
 
-    /// A client of a discovered server's `userinfo_endpoint`.
-    pub fn from_metadata(metadata: &ServerMetadata, http: impl HttpClient + 'static) -> Result<Self> {
-        let url = metadata.userinfo_endpoint.clone().ok_or_else(|| {
-            crate::config_error::ConfigError::missing(
-                crate::config_error::EndpointKind::UserInfo,
-                "the server metadata has no `userinfo_endpoint`",
-            )
-        })?;
-        Ok(Self::new(Endpoint::new(url)?, http))
+    /// A client over a transport already set up (shared settings).
+    pub(crate) fn with_transport(endpoint: Endpoint, transport: Transport) -> Self {
+        Self { endpoint, method: UserInfoMethod::Get, transport }
     }
 
     /// How the token is presented. Default: [`UserInfoMethod::Get`].
@@ -242,13 +235,6 @@ impl UserInfoClient {
     pub fn method(mut self, method: UserInfoMethod) -> Self {
         self.method = method;
         self
-    }
-
-    /// The largest response body read, in bytes. Default: 1 MiB. Zero is refused.
-    pub fn body_limit(mut self, bytes: usize) -> Result<Self> {
-        check_body_limit(bytes)?;
-        self.transport.body_limit = bytes;
-        Ok(self)
     }
 
     /// The endpoint.

@@ -10,30 +10,48 @@ use std::sync::Arc;
 
 use futures_lite::future::block_on;
 use http::StatusCode;
-use oauth2_kit::grant::authorization_code::{AuthorizationCodeProvider, Callback, CallbackError};
+use oauth2_kit::grant::authorization_code::{
+    AuthorizationCodeProvider, AuthorizationCodeProviderBuilder, Callback, CallbackError,
+};
 use oauth2_kit::pkce::{Pkce, PkceMethod};
 use oauth2_kit::{
-    AccessTokenProvider, ClientAuth, Error, ErrorCode, Password, PasswordGrant, RefreshToken, Scope,
-    WithFields,
+    AccessTokenProvider, AuthorizationServer, ClientAuth, Error, ErrorCode, OAuth2Client, Password,
+    RefreshToken, Scope, WithFields,
 };
 use support::Script;
 use url::Url;
 
 const TOKEN: &str = r#"{"access_token":"AT-1","token_type":"Bearer","expires_in":300,"refresh_token":"RT-1","scope":"openid read"}"#;
 
+fn client(http: Arc<Script>) -> OAuth2Client {
+    let server = AuthorizationServer::new()
+        .authorization("https://auth.example.com/authorize".parse().unwrap())
+        .token("https://auth.example.com/token".parse().unwrap())
+        .revocation("https://auth.example.com/revoke".parse().unwrap())
+        .end_session(Url::parse("https://auth.example.com/logout").unwrap())
+        .issuer("https://auth.example.com".parse().unwrap(), false);
+    OAuth2Client::new(server, ClientAuth::new("web-app", "web-secret"), http)
+}
+
 fn provider(http: Arc<Script>) -> AuthorizationCodeProvider {
-    AuthorizationCodeProvider::builder(
-        "https://auth.example.com/authorize".parse().unwrap(),
-        "https://auth.example.com/token".parse().unwrap(),
-        Url::parse("https://app.example.com/callback").unwrap(),
-        ClientAuth::new("web-app", "web-secret"),
-        http,
-    )
-    .revocation_endpoint("https://auth.example.com/revoke".parse().unwrap())
-    .logout_endpoint(Url::parse("https://auth.example.com/logout").unwrap())
-    .issuer("https://auth.example.com".parse().unwrap())
-    .build()
-    .unwrap()
+    client(http)
+        .authorization_code(Url::parse("https://app.example.com/callback").unwrap())
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
+/// The authorization code grant of a server with only these two endpoints.
+fn code_grant(
+    authorize: &str,
+    token: &str,
+    redirect_uri: &str,
+    auth: ClientAuth,
+    http: Arc<Script>,
+) -> AuthorizationCodeProviderBuilder {
+    let server =
+        AuthorizationServer::new().authorization(authorize.parse().unwrap()).token(token.parse().unwrap());
+    OAuth2Client::new(server, auth, http).authorization_code(Url::parse(redirect_uri).unwrap()).unwrap()
 }
 
 fn names(form: &[(String, String)]) -> Vec<&str> {
@@ -87,10 +105,10 @@ fn login_link_has_every_parameter_in_order_and_an_s256_challenge() {
 #[test]
 fn pkce_plain_and_off_are_opt_in() {
     let builder = || {
-        AuthorizationCodeProvider::builder(
-            "https://as.example/authorize".parse().unwrap(),
-            "https://as.example/token".parse().unwrap(),
-            Url::parse("com.example.app:/callback").unwrap(),
+        code_grant(
+            "https://as.example/authorize",
+            "https://as.example/token",
+            "com.example.app:/callback",
             ClientAuth::public("native-app"),
             Script::new(&[]),
         )
@@ -188,7 +206,7 @@ fn refresh_sends_scope_and_keeps_or_replaces_the_refresh_token() {
         (200, r#"{"access_token":"AT-2","token_type":"Bearer","expires_in":300}"#),
         (200, r#"{"access_token":"AT-3","token_type":"Bearer","refresh_token":"RT-2"}"#),
     ]);
-    let p = provider(http.clone());
+    let p = client(http.clone()).refresh().unwrap();
     let old = RefreshToken::new("RT-1");
     let narrow: Scope = "read".parse().unwrap();
     let kept = block_on(p.refresh(&old, Some(&narrow))).unwrap();
@@ -211,10 +229,10 @@ fn custom_token_fields_are_typed() {
         team_id: String,
     }
     let http = Script::new(&[(200, r#"{"access_token":"a","token_type":"bearer","team_id":"T1"}"#)]);
-    let p = AuthorizationCodeProvider::builder(
-        "https://slack.example/authorize".parse().unwrap(),
-        "https://slack.example/token".parse().unwrap(),
-        Url::parse("https://app.example.com/cb").unwrap(),
+    let p = code_grant(
+        "https://slack.example/authorize",
+        "https://slack.example/token",
+        "https://app.example.com/cb",
         ClientAuth::new("a", "b"),
         http,
     )
@@ -229,10 +247,10 @@ fn custom_token_fields_are_typed() {
 #[test]
 fn public_clients_send_their_id_and_no_secret() {
     let http = Script::new(&[(200, TOKEN)]);
-    let p = AuthorizationCodeProvider::builder(
-        "https://as.example/authorize".parse().unwrap(),
-        "https://as.example/token".parse().unwrap(),
-        Url::parse("http://127.0.0.1:8123/cb").unwrap(),
+    let p = code_grant(
+        "https://as.example/authorize",
+        "https://as.example/token",
+        "http://127.0.0.1:8123/cb",
         ClientAuth::public("cli"),
         http.clone(),
     )
@@ -246,11 +264,17 @@ fn public_clients_send_their_id_and_no_secret() {
 #[test]
 fn revocation_and_logout_links() {
     let http = Script::new(&[(200, ""), (200, "")]);
-    let p = provider(http.clone());
-    block_on(p.revoke_refresh_token(&RefreshToken::new("RT-9"))).unwrap();
+    let client = client(http.clone());
+    let revocation = client.revocation().unwrap();
+    block_on(revocation.revoke_refresh_token(&RefreshToken::new("RT-9"))).unwrap();
     assert_eq!(http.sent()[0].uri(), "https://auth.example.com/revoke");
     assert_eq!(value(&http.form(0), "token_type_hint"), Some("refresh_token"));
-    block_on(p.revoke(&"AT-9".into())).unwrap();
+    block_on(revocation.revoke(&"AT-9".into())).unwrap();
+    let p = client
+        .authorization_code(Url::parse("https://app.example.com/callback").unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
     assert_eq!(value(&http.form(1), "token_type_hint"), Some("access_token"));
 
     let back = Url::parse("https://app.example.com/").unwrap();
@@ -263,10 +287,10 @@ fn revocation_and_logout_links() {
 #[test]
 fn redirect_uri_rules() {
     let build = |uri: &str| {
-        AuthorizationCodeProvider::builder(
-            "https://as.example/authorize".parse().unwrap(),
-            "https://as.example/token".parse().unwrap(),
-            Url::parse(uri).unwrap(),
+        code_grant(
+            "https://as.example/authorize",
+            "https://as.example/token",
+            uri,
             ClientAuth::new("a", "b"),
             Script::new(&[]),
         )
@@ -280,11 +304,9 @@ fn redirect_uri_rules() {
 #[test]
 fn password_grant_sends_the_user_and_never_shows_the_password() {
     let http = Script::new(&[(200, TOKEN), (200, TOKEN)]);
-    let client = PasswordGrant::new(
-        "https://auth.example.com/token".parse().unwrap(),
-        ClientAuth::new("app", "app-secret"),
-        http.clone(),
-    );
+    let server = AuthorizationServer::new().token("https://auth.example.com/token".parse().unwrap());
+    let client =
+        OAuth2Client::new(server, ClientAuth::new("app", "app-secret"), http.clone()).password().unwrap();
     let token =
         block_on(client.request_token("alice", &Password::new("pw-1"), Some(&"read".parse().unwrap())))
             .unwrap();
@@ -348,10 +370,10 @@ fn review_hardening_of_links_and_callbacks() {
 #[test]
 fn review_hardening_of_the_builder() {
     let builder = |authorize: &str| {
-        AuthorizationCodeProvider::builder(
-            authorize.parse().unwrap(),
-            "https://as.example/token".parse().unwrap(),
-            Url::parse("https://app.example/cb").unwrap(),
+        code_grant(
+            authorize,
+            "https://as.example/token",
+            "https://app.example/cb",
             ClientAuth::new("a", "b"),
             Script::new(&[]),
         )
@@ -362,11 +384,14 @@ fn review_hardening_of_the_builder() {
     // A pair given to a provider without PKCE is refused, not silently dropped.
     let off = builder("https://as.example/authorize").danger_without_pkce().build().unwrap();
     assert!(matches!(off.login_link().with_pkce(Pkce::s256().unwrap()).build(), Err(Error::Config(_))));
-    // require_issuer: a callback without iss is refused; it needs an issuer.
-    assert!(builder("https://as.example/authorize").require_issuer(true).build().is_err());
-    let strict = builder("https://as.example/authorize")
-        .issuer("https://as.example".parse().unwrap())
-        .require_issuer(true)
+    // An issuer required: a callback without iss is refused.
+    let server = AuthorizationServer::new()
+        .authorization("https://as.example/authorize".parse().unwrap())
+        .token("https://as.example/token".parse().unwrap())
+        .issuer("https://as.example".parse().unwrap(), true);
+    let strict = OAuth2Client::new(server, ClientAuth::new("a", "b"), Script::new(&[]))
+        .authorization_code(Url::parse("https://app.example/cb").unwrap())
+        .unwrap()
         .build()
         .unwrap();
     let (_, pending) = strict.login_link().build().unwrap().into_parts();

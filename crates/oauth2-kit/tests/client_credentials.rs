@@ -18,11 +18,30 @@ use oauth2_kit::http::{
     BodyLimit, HttpClient, HttpRequest, HttpResponse, TransportError, TransportErrorKind,
 };
 use oauth2_kit::{
-    AccessToken, AccessTokenProvider, AuthMethod, ClientCredentials, Clock, Endpoint, Error, ErrorCode,
-    Scope, TokenIntrospection, TokenType,
+    AccessToken, AccessTokenProvider, AuthMethod, AuthorizationServer, ClientAuth, ClientCredentials, Clock,
+    Endpoint, Error, ErrorCode, OAuth2Client, Scope, TokenIntrospection, TokenType,
 };
 
 type Answer = Result<HttpResponse, TransportError>;
+
+const INTROSPECTION_URL: &str = "https://auth.example.com/oauth2/introspect";
+const REVOCATION_URL: &str = "https://auth.example.com/oauth2/revoke";
+
+/// The server of these tests: token, introspection and revocation endpoints.
+fn server() -> AuthorizationServer {
+    AuthorizationServer::new()
+        .token(token_url())
+        .introspection(INTROSPECTION_URL.parse().unwrap())
+        .revocation(REVOCATION_URL.parse().unwrap())
+}
+
+fn client(id: &str, secret: &str, http: impl HttpClient + 'static) -> OAuth2Client {
+    OAuth2Client::new(server(), ClientAuth::new(id, secret), http)
+}
+
+fn grant(id: &str, secret: &str, http: impl HttpClient + 'static) -> ClientCredentials {
+    client(id, secret, http).client_credentials().unwrap()
+}
 
 /// Records requests; answers from a queue.
 #[derive(Default)]
@@ -92,7 +111,7 @@ fn body(request: &HttpRequest) -> &str {
 #[test]
 fn basic_auth_request_is_exact() {
     let http = Scripted::answering([json(200, TOKEN)]);
-    let client = ClientCredentials::new(token_url(), "my client:1", "s3cr:t%+ é", http.clone());
+    let client = grant("my client:1", "s3cr:t%+ é", http.clone());
     let scope: Scope = "write read".parse().unwrap();
     let token = block_on(client.request_token(Some(&scope))).unwrap();
     assert_eq!(token.access_token().expose_secret(), "AT-123");
@@ -113,11 +132,13 @@ fn basic_auth_request_is_exact() {
 #[test]
 fn post_auth_request_is_exact() {
     let http = Scripted::answering([json(200, TOKEN)]);
-    let client = ClientCredentials::builder(token_url(), "my client:1", "s3cr:t%+ é", http.clone())
-        .auth_method(AuthMethod::ClientSecretPost)
+    let auth = ClientAuth::new("my client:1", "s3cr:t%+ é").with_method(AuthMethod::ClientSecretPost);
+    let client = OAuth2Client::builder(server(), auth, http.clone())
         .extra_param("audience", "https://api.example.com/")
         .body_limit(4096)
         .build()
+        .unwrap()
+        .client_credentials()
         .unwrap();
     block_on(client.request_token(Some(&"read".parse().unwrap()))).unwrap();
 
@@ -134,7 +155,7 @@ fn post_auth_request_is_exact() {
 #[test]
 fn no_scope_sends_no_scope_parameter() {
     let http = Scripted::answering([json(200, TOKEN)]);
-    let client = ClientCredentials::new(token_url(), "id", "secret", http.clone());
+    let client = grant("id", "secret", http.clone());
     block_on(client.request_token(None)).unwrap();
     assert_eq!(body(&http.last_request()), "grant_type=client_credentials");
 }
@@ -142,16 +163,19 @@ fn no_scope_sends_no_scope_parameter() {
 #[test]
 fn reserved_extra_parameters_are_refused() {
     for name in ["grant_type", "scope", "client_id", "client_secret"] {
-        let result = ClientCredentials::builder(token_url(), "id", "secret", Scripted::answering([]))
-            .extra_param(name, "x")
-            .build();
-        assert!(matches!(result, Err(Error::Config(_))), "{name}");
+        let client =
+            OAuth2Client::builder(server(), ClientAuth::new("id", "secret"), Scripted::answering([]))
+                .extra_param(name, "x")
+                .build()
+                .unwrap();
+        assert!(matches!(client.client_credentials(), Err(Error::Config(_))), "{name}");
     }
-    let twice = ClientCredentials::builder(token_url(), "id", "secret", Scripted::answering([]))
+    let twice = OAuth2Client::builder(server(), ClientAuth::new("id", "secret"), Scripted::answering([]))
         .extra_param("audience", "a")
         .extra_param("audience", "b")
-        .build();
-    assert!(matches!(twice, Err(Error::Config(_))));
+        .build()
+        .unwrap();
+    assert!(matches!(twice.client_credentials(), Err(Error::Config(_))));
 }
 
 #[derive(Debug)]
@@ -170,9 +194,11 @@ impl Clock for FixedClock {
 fn expiry_counts_from_when_the_request_was_sent() {
     let sent = oauth2_kit::SystemClock.now();
     let http = Scripted::answering([json(200, TOKEN)]);
-    let client = ClientCredentials::builder(token_url(), "id", "secret", http)
+    let client = OAuth2Client::builder(server(), ClientAuth::new("id", "secret"), http)
         .clock(Arc::new(FixedClock(sent)))
         .build()
+        .unwrap()
+        .client_credentials()
         .unwrap();
     let token = block_on(client.request_token(None)).unwrap();
     assert_eq!(token.requested_at(), sent);
@@ -182,7 +208,7 @@ fn expiry_counts_from_when_the_request_was_sent() {
 }
 
 fn request_with(answer: Answer) -> Result<oauth2_kit::TokenResponse, Error> {
-    let client = ClientCredentials::new(token_url(), "id", "secret", Scripted::answering([answer]));
+    let client = grant("id", "secret", Scripted::answering([answer]));
     block_on(client.request_token(None))
 }
 
@@ -238,8 +264,7 @@ fn a_secret_straddling_a_length_limit_is_redacted_before_the_cut() {
         format!(r#"{{"error":"invalid_client","error_uri":"https://e/{}{secret}"}}"#, "u".repeat(480)),
     ];
     for body in bodies {
-        let client =
-            ClientCredentials::new(token_url(), "id", secret, Scripted::answering([json(400, &body)]));
+        let client = grant("id", secret, Scripted::answering([json(400, &body)]));
         let err = block_on(client.request_token(None)).unwrap_err();
         for shown in [err.to_string(), format!("{err:?}")] {
             assert!(!shown.contains("s3cret"), "{shown}");
@@ -251,8 +276,7 @@ fn a_secret_straddling_a_length_limit_is_redacted_before_the_cut() {
 #[test]
 fn hostile_error_bodies_stay_small_and_secret_free() {
     let request = |secret: &str, body: &str| {
-        let client =
-            ClientCredentials::new(token_url(), "id", secret, Scripted::answering([json(400, body)]));
+        let client = grant("id", secret, Scripted::answering([json(400, body)]));
         block_on(client.request_token(None)).unwrap_err()
     };
     // A numeric secret, echoed as a JSON number.
@@ -293,12 +317,7 @@ fn retry_after_is_read_in_both_forms_and_clamped() {
     ];
     for (headers, expected) in cases {
         for body in [r#"{"error":"temporarily_unavailable"}"#, "busy"] {
-            let client = ClientCredentials::new(
-                token_url(),
-                "id",
-                "secret",
-                Scripted::answering([answer_with(503, headers, body)]),
-            );
+            let client = grant("id", "secret", Scripted::answering([answer_with(503, headers, body)]));
             let err = block_on(client.request_token(None)).unwrap_err();
             assert_eq!(err.retry_after(), expected.map(Duration::from_secs), "{headers:?} {body}");
             // Adding the delay to an instant never overflows.
@@ -311,8 +330,7 @@ fn retry_after_is_read_in_both_forms_and_clamped() {
 #[test]
 fn errors_keep_what_explains_them() {
     let body = r#"{"error":"invalid_request","error_codes":[7000215],"trace_id":"t-1","refresh_token":"rt-x","detail":{"client_secret":"s"}}"#;
-    let client =
-        ClientCredentials::new(token_url(), "id", "s3cr3t-value", Scripted::answering([json(400, body)]));
+    let client = grant("id", "s3cr3t-value", Scripted::answering([json(400, body)]));
     let err = block_on(client.request_token(None)).unwrap_err();
     let extra = &err.oauth2().unwrap().response.extra;
     assert_eq!(extra["error_codes"], serde_json::json!([7000215]));
@@ -376,11 +394,16 @@ fn transport_errors_and_oversized_bodies() {
     assert_eq!(err.status(), None);
 
     // An adapter that ignored the limit: the core still refuses the body.
-    let client =
-        ClientCredentials::builder(token_url(), "id", "secret", Scripted::answering([json(200, TOKEN)]))
-            .body_limit(16)
-            .build()
-            .unwrap();
+    let client = OAuth2Client::builder(
+        server(),
+        ClientAuth::new("id", "secret"),
+        Scripted::answering([json(200, TOKEN)]),
+    )
+    .body_limit(16)
+    .build()
+    .unwrap()
+    .client_credentials()
+    .unwrap();
     let err = block_on(client.request_token(None)).unwrap_err();
     assert_eq!(err.transport_kind(), Some(TransportErrorKind::BodyTooLarge { limit: 16 }));
     assert_eq!(err.status(), Some(StatusCode::OK), "the status line had arrived");
@@ -392,10 +415,7 @@ fn introspection_request_and_response() {
         200,
         r#"{"active":true,"client_id":"id","scope":"read","exp":1900000000,"aud":"api","custom":1}"#,
     )]);
-    let client = ClientCredentials::builder(token_url(), "id", "secret", http.clone())
-        .introspection_endpoint("https://auth.example.com/oauth2/introspect".parse().unwrap())
-        .build()
-        .unwrap();
+    let client = client("id", "secret", http.clone()).introspection().unwrap();
     let provider: Arc<dyn TokenIntrospection> = Arc::new(client);
     let info = block_on(provider.introspect(&AccessToken::new("AT 1+2"))).unwrap();
     assert!(info.active);
@@ -412,23 +432,26 @@ fn introspection_request_and_response() {
 #[test]
 fn hints_are_optional() {
     let http = Scripted::answering([json(200, r#"{"active":false}"#), answer(200, "text/plain", "")]);
-    let client = ClientCredentials::builder(token_url(), "id", "secret", http.clone())
-        .introspection_endpoint("https://auth.example.com/introspect".parse().unwrap())
-        .revocation_endpoint("https://auth.example.com/revoke".parse().unwrap())
-        .build()
-        .unwrap();
-    assert!(!block_on(client.introspect_with_hint(&AccessToken::new("t"), None)).unwrap().active);
+    let client = client("id", "secret", http.clone());
+    let introspection = client.introspection().unwrap();
+    assert!(!block_on(introspection.introspect_with_hint(&AccessToken::new("t"), None)).unwrap().active);
     assert_eq!(body(&http.last_request()), "token=t");
     let hint = oauth2_kit::TokenTypeHint::Other("urn:custom".into());
-    block_on(client.revoke_with_hint(&AccessToken::new("t"), Some(hint))).unwrap();
+    block_on(client.revocation().unwrap().revoke_with_hint(&AccessToken::new("t"), Some(hint))).unwrap();
     assert_eq!(body(&http.last_request()), "token=t&token_type_hint=urn%3Acustom");
 }
 
 #[test]
-fn introspection_without_endpoint_is_a_config_error() {
-    let client = ClientCredentials::new(token_url(), "id", "secret", Scripted::answering([]));
-    let err = block_on(client.introspect(&AccessToken::new("t"))).unwrap_err();
-    assert!(matches!(err, Error::Config(_)), "{err:?}");
+fn introspection_without_endpoint_is_a_config_error_before_any_request() {
+    let http = Scripted::answering([]);
+    let server = AuthorizationServer::new().token(token_url());
+    let client = OAuth2Client::new(server, ClientAuth::new("id", "secret"), http.clone());
+    let err = client.introspection().unwrap_err();
+    assert_eq!(
+        err.config_kind(),
+        Some(oauth2_kit::ConfigErrorKind::MissingEndpoint(oauth2_kit::EndpointKind::Introspection))
+    );
+    assert!(http.requests.lock().unwrap().is_empty());
 }
 
 #[test]
@@ -437,10 +460,7 @@ fn revocation_ignores_the_success_body() {
         answer(200, "text/html", ""),
         json(400, r#"{"error":"unsupported_token_type"}"#),
     ]);
-    let client = ClientCredentials::builder(token_url(), "id", "secret", http.clone())
-        .revocation_endpoint("https://auth.example.com/oauth2/revoke".parse().unwrap())
-        .build()
-        .unwrap();
+    let client = client("id", "secret", http.clone()).revocation().unwrap();
     block_on(client.revoke(&AccessToken::new("t"))).unwrap();
     assert_eq!(body(&http.last_request()), "token=t&token_type_hint=access_token");
     let err = block_on(client.revoke(&AccessToken::new("t"))).unwrap_err();
@@ -450,8 +470,7 @@ fn revocation_ignores_the_success_body() {
 #[test]
 fn usable_as_dyn_provider_over_dyn_http_client() {
     let http: Arc<dyn HttpClient> = Scripted::answering([json(200, TOKEN)]);
-    let provider: Arc<dyn AccessTokenProvider> =
-        Arc::new(ClientCredentials::new(token_url(), "id", "s", http));
+    let provider: Arc<dyn AccessTokenProvider> = Arc::new(grant("id", "s", http));
     let token = block_on(provider.request_token(None)).unwrap();
     assert_eq!(token.expires_in(), Some(Duration::from_secs(3600)));
 }
@@ -482,7 +501,7 @@ fn traces_have_endpoint_grant_status_and_no_secret() {
         .finish();
     tracing::subscriber::with_default(subscriber, || {
         let http = Scripted::answering([json(200, TOKEN), json(401, r#"{"error":"invalid_client"}"#)]);
-        let client = ClientCredentials::new(token_url(), "id", "TOP-SECRET", http);
+        let client = grant("id", "TOP-SECRET", http);
         block_on(client.request_token(None)).unwrap();
         let _ = block_on(client.request_token(None));
     });

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_lite::future::block_on;
 use oauth2_kit::grant::device_code::DeviceCodeClient;
-use oauth2_kit::{ClientAuth, Error, ErrorCode};
+use oauth2_kit::{AuthorizationServer, ClientAuth, Error, ErrorCode, OAuth2Client};
 use support::{InstantSleeps, Script};
 
 const PENDING: (u16, &str) = (400, r#"{"error":"authorization_pending"}"#);
@@ -29,14 +29,16 @@ fn authorization(interval: &str, expires_in: u64) -> &'static str {
 fn client(script: &[(u16, &'static str)]) -> (DeviceCodeClient, Arc<Script>, Arc<InstantSleeps>) {
     let http = Script::new(script);
     let time = InstantSleeps::new();
-    let client = DeviceCodeClient::new(
-        "https://as.example/device_authorization".parse().unwrap(),
-        "https://as.example/token".parse().unwrap(),
-        ClientAuth::public("tv"),
-        http.clone(),
-        time.clone(),
-    )
-    .clock(time.clone());
+    let server = AuthorizationServer::new()
+        .device_authorization("https://as.example/device_authorization".parse().unwrap())
+        .token("https://as.example/token".parse().unwrap());
+    let client = OAuth2Client::builder(server, ClientAuth::public("tv"), http.clone())
+        .clock(time.clone())
+        .runtime(time.clone())
+        .build()
+        .unwrap()
+        .device()
+        .unwrap();
     (client, http, time)
 }
 
@@ -118,4 +120,36 @@ fn a_briefly_unwell_server_does_not_end_the_polling() {
     let auth = block_on(client.request_authorization(None)).unwrap();
     block_on(client.poll_token(&auth)).unwrap();
     assert_eq!(time.sleeps(), [5, 10, 10]);
+}
+
+#[test]
+fn extra_parameters_go_with_the_authorization_and_every_poll() {
+    let http = Script::new(&[
+        (200, authorization(r#","interval":1"#, 600)),
+        (400, r#"{"error":"authorization_pending"}"#),
+        (200, r#"{"access_token":"AT","token_type":"Bearer"}"#),
+    ]);
+    let time = InstantSleeps::new();
+    let server = AuthorizationServer::new()
+        .device_authorization("https://as.example/device_authorization".parse().unwrap())
+        .token("https://as.example/token".parse().unwrap());
+    let builder = || {
+        OAuth2Client::builder(server.clone(), ClientAuth::public("tv"), http.clone())
+            .clock(time.clone())
+            .runtime(time.clone())
+    };
+    let client = builder().extra_param("audience", "https://api.example").build().unwrap().device().unwrap();
+    let authorization = block_on(client.request_authorization(None)).unwrap();
+    block_on(client.poll_token(&authorization)).unwrap();
+    for index in 0..3 {
+        let form = http.form(index);
+        assert!(form.contains(&("audience".into(), "https://api.example".into())), "{index}: {form:?}");
+    }
+    // A parameter the flow sets itself is refused before anything is sent.
+    let reserved = builder().extra_param("device_code", "x").build().unwrap();
+    assert_eq!(
+        reserved.device().unwrap_err().config_kind(),
+        Some(oauth2_kit::ConfigErrorKind::ReservedParameter)
+    );
+    assert_eq!(http.sent().len(), 3);
 }

@@ -45,7 +45,7 @@ fn openid_configuration_first() {
     let issuer = "https://auth.example.com/realms/demo";
     let http = documents("/realms/demo/.well-known/openid-configuration", issuer);
     let metadata = block_on(ServerMetadata::discover(&issuer.parse().unwrap(), http.clone())).unwrap();
-    assert_eq!(metadata.token_endpoint().unwrap().as_str(), "https://auth.example.com/realms/demo/token");
+    assert_eq!(metadata.token_endpoint.unwrap().as_str(), "https://auth.example.com/realms/demo/token");
     assert_eq!(http.asked.lock().unwrap().len(), 1);
 }
 

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_lite::future::block_on;
+use oauth2_kit::http::HttpClient;
 use oauth2_kit::{
-    ClientAuth, ClientCredentials, Error, ErrorCode, Password, PasswordGrant, RefreshToken, RetryPolicy,
+    AuthorizationServer, ClientAuth, ClientCredentials, Error, ErrorCode, OAuth2Client, Password,
+    PasswordGrant, RefreshToken, RetryPolicy,
 };
 use support::{InstantSleeps, Script};
 
@@ -23,13 +25,22 @@ fn client(
 ) -> (ClientCredentials, Arc<Script>, Arc<InstantSleeps>) {
     let http = Script::new(script);
     let time = InstantSleeps::new();
-    let client =
-        ClientCredentials::builder("https://as.example/token".parse().unwrap(), "id", "secret", http.clone())
-            .clock(time.clone())
-            .retry(policy, time.clone())
-            .build()
-            .unwrap();
+    let client = retrying(http.clone(), &time, policy).client_credentials().unwrap();
     (client, http, time)
+}
+
+/// A client of a server with a token endpoint, retrying with `policy`, whose clock and sleeps
+/// are `time`'s.
+fn retrying(http: impl HttpClient + 'static, time: &Arc<InstantSleeps>, policy: RetryPolicy) -> OAuth2Client {
+    let server = AuthorizationServer::new()
+        .authorization("https://as.example/authorize".parse().unwrap())
+        .token("https://as.example/token".parse().unwrap());
+    OAuth2Client::builder(server, ClientAuth::new("id", "secret"), http)
+        .clock(time.clone())
+        .retry(policy)
+        .runtime(time.clone())
+        .build()
+        .unwrap()
 }
 
 /// Whole-second delays, for policies whose delays are whole seconds.
@@ -104,15 +115,7 @@ fn no_sleep_runs_past_the_deadline() {
 fn password_client(script: &[(u16, &'static str)]) -> (PasswordGrant, Arc<Script>, Arc<InstantSleeps>) {
     let http = Script::new(script);
     let time = InstantSleeps::new();
-    let client = PasswordGrant::builder(
-        "https://as.example/token".parse().unwrap(),
-        ClientAuth::new("id", "secret"),
-        http.clone(),
-    )
-    .clock(time.clone())
-    .retry(policy(), time.clone())
-    .build()
-    .unwrap();
+    let client = retrying(http.clone(), &time, policy()).password().unwrap();
     (client, http, time)
 }
 
@@ -130,7 +133,12 @@ fn the_password_grant_retries_like_client_credentials() {
 #[test]
 fn a_refresh_is_retried_only_when_the_server_surely_did_not_act_on_it() {
     // Not acted on: no connection, 429 (no OAuth 2.0 body).
-    let (client, http, _) = password_client(&[(0, ""), (429, ""), TOKEN]);
+    let refresh_client = |script: &[(u16, &'static str)]| {
+        let http = Script::new(script);
+        let time = InstantSleeps::new();
+        (retrying(http.clone(), &time, policy()).refresh().unwrap(), http, time)
+    };
+    let (client, http, _) = refresh_client(&[(0, ""), (429, ""), TOKEN]);
     let refreshed = block_on(client.refresh(&RefreshToken::new("RT"), None)).unwrap();
     assert_eq!(refreshed.access_token().expose_secret(), "AT");
     assert_eq!(http.sent().len(), 3);
@@ -139,7 +147,7 @@ fn a_refresh_is_retried_only_when_the_server_surely_did_not_act_on_it() {
     for answer in
         [(1, ""), (500, ""), (502, "<html>bad gateway</html>"), (503, "<html>busy</html>"), (504, "")]
     {
-        let (client, http, time) = password_client(&[answer, TOKEN]);
+        let (client, http, time) = refresh_client(&[answer, TOKEN]);
         let err = block_on(client.refresh(&RefreshToken::new("RT"), None)).unwrap_err();
         assert!(err.is_retryable(), "{answer:?}: {err}");
         assert_eq!(http.sent().len(), 1, "{answer:?}");
@@ -174,16 +182,35 @@ impl oauth2_kit::http::HttpClient for ThrottledOnce {
 #[test]
 fn the_retry_loop_sleeps_as_long_as_retry_after_says() {
     let time = InstantSleeps::new();
-    let client = ClientCredentials::builder(
-        "https://as.example/token".parse().unwrap(),
-        "id",
-        "secret",
-        ThrottledOnce(Default::default()),
-    )
-    .clock(time.clone())
-    .retry(policy(), time.clone())
-    .build()
-    .unwrap();
+    let client = retrying(ThrottledOnce(Default::default()), &time, policy()).client_credentials().unwrap();
     block_on(client.request_token(None)).unwrap();
     assert_eq!(time.sleeps(), vec![9], "the server's 9 s, not the 1-2 s backoff");
+}
+
+#[test]
+fn a_code_exchange_is_retried_only_when_the_server_surely_did_not_act_on_it() {
+    let exchange = |script: &[(u16, &'static str)]| {
+        let http = Script::new(script);
+        let time = InstantSleeps::new();
+        let provider = retrying(http.clone(), &time, policy())
+            .authorization_code(url::Url::parse("https://app.example/cb").unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let result = block_on(provider.exchange_code(&"code-1".into(), None));
+        (result, http, time)
+    };
+    // No connection, then 429: the code was never seen; the third copy gets the token.
+    let (result, http, time) = exchange(&[(0, ""), (429, ""), TOKEN]);
+    assert_eq!(result.unwrap().access_token().expose_secret(), "AT");
+    assert_eq!(http.sent().len(), 3);
+    assert_eq!(time.sleeps().len(), 2);
+    assert!((1..3).all(|i| http.form(i) == http.form(0)));
+    // A timeout or a 5xx may have spent the code: not sent again.
+    for answer in [(1, ""), (500, ""), (503, "")] {
+        let (result, http, time) = exchange(&[answer, TOKEN]);
+        assert!(result.unwrap_err().is_retryable(), "{answer:?}");
+        assert_eq!(http.sent().len(), 1, "{answer:?}");
+        assert!(time.sleeps().is_empty());
+    }
 }

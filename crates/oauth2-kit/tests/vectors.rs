@@ -13,7 +13,10 @@ use oauth2_kit::grant::authorization_code::AuthorizationCodeProvider;
 use oauth2_kit::grant::device_code::DeviceCodeClient;
 use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
 use oauth2_kit::userinfo::UserInfoClient;
-use oauth2_kit::{ClientAuth, Error, ErrorCode, Password, PasswordGrant, RefreshToken};
+use oauth2_kit::{
+    AuthorizationServer, ClientAuth, Error, ErrorCode, OAuth2Client, Password, RefreshClient, RefreshToken,
+    RevocationClient,
+};
 use url::Url;
 
 /// Answers every request with one fixed response.
@@ -31,20 +34,8 @@ impl HttpClient for Fixed {
     }
 }
 
-fn provider(answer: Fixed) -> AuthorizationCodeProvider {
-    AuthorizationCodeProvider::builder(
-        "https://as.example/authorize".parse().unwrap(),
-        "https://as.example/token".parse().unwrap(),
-        Url::parse("https://app.example/cb").unwrap(),
-        ClientAuth::new("app", "secret"),
-        answer,
-    )
-    .revocation_endpoint("https://as.example/revoke".parse().unwrap())
-    .build()
-    .unwrap()
-}
-
-fn device(answer: Fixed) -> DeviceCodeClient {
+/// A client of a server with every endpoint, whose every answer is `answer`.
+fn client(answer: Fixed) -> OAuth2Client {
     #[derive(Debug)]
     struct NoSleep;
     impl oauth2_kit::runtime::Runtime for NoSleep {
@@ -58,13 +49,31 @@ fn device(answer: Fixed) -> DeviceCodeClient {
             Box::pin(async {})
         }
     }
-    DeviceCodeClient::new(
-        "https://as.example/device".parse().unwrap(),
-        "https://as.example/token".parse().unwrap(),
-        ClientAuth::public("tv"),
-        answer,
-        std::sync::Arc::new(NoSleep),
-    )
+    let server = AuthorizationServer::new()
+        .authorization("https://as.example/authorize".parse().unwrap())
+        .token("https://as.example/token".parse().unwrap())
+        .revocation("https://as.example/revoke".parse().unwrap())
+        .device_authorization("https://as.example/device".parse().unwrap());
+    OAuth2Client::builder(server, ClientAuth::new("app", "secret"), answer)
+        .runtime(std::sync::Arc::new(NoSleep))
+        .build()
+        .unwrap()
+}
+
+fn provider(answer: Fixed) -> AuthorizationCodeProvider {
+    client(answer).authorization_code(Url::parse("https://app.example/cb").unwrap()).unwrap().build().unwrap()
+}
+
+fn refresh(answer: Fixed) -> RefreshClient {
+    client(answer).refresh().unwrap()
+}
+
+fn revocation(answer: Fixed) -> RevocationClient {
+    client(answer).revocation().unwrap()
+}
+
+fn device(answer: Fixed) -> DeviceCodeClient {
+    client(answer).device().unwrap()
 }
 
 const JSON: &str = "application/json";
@@ -76,20 +85,13 @@ fn code(error: &Error) -> &ErrorCode {
 #[test]
 fn error_bodies_with_only_error_are_oauth2_errors_in_every_flow() {
     let only_error = || Fixed(400, JSON, r#"{"error":"invalid_grant"}"#);
-    let refresh = RefreshToken::new("r");
+    let refresh_token = RefreshToken::new("r");
     let errors = [
         block_on(provider(only_error()).exchange_code(&"c".into(), None)).unwrap_err(),
-        block_on(provider(only_error()).refresh(&refresh, None)).unwrap_err(),
-        block_on(provider(only_error()).revoke_refresh_token(&refresh)).unwrap_err(),
-        block_on(
-            PasswordGrant::new(
-                "https://as.example/token".parse().unwrap(),
-                ClientAuth::new("a", "b"),
-                only_error(),
-            )
-            .request_token("u", &Password::new("p"), None),
-        )
-        .unwrap_err(),
+        block_on(refresh(only_error()).refresh(&refresh_token, None)).unwrap_err(),
+        block_on(revocation(only_error()).revoke_refresh_token(&refresh_token)).unwrap_err(),
+        block_on(client(only_error()).password().unwrap().request_token("u", &Password::new("p"), None))
+            .unwrap_err(),
         block_on(device(only_error()).request_authorization(None)).unwrap_err(),
         block_on(
             UserInfoClient::new("https://as.example/me".parse().unwrap(), only_error()).fetch(&"t".into()),
@@ -107,10 +109,10 @@ fn an_empty_revocation_answer_in_html_is_success() {
     for answer in
         [Fixed(200, "text/html; charset=utf-8", ""), Fixed(200, "", ""), Fixed(204, "text/html", "")]
     {
-        block_on(provider(answer).revoke_refresh_token(&RefreshToken::new("r"))).unwrap();
+        block_on(revocation(answer).revoke_refresh_token(&RefreshToken::new("r"))).unwrap();
     }
     // An HTML error page is an unexpected status, not a success.
-    let err = block_on(provider(Fixed(503, "text/html", "<h1>down</h1>")).revoke(&"t".into())).unwrap_err();
+    let err = block_on(revocation(Fixed(503, "text/html", "<h1>down</h1>")).revoke(&"t".into())).unwrap_err();
     assert!(matches!(err, Error::UnexpectedStatus { .. }), "{err}");
 }
 
@@ -145,13 +147,13 @@ fn token_responses_of_real_servers() {
         JSON,
         r#"{"token_type":"Bearer","expires_in":"3599","ext_expires_in":"3599","resource":"https://graph.example","access_token":"a","refresh_token":"r"}"#,
     );
-    let token = block_on(provider(azure).refresh(&RefreshToken::new("old"), None)).unwrap();
+    let token = block_on(refresh(azure).refresh(&RefreshToken::new("old"), None)).unwrap();
     assert_eq!(token.expires_in(), Some(Duration::from_secs(3599)));
     assert_eq!(token.refresh_token().unwrap().expose_secret(), "r");
     assert_eq!(token.extra()["resource"], "https://graph.example");
     // A refresh answer without a refresh token keeps the one used.
     let bare = Fixed(200, JSON, r#"{"access_token":"a2","token_type":"Bearer","expires_in":60}"#);
-    let token = block_on(provider(bare).refresh(&RefreshToken::new("old"), None)).unwrap();
+    let token = block_on(refresh(bare).refresh(&RefreshToken::new("old"), None)).unwrap();
     assert_eq!(token.refresh_token().unwrap().expose_secret(), "old");
     // A token answer that is not JSON (form-encoded, as GitHub sends without Accept) is a decode error.
     let form = Fixed(200, "application/x-www-form-urlencoded", "access_token=a&token_type=bearer");

@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
-use oauth2_kit::{ClientSecret, Endpoint, Issuer, Password, Scope};
+use oauth2_kit::{AuthorizationServer, ClientSecret, Endpoint, Issuer, Password, Scope};
 use tokio::time::Instant;
 use url::Url;
 
@@ -415,6 +415,34 @@ impl TestServer {
     /// The socket address.
     pub fn addr(&self) -> SocketAddr {
         self.server.addr()
+    }
+
+    /// The server as a client sees it: every endpoint, and the issuer that login callbacks
+    /// always name (RFC 9207), as [`OAuth2Client::discover`](oauth2_kit::OAuth2Client::discover)
+    /// would find them, without the round trip.
+    ///
+    /// ```
+    /// use oauth2_kit::{ClientAuth, OAuth2Client};
+    /// use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::start()?;
+    /// let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+    /// let client = OAuth2Client::new(server.authorization_server(), auth, oauth2_kit_reqwest::ReqwestClient::new()?);
+    /// let token = client.client_credentials()?.request_token(None).await?;
+    /// assert!(client.introspection()?.introspect(token.access_token()).await?.active);
+    /// # Ok(()) }
+    /// ```
+    pub fn authorization_server(&self) -> AuthorizationServer {
+        let endpoints = &self.endpoints;
+        AuthorizationServer::new()
+            .issuer(endpoints.issuer.clone(), true)
+            .authorization(endpoints.authorization.clone())
+            .token(endpoints.token.clone())
+            .introspection(endpoints.introspection.clone())
+            .revocation(endpoints.revocation.clone())
+            .userinfo(endpoints.userinfo.clone())
+            .device_authorization(endpoints.device_authorization.clone())
     }
 
     /// `POST /token`.

@@ -10,9 +10,12 @@ use bytes::Bytes;
 use crate::bearer::auth::{Authorization, BearerAuth};
 use crate::bearer::replay::Replay;
 use crate::bearer::target::RequestTarget;
+use crate::client_auth::ClientAuth;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
+use crate::exchange::Transport;
 use crate::grant::client_credentials::ClientCredentials;
+use crate::grant::token_endpoint::TokenEndpoint;
 use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
 use crate::provider::AccessTokenProvider;
 
@@ -109,7 +112,13 @@ impl<C: HttpClient> BearerClient<C> {
     where
         C: Clone + 'static,
     {
-        let tokens = ClientCredentials::new(token_url, client_id, client_secret, http.clone());
+        let tokens = ClientCredentials::new(TokenEndpoint {
+            endpoint: token_url,
+            auth: ClientAuth::new(client_id, client_secret),
+            transport: Transport::new(std::sync::Arc::new(http.clone())),
+            extra_params: Vec::new(),
+            retry: None,
+        });
         Self::new(http, BearerAuth::new(cache(tokens), scope))
     }
 

@@ -10,19 +10,15 @@ use secrecy::SecretString;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::client_auth::ClientAuth;
-use crate::clock::Clock;
 use crate::decode::{DecodeError, JsonObject};
-use crate::discovery::ServerMetadata;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorCode, Result};
-use crate::exchange::{Operation, Transport, check_body_limit};
+use crate::exchange::Operation;
 use crate::form::Form;
 use crate::grant::token_endpoint::TokenEndpoint;
-use crate::http::HttpClient;
 use crate::runtime::Runtime;
 use crate::scope::Scope;
-use crate::secret::{DeviceCode, RefreshToken};
+use crate::secret::DeviceCode;
 use crate::token::TokenResponse;
 
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -212,23 +208,24 @@ impl fmt::Debug for DeviceAuthorization {
     }
 }
 
-/// A client of the device authorization grant.
+/// A client of the device authorization grant (RFC 8628), obtained from
+/// [`OAuth2Client::device`](crate::OAuth2Client::device); cheap to clone. Refresh its tokens with
+/// [`OAuth2Client::refresh`](crate::OAuth2Client::refresh).
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use oauth2_kit::ClientAuth;
-/// use oauth2_kit::grant::device_code::DeviceCodeClient;
+/// use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
 /// # async fn demo(http: impl oauth2_kit::http::HttpClient + 'static, runtime: Arc<dyn oauth2_kit::runtime::Runtime>) -> Result<(), Box<dyn std::error::Error>> {
-/// let client = DeviceCodeClient::new(
-///     "https://auth.example.com/device_authorization".parse()?,
-///     "https://auth.example.com/token".parse()?,
-///     ClientAuth::public("tv-app"),
-///     http,
-///     runtime, // oauth2_kit_cache_tokio::TokioRuntime::new(), or the async-std one
-/// );
-/// let authorization = client.request_authorization(Some(&"profile".parse()?)).await?;
+/// let server = AuthorizationServer::new()
+///     .device_authorization("https://auth.example.com/device_authorization".parse()?)
+///     .token("https://auth.example.com/token".parse()?);
+/// let client = OAuth2Client::builder(server, ClientAuth::public("tv-app"), http)
+///     .runtime(runtime) // oauth2_kit_cache_tokio::TokioRuntime::new(), or the async-std one
+///     .build()?;
+/// let device = client.device()?;
+/// let authorization = device.request_authorization(Some(&"profile".parse()?)).await?;
 /// println!("Go to {} and enter {}", authorization.verification_uri(), authorization.user_code());
-/// let token = client.poll_token(&authorization).await?;
+/// let token = device.poll_token(&authorization).await?;
 /// # drop(token);
 /// # Ok(()) }
 /// ```
@@ -240,55 +237,22 @@ pub struct DeviceCodeClient {
 }
 
 impl DeviceCodeClient {
-    /// A client of these endpoints, as this client, sleeping between polls on `runtime`.
-    pub fn new(
-        device_authorization_endpoint: Endpoint,
-        token_endpoint: Endpoint,
-        client: ClientAuth,
-        http: impl HttpClient + 'static,
-        runtime: Arc<dyn Runtime>,
-    ) -> Self {
-        Self {
-            device_endpoint: device_authorization_endpoint,
-            token: Arc::new(TokenEndpoint {
-                endpoint: token_endpoint,
-                auth: client,
-                transport: Transport::new(Arc::new(http)),
-                extra_params: Vec::new(),
-                retry: None,
-            }),
-            runtime,
-        }
-    }
+    /// The parameters the flow sets itself: refused as extra parameters.
+    pub(crate) const RESERVED_PARAMS: &[&str] = &[
+        "grant_type",
+        "device_code",
+        "scope",
+        "client_id",
+        "client_secret",
+        "client_assertion",
+        "client_assertion_type",
+    ];
 
-    /// A client of a discovered server's device authorization and token endpoints.
-    pub fn from_metadata(
-        metadata: &ServerMetadata,
-        client: ClientAuth,
-        http: impl HttpClient + 'static,
-        runtime: Arc<dyn Runtime>,
-    ) -> Result<Self> {
-        let device = metadata.device_authorization_endpoint.clone().ok_or_else(|| {
-            crate::config_error::ConfigError::missing(
-                crate::config_error::EndpointKind::DeviceAuthorization,
-                "the server metadata has no `device_authorization_endpoint`",
-            )
-        })?;
-        Ok(Self::new(Endpoint::new(device)?, metadata.token_endpoint()?, client, http, runtime))
-    }
-
-    /// The clock that times the codes' lifetime. Default: [`SystemClock`](crate::SystemClock).
-    #[must_use]
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        Arc::make_mut(&mut self.token).transport.clock = clock;
-        self
-    }
-
-    /// The largest response body read, in bytes. Default: 1 MiB. Zero is refused.
-    pub fn body_limit(mut self, bytes: usize) -> Result<Self> {
-        check_body_limit(bytes)?;
-        Arc::make_mut(&mut self.token).transport.body_limit = bytes;
-        Ok(self)
+    /// The flow at these endpoints (shared settings checked), sleeping between polls on
+    /// `runtime`. The token endpoint's extra parameters go with the device authorization
+    /// request too (a server may need its `audience` there).
+    pub(crate) fn new(device_endpoint: Endpoint, token: TokenEndpoint, runtime: Arc<dyn Runtime>) -> Self {
+        Self { device_endpoint, token: Arc::new(token), runtime }
     }
 
     /// The authorization as JSON, device code included, so that a service that restarts while
@@ -330,24 +294,16 @@ impl DeviceCodeClient {
         })
     }
 
-    /// A new access token from the refresh token a device flow returned (RFC 6749 §6), for the
-    /// scope first granted or a narrower `scope`. The response's refresh token is the one to use
-    /// next: the server's new one if it rotates them, else `refresh_token` itself.
-    pub async fn refresh(
-        &self,
-        refresh_token: &RefreshToken,
-        scope: Option<&Scope>,
-    ) -> Result<TokenResponse> {
-        self.token.refresh(refresh_token, scope).await
-    }
-
     /// Starts a device authorization (RFC 8628 §3.1) for `scope` or the client's default.
     pub async fn request_authorization(&self, scope: Option<&Scope>) -> Result<DeviceAuthorization> {
+        let token = &*self.token;
         let mut form = Form::new();
         if let Some(scope) = scope {
             form.push("scope", scope.as_str());
         }
-        let token = &*self.token;
+        for (name, value) in &token.extra_params {
+            form.push(name, value);
+        }
         token
             .transport
             .post_form(Operation::DeviceAuthorization, &self.device_endpoint, form, &token.auth)
@@ -414,6 +370,7 @@ impl fmt::Debug for DeviceCodeClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Clock;
 
     fn decode(body: &str) -> Result<DeviceAuthorization, DecodeError> {
         DeviceAuthorization::from_json(body.as_bytes(), crate::SystemClock.now())

@@ -10,9 +10,7 @@ use crate::error::{Error, Result};
 use crate::exchange::{Operation, Transport};
 use crate::extra_fields::FromTokenResponse;
 use crate::form::Form;
-use crate::introspection::TokenTypeHint;
 use crate::retry::RetryPolicy;
-use crate::revocation::RevocationClient;
 use crate::runtime::Runtime;
 use crate::token::TokenResponse;
 
@@ -113,34 +111,6 @@ impl TokenEndpoint {
             identity.push_str(&format!("param={name:?}:{value:?}\n"));
         }
         identity
-    }
-
-    /// [`request`](Self::request), handed back as `T`.
-    pub(crate) async fn request_as<T: FromTokenResponse>(
-        &self,
-        grant: &'static str,
-        params: &[(&str, &str)],
-    ) -> Result<T> {
-        let token = self.request(grant, params).await?;
-        convert(token)
-    }
-
-    /// Revokes `token` at `endpoint` (RFC 7009 §2.1), authenticated as this client.
-    pub(crate) async fn revoke(
-        &self,
-        endpoint: Option<&Endpoint>,
-        token: &str,
-        hint: Option<TokenTypeHint>,
-    ) -> Result<()> {
-        let endpoint = endpoint.ok_or_else(|| {
-            crate::config_error::ConfigError::missing(
-                crate::config_error::EndpointKind::Revocation,
-                "no revocation endpoint configured",
-            )
-        })?;
-        RevocationClient::with_transport(endpoint.clone(), self.auth.clone(), self.transport.clone())
-            .revoke_secret(token, hint.as_ref())
-            .await
     }
 }
 
