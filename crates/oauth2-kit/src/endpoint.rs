@@ -118,7 +118,7 @@ impl Endpoint {
 
 /// Whether a URL's host is on this machine: `localhost`, `127.0.0.0/8` or `::1`
 /// (also as an IPv4-mapped IPv6 address).
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     url.host_str().is_some_and(is_loopback_host)
 }
 

@@ -18,44 +18,44 @@
 //! | [`errors`] | the error model, what to retry, what never appears in a message |
 //! | [`testkit`] | the embedded authorization server, for your own tests |
 
-#[doc = include_str!("../guide/client.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/client.md"))]
 pub mod client {}
 
-#[doc = include_str!("../guide/client-credentials.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/client-credentials.md"))]
 pub mod client_credentials {}
 
-#[doc = include_str!("../guide/caching.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/caching.md"))]
 pub mod caching {}
 
-#[doc = include_str!("../guide/bearer-client.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/bearer-client.md"))]
 pub mod bearer_client {}
 
-#[doc = include_str!("../guide/fleet-cache.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/fleet-cache.md"))]
 pub mod fleet_cache {}
 
-#[doc = include_str!("../guide/authorization-code.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/authorization-code.md"))]
 pub mod authorization_code {}
 
-#[doc = include_str!("../guide/password.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/password.md"))]
 pub mod password {}
 
-#[doc = include_str!("../guide/device-flow.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/device-flow.md"))]
 pub mod device_flow {}
 
-#[doc = include_str!("../guide/userinfo.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/userinfo.md"))]
 pub mod userinfo {}
 
-#[doc = include_str!("../guide/introspection.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/introspection.md"))]
 pub mod introspection {}
 
-#[doc = include_str!("../guide/discovery.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/discovery.md"))]
 pub mod discovery {}
 
-#[doc = include_str!("../guide/http-clients.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/http-clients.md"))]
 pub mod http_clients {}
 
-#[doc = include_str!("../guide/errors.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/errors.md"))]
 pub mod errors {}
 
-#[doc = include_str!("../guide/testkit.md")]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/testkit.md"))]
 pub mod testkit {}

@@ -1,45 +1,93 @@
-//! # oauth2-kit
+//! An OAuth 2.0 client library that gets, caches, attaches and checks access tokens, over any
+//! HTTP client and any async runtime.
 //!
-//! An OAuth 2.0 client that gets, checks and revokes access tokens over any HTTP client and any
-//! async runtime.
+//! This crate holds the protocol: the grants, introspection, revocation, discovery, the token,
+//! scope, secret and error types, the caching state machine and the bearer client. It depends
+//! on no async runtime and no HTTP client; the other crates of the project supply those.
 //!
-//! The core crate holds the protocol: one [`OAuth2Client`] per authorization server, from which
-//! every operation is obtained the same way (client credentials, password, authorization code,
-//! refresh, device flow, introspection, revocation, UserInfo), the token, scope, secret and
-//! error types, and the contracts the other crates implement:
+//! # Which crate
 //!
-//! - [`http::HttpClient`]: how requests travel. Adapters: `oauth2-kit-reqwest`,
-//!   `oauth2-kit-isahc`.
-//! - [`AccessTokenProvider`]: anything that hands out tokens (a grant client, a cache).
-//! - [`TokenIntrospection`]: anything that can say whether a token is active.
+//! | you need | add |
+//! |---|---|
+//! | the protocol, types and traits (always) | `oauth2-kit` (feature `tower`: a [`tower`](https://docs.rs/tower) layer that attaches tokens) |
+//! | an HTTP client | `oauth2-kit-reqwest` (reqwest, tokio; feature `middleware`: a `reqwest-middleware` bearer middleware) or `oauth2-kit-isahc` (libcurl, any runtime) |
+//! | tokens reused until they expire | `oauth2-kit-cache-tokio`, `oauth2-kit-cache-async-std` or `oauth2-kit-cache-moka` |
+//! | one token for a fleet of replicas | `oauth2-kit-cache-redis`, with a caching crate |
+//! | an authorization server in your tests | `oauth2-kit-testkit` (dev-dependency) |
 //!
-//! It depends on no async runtime and no HTTP client.
+//! # One client, every operation
 //!
-//! The [`guide`] has one page per topic (client credentials, caching, the bearer client, the
-//! other grants, introspection, discovery, HTTP clients, errors, the testkit), each with examples
-//! that run.
-//!
-//! ## Client credentials in five lines
+//! An [`OAuth2Client`] is built once from the [`AuthorizationServer`] (endpoints given one by
+//! one, from a [preset](presets), or [discovered](OAuth2Client::discover)), the client's
+//! [`ClientAuth`], an [`http::HttpClient`] and the settings every operation shares; every
+//! operation is obtained from it the same way, and a missing endpoint is an error when the
+//! operation is obtained, before anything is sent.
 //!
 //! ```no_run
 //! use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client, Scope};
 //! # async fn demo(http: impl oauth2_kit::http::HttpClient + 'static) -> Result<(), Box<dyn std::error::Error>> {
 //! // let http = oauth2_kit_reqwest::ReqwestClient::new()?;  // or oauth2_kit_isahc::IsahcClient::new()?
-//! let server = AuthorizationServer::new().token("https://auth.example.com/oauth2/token".parse()?);
+//! let server = AuthorizationServer::new()
+//!     .token("https://auth.example.com/oauth2/token".parse()?)
+//!     .introspection("https://auth.example.com/oauth2/introspect".parse()?);
 //! let client = OAuth2Client::new(server, ClientAuth::new("my-service", "my-secret"), http);
+//!
 //! let token = client.client_credentials()?.request_token(Some(&"read write".parse::<Scope>()?)).await?;
-//! println!("{} token, expires in {:?}", token.token_type(), token.expires_in());
+//! let active = client.introspection()?.introspect(token.access_token()).await?.active;
+//! println!("{} token, expires in {:?}, active: {active}", token.token_type(), token.expires_in());
 //! # Ok(()) }
 //! ```
 //!
-//! ## Guarantees
+//! | operation | obtained with | a guide page |
+//! |---|---|---|
+//! | client credentials (an [`AccessTokenProvider`]) | [`client_credentials()`](OAuth2Client::client_credentials) | [`guide::client_credentials`] |
+//! | password | [`password()`](OAuth2Client::password) | [`guide::password`] |
+//! | authorization code with PKCE | [`authorization_code(redirect_uri)`](OAuth2Client::authorization_code) | [`guide::authorization_code`] |
+//! | refresh | [`refresh()`](OAuth2Client::refresh) | [`guide::authorization_code`] |
+//! | device flow | [`device()`](OAuth2Client::device) | [`guide::device_flow`] |
+//! | introspection (a [`TokenIntrospection`]) | [`introspection()`](OAuth2Client::introspection) | [`guide::introspection`] |
+//! | revocation | [`revocation()`](OAuth2Client::revocation) | [`guide::client_credentials`] |
+//! | UserInfo | [`userinfo()`](OAuth2Client::userinfo) | [`guide::userinfo`] |
+//!
+//! # Caching, and attaching tokens to requests
+//!
+//! Any [`AccessTokenProvider`] can be cached: `oauth2_kit_cache_tokio::caching(provider)` (or
+//! the async-std or moka crate's) hands out one token to every caller until it nears its end,
+//! refreshes it in the background, and keeps serving it through an outage while it is valid
+//! ([`guide::caching`]). A [`bearer::BearerClient`] sends every request of an HTTP client with
+//! `Authorization: Bearer <token>`, refuses to send a token to another origin or over plain
+//! `http`, and recovers once from a rejected token ([`guide::bearer_client`]):
+//!
+//! ```no_run
+//! use oauth2_kit::bearer::BearerClient;
+//! # async fn demo(http: impl oauth2_kit::http::HttpClient + Clone + 'static) -> Result<(), Box<dyn std::error::Error>> {
+//! let api = BearerClient::client_credentials(
+//!     "https://auth.example.com/oauth2/token".parse()?,
+//!     "my-service",
+//!     "my-secret",
+//!     Some("read".parse()?),
+//!     http,
+//! );
+//! let request = http::Request::get("https://api.example.com/orders").body(bytes::Bytes::new())?;
+//! let response = api.execute(request).await?;
+//! # drop(response); Ok(()) }
+//! ```
+//!
+//! # Guarantees
 //!
 //! - Secrets ([`ClientSecret`], [`AccessToken`], [`RefreshToken`], ...) never appear in `Debug`,
-//!   `Display`, error messages or traces, and are zeroized on drop.
-//! - Bad input from a server gives a typed [`Error`], never a panic: the crate denies
-//!   `unwrap`, `expect`, `panic!`, unchecked indexing and `unsafe`, and clamps server-sent
-//!   lifetimes so expiry arithmetic cannot overflow.
+//!   `Display`, error messages or traces, in any spelling a server could echo them back in, and
+//!   are zeroized on drop.
+//! - Bad input from a server gives a typed [`Error`], never a panic or a hang: the crate denies
+//!   `unwrap`, `expect`, `panic!`, unchecked indexing and `unsafe`, bounds every body it reads,
+//!   and clamps server-sent lifetimes so expiry arithmetic cannot overflow
+//!   ([`guide::errors`]).
 //! - Endpoints must be `https` (plain `http` only on loopback, or by explicit opt-in).
+//!
+//! # The guide
+//!
+//! The [`guide`] has one page per topic, each with examples that run against the embedded
+//! authorization server of `oauth2-kit-testkit`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -93,12 +141,13 @@ pub use crate::client_auth::{AuthMethod, ClientAuth};
 pub use crate::clock::{Clock, SystemClock};
 pub use crate::config_error::{ConfigError, ConfigErrorKind, EndpointKind};
 pub use crate::decode::{DecodeError, MAX_LIFETIME};
-pub use crate::endpoint::{Endpoint, is_loopback};
+pub use crate::endpoint::Endpoint;
 pub use crate::error::{Error, ErrorCode, ErrorResponse, OAuth2Error, Result};
 pub use crate::extra_fields::{FromTokenResponse, WithFields};
 pub use crate::grant::RefreshClient;
 pub use crate::grant::authorization_code::AuthorizationCodeProvider;
 pub use crate::grant::client_credentials::ClientCredentials;
+pub use crate::grant::device_code::DeviceCodeClient;
 pub use crate::grant::password::{PasswordGrant, PasswordProvider};
 pub use crate::introspection::{
     IntrospectionClient, IntrospectionResponse, TokenIntrospection, TokenTypeHint,
@@ -113,6 +162,7 @@ pub use crate::secret::{
     PkceVerifier, RefreshToken,
 };
 pub use crate::token::{TokenResponse, TokenType};
+pub use crate::userinfo::UserInfoClient;
 
 /// Re-exports of the crates that appear in this crate's public API, so users and adapters use the
 /// same versions.
