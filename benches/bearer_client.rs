@@ -23,8 +23,7 @@ use std::time::{Duration, Instant};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use oauth2_kit::http::HttpClient;
 
-#[path = "support/bearer.rs"]
-mod support;
+use oauth2_kit_test_support::bearer as support;
 
 use support::{NoOp, clients, now, request};
 

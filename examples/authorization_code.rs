@@ -9,8 +9,7 @@
 // A demo program: it prints what it got.
 #![allow(clippy::print_stdout)]
 
-#[path = "support/cli.rs"]
-mod cli;
+use oauth2_kit_test_support::cli;
 
 use anyhow::{Context, bail};
 use bytes::Bytes;

@@ -24,8 +24,7 @@ use oauth2_kit::bearer::{BearerAuth, BearerClient};
 use oauth2_kit::{ClientAuth, OAuth2Client, Scope};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Route, TestServer};
 
-#[path = "support/cli.rs"]
-mod cli;
+use oauth2_kit_test_support::cli;
 
 use cli::http_client;
 

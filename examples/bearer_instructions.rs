@@ -20,8 +20,7 @@ const CHUNK: usize = 1_000;
 use anyhow::bail;
 use oauth2_kit::http::{HttpClient, HttpRequest};
 
-#[path = "../benches/support/bearer.rs"]
-mod support;
+use oauth2_kit_test_support::bearer as support;
 
 use support::{NoOp, clients, now, request};
 

@@ -20,8 +20,7 @@ use anyhow::{Context, bail};
 use oauth2_kit::{AuthMethod, AuthorizationServer, ClientAuth, Endpoint, OAuth2Client, Scope};
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
 
-#[path = "support/cli.rs"]
-mod cli;
+use oauth2_kit_test_support::cli;
 
 use cli::http_client;
 

@@ -22,3 +22,14 @@ fi
 cargo check -q -p oauth2-kit-cache-moka --no-default-features --features async-std --locked
 cargo check -q -p oauth2-kit-cache-moka --no-default-features --locked
 echo "oauth2-kit-cache-moka: builds without tokio (async-std, or storages only)"
+
+# Each published crate builds on its own, with the features it declares: a feature of a shared
+# dependency that only another workspace member turns on is a build failure for a user who
+# depends on this crate alone (cargo unifies features only across the crates of one command).
+for crate in oauth2-kit oauth2-kit-reqwest oauth2-kit-isahc oauth2-kit-testkit oauth2-kit-cache-tokio \
+  oauth2-kit-cache-async-std oauth2-kit-cache-moka oauth2-kit-cache-redis; do
+  cargo check -q -p "$crate" --locked
+done
+cargo check -q -p oauth2-kit --features tower --locked
+cargo check -q -p oauth2-kit-reqwest --features middleware --locked
+echo "every published crate builds on its own"

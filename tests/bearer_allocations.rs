@@ -19,8 +19,7 @@ use http::header::AUTHORIZATION;
 use oauth2_kit::bearer::RequestTarget;
 use oauth2_kit::http::HttpClient;
 
-#[path = "../benches/support/bearer.rs"]
-mod support;
+use oauth2_kit_test_support::bearer as support;
 
 use support::{NoOp, TOKEN, clients, now, request};
 

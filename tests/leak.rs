@@ -13,8 +13,6 @@
     clippy::print_stdout
 )]
 
-mod common;
-
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -204,7 +202,7 @@ async fn no_secret_in_any_trace_debug_or_display() {
         .device_interval(Some(Duration::from_secs(1)))
         .start()
         .unwrap();
-    for (adapter, http) in common::adapters() {
+    for (adapter, http) in oauth2_kit_test_support::adapters() {
         leaks.show(&adapter);
         // Client credentials: token, introspection, revocation, and errors.
         let oauth2 = OAuth2Client::new(

@@ -1,11 +1,10 @@
 //! Cached-get, two-thread and herd-release benchmarks of the tokio binding, against the
-//! baseline measured in the same run (see `benches/support/cache.rs` at the workspace root).
+//! baseline measured in the same run (see `oauth2_kit_test_support::cache_bench`).
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-#[path = "../../../benches/support/cache.rs"]
-mod support;
+use oauth2_kit_test_support::cache_bench as support;
 
 use std::sync::Arc;
 

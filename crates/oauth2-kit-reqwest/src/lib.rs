@@ -193,7 +193,9 @@ fn map_error(error: reqwest::Error) -> TransportError {
         // Not HTTP, a garbage status line, an invalid header, a header block too large: the
         // same server says it again.
         let mapped = TransportError::new(TransportErrorKind::Protocol);
-        let mapped = if parse.is_parse_too_large() {
+        // hyper says "message head is too large" (`is_parse_too_large` exists only with
+        // hyper's server feature, which a client has no use for).
+        let mapped = if parse.to_string().contains("too large") {
             mapped.with_context("the response header block is larger than the client accepts")
         } else {
             mapped

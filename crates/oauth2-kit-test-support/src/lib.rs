@@ -1,0 +1,161 @@
+//! What the workspace's integration tests, examples and benchmarks share (not published):
+//! the HTTP adapters by name ([`adapters`], [`cli::http_client`]), the oidc-provider test server
+//! ([`OidcProvider`]), a scripted browser for its pages ([`browser`]), child test processes
+//! ([`child_test`]), and the fixtures of the bearer client's and the caches' measurements
+//! ([`bearer`], [`cache_bench`]).
+
+// Test support: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+pub mod bearer;
+pub mod browser;
+pub mod cache_bench;
+pub mod cli;
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use oauth2_kit::http::HttpClient;
+use oauth2_kit::{AccessTokenProvider, Scope, TokenResponse};
+
+/// Every HTTP adapter, each test runs against all of them.
+pub fn adapters() -> Vec<(&'static str, Arc<dyn HttpClient>)> {
+    let timeout = Duration::from_secs(10);
+    vec![
+        (
+            "reqwest",
+            Arc::new(
+                oauth2_kit_reqwest::ReqwestClient::builder()
+                    .timeout(timeout)
+                    .build()
+                    .expect("reqwest client"),
+            ),
+        ),
+        (
+            "isahc",
+            Arc::new(
+                oauth2_kit_isahc::IsahcClient::builder().timeout(timeout).build().expect("isahc client"),
+            ),
+        ),
+    ]
+}
+
+/// The oidc-provider test server: the one `scripts/test.sh` started (`OIDC_ISSUER`), or one
+/// started for this test process with `tests/oidc-provider/start.sh`, stopped when the guard
+/// drops.
+pub struct OidcProvider {
+    /// The issuer identifier, without a trailing `/`.
+    pub issuer: String,
+    own_pid: Option<u32>,
+}
+
+impl OidcProvider {
+    /// The server of this run (`OIDC_ISSUER`), or a new one for this process.
+    pub fn get() -> Self {
+        if let Ok(issuer) = std::env::var("OIDC_ISSUER") {
+            return Self { issuer: issuer.trim_end_matches('/').to_owned(), own_pid: None };
+        }
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/oidc-provider");
+        let pidfile = std::env::temp_dir().join(format!("oidc-provider-{}.pid", std::process::id()));
+        let output = Command::new("bash")
+            .arg(format!("{dir}/start.sh"))
+            .arg(&pidfile)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run tests/oidc-provider/start.sh (needs node and npm)");
+        assert!(output.status.success(), "tests/oidc-provider/start.sh failed; are node and npm installed?");
+        let issuer = String::from_utf8(output.stdout).expect("utf-8").trim().to_owned();
+        let pid = std::fs::read_to_string(&pidfile).expect("pid file").trim().parse().expect("a pid");
+        let _ = std::fs::remove_file(&pidfile);
+        Self { issuer, own_pid: Some(pid) }
+    }
+
+    /// The endpoint at `path` under the issuer.
+    pub fn url(&self, path: &str) -> oauth2_kit::Endpoint {
+        format!("{}{}", self.issuer, path).parse().expect("a loopback endpoint")
+    }
+}
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        if let Some(pid) = self.own_pid {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+}
+
+/// The OAuth 2.0 error of a failed result; fails the test otherwise.
+pub fn expect_oauth2_error<T: std::fmt::Debug>(
+    result: oauth2_kit::Result<T>,
+    adapter: &str,
+) -> Box<oauth2_kit::OAuth2Error> {
+    match result {
+        Err(oauth2_kit::Error::OAuth2(e)) => e,
+        other => panic!("{adapter}: expected an OAuth2 error, got {other:?}"),
+    }
+}
+
+/// A token provider that counts the token requests reaching the one it wraps.
+pub struct Counting<P> {
+    /// The provider counted.
+    pub inner: P,
+    requests: AtomicUsize,
+}
+
+impl<P> Counting<P> {
+    /// Counts the requests reaching `inner`.
+    pub fn new(inner: P) -> Arc<Self> {
+        Arc::new(Self { inner, requests: AtomicUsize::new(0) })
+    }
+
+    /// The token requests so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+#[oauth2_kit::async_trait]
+impl<P: AccessTokenProvider> AccessTokenProvider for Counting<P> {
+    async fn request_token(&self, scope: Option<&Scope>) -> oauth2_kit::Result<TokenResponse> {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        self.inner.request_token(scope).await
+    }
+}
+
+/// The environment variables that name proxies (cleared for child processes unless set).
+pub const PROXY_VARIABLES: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// This test binary started again to run only its test `name` (an ignored one, run here on
+/// purpose), with the proxy variables cleared; add the environment the child needs.
+pub fn child_test(name: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().expect("the test binary"));
+    command.args(["--exact", name, "--include-ignored", "--nocapture", "--test-threads=1"]);
+    for variable in PROXY_VARIABLES {
+        command.env_remove(variable);
+    }
+    command
+}
+
+/// Waits for a child test; its standard output, or a failure naming what it printed.
+pub fn passed(name: &str, child: std::process::Child) -> String {
+    let output = child.wait_with_output().expect("wait for a child test");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "child {name} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
