@@ -38,7 +38,7 @@ impl Clock for SystemClock {
         SystemTime::now()
     }
 
-    /// On Linux, the kernel's coarse clocks (`CLOCK_MONOTONIC_COARSE`, `CLOCK_REALTIME_COARSE`:
+    /// On 64-bit Linux, the kernel's coarse clocks (`CLOCK_MONOTONIC_COARSE`, `CLOCK_REALTIME_COARSE`:
     /// about 5 ns each against 23 ns for a precise read, measured on the project's machines),
     /// the monotonic one as an `Instant` through a pairing of both monotonic clocks made once;
     /// elsewhere the precise clocks.
@@ -51,7 +51,11 @@ impl Clock for SystemClock {
 /// The kernel's coarse clocks, read so that they are never behind the precise ones: each
 /// reading is moved forward by the clocks' resolution (a tick), so a deadline checked against it
 /// can only be found passed early, by a few milliseconds, never late.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+///
+/// 64-bit targets only: there, rustix reads the resolution without any failure path; on 32-bit
+/// targets its y2038-safe `clock_getres` panics if the kernel refuses a clock, so those use the
+/// precise clocks.
+#[cfg(all(any(target_os = "linux", target_os = "android"), target_pointer_width = "64"))]
 mod coarse {
     use std::sync::OnceLock;
     use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -126,7 +130,7 @@ mod coarse {
 }
 
 /// No coarse clocks here: the precise ones are read.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(all(any(target_os = "linux", target_os = "android"), target_pointer_width = "64")))]
 mod coarse {
     use std::time::{Instant, SystemTime};
 

@@ -11,18 +11,43 @@ fn module_of(relative: &Path) -> String {
     first.unwrap_or_default().trim_end_matches(".rs").to_owned()
 }
 
-/// The top-level modules a source text names through `crate::`, outside comments and tests.
+/// The top-level modules a source text names through `crate::`, outside comments and tests:
+/// paths (`crate::grant::Foo`) and groups (`use crate::{grant::Foo, http}`, over several lines).
 fn imports(text: &str) -> BTreeSet<String> {
     let code = text.split("#[cfg(test)]\nmod ").next().unwrap_or_default();
+    let code: String =
+        code.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
     let mut found = BTreeSet::new();
-    for line in code.lines().map(str::trim).filter(|line| !line.starts_with("//")) {
-        for (at, _) in line.match_indices("crate::") {
-            let rest = line.get(at + "crate::".len()..).unwrap_or_default();
-            let name: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
-            // A lower-case name followed by `::` is a module (an item would be capitalised).
-            if !name.is_empty() && rest.get(name.len()..).is_some_and(|after| after.starts_with("::")) {
-                found.insert(name);
+    for (at, _) in code.match_indices("crate::") {
+        let rest = code.get(at + "crate::".len()..).unwrap_or_default();
+        if let Some(group) = rest.strip_prefix('{') {
+            // Each member of the group at depth 0 starts with a module name (or is one).
+            let mut depth = 0usize;
+            let mut member_start = true;
+            for (offset, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => member_start = true,
+                    c if member_start && !c.is_whitespace() => {
+                        member_start = false;
+                        let tail = group.get(offset..).unwrap_or_default();
+                        let name: String =
+                            tail.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                        if !name.is_empty() && name != "self" {
+                            found.insert(name);
+                        }
+                    }
+                    _ => {}
+                }
             }
+            continue;
+        }
+        let name: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+        // A lower-case name followed by `::` is a module (an item would be capitalised).
+        if !name.is_empty() && rest.get(name.len()..).is_some_and(|after| after.starts_with("::")) {
+            found.insert(name);
         }
     }
     found
@@ -51,6 +76,13 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
         }
     }
     graph
+}
+
+#[test]
+fn imports_are_read_from_paths_and_groups() {
+    let text = "use crate::error::Error;\nuse crate::{\n    grant::{password, refresh},\n    http,\n    Scope,\n};\n// use crate::bearer::X;\nfn f() { crate::token::parse() }\n#[cfg(test)]\nmod tests { use crate::cache::Y; }";
+    let found: Vec<String> = imports(text).into_iter().collect();
+    assert_eq!(found, ["error", "grant", "http", "token"]);
 }
 
 #[test]

@@ -122,10 +122,9 @@ secret_type!(
 
 /// Compares two byte strings without an early exit on the first difference.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    // Constant time in the contents; a length difference is answered at once (lengths are not
+    // secret: a state or a token has a fixed, public length).
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 /// A client identifier (RFC 6749 §2.2). Not a secret: it is printed as is.

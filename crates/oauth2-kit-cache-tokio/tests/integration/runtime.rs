@@ -129,3 +129,43 @@ fn wall_clock_jumps_on_the_real_coarse_clocks() {
     assert_eq!(fresh(&provider).as_deref(), Some("token-2"));
     assert_eq!(delegate.requests(), 2);
 }
+
+/// A runtime shut down while an introspection runs aborts it: the caller waiting on it gets
+/// `FetchAborted` (not panicked), as a token fetch does, instead of waiting forever.
+#[test]
+fn a_runtime_shut_down_mid_introspection_aborts_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use oauth2_kit::{AccessToken, IntrospectionResponse, TokenIntrospection};
+
+    /// Answers never; says when it was asked.
+    struct Never(Arc<AtomicBool>);
+
+    #[oauth2_kit::async_trait]
+    impl TokenIntrospection for Never {
+        async fn introspect(&self, _: &AccessToken) -> oauth2_kit::Result<IntrospectionResponse> {
+            self.0.store(true, Ordering::SeqCst);
+            std::future::pending().await
+        }
+    }
+
+    let asked = Arc::new(AtomicBool::new(false));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let cache = {
+        let _inside = runtime.enter();
+        oauth2_kit_cache_tokio::caching_introspection(Never(asked.clone()))
+    };
+    let token = AccessToken::new("t");
+    let mut waiting = Box::pin(cache.introspect(&token));
+    {
+        let _inside = runtime.enter();
+        let first = futures_lite::future::block_on(futures_lite::future::poll_once(&mut waiting));
+        assert!(first.is_none(), "the introspection is under way");
+    }
+    while !asked.load(Ordering::SeqCst) {
+        std::thread::yield_now();
+    }
+    drop(runtime);
+    let result = futures_lite::future::block_on(waiting);
+    assert!(matches!(result, Err(Error::FetchAborted { panicked: false, .. })), "{result:?}");
+}

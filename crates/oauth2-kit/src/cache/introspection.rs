@@ -248,6 +248,7 @@ impl CachingIntrospection {
                 key,
                 token: token.clone(),
                 flight: flight.clone(),
+                started: false,
             };
             if let Err(error) = inner.runtime.spawn(Box::pin(task.run())) {
                 // The task was dropped unrun: its guard settled the flight with an error.
@@ -300,10 +301,13 @@ struct IntrospectTask {
     key: TokenKey,
     token: AccessToken,
     flight: Arc<Flight<IntrospectionResponse>>,
+    /// Whether a runtime began running the task.
+    started: bool,
 }
 
 impl IntrospectTask {
-    async fn run(self) {
+    async fn run(mut self) {
+        self.started = true;
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
         let result = self.inner.delegate.introspect(&self.token).await;
         if let Ok(response) = &result {
@@ -321,13 +325,15 @@ impl IntrospectTask {
 }
 
 impl Drop for IntrospectTask {
-    /// A task that ends without a result (no runtime ran it, or the delegate panicked) must not
-    /// leave its flight behind: its waiters get an error and the next call tries again.
+    /// A task that ends without a result (no runtime ran it, its runtime shut down, or the
+    /// delegate panicked) must not leave its flight behind: its waiters get an error and the
+    /// next call tries again. As for the caching token provider: a task a runtime began is
+    /// `FetchAborted` (panicked, or dropped unfinished), one none began is a `NoRuntime`
+    /// configuration error.
     fn drop(&mut self) {
         if self.flight.result.get().is_none() {
-            let error = if std::thread::panicking() {
-                // Dropped while unwinding: the delegate panicked.
-                Error::FetchAborted { panicked: true }
+            let error = if self.started {
+                Error::FetchAborted { panicked: std::thread::panicking() }
             } else {
                 Error::from(crate::config_error::ConfigError::new(
                     crate::config_error::ConfigErrorKind::NoRuntime,

@@ -462,7 +462,7 @@ mod docs_tests {
 
     /// The variants `docs/errors.md` lists: the first column of its table.
     fn documented() -> Vec<String> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/errors.md");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("guide/errors.md");
         let page = std::fs::read_to_string(path).unwrap_or_default();
         page.lines()
             .filter_map(|line| line.strip_prefix("| `"))
