@@ -24,14 +24,27 @@ fn main() -> io::Result<()> {
 }
 
 /// `text` with every `](page.md)` or `](page.md#anchor)` naming another page of the guide
-/// turned into an intra-doc link to its module (`](crate::guide::page#anchor)`).
+/// turned into an intra-doc link to its module (`](crate::guide::page#anchor)`); code blocks are
+/// left as they are.
 fn linked(text: &str, pages: &[String]) -> String {
-    let mut result = text.to_owned();
-    for page in pages {
-        let module = page.trim_end_matches(".md").replace('-', "_");
-        result = result
-            .replace(&format!("]({page})"), &format!("](crate::guide::{module})"))
-            .replace(&format!("]({page}#"), &format!("](crate::guide::{module}#"));
+    let mut result = String::with_capacity(text.len());
+    let mut in_code = false;
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        if in_code {
+            result.push_str(line);
+            continue;
+        }
+        let mut line = line.to_owned();
+        for page in pages {
+            let module = page.trim_end_matches(".md").replace('-', "_");
+            line = line
+                .replace(&format!("]({page})"), &format!("](crate::guide::{module})"))
+                .replace(&format!("]({page}#"), &format!("](crate::guide::{module}#"));
+        }
+        result.push_str(&line);
     }
     result
 }

@@ -52,7 +52,7 @@ pub struct AuthorizationServer {
     revocation: Option<Place>,
     userinfo: Option<Place>,
     device_authorization: Option<Place>,
-    end_session: Option<Url>,
+    end_session: Option<Place>,
 }
 
 impl fmt::Debug for AuthorizationServer {
@@ -67,13 +67,11 @@ impl fmt::Debug for AuthorizationServer {
             ("revocation", &self.revocation),
             ("userinfo", &self.userinfo),
             ("device_authorization", &self.device_authorization),
+            ("end_session", &self.end_session),
         ] {
             if let Some(place) = place {
                 list.field(name, &format_args!("{place:?}"));
             }
-        }
-        if let Some(url) = &self.end_session {
-            list.field("end_session", &format_args!("{}", Redacted(url)));
         }
         list.finish()
     }
@@ -128,7 +126,7 @@ impl AuthorizationServer {
             revocation: advertised(&metadata.revocation_endpoint),
             userinfo: advertised(&metadata.userinfo_endpoint),
             device_authorization: advertised(&metadata.device_authorization_endpoint),
-            end_session: metadata.end_session_endpoint.clone(),
+            end_session: advertised(&metadata.end_session_endpoint),
         }
     }
 
@@ -142,11 +140,7 @@ impl AuthorizationServer {
             EndpointKind::Revocation => self.revocation = place,
             EndpointKind::UserInfo => self.userinfo = place,
             EndpointKind::DeviceAuthorization => self.device_authorization = place,
-            EndpointKind::EndSession => {
-                if let Some(Place::Advertised(url)) = place {
-                    self.end_session = Some(url);
-                }
-            }
+            EndpointKind::EndSession => self.end_session = place,
         }
         self
     }
@@ -195,8 +189,8 @@ impl AuthorizationServer {
 
     /// Where users log out (OpenID Connect RP-Initiated Logout, or a server's own logout page).
     #[must_use]
-    pub fn end_session(mut self, url: Url) -> Self {
-        self.end_session = Some(url);
+    pub fn end_session(mut self, endpoint: Endpoint) -> Self {
+        self.end_session = Some(Place::Checked(endpoint));
         self
     }
 
@@ -217,10 +211,7 @@ impl AuthorizationServer {
 
     /// Whether the server has the endpoint `kind`.
     pub fn has(&self, kind: EndpointKind) -> bool {
-        match kind {
-            EndpointKind::EndSession => self.end_session.is_some(),
-            other => self.place(other).is_some(),
-        }
+        self.place(kind).is_some()
     }
 
     fn place(&self, kind: EndpointKind) -> Option<&Place> {
@@ -231,15 +222,12 @@ impl AuthorizationServer {
             EndpointKind::Revocation => self.revocation.as_ref(),
             EndpointKind::UserInfo => self.userinfo.as_ref(),
             EndpointKind::DeviceAuthorization => self.device_authorization.as_ref(),
-            EndpointKind::EndSession => None,
+            EndpointKind::EndSession => self.end_session.as_ref(),
         }
     }
 
     /// The endpoint `kind`, checked: missing or unusable is a [`ConfigError`].
     pub fn endpoint(&self, kind: EndpointKind) -> Result<Endpoint, ConfigError> {
-        if let (EndpointKind::EndSession, Some(url)) = (kind, &self.end_session) {
-            return Endpoint::new(url.clone());
-        }
         let place = self.place(kind).ok_or_else(|| {
             ConfigError::missing(kind, format!("the authorization server has no {} endpoint", name(kind)))
         })?;
@@ -274,7 +262,7 @@ fn name(kind: EndpointKind) -> &'static str {
 /// |---|---|---|
 /// | client credentials | [`client_credentials`](Self::client_credentials) | `request_token(scope)` |
 /// | password | [`password`](Self::password) | `request_token(user, password, scope)`, `provider(..)` |
-/// | authorization code | [`authorization_code`](Self::authorization_code)`(redirect_uri)` | `login_link()`, `complete_login(..)` |
+/// | authorization code | [`authorization_code`](Self::authorization_code)`(redirect_uri)?.build()` | `login_link()`, `complete_login(..)` |
 /// | refresh | [`refresh`](Self::refresh) | `refresh(refresh_token, scope)` |
 /// | device flow | [`device`](Self::device) | `request_authorization(scope)`, `poll_token(..)` |
 /// | introspection | [`introspection`](Self::introspection) | `introspect(token)` |
@@ -332,8 +320,9 @@ impl OAuth2Client {
         }
     }
 
-    /// A client of the server `issuer` names, from its discovered metadata (RFC 8414, then
-    /// OpenID Connect Discovery), with the default settings.
+    /// A client of the server `issuer` names, from its discovered metadata (its OpenID
+    /// configuration, or else its RFC 8414 document; see [`ServerMetadata::discover`]), with the
+    /// default settings.
     pub async fn discover(
         issuer: &Issuer,
         auth: ClientAuth,
@@ -378,7 +367,7 @@ impl OAuth2Client {
             authorization,
             redirect_uri,
             token,
-            server.end_session.clone(),
+            server.end_session.as_ref().map(Place::endpoint),
             issuer,
         ))
     }
@@ -494,7 +483,8 @@ impl OAuth2ClientBuilder {
         self
     }
 
-    /// A parameter sent with every token request (`audience`, `resource`, ...). A parameter the
+    /// A parameter sent with every token request, and with the device authorization request
+    /// (`audience`, `resource`, ...). A parameter the
     /// client sets itself is refused when the operation is obtained.
     pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra_params.push((name.into(), value.into()));

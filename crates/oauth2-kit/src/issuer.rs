@@ -23,6 +23,7 @@ use crate::config_error::{ConfigError, ConfigErrorKind};
 /// assert_eq!(issuer.url().as_str(), "https://as.example.com/"); // the parsed form differs
 /// assert_ne!(issuer, "https://as.example.com/".parse::<Issuer>()?);
 /// assert!("https://as.example.com/?tenant=1".parse::<Issuer>().is_err());
+/// assert!("https://user:pw@as.example.com".parse::<Issuer>().is_err()); // no user info
 /// # Ok::<(), oauth2_kit::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -40,6 +41,9 @@ impl Issuer {
         })?;
         if !matches!(url.scheme(), "https" | "http") {
             return Err(ConfigError::new(ConfigErrorKind::InvalidIssuer, "an issuer must be an https URL"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(ConfigError::new(ConfigErrorKind::InvalidIssuer, "an issuer has no user info"));
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(ConfigError::new(

@@ -11,43 +11,64 @@ fn module_of(relative: &Path) -> String {
     first.unwrap_or_default().trim_end_matches(".rs").to_owned()
 }
 
+/// The names the crate root re-exports (`pub use crate::grant::password::PasswordGrant;` in
+/// `lib.rs`), each with the top-level module it comes from, so that `crate::PasswordGrant`
+/// counts as a use of `grant`.
+fn root_reexports(lib: &str) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for statement in lib.split("pub use crate::").skip(1) {
+        let statement = statement.split(';').next().unwrap_or_default();
+        let module: String = statement.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+        for piece in statement.split(['{', '}', ',']) {
+            let name = piece.rsplit("::").next().unwrap_or_default().trim();
+            if !name.is_empty() && name != module {
+                names.insert(name.to_owned(), module.clone());
+            }
+        }
+    }
+    names
+}
+
 /// The top-level modules a source text names through `crate::`, outside comments and tests:
-/// paths (`crate::grant::Foo`) and groups (`use crate::{grant::Foo, http}`, over several lines).
-fn imports(text: &str) -> BTreeSet<String> {
+/// paths (`crate::grant::Foo`), groups (`use crate::{grant::Foo, http}`, over several lines),
+/// and the root's re-exports (`crate::Scope` is a use of `scope`).
+fn imports(text: &str, roots: &BTreeMap<String, String>) -> BTreeSet<String> {
     let code = text.split("#[cfg(test)]\nmod ").next().unwrap_or_default();
     let code: String =
         code.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
     let mut found = BTreeSet::new();
+    let mut name_at = |tail: &str| {
+        let name: String = tail.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if let Some(module) = roots.get(&name) {
+            found.insert(module.clone());
+        } else if !name.is_empty()
+            && name != "self"
+            && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        {
+            found.insert(name);
+        }
+    };
     for (at, _) in code.match_indices("crate::") {
         let rest = code.get(at + "crate::".len()..).unwrap_or_default();
-        if let Some(group) = rest.strip_prefix('{') {
-            // Each member of the group at depth 0 starts with a module name (or is one).
-            let mut depth = 0usize;
-            let mut member_start = true;
-            for (offset, c) in group.char_indices() {
-                match c {
-                    '{' => depth += 1,
-                    '}' if depth == 0 => break,
-                    '}' => depth -= 1,
-                    ',' if depth == 0 => member_start = true,
-                    c if member_start && !c.is_whitespace() => {
-                        member_start = false;
-                        let tail = group.get(offset..).unwrap_or_default();
-                        let name: String =
-                            tail.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
-                        if !name.is_empty() && name != "self" {
-                            found.insert(name);
-                        }
-                    }
-                    _ => {}
-                }
-            }
+        let Some(group) = rest.strip_prefix('{') else {
+            name_at(rest);
             continue;
-        }
-        let name: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
-        // A lower-case name followed by `::` is a module (an item would be capitalised).
-        if !name.is_empty() && rest.get(name.len()..).is_some_and(|after| after.starts_with("::")) {
-            found.insert(name);
+        };
+        // Each member of the group at depth 0 starts with a module or a re-exported name.
+        let mut depth = 0usize;
+        let mut member_start = true;
+        for (offset, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => break,
+                '}' => depth -= 1,
+                ',' if depth == 0 => member_start = true,
+                c if member_start && !c.is_whitespace() => {
+                    member_start = false;
+                    name_at(group.get(offset..).unwrap_or_default());
+                }
+                _ => {}
+            }
         }
     }
     found
@@ -56,6 +77,7 @@ fn imports(text: &str) -> BTreeSet<String> {
 fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let roots = root_reexports(&std::fs::read_to_string(src.join("lib.rs")).unwrap_or_default());
     let mut stack = vec![src.clone()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
@@ -70,7 +92,7 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
                 }
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 let targets: Vec<String> =
-                    imports(&text).into_iter().filter(|target| *target != module).collect();
+                    imports(&text, &roots).into_iter().filter(|target| *target != module).collect();
                 graph.entry(module).or_default().extend(targets);
             }
         }
@@ -80,9 +102,11 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
 
 #[test]
 fn imports_are_read_from_paths_and_groups() {
-    let text = "use crate::error::Error;\nuse crate::{\n    grant::{password, refresh},\n    http,\n    Scope,\n};\n// use crate::bearer::X;\nfn f() { crate::token::parse() }\n#[cfg(test)]\nmod tests { use crate::cache::Y; }";
-    let found: Vec<String> = imports(text).into_iter().collect();
-    assert_eq!(found, ["error", "grant", "http", "token"]);
+    let roots = root_reexports("pub use crate::scope::{Scope, ScopeError};\npub use crate::clock::Clock;\n");
+    assert_eq!(roots.get("ScopeError").map(String::as_str), Some("scope"));
+    let text = "use crate::error::Error;\nuse crate::{\n    grant::{password, refresh},\n    http,\n    Scope,\n};\n// use crate::bearer::X;\nfn f() { crate::token::parse(); let _ = crate::Clock::now; }\n#[cfg(test)]\nmod tests { use crate::cache::Y; }";
+    let found: Vec<String> = imports(text, &roots).into_iter().collect();
+    assert_eq!(found, ["clock", "error", "grant", "http", "scope", "token"]);
 }
 
 #[test]
@@ -111,9 +135,10 @@ fn the_modules_form_no_circle() {
 fn the_check_sees_a_circle() {
     assert_eq!(
         imports(
-            "use crate::error::{Error, Result};\n// crate::grant::x\nlet x = crate::token::TokenType::Bearer;"
+            "use crate::error::{Error, Result};\n// crate::grant::x\nlet x = crate::token::TokenType::Bearer;",
+            &BTreeMap::new(),
         ),
         BTreeSet::from(["error".to_owned(), "token".to_owned()])
     );
-    assert!(imports("#[cfg(test)]\nmod tests { use crate::grant::X; }").is_empty());
+    assert!(imports("#[cfg(test)]\nmod tests { use crate::grant::X; }", &BTreeMap::new()).is_empty());
 }

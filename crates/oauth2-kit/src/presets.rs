@@ -5,7 +5,6 @@ use url::Url;
 
 use crate::client::AuthorizationServer;
 use crate::config_error::{ConfigError, ConfigErrorKind, EndpointKind};
-use crate::issuer::Issuer;
 
 /// sttp-oauth2's default layout under `base`: `oauth2/login`, `logout`, `oauth2/token`.
 ///
@@ -26,7 +25,7 @@ pub fn sttp_default(base: &Url) -> Result<AuthorizationServer, ConfigError> {
     Ok(AuthorizationServer::new()
         .advertised(EndpointKind::Authorization, under(base, &["oauth2", "login"])?)
         .advertised(EndpointKind::Token, under(base, &["oauth2", "token"])?)
-        .end_session(under(base, &["logout"])?))
+        .advertised(EndpointKind::EndSession, under(base, &["logout"])?))
 }
 
 /// GitHub's layout under `base` (`https://github.com` for github.com, your server for GitHub
@@ -39,9 +38,12 @@ pub fn github(base: &Url) -> Result<AuthorizationServer, ConfigError> {
 
 /// Keycloak's layout for `realm` under `base` (`https://kc.example.com`, or with its context
 /// path, `https://kc.example.com/auth` for older versions):
-/// `realms/<realm>/protocol/openid-connect/{auth,token,logout,userinfo,token/introspect,revoke}`,
-/// and the realm's issuer `realms/<realm>`, which a login callback's `iss` (RFC 9207) must
-/// then name when it carries one. The realm is one path segment (percent-encoded as needed).
+/// `realms/<realm>/protocol/openid-connect/{auth,token,logout,userinfo,token/introspect,revoke}`.
+/// The realm is one path segment (percent-encoded as needed).
+///
+/// No issuer is set: Keycloak names its issuer after its public (frontend) URL, which a
+/// service may not reach it by. To have login callbacks' `iss` checked (RFC 9207), give it:
+/// `.issuer("https://kc.example.com/realms/my-realm".parse()?, true)`, or use discovery.
 ///
 /// ```
 /// use oauth2_kit::EndpointKind;
@@ -66,15 +68,13 @@ pub fn keycloak(base: &Url, realm: &str) -> Result<AuthorizationServer, ConfigEr
         segments.extend_from_slice(tail);
         under(base, &segments)
     };
-    let issuer = Issuer::new(under(base, &["realms", realm])?.as_str())?;
     Ok(AuthorizationServer::new()
-        .issuer(issuer, false)
         .advertised(EndpointKind::Authorization, at(&["auth"])?)
         .advertised(EndpointKind::Token, at(&["token"])?)
         .advertised(EndpointKind::UserInfo, at(&["userinfo"])?)
         .advertised(EndpointKind::Introspection, at(&["token", "introspect"])?)
         .advertised(EndpointKind::Revocation, at(&["revoke"])?)
-        .end_session(at(&["logout"])?))
+        .advertised(EndpointKind::EndSession, at(&["logout"])?))
 }
 
 /// `base` with `segments` appended to its path (its own path kept, a trailing slash or not;
@@ -141,10 +141,7 @@ mod tests {
         assert_eq!(at(&server, EndpointKind::UserInfo), format!("{base}/userinfo"));
         assert_eq!(at(&server, EndpointKind::Introspection), format!("{base}/token/introspect"));
         assert_eq!(at(&server, EndpointKind::Revocation), format!("{base}/revoke"));
-        assert_eq!(
-            server.issuer_identifier().map(Issuer::as_str),
-            Some("https://kc.example.com/realms/demo")
-        );
+        assert_eq!(server.issuer_identifier(), None, "Keycloak's issuer is its public URL: not guessed");
         // A realm is one segment: no path traversal.
         let odd = keycloak(&url("https://kc.example.com"), "../admin").unwrap();
         assert_eq!(

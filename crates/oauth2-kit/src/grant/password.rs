@@ -42,8 +42,16 @@ pub struct PasswordGrant {
 
 impl PasswordGrant {
     /// The parameters the grant sets itself: refused as extra parameters.
-    pub(crate) const RESERVED_PARAMS: &[&str] =
-        &["grant_type", "username", "password", "scope", "refresh_token", "client_id", "client_secret"];
+    pub(crate) const RESERVED_PARAMS: &[&str] = &[
+        "grant_type",
+        "username",
+        "password",
+        "scope",
+        "client_id",
+        "client_secret",
+        "client_assertion",
+        "client_assertion_type",
+    ];
 
     /// The grant at a token endpoint already set up (shared settings checked).
     pub(crate) fn new(token: TokenEndpoint) -> Self {

@@ -26,7 +26,7 @@ fn client(http: Arc<Script>) -> OAuth2Client {
         .authorization("https://auth.example.com/authorize".parse().unwrap())
         .token("https://auth.example.com/token".parse().unwrap())
         .revocation("https://auth.example.com/revoke".parse().unwrap())
-        .end_session(Url::parse("https://auth.example.com/logout").unwrap())
+        .end_session("https://auth.example.com/logout".parse().unwrap())
         .issuer("https://auth.example.com".parse().unwrap(), false);
     OAuth2Client::new(server, ClientAuth::new("web-app", "web-secret"), http)
 }

@@ -16,6 +16,7 @@ use url::Url;
 pub use self::callback::{Callback, CallbackError};
 pub use self::login::{LoginLink, LoginLinkBuilder, MIN_STATE_LEN, PendingLogin};
 
+use crate::config_error::{ConfigError, EndpointKind};
 use crate::endpoint::Endpoint;
 use crate::error::Result;
 use crate::extra_fields::FromTokenResponse;
@@ -35,10 +36,11 @@ pub(crate) const RESERVED_PARAMS: &[&str] = &[
     "code",
     "redirect_uri",
     "code_verifier",
-    "refresh_token",
     "scope",
     "client_id",
     "client_secret",
+    "client_assertion",
+    "client_assertion_type",
 ];
 
 /// Whether and how login links carry a PKCE challenge.
@@ -102,7 +104,8 @@ struct Inner {
     authorization_endpoint: Endpoint,
     redirect_uri: Url,
     token: TokenEndpoint,
-    logout_endpoint: Option<Url>,
+    /// The end-session endpoint, or why the server's cannot be used.
+    logout_endpoint: Option<Result<Endpoint, ConfigError>>,
     issuer: Option<Issuer>,
     require_issuer: bool,
     pkce: PkcePolicy,
@@ -121,7 +124,7 @@ impl AuthorizationCodeProvider {
         authorization_endpoint: Endpoint,
         redirect_uri: Url,
         token: TokenEndpoint,
-        logout_endpoint: Option<Url>,
+        logout_endpoint: Option<Result<Endpoint, ConfigError>>,
         issuer: Option<(Issuer, bool)>,
     ) -> AuthorizationCodeProviderBuilder {
         let (issuer, require_issuer) = match issuer {
@@ -250,13 +253,15 @@ impl<T: FromTokenResponse> AuthorizationCodeProvider<T> {
     }
 
     fn logout_endpoint(&self) -> Result<&Url> {
-        self.inner.logout_endpoint.as_ref().ok_or_else(|| {
-            crate::config_error::ConfigError::missing(
-                crate::config_error::EndpointKind::EndSession,
+        match &self.inner.logout_endpoint {
+            Some(Ok(endpoint)) => Ok(endpoint.url()),
+            Some(Err(unusable)) => Err(unusable.clone().into()),
+            None => Err(ConfigError::missing(
+                EndpointKind::EndSession,
                 "the server has no end-session endpoint (AuthorizationServer::end_session)",
             )
-            .into()
-        })
+            .into()),
+        }
     }
 }
 
@@ -281,7 +286,8 @@ pub struct AuthorizationCodeProviderBuilder<T = TokenResponse> {
     authorization_endpoint: Endpoint,
     redirect_uri: Url,
     token: TokenEndpoint,
-    logout_endpoint: Option<Url>,
+    /// The end-session endpoint, or why the server's cannot be used.
+    logout_endpoint: Option<Result<Endpoint, ConfigError>>,
     issuer: Option<Issuer>,
     require_issuer: bool,
     pkce: PkcePolicy,
