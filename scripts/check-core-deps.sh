@@ -31,5 +31,6 @@ for crate in oauth2-kit oauth2-kit-reqwest oauth2-kit-isahc oauth2-kit-testkit o
   cargo check -q -p "$crate" --locked
 done
 cargo check -q -p oauth2-kit --features tower --locked
+cargo check -q -p oauth2-kit --features signing --locked
 cargo check -q -p oauth2-kit-reqwest --features middleware --locked
 echo "every published crate builds on its own"

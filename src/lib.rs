@@ -20,6 +20,9 @@ pub mod guide {
     #[doc = include_str!("../docs/client-credentials.md")]
     pub struct ClientCredentials;
 
+    #[doc = include_str!("../docs/client-authentication.md")]
+    pub struct ClientAuthentication;
+
     #[doc = include_str!("../docs/caching.md")]
     pub struct Caching;
 

@@ -5,6 +5,7 @@
 // everything else (oidc-provider notices/warnings, errors) goes to stderr.
 // Storage is the built-in in-memory adapter: every restart forgets all tokens.
 import http from 'node:http';
+import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 // oidc-provider prints its NOTICEs with console.info (stdout): keep stdout for READY only.
@@ -27,7 +28,29 @@ const cc = (client_id, client_secret, token_endpoint_auth_method, scope) => ({
   scope,
 });
 
+// Keys of the clients that authenticate with private_key_jwt, made at every start; the tests
+// fetch the private halves from /test-keys/<name>.pem (this server is a test fixture on
+// 127.0.0.1 only).
+const keys = {
+  rsa: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  ec: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+};
+const publicJwk = (pair, kid) => ({ ...pair.publicKey.export({ format: 'jwk' }), kid, use: 'sig' });
+const keyClient = (client_id, jwk) => ({
+  client_id,
+  token_endpoint_auth_method: 'private_key_jwt',
+  jwks: { keys: [jwk] },
+  grant_types: ['client_credentials'],
+  response_types: [],
+  redirect_uris: [],
+  scope: 'read write',
+});
+
 const clients = [
+  keyClient('kit-pkjwt-rsa', publicJwk(keys.rsa, 'rsa-1')),
+  keyClient('kit-pkjwt-ec', publicJwk(keys.ec, 'ec-1')),
+  // client_secret_jwt: an HS256 assertion made with this secret (at least 32 bytes).
+  cc('kit-csjwt', 'csjwt-secret-0123456789-0123456789-abcdef', 'client_secret_jwt', 'read write'),
   cc('kit-basic', 'basic-secret', 'client_secret_basic', 'read write admin'),
   cc('kit-post', 'post-secret', 'client_secret_post', 'read write'),
   // RFC 6749 §2.3.1 form-urlencoding check. The server only accepts client ids and
@@ -108,7 +131,13 @@ server.listen(port, HOST, () => {
   if (process.env.STRICT_CLIENT_AUTH !== '0') provider.use(strictClientAuth(provider));
   // Server errors (5xx) are emitted as events; show them on stderr.
   provider.on('server_error', (ctx, err) => console.error('server_error:', err));
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', (req, res) => {
+    const name = req.url.match(/^\/test-keys\/(rsa|ec)\.pem$/)?.[1];
+    if (!name) return callback(req, res);
+    res.writeHead(200, { 'content-type': 'application/x-pem-file' });
+    return res.end(keys[name].privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  });
   process.stdout.write(`READY ${issuer}\n`);
 });
 

@@ -20,6 +20,14 @@ use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
 
 use oauth2_kit_test_support::{OidcProvider, adapters, expect_oauth2_error};
 
+/// The server's token, introspection and revocation endpoints.
+fn endpoints(server: &OidcProvider) -> AuthorizationServer {
+    AuthorizationServer::new()
+        .token(server.url("/token"))
+        .introspection(server.url("/token/introspection"))
+        .revocation(server.url("/token/revocation"))
+}
+
 fn client(
     server: &OidcProvider,
     id: &str,
@@ -27,11 +35,7 @@ fn client(
     method: AuthMethod,
     http: std::sync::Arc<dyn HttpClient>,
 ) -> OAuth2Client {
-    let endpoints = AuthorizationServer::new()
-        .token(server.url("/token"))
-        .introspection(server.url("/token/introspection"))
-        .revocation(server.url("/token/revocation"));
-    OAuth2Client::new(endpoints, ClientAuth::new(id, secret).with_method(method), http)
+    OAuth2Client::new(endpoints(server), ClientAuth::new(id, secret).with_method(method), http)
 }
 
 /// The client credentials grant of `client(..)`.
@@ -183,5 +187,97 @@ async fn short_lived_token_reports_its_lifetime() {
         assert_eq!(token.expires_in(), Some(Duration::from_secs(4)), "{adapter}");
         assert_eq!(token.scope(), None, "{adapter}: no scope asked, none granted");
         assert!(token.expires_at().expect("an expiry") > token.requested_at(), "{adapter}");
+    }
+}
+
+/// Client authentication by signed assertion (RFC 7523 §2.2): `private_key_jwt` with the RSA
+/// (RS256 and PS256) and P-256 keys the server made at start, and `client_secret_jwt`; token,
+/// introspection and revocation each authenticated that way, through both adapters. The server
+/// refuses a `jti` it has seen, so a full cycle proves every assertion was new.
+mod signed_assertions {
+    use oauth2_kit::signing::{JwsAlgorithm, PrivateKey};
+
+    use super::*;
+
+    async fn server_key(
+        server: &OidcProvider,
+        name: &str,
+        http: &std::sync::Arc<dyn HttpClient>,
+    ) -> PrivateKey {
+        let url = format!("{}/test-keys/{name}.pem", server.issuer);
+        let request = http::Request::get(url).body(bytes::Bytes::new()).unwrap();
+        let pem = http.send(request).await.unwrap();
+        PrivateKey::from_pem(std::str::from_utf8(pem.body()).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn private_key_jwt_with_rsa_and_ec_keys_and_client_secret_jwt() {
+        let server = OidcProvider::get();
+        for (adapter, http) in adapters() {
+            let rsa = server_key(&server, "rsa", &http).await.with_key_id("rsa-1");
+            let ec = server_key(&server, "ec", &http).await.with_key_id("ec-1");
+            let pss = rsa.clone().with_algorithm(JwsAlgorithm::PS256).unwrap();
+            for (name, auth) in [
+                ("RS256", ClientAuth::private_key_jwt("kit-pkjwt-rsa", rsa)),
+                ("PS256", ClientAuth::private_key_jwt("kit-pkjwt-rsa", pss)),
+                ("ES256", ClientAuth::private_key_jwt("kit-pkjwt-ec", ec)),
+                (
+                    "HS256",
+                    ClientAuth::client_secret_jwt("kit-csjwt", "csjwt-secret-0123456789-0123456789-abcdef"),
+                ),
+            ] {
+                let client = OAuth2Client::new(endpoints(&server), auth, http.clone());
+                full_cycle(&client, "read", &format!("{adapter} {name}")).await;
+            }
+        }
+    }
+
+    /// A clock an hour behind: assertions expired before they are sent.
+    #[derive(Debug)]
+    struct HourBehind;
+
+    impl oauth2_kit::Clock for HourBehind {
+        fn now(&self) -> std::time::Instant {
+            oauth2_kit::SystemClock.now()
+        }
+        fn system_time(&self) -> std::time::SystemTime {
+            oauth2_kit::SystemClock.system_time() - Duration::from_secs(3600)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wrong_key_an_expired_assertion_and_a_wrong_audience_are_invalid_client() {
+        let server = OidcProvider::get();
+        let http = adapters().remove(0).1;
+        let rsa = server_key(&server, "rsa", &http).await.with_key_id("rsa-1");
+        let ec = server_key(&server, "ec", &http).await.with_key_id("ec-1");
+        let endpoints = || AuthorizationServer::new().token(server.url("/token"));
+        let wrong_key =
+            OAuth2Client::new(endpoints(), ClientAuth::private_key_jwt("kit-pkjwt-rsa", ec), http.clone());
+        let expired = OAuth2Client::builder(
+            endpoints(),
+            ClientAuth::private_key_jwt("kit-pkjwt-rsa", rsa.clone()),
+            http.clone(),
+        )
+        .clock(std::sync::Arc::new(HourBehind))
+        .build()
+        .unwrap();
+        let elsewhere = oauth2_kit::AssertionAudience::Value("https://elsewhere.example/token".into());
+        let wrong_audience = OAuth2Client::new(
+            endpoints(),
+            ClientAuth::private_key_jwt("kit-pkjwt-rsa", rsa).with_assertion_audience(elsewhere),
+            http.clone(),
+        );
+        for (case, client) in
+            [("wrong key", wrong_key), ("expired", expired), ("wrong audience", wrong_audience)]
+        {
+            let result = client.client_credentials().unwrap().request_token(None).await;
+            let e = expect_oauth2_error(result, case);
+            assert_eq!(
+                (e.status, &e.response.error),
+                (StatusCode::UNAUTHORIZED, &ErrorCode::InvalidClient),
+                "{case}"
+            );
+        }
     }
 }

@@ -404,7 +404,7 @@ impl OAuth2Client {
         let inner = &*self.inner;
         Ok(IntrospectionClient::with_transport(
             inner.server.endpoint(EndpointKind::Introspection)?,
-            inner.auth.clone(),
+            self.auth_for_server()?,
             inner.transport.clone(),
         ))
     }
@@ -414,7 +414,7 @@ impl OAuth2Client {
         let inner = &*self.inner;
         Ok(RevocationClient::with_transport(
             inner.server.endpoint(EndpointKind::Revocation)?,
-            inner.auth.clone(),
+            self.auth_for_server()?,
             inner.transport.clone(),
         ))
     }
@@ -429,6 +429,14 @@ impl OAuth2Client {
         ))
     }
 
+    /// The client's authentication for this server: the audience of its signed assertions
+    /// (if it signs any) made concrete.
+    fn auth_for_server(&self) -> Result<ClientAuth, ConfigError> {
+        let server = &self.inner.server;
+        let token = server.endpoint(EndpointKind::Token).ok();
+        self.inner.auth.for_server(token.as_ref(), server.issuer.as_ref())
+    }
+
     /// The token endpoint with the shared settings, the extra parameters checked against the
     /// ones the operation sets itself (`reserved`); `retries`: whether the retry policy applies.
     fn token_endpoint(&self, reserved: &[&str], retries: bool) -> Result<TokenEndpoint> {
@@ -438,7 +446,7 @@ impl OAuth2Client {
         let retry = if retries { inner.retry.zip(inner.runtime.clone()) } else { None };
         Ok(TokenEndpoint {
             endpoint,
-            auth: inner.auth.clone(),
+            auth: self.auth_for_server()?,
             transport: inner.transport.clone(),
             extra_params: inner.extra_params.clone(),
             retry,

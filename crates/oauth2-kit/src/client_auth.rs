@@ -1,6 +1,8 @@
-//! How the client authenticates to the authorization server (RFC 6749 §2.3.1).
+//! How the client authenticates to the authorization server: a client secret (RFC 6749
+//! §2.3.1), or a signed assertion (RFC 7523 §2.2, OpenID Connect Core §9).
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -10,8 +12,36 @@ use url::form_urlencoded;
 use zeroize::Zeroizing;
 
 use crate::config_error::{ConfigError, ConfigErrorKind};
+use crate::endpoint::Endpoint;
 use crate::form::Form;
 use crate::secret::{ClientId, ClientSecret};
+use crate::signing::{JwtSigner, SharedSecretKey};
+
+/// Why credentials could not be added to a request (the crate's `Error` has a variant for each;
+/// this module stays below it).
+#[derive(Debug)]
+pub(crate) enum AuthFailure {
+    Config(ConfigError),
+    Signing(crate::signing::SigningError),
+}
+
+impl From<ConfigError> for AuthFailure {
+    fn from(error: ConfigError) -> Self {
+        Self::Config(error)
+    }
+}
+
+impl From<crate::signing::SigningError> for AuthFailure {
+    fn from(error: crate::signing::SigningError) -> Self {
+        Self::Signing(error)
+    }
+}
+
+/// `client_assertion_type` of a JWT assertion (RFC 7523 §2.2).
+const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How long an assertion is valid: short, since a fresh one is made for every request.
+const ASSERTION_LIFETIME: Duration = Duration::from_secs(60);
 
 /// Where the client puts its credentials.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -28,6 +58,30 @@ pub enum AuthMethod {
     /// that has no secret sends only `client_id` in the form (RFC 6749 §3.2.1). Build such
     /// credentials with [`ClientAuth::public`].
     None,
+    /// A JWT signed with the client secret (`HS256`), as `client_assertion` (RFC 7523 §2.2,
+    /// OpenID Connect Core §9): the secret itself is never sent. Build such credentials with
+    /// [`ClientAuth::client_secret_jwt`].
+    ClientSecretJwt,
+    /// A JWT signed with the client's private key, as `client_assertion` (RFC 7523 §2.2,
+    /// OpenID Connect Core §9): no shared secret at all. Build such credentials with
+    /// [`ClientAuth::private_key_jwt`].
+    PrivateKeyJwt,
+}
+
+/// The audience (`aud`) of the client's signed assertions (RFC 7523 §3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum AssertionAudience {
+    /// The server's token endpoint URL, whatever endpoint the assertion is sent to (RFC 7523
+    /// §3 names it; most servers accept it). For an operation built on its own without a token
+    /// endpoint (`IntrospectionClient::new`, ...), the URL of the endpoint called. The default.
+    #[default]
+    TokenEndpoint,
+    /// The server's issuer identifier, for servers that want it (the operation's server must
+    /// have one: from discovery, or `AuthorizationServer::issuer`).
+    Issuer,
+    /// Exactly this value.
+    Value(String),
 }
 
 /// A confidential client's credentials and the way it presents them.
@@ -45,6 +99,9 @@ pub struct ClientAuth {
     /// without copying them.
     credentials: Arc<Credentials>,
     method: AuthMethod,
+    audience: AssertionAudience,
+    /// The audience resolved for one server (set when an operation is obtained from a client).
+    resolved_audience: Option<Arc<str>>,
 }
 
 struct Credentials {
@@ -52,6 +109,8 @@ struct Credentials {
     client_secret: ClientSecret,
     /// The `Authorization` value for `client_secret_basic`, built once, zeroized on drop.
     basic: SecretString,
+    /// What signs the assertions of `client_secret_jwt` and `private_key_jwt`.
+    signer: Option<Arc<dyn JwtSigner>>,
 }
 
 impl std::fmt::Debug for ClientAuth {
@@ -60,20 +119,100 @@ impl std::fmt::Debug for ClientAuth {
             .field("client_id", &self.credentials.client_id)
             .field("client_secret", &self.credentials.client_secret)
             .field("method", &self.method)
+            .field("signer", &self.credentials.signer)
+            .field("audience", &self.audience)
             .finish()
     }
 }
 
 impl ClientAuth {
-    /// Credentials presented with [`AuthMethod::ClientSecretBasic`].
+    /// Credentials presented with [`AuthMethod::ClientSecretBasic`] (see
+    /// [`with_method`](Self::with_method) for the others that use the secret).
     pub fn new(client_id: impl Into<ClientId>, client_secret: impl Into<ClientSecret>) -> Self {
         let client_id = client_id.into();
         let client_secret = client_secret.into();
+        let signer: Arc<dyn JwtSigner> = Arc::new(SharedSecretKey::new(client_secret.clone()));
+        Self::with_parts(client_id, client_secret, Some(signer), AuthMethod::default())
+    }
+
+    fn with_parts(
+        client_id: ClientId,
+        client_secret: ClientSecret,
+        signer: Option<Arc<dyn JwtSigner>>,
+        method: AuthMethod,
+    ) -> Self {
         let basic = basic_header(&client_id, &client_secret);
         Self {
-            credentials: Arc::new(Credentials { client_id, client_secret, basic }),
-            method: AuthMethod::default(),
+            credentials: Arc::new(Credentials { client_id, client_secret, basic, signer }),
+            method,
+            audience: AssertionAudience::default(),
+            resolved_audience: None,
         }
+    }
+
+    /// Credentials presented as a JWT signed with the client secret ([`AuthMethod::ClientSecretJwt`],
+    /// `HS256`): the secret never leaves the client.
+    ///
+    /// ```
+    /// use oauth2_kit::{AuthMethod, ClientAuth};
+    ///
+    /// let auth = ClientAuth::client_secret_jwt("my-app", "a-long-random-client-secret-of-32+-bytes");
+    /// assert_eq!(auth.method(), AuthMethod::ClientSecretJwt);
+    /// ```
+    pub fn client_secret_jwt(client_id: impl Into<ClientId>, client_secret: impl Into<ClientSecret>) -> Self {
+        Self::new(client_id, client_secret).with_method(AuthMethod::ClientSecretJwt)
+    }
+
+    /// Credentials presented as a JWT signed with the client's private key
+    /// ([`AuthMethod::PrivateKeyJwt`]): `signer` is a key in memory (`signing::PrivateKey`,
+    /// feature `signing`) or one of your own over a KMS or an HSM. Each request carries a new
+    /// assertion (`iss` = `sub` = the client id, `aud` as [`with_assertion_audience`](Self::with_assertion_audience)
+    /// says, a fresh `jti`, `iat`, and `exp` a minute later), retries included.
+    pub fn private_key_jwt(client_id: impl Into<ClientId>, signer: impl JwtSigner + 'static) -> Self {
+        Self::with_parts(
+            client_id.into(),
+            ClientSecret::new(String::new()),
+            Some(Arc::new(signer)),
+            AuthMethod::PrivateKeyJwt,
+        )
+    }
+
+    /// The audience of the signed assertions. Default: [`AssertionAudience::TokenEndpoint`].
+    #[must_use]
+    pub fn with_assertion_audience(mut self, audience: AssertionAudience) -> Self {
+        self.audience = audience;
+        self.resolved_audience = None;
+        self
+    }
+
+    /// These credentials for the server whose token endpoint and issuer are given: the
+    /// assertion audience made concrete. Fails when the audience is the issuer and there is none.
+    pub(crate) fn for_server(
+        &self,
+        token_endpoint: Option<&Endpoint>,
+        issuer: Option<&crate::issuer::Issuer>,
+    ) -> Result<Self, ConfigError> {
+        if !matches!(self.method, AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt) {
+            return Ok(self.clone());
+        }
+        let resolved: Option<Arc<str>> = match &self.audience {
+            AssertionAudience::TokenEndpoint => token_endpoint.map(|endpoint| endpoint.as_str().into()),
+            AssertionAudience::Issuer => Some(
+                issuer
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            ConfigErrorKind::InvalidSetting,
+                            "the assertion audience is the issuer, and the server has none (AuthorizationServer::issuer)",
+                        )
+                    })?
+                    .as_str()
+                    .into(),
+            ),
+            AssertionAudience::Value(value) => Some(value.as_str().into()),
+        };
+        let mut auth = self.clone();
+        auth.resolved_audience = resolved;
+        Ok(auth)
     }
 
     /// A public client: only an identifier, sent as `client_id` in the form
@@ -116,9 +255,14 @@ impl ClientAuth {
         ))
     }
 
-    /// Adds the credentials to a request: an `Authorization` header value to set, or form
-    /// parameters.
-    pub(crate) fn apply(&self, form: &mut Form) -> Result<Option<HeaderValue>, ConfigError> {
+    /// Adds the credentials to a request to `endpoint`: an `Authorization` header value to set,
+    /// or form parameters (with a new signed assertion for the JWT methods, stamped `now`).
+    pub(crate) async fn apply(
+        &self,
+        form: &mut Form,
+        endpoint: &Endpoint,
+        now: SystemTime,
+    ) -> Result<Option<HeaderValue>, AuthFailure> {
         match self.method {
             AuthMethod::ClientSecretBasic => {
                 let mut value =
@@ -140,7 +284,46 @@ impl ClientAuth {
                 form.push("client_id", self.client_id().as_str());
                 Ok(None)
             }
+            AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => {
+                let assertion = self.assertion(endpoint, now).await?;
+                form.push("client_id", self.client_id().as_str());
+                form.push("client_assertion_type", JWT_BEARER_ASSERTION);
+                form.push("client_assertion", assertion.expose_secret());
+                Ok(None)
+            }
         }
+    }
+
+    /// A new signed assertion for a request to `endpoint` (RFC 7523 §3).
+    async fn assertion(&self, endpoint: &Endpoint, now: SystemTime) -> Result<SecretString, AuthFailure> {
+        let signer = self.credentials.signer.as_deref().ok_or_else(|| {
+            ConfigError::new(
+                ConfigErrorKind::InvalidCredentials,
+                "these credentials have no key to sign with",
+            )
+        })?;
+        let expected = match self.method {
+            AuthMethod::ClientSecretJwt => signer.algorithm() == crate::signing::JwsAlgorithm::HS256,
+            _ => signer.algorithm() != crate::signing::JwsAlgorithm::HS256,
+        };
+        if !expected {
+            return Err(ConfigError::new(
+                ConfigErrorKind::InvalidKey,
+                "client_secret_jwt signs with the client secret (HS256), private_key_jwt with a private key",
+            )
+            .into());
+        }
+        let audience = self.resolved_audience.as_deref().unwrap_or_else(|| endpoint.as_str());
+        let issued = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let claims = serde_json::json!({
+            "iss": self.client_id().as_str(),
+            "sub": self.client_id().as_str(),
+            "aud": audience,
+            "jti": crate::random::random_urlsafe(16)?,
+            "iat": issued,
+            "exp": issued.saturating_add(ASSERTION_LIFETIME.as_secs()),
+        });
+        Ok(crate::signing::compact(signer, "JWT", &claims).await?)
     }
 }
 
@@ -166,6 +349,11 @@ fn basic_header(client_id: &ClientId, client_secret: &ClientSecret) -> SecretStr
 mod tests {
     use super::*;
 
+    fn apply(auth: &ClientAuth, form: &mut Form) -> Result<Option<HeaderValue>, AuthFailure> {
+        let endpoint: Endpoint = "https://as.example/token".parse().unwrap();
+        futures_lite::future::block_on(auth.apply(form, &endpoint, UNIX_EPOCH + Duration::from_secs(1_000)))
+    }
+
     fn decode_basic(value: &HeaderValue) -> String {
         let s = value.to_str().unwrap();
         let b64 = s.strip_prefix("Basic ").unwrap();
@@ -176,7 +364,7 @@ mod tests {
     fn basic_urlencodes_before_base64() {
         let auth = ClientAuth::new("my client:1", "s3cr:t%+ é");
         let mut form = Form::new();
-        let header = auth.apply(&mut form).unwrap().unwrap();
+        let header = apply(&auth, &mut form).unwrap().unwrap();
         assert!(header.is_sensitive());
         assert_eq!(decode_basic(&header), "my+client%3A1:s3cr%3At%25%2B+%C3%A9");
         assert!(form.is_empty());
@@ -186,7 +374,7 @@ mod tests {
     fn post_puts_credentials_in_the_form() {
         let auth = ClientAuth::new("id", "s3cr:t%+ é").with_method(AuthMethod::ClientSecretPost);
         let mut form = Form::new();
-        assert!(auth.apply(&mut form).unwrap().is_none());
+        assert!(apply(&auth, &mut form).unwrap().is_none());
         assert_eq!(form.encode(), "client_id=id&client_secret=s3cr%3At%25%2B+%C3%A9");
     }
 
@@ -194,8 +382,84 @@ mod tests {
     fn public_clients_send_only_their_id() {
         let auth = ClientAuth::public("cli app");
         let mut form = Form::new();
-        assert!(auth.apply(&mut form).unwrap().is_none());
+        assert!(apply(&auth, &mut form).unwrap().is_none());
         assert_eq!(form.encode(), "client_id=cli+app");
         assert_eq!(auth.method(), AuthMethod::None);
+    }
+
+    fn claims_of(form: &Form) -> serde_json::Value {
+        let body = form.encode();
+        let assertion = url::form_urlencoded::parse(body.as_bytes())
+            .find(|(name, _)| name == "client_assertion")
+            .map(|(_, value)| value.into_owned())
+            .unwrap();
+        let claims = assertion.split('.').nth(1).unwrap();
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn client_secret_jwt_sends_a_fresh_signed_assertion_and_never_the_secret() {
+        let auth = ClientAuth::client_secret_jwt("app", "a-client-secret-that-is-long-enough!");
+        let (mut first, mut second) = (Form::new(), Form::new());
+        assert!(apply(&auth, &mut first).unwrap().is_none());
+        apply(&auth, &mut second).unwrap();
+        let body = first.encode();
+        assert!(body.starts_with(
+            "client_id=app&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion="
+        ), "{body}");
+        assert!(!body.contains("a-client-secret"));
+        let claims = claims_of(&first);
+        assert_eq!(claims["iss"], "app");
+        assert_eq!(claims["sub"], "app");
+        assert_eq!(claims["aud"], "https://as.example/token", "the endpoint called, when unresolved");
+        assert_eq!((claims["iat"].as_u64(), claims["exp"].as_u64()), (Some(1_000), Some(1_060)));
+        assert_ne!(claims["jti"], claims_of(&second)["jti"], "a new jti per request");
+    }
+
+    #[test]
+    fn the_audience_is_resolved_for_a_server() {
+        let token: Endpoint = "https://as.example/oauth2/token".parse().unwrap();
+        let issuer: crate::issuer::Issuer = "https://as.example".parse().unwrap();
+        let auth = ClientAuth::client_secret_jwt("app", "a-client-secret-that-is-long-enough!");
+        let mut form = Form::new();
+        apply(&auth.for_server(Some(&token), None).unwrap(), &mut form).unwrap();
+        assert_eq!(claims_of(&form)["aud"], "https://as.example/oauth2/token");
+        let by_issuer = auth.clone().with_assertion_audience(AssertionAudience::Issuer);
+        let mut form = Form::new();
+        apply(&by_issuer.for_server(Some(&token), Some(&issuer)).unwrap(), &mut form).unwrap();
+        assert_eq!(claims_of(&form)["aud"], "https://as.example");
+        let error = by_issuer.for_server(Some(&token), None).unwrap_err();
+        assert_eq!(error.kind(), ConfigErrorKind::InvalidSetting);
+        // A secret method is not touched.
+        assert!(ClientAuth::new("a", "b").for_server(None, None).is_ok());
+    }
+
+    #[test]
+    fn a_signer_that_fails_is_a_signing_error_and_nothing_is_added() {
+        #[derive(Debug)]
+        struct Down;
+        #[async_trait::async_trait]
+        impl JwtSigner for Down {
+            fn algorithm(&self) -> crate::signing::JwsAlgorithm {
+                crate::signing::JwsAlgorithm::ES256
+            }
+            fn key_id(&self) -> Option<&str> {
+                Some("kms-key")
+            }
+            async fn sign(&self, _: &[u8]) -> Result<Vec<u8>, crate::signing::SigningError> {
+                Err(crate::signing::SigningError::new("the KMS is unreachable"))
+            }
+        }
+        let mut form = Form::new();
+        let error = apply(&ClientAuth::private_key_jwt("app", Down), &mut form).unwrap_err();
+        assert!(matches!(error, AuthFailure::Signing(_)), "{error:?}");
+        assert!(form.is_empty());
+        // A secret used as if it were a private key, and the reverse, are refused.
+        let wrong = ClientAuth::new("app", "secret").with_method(AuthMethod::PrivateKeyJwt);
+        let AuthFailure::Config(error) = apply(&wrong, &mut form).unwrap_err() else {
+            panic!("a configuration error")
+        };
+        assert_eq!(error.kind(), ConfigErrorKind::InvalidKey);
     }
 }

@@ -72,6 +72,9 @@ pub enum ConfigErrorKind {
     WeakLoginState,
     /// Client credentials that cannot be sent.
     InvalidCredentials,
+    /// A key that cannot be read or used: not a private key, an unsupported type or curve, an
+    /// RSA key under 2048 bits, an algorithm that does not suit it.
+    InvalidKey,
     /// A setting out of range, or settings that contradict each other (a zero body limit,
     /// `require_issuer` without an issuer, a preset's realm that is no name).
     InvalidSetting,

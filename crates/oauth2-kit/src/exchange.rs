@@ -17,7 +17,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::Value;
 use tracing::Instrument as _;
 
-use crate::client_auth::ClientAuth;
+use crate::client_auth::{AuthFailure, ClientAuth};
 use crate::clock::Clock;
 use crate::decode::{DecodeError, JsonObject};
 use crate::endpoint::{Endpoint, Redacted};
@@ -153,7 +153,12 @@ impl Transport {
         mut form: Form,
         auth: &ClientAuth,
     ) -> Result<Answer> {
-        let authorization = auth.apply(&mut form)?;
+        let authorization = auth.apply(&mut form, endpoint, self.clock.system_time()).await.map_err(
+            |failure| match failure {
+                AuthFailure::Config(error) => Error::Config(error),
+                AuthFailure::Signing(error) => Error::Signing(error),
+            },
+        )?;
         let body = form.into_body();
         let mut request = http::Request::new(body.clone());
         *request.method_mut() = Method::POST;

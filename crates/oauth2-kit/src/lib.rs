@@ -129,6 +129,7 @@ mod revocation;
 pub mod runtime;
 mod scope;
 mod secret;
+pub mod signing;
 mod sync;
 mod token;
 mod token_type;
@@ -137,7 +138,7 @@ pub mod userinfo;
 pub use async_trait::async_trait;
 
 pub use crate::client::{AuthorizationServer, OAuth2Client, OAuth2ClientBuilder};
-pub use crate::client_auth::{AuthMethod, ClientAuth};
+pub use crate::client_auth::{AssertionAudience, AuthMethod, ClientAuth};
 pub use crate::clock::{Clock, SystemClock};
 pub use crate::config_error::{ConfigError, ConfigErrorKind, EndpointKind};
 pub use crate::decode::{DecodeError, MAX_LIFETIME};

@@ -112,6 +112,11 @@ pub enum Error {
         /// How many token requests were sent while waiting.
         polls: u32,
     },
+
+    /// A signed client assertion could not be made (a KMS that refused or could not be reached,
+    /// a key that cannot sign, the random source failing): nothing was sent.
+    #[error("the client assertion could not be signed: {0}")]
+    Signing(#[from] crate::signing::SigningError),
 }
 
 fn excerpt_suffix(excerpt: &str) -> String {
@@ -130,6 +135,7 @@ impl Error {
             | Self::NoToken(_)
             | Self::Callback(_)
             | Self::DeviceCodeExpired { .. }
+            | Self::Signing(_)
             | Self::FetchAborted { .. } => None,
         }
     }
@@ -171,7 +177,8 @@ impl Error {
             | Self::Config(_)
             | Self::Bearer(_)
             | Self::Callback(_)
-            | Self::DeviceCodeExpired { .. } => false,
+            | Self::DeviceCodeExpired { .. }
+            | Self::Signing(_) => false,
         }
     }
 

@@ -742,3 +742,98 @@ mod one_client_review {
         assert!(shown.contains("auth.example.com/token"), "{shown}");
     }
 }
+
+/// `private_key_jwt`: every request (token, introspection, revocation) carries a new assertion
+/// for the token endpoint, signed by the client's key.
+#[cfg(feature = "signing")]
+mod private_key_jwt {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use oauth2_kit::signing::PrivateKey;
+
+    use super::*;
+
+    /// RFC 8037 A.1's Ed25519 key.
+    const JWK: &str = r#"{"kty":"OKP","crv":"Ed25519","kid":"key-1","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+
+    fn form(request: &HttpRequest) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(request.body()).into_owned().collect()
+    }
+
+    fn part(jwt: &str, index: usize) -> serde_json::Value {
+        let segment = jwt.split('.').nth(index).unwrap();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_request_carries_a_new_assertion_for_the_token_endpoint() {
+        let http = Scripted::answering([
+            json(200, TOKEN),
+            json(200, TOKEN),
+            json(200, r#"{"active":true}"#),
+            answer(200, "text/plain", ""),
+        ]);
+        let auth = ClientAuth::private_key_jwt("svc", PrivateKey::from_jwk(JWK).unwrap());
+        let client = OAuth2Client::new(server(), auth, http.clone());
+        let grant = client.client_credentials().unwrap();
+        block_on(grant.request_token(None)).unwrap();
+        block_on(grant.request_token(None)).unwrap();
+        block_on(client.introspection().unwrap().introspect(&AccessToken::new("t"))).unwrap();
+        block_on(client.revocation().unwrap().revoke(&AccessToken::new("t"))).unwrap();
+
+        let requests = http.requests.lock().unwrap();
+        let mut ids = std::collections::HashSet::new();
+        for request in requests.iter() {
+            assert!(request.headers().get("authorization").is_none());
+            let form = form(request);
+            let value = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap();
+            assert_eq!(value("client_id"), "svc");
+            assert_eq!(
+                value("client_assertion_type"),
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+            );
+            let assertion = value("client_assertion");
+            assert_eq!(
+                part(&assertion, 0),
+                serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": "key-1"})
+            );
+            let claims = part(&assertion, 1);
+            assert_eq!((claims["iss"].as_str(), claims["sub"].as_str()), (Some("svc"), Some("svc")));
+            assert_eq!(
+                claims["aud"], "https://auth.example.com/oauth2/token",
+                "the token endpoint, for every endpoint"
+            );
+            assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 60);
+            assert!(ids.insert(claims["jti"].as_str().unwrap().to_owned()), "a jti is never reused");
+        }
+        assert_eq!(ids.len(), 4);
+    }
+
+    /// Answers `invalid_client`, quoting the assertion it was sent.
+    struct Echo;
+
+    #[async_trait::async_trait]
+    impl HttpClient for Echo {
+        async fn send(&self, request: HttpRequest) -> Answer {
+            let assertion = form(&request).into_iter().find(|(n, _)| n == "client_assertion").unwrap().1;
+            let body = serde_json::json!({"error": "invalid_client", "error_description": format!("bad assertion {assertion}")});
+            let mut response = http::Response::new(Bytes::from(body.to_string()));
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            response.headers_mut().insert("content-type", "application/json".parse().unwrap());
+            response.headers_mut().insert("x-assertion", assertion.parse().unwrap());
+            Ok(response)
+        }
+    }
+
+    #[test]
+    fn an_assertion_echoed_back_never_appears_in_an_error() {
+        let auth = ClientAuth::private_key_jwt("svc", PrivateKey::from_jwk(JWK).unwrap());
+        let client = OAuth2Client::new(server(), auth.clone(), Echo);
+        let error = block_on(client.client_credentials().unwrap().request_token(None)).unwrap_err();
+        assert_eq!(error.oauth2().unwrap().response.error, ErrorCode::InvalidClient);
+        let shown = format!("{error} {error:?}");
+        assert!(shown.contains("bad assertion"), "{shown}");
+        // No signed segment of a JWS (the payload segment starts `eyJ`) is left in the text.
+        assert!(!shown.contains(".eyJ"), "{shown}");
+        assert!(!format!("{auth:?}").contains("nWGxne"));
+    }
+}
