@@ -1,7 +1,8 @@
 //! The leak test: every flow runs under a `tracing` subscriber that records every level, span
 //! and field; every public value and error met on the way is formatted with `Debug` (plain and
 //! `{:#?}`) and `Display`. No client secret, access token, refresh token, password,
-//! authorization code, PKCE verifier or login state may appear anywhere in what was recorded.
+//! authorization code, PKCE verifier, login state, signed client assertion or private key may
+//! appear anywhere in what was recorded.
 //! (One test in its own binary: the subscriber is the process-wide default.)
 
 // Test code: a failed unwrap is a failed test.
@@ -17,16 +18,115 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
+use oauth2_kit::AssertionAudience;
 use oauth2_kit::bearer::{BearerAuth, BearerClient};
 use oauth2_kit::discovery::ServerMetadata;
 use oauth2_kit::grant::authorization_code::Callback;
-use oauth2_kit::http::HttpClient;
+use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+use oauth2_kit::reexports::url;
 use oauth2_kit::reexports::url::Url;
+use oauth2_kit::signing::{JwsAlgorithm, PrivateKey};
 use oauth2_kit::{AccessTokenProvider, ClientAuth, Password, TokenResponse};
 use oauth2_kit::{AuthorizationServer, OAuth2Client};
 use oauth2_kit_testkit::{Fault, Route, TestClient, TestServer, TestUser};
 use tracing_subscriber::fmt::format::FmtSpan;
+
+/// A marker in a fault's body or headers that [`EchoAssertion`] replaces, in each spelling
+/// [`echoes`] writes it, by the client assertion the request carried.
+const MARKER: &str = "echomarker";
+
+/// A marker [`EchoAssertion`] replaces by the signature of the request's client assertion.
+const SIGNATURE_MARKER: &str = "signaturemarker";
+
+/// Each way [`echoes`] spells a value.
+fn spellings(value: &str) -> [String; 6] {
+    [
+        percent_encoded(&percent_encoded(value, true), true),
+        percent_encoded(value, true),
+        percent_encoded(value, false),
+        html_escaped(value),
+        value.to_uppercase(),
+        value.to_owned(),
+    ]
+}
+
+fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(at) = rest.windows(from.len()).position(|w| w == from) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(to);
+        rest = &rest[at + from.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+/// A server that echoes the signed client assertion it was sent, in every spelling: the
+/// answers' [`MARKER`]s become the request's `client_assertion`. Keeps every assertion sent.
+#[derive(Clone)]
+struct EchoAssertion {
+    inner: Arc<dyn HttpClient>,
+    sent: Arc<Mutex<Vec<String>>>,
+}
+
+#[oauth2_kit::async_trait]
+impl HttpClient for EchoAssertion {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let assertion = url::form_urlencoded::parse(request.body())
+            .find(|(name, _)| name == "client_assertion")
+            .map(|(_, value)| value.into_owned());
+        let mut response = self.inner.send(request).await?;
+        let Some(assertion) = assertion else { return Ok(response) };
+        self.sent.lock().unwrap().push(assertion.clone());
+        let signature = assertion.rsplit('.').next().unwrap_or_default().to_owned();
+        let mut pairs: Vec<(String, String)> =
+            spellings(MARKER).into_iter().zip(spellings(&assertion)).collect();
+        pairs.push((SIGNATURE_MARKER.to_owned(), signature));
+        let mut body = response.body().to_vec();
+        for (marker, value) in &pairs {
+            body = replace_bytes(&body, marker.as_bytes(), value.as_bytes());
+        }
+        for value in response.headers_mut().values_mut() {
+            let mut bytes = value.as_bytes().to_vec();
+            for (marker, echoed) in &pairs {
+                bytes = replace_bytes(&bytes, marker.as_bytes(), echoed.as_bytes());
+            }
+            *value = http::HeaderValue::from_bytes(&bytes).unwrap();
+        }
+        *response.body_mut() = Bytes::from(body);
+        Ok(response)
+    }
+}
+
+/// A private key made for this run, and its private parts as they could be spelled in a leak:
+/// the PEM's lines, a JWK's `d`.
+fn keys(leaks: &mut Leaks) -> Vec<PrivateKey> {
+    use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
+    let mut rng = rsa::rand_core::OsRng;
+    let rsa = rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap().to_pkcs8_pem(LineEnding::LF).unwrap();
+    let p256 = p256::SecretKey::random(&mut rng).to_pkcs8_pem(LineEnding::LF).unwrap();
+    let mut keys = Vec::new();
+    for (name, pem) in [("RSA", rsa.as_str()), ("P-256", p256.as_str())] {
+        for line in pem.lines().filter(|line| !line.starts_with("-----")) {
+            leaks.secret("private key (PEM line)", line);
+        }
+        keys.push(PrivateKey::from_pem(pem).unwrap().with_key_id(name));
+    }
+    let mut d = [0u8; 32];
+    rsa::rand_core::RngCore::fill_bytes(&mut rng, &mut d);
+    let d = URL_SAFE_NO_PAD.encode(d);
+    leaks.secret("private key (JWK d)", &d);
+    let jwk = format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"Ed25519","d":"{d}"}}"#);
+    leaks.show(&jwk.len());
+    keys.push(PrivateKey::from_jwk(&jwk).unwrap());
+    let rsa = keys[0].clone().with_algorithm(JwsAlgorithm::PS256).unwrap().with_key_id("RSA-PSS");
+    keys.push(rsa);
+    keys
+}
 
 /// Everything recorded: log lines and formatted values.
 #[derive(Clone, Default)]
@@ -195,13 +295,22 @@ async fn no_secret_in_any_trace_debug_or_display() {
         leaks.secret(what, value);
     }
 
+    let keys = keys(&mut leaks);
+    let mut signer = TestClient::new("leak-signer", CLIENT_SECRET);
+    for key in &keys {
+        leaks.show(key);
+        leaks.show(&key.public_key());
+        signer = signer.public_key(key.public_key());
+    }
     let server = TestServer::builder()
+        .client(signer)
         .client(TestClient::new("leak", CLIENT_SECRET).token_lifetime(Duration::from_secs(3600)))
         .client(TestClient::public("leak-tv"))
         .user(TestUser::new("leaker", PASSWORD))
         .device_interval(Some(Duration::from_secs(1)))
         .start()
         .unwrap();
+    let assertions = Arc::new(Mutex::new(Vec::new()));
     for (adapter, http) in oauth2_kit_test_support::adapters() {
         leaks.show(&adapter);
         // Client credentials: token, introspection, revocation, and errors.
@@ -371,6 +480,52 @@ async fn no_secret_in_any_trace_debug_or_display() {
         server.approve_device(authorization.user_code());
         leaks.token(&device.poll_token(&authorization).await.unwrap());
         leaks.error(&device.try_token(&authorization).await.unwrap_err()); // already used
+
+        // Signed client assertions (private_key_jwt with every key type, client_secret_jwt):
+        // token, introspection and revocation, wrong audiences refused, and servers that echo
+        // the assertion they were sent.
+        let echo = EchoAssertion { inner: http.clone(), sent: assertions.clone() };
+        let mut auths: Vec<ClientAuth> =
+            keys.iter().map(|key| ClientAuth::private_key_jwt("leak-signer", key.clone())).collect();
+        auths.push(ClientAuth::client_secret_jwt("leak-signer", CLIENT_SECRET));
+        for auth in auths {
+            leaks.show(&auth);
+            let signed = OAuth2Client::new(server.authorization_server(), auth.clone(), echo.clone());
+            leaks.show(&signed);
+            let grant = signed.client_credentials().unwrap();
+            leaks.show(&grant);
+            let token = grant.request_token(None).await.unwrap();
+            leaks.token(&token);
+            leaks.show(&signed.introspection().unwrap().introspect(token.access_token()).await.unwrap());
+            signed.revocation().unwrap().revoke(token.access_token()).await.unwrap();
+            for fault in echoes(MARKER) {
+                server.inject(Route::Token, fault, 1);
+                leaks.error(&grant.request_token(None).await.unwrap_err());
+            }
+            // Only the signature ("signature <...> does not verify").
+            let signature_only =
+                r#"{"error":"invalid_client","error_description":"bad signature signaturemarker"}"#;
+            server.inject(Route::Token, Fault::status(401).with_body(signature_only), 1);
+            leaks.error(&grant.request_token(None).await.unwrap_err());
+            for fault in echoes(MARKER).into_iter().take(3) {
+                server.inject(Route::Introspection, fault, 1);
+                leaks.error(
+                    &signed.introspection().unwrap().introspect(token.access_token()).await.unwrap_err(),
+                );
+            }
+            let elsewhere =
+                auth.with_assertion_audience(AssertionAudience::Value("https://elsewhere.example".into()));
+            let refused = OAuth2Client::new(server.authorization_server(), elsewhere, echo.clone());
+            leaks.error(&refused.client_credentials().unwrap().request_token(None).await.unwrap_err());
+        }
+    }
+    let assertions = std::mem::take(&mut *assertions.lock().unwrap());
+    assert!(assertions.len() > 40, "the assertions were kept: {}", assertions.len());
+    for assertion in assertions {
+        // The whole, and its signature alone.
+        let signature = assertion.rsplit('.').next().unwrap().to_owned();
+        leaks.secret("client assertion", assertion);
+        leaks.secret("client assertion's signature", signature);
     }
 
     let text = String::from_utf8_lossy(&record.0.lock().unwrap()).into_owned();

@@ -10,4 +10,5 @@ mod flows;
 mod grants;
 mod recovery;
 mod redirects;
+mod signed_assertions;
 mod soak;

@@ -101,6 +101,12 @@ impl SentSecrets {
                     );
                     add(&latin1);
                 }
+                // A signed JWT (a client assertion): its signature alone, too.
+                if let [_, _, signature] = value.split('.').collect::<Vec<_>>()[..] {
+                    if long_enough(signature) {
+                        add(signature.as_bytes());
+                    }
+                }
                 if value.bytes().all(|b| b.is_ascii_digit()) {
                     patterns.digits.push(value.clone());
                 }
@@ -418,6 +424,20 @@ mod tests {
             assert!(shown.ends_with("> here") && shown.contains("<[redacted]>"), "{echo}: {shown}");
         }
         assert_eq!(sent.redact("abc abc"), "abc abc");
+    }
+
+    #[test]
+    fn a_signed_jwt_and_its_signature_alone_are_redacted() {
+        let sent = sent(&["eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJjbGllbnQifQ.c2lnbmF0dXJlLW9mLXRoZS1hc3NlcnRpb24"]);
+        for echo in [
+            "eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJjbGllbnQifQ.c2lnbmF0dXJlLW9mLXRoZS1hc3NlcnRpb24",
+            "c2lnbmF0dXJlLW9mLXRoZS1hc3NlcnRpb24",
+        ] {
+            let text = format!("bad <{echo}>");
+            assert_eq!(sent.redact(&text), "bad <[redacted]>", "{echo}");
+        }
+        // The header and claims alone are not secrets.
+        assert_eq!(sent.redact("<eyJhbGciOiJIUzI1NiJ9>"), "<eyJhbGciOiJIUzI1NiJ9>");
     }
 
     #[test]

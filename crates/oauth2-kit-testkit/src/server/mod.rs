@@ -1,5 +1,6 @@
 //! The embedded authorization server.
 
+mod assertion;
 mod browser;
 mod resource;
 mod token;
@@ -16,6 +17,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
+use oauth2_kit::signing::PublicKey;
 use oauth2_kit::{AuthorizationServer, ClientSecret, Endpoint, Issuer, Password, Scope};
 use tokio::time::Instant;
 use url::Url;
@@ -38,6 +40,10 @@ pub const DEFAULT_DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(600);
 
 /// A client registered at the [`TestServer`].
 ///
+/// A confidential client authenticates with its secret (`client_secret_basic`,
+/// `client_secret_post`, or `client_secret_jwt` signed with it) or with an assertion signed by
+/// one of its [keys](Self::public_key) (`private_key_jwt`).
+///
 /// ```
 /// use std::time::Duration;
 /// use oauth2_kit_testkit::TestClient;
@@ -53,6 +59,7 @@ pub const DEFAULT_DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(600);
 pub struct TestClient {
     id: String,
     secret: ClientSecret,
+    keys: Vec<PublicKey>,
     scopes: Option<Scope>,
     token_lifetime: Option<Duration>,
     client_credentials: bool,
@@ -67,6 +74,7 @@ impl TestClient {
         Self {
             id: id.into(),
             secret: ClientSecret::new(secret),
+            keys: Vec::new(),
             scopes: None,
             token_lifetime: None,
             client_credentials: true,
@@ -79,6 +87,30 @@ impl TestClient {
     /// the client credentials or password grants.
     pub fn public(id: impl Into<String>) -> Self {
         Self { public: true, ..Self::new(id, "") }
+    }
+
+    /// A confidential client without a secret that authenticates with `private_key_jwt`: an
+    /// assertion signed by `key`'s private half (RFC 7523 §2.2).
+    ///
+    /// ```
+    /// use oauth2_kit::signing::{JwsAlgorithm, PrivateKey};
+    /// use oauth2_kit_testkit::TestClient;
+    ///
+    /// let key = PrivateKey::generate(JwsAlgorithm::ES256)?.with_key_id("k1");
+    /// let client = TestClient::with_key("signer", key.public_key());
+    /// # drop(client);
+    /// # Ok::<(), oauth2_kit::signing::SigningError>(())
+    /// ```
+    pub fn with_key(id: impl Into<String>, key: PublicKey) -> Self {
+        Self::new(id, "").public_key(key)
+    }
+
+    /// Accepts assertions signed by `key`'s private half too (`private_key_jwt`). A client may
+    /// have several keys (a rotation); an assertion whose header names a `kid` is checked with
+    /// the key of that identifier.
+    pub fn public_key(mut self, key: PublicKey) -> Self {
+        self.keys.push(key);
+        self
     }
 
     /// Registers a redirect URI; once one is, logins must use a registered one exactly.
@@ -192,6 +224,8 @@ struct ServerState {
     tokens: Mutex<HashMap<String, token::IssuedToken>>,
     refresh_tokens: Mutex<HashMap<String, token::IssuedRefresh>>,
     codes: Mutex<HashMap<String, token::IssuedCode>>,
+    /// `(client id, jti)` of every client assertion not yet expired, with its `exp`.
+    assertion_ids: Mutex<HashMap<(String, String), u64>>,
     devices: Mutex<HashMap<String, DeviceGrant>>,
     login: Mutex<Login>,
     rotate_refresh_tokens: Mutex<bool>,
@@ -288,6 +322,7 @@ impl TestServerBuilder {
             tokens: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashMap::new()),
             codes: Mutex::new(HashMap::new()),
+            assertion_ids: Mutex::new(HashMap::new()),
             devices: Mutex::new(HashMap::new()),
             login: Mutex::new(Login::As(DEFAULT_USERNAME.to_owned())),
             rotate_refresh_tokens: Mutex::new(self.rotate_refresh_tokens),
@@ -353,8 +388,10 @@ impl TestServerBuilder {
 ///   insufficient_scope` when a [required scope](TestServerBuilder::resource_scope) is missing,
 ///   else `200` with the token's client and scope and the request body echoed.
 ///
-/// Confidential clients authenticate with `client_secret_basic` or `client_secret_post`, public
-/// ones with their `client_id` alone. The server counts requests per endpoint and can inject
+/// Confidential clients authenticate with `client_secret_basic`, `client_secret_post`,
+/// `client_secret_jwt` or `private_key_jwt` (the assertion's signature, `iss` = `sub`, `aud` the
+/// issuer or one of the server's endpoints, `exp`, `iat` and `jti` checked, a `jti` never
+/// accepted twice), public ones with their `client_id` alone. The server counts requests per endpoint and can inject
 /// faults into the next requests.
 ///
 /// ```

@@ -98,7 +98,8 @@ fn form_decode(part: &str) -> Option<String> {
     }
 }
 
-/// Authenticates the client: basic or post (not both), or a public client's bare `client_id`.
+/// Authenticates the client: basic, post or a signed assertion (only one), or a public client's
+/// bare `client_id`.
 pub(super) fn authenticate(
     state: &ServerState,
     headers: &HeaderMap,
@@ -111,6 +112,12 @@ pub(super) fn authenticate(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
         .map(|(_, credentials)| credentials.trim().to_owned());
     let posted = form.get("client_secret").is_some();
+    if form.contains_key("client_assertion") || form.contains_key("client_assertion_type") {
+        if basic.is_some() || posted {
+            return Err(bad_request("invalid_request", "client authenticated more than once"));
+        }
+        return super::assertion::authenticate(state, form);
+    }
     let (id, secret, via_basic) = match (basic, posted) {
         (Some(_), true) => {
             return Err(bad_request("invalid_request", "client authenticated more than once"));
@@ -137,7 +144,11 @@ pub(super) fn authenticate(
     };
     let clients = lock(&state.clients);
     match clients.get(&id) {
-        Some(client) if !client.public && ClientSecret::new(secret) == client.secret => Ok(client.clone()),
+        Some(client)
+            if !client.public && !secret.is_empty() && ClientSecret::new(secret) == client.secret =>
+        {
+            Ok(client.clone())
+        }
         _ => Err(invalid_client(via_basic)),
     }
 }

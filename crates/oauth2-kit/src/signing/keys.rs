@@ -16,6 +16,7 @@ use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _, Signer as _}
 use serde::Deserialize;
 use zeroize::{Zeroize as _, Zeroizing};
 
+use super::public_key::{PublicKey, Verifying};
 use super::{JwsAlgorithm, JwtSigner, SigningError};
 use crate::config_error::{ConfigError, ConfigErrorKind};
 
@@ -143,6 +144,55 @@ impl PrivateKey {
             Some(kid) => key.with_key_id(kid.clone()),
             None => key,
         })
+    }
+
+    /// A new random key for `algorithm`: 2048-bit RSA for `RS256` and `PS256`, P-256 for
+    /// `ES256`, Ed25519 for `EdDSA`; `HS256` is refused (use a
+    /// [`SharedSecretKey`](super::SharedSecretKey)). For keys a process makes for itself, and
+    /// for tests; keys a server registers usually come from your key store.
+    ///
+    /// ```
+    /// use oauth2_kit::signing::{JwsAlgorithm, JwtSigner, PrivateKey};
+    ///
+    /// let key = PrivateKey::generate(JwsAlgorithm::EdDSA)?;
+    /// assert_eq!(key.algorithm(), JwsAlgorithm::EdDSA);
+    /// # Ok::<(), oauth2_kit::signing::SigningError>(())
+    /// ```
+    pub fn generate(algorithm: JwsAlgorithm) -> Result<Self, SigningError> {
+        let mut rng = rng()?;
+        let failed = |_| SigningError::new(format!("cannot make a {algorithm} key"));
+        let key = match algorithm {
+            JwsAlgorithm::RS256 | JwsAlgorithm::PS256 => {
+                let key = rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(failed)?;
+                Self::new(Key::Rs256(rsa::pkcs1v15::SigningKey::new(key)), JwsAlgorithm::RS256)
+            }
+            JwsAlgorithm::ES256 => Self::new(Key::P256(p256::ecdsa::SigningKey::random(&mut rng)), algorithm),
+            JwsAlgorithm::EdDSA => {
+                let mut seed = Zeroizing::new([0u8; 32]);
+                rand_chacha::rand_core::RngCore::fill_bytes(&mut rng, seed.as_mut());
+                Self::new(Key::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)), algorithm)
+            }
+            JwsAlgorithm::HS256 => {
+                return Err(SigningError::new("HS256 keys are shared secrets: use SharedSecretKey"));
+            }
+        };
+        key.with_algorithm(algorithm).map_err(|_| SigningError::new(format!("cannot make a {algorithm} key")))
+    }
+
+    /// The public half, with this key's algorithm and identifier: what the server checks
+    /// signatures with.
+    pub fn public_key(&self) -> PublicKey {
+        let key = match &*self.key {
+            Key::Rs256(signer) => {
+                Verifying::Rsa(rsa::RsaPublicKey::from(AsRef::<rsa::RsaPrivateKey>::as_ref(signer)))
+            }
+            Key::Ps256(signer) => {
+                Verifying::Rsa(rsa::RsaPublicKey::from(AsRef::<rsa::RsaPrivateKey>::as_ref(signer)))
+            }
+            Key::P256(key) => Verifying::P256(*key.verifying_key()),
+            Key::Ed25519(key) => Verifying::Ed25519(key.verifying_key()),
+        };
+        PublicKey::new(key, self.algorithm, self.key_id.clone())
     }
 
     fn rsa(key: rsa::RsaPrivateKey) -> Result<Self, ConfigError> {

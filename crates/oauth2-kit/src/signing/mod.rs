@@ -8,6 +8,8 @@
 
 #[cfg(feature = "signing")]
 mod keys;
+#[cfg(feature = "signing")]
+mod public_key;
 
 use std::fmt;
 
@@ -21,6 +23,8 @@ use crate::secret::ClientSecret;
 
 #[cfg(feature = "signing")]
 pub use self::keys::PrivateKey;
+#[cfg(feature = "signing")]
+pub use self::public_key::PublicKey;
 
 /// A JWS signature algorithm (RFC 7518 §3, RFC 8037).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
