@@ -123,6 +123,9 @@ server.listen(port, HOST, () => {
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: (ctx) => ctx.oidc.client.clientId !== 'kit-web-static',
     pkce: { methods: ['S256'], required: () => true },
+    // EdDSA left out of the signed client assertions it accepts (and says so in its metadata),
+    // so that a client's check of the algorithm against discovery meets a real server's list.
+    enabledJWA: { clientAuthSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256'] },
     ttl: {
       // Opaque client-credentials access tokens: 600 s, 4 s for kit-short.
       ClientCredentials: (ctx, token, client) => (client?.clientId === 'kit-short' ? 4 : 600),

@@ -281,3 +281,39 @@ mod signed_assertions {
         }
     }
 }
+
+/// The client authentication a discovered client uses, checked against oidc-provider's metadata.
+mod discovered_auth {
+    use oauth2_kit::signing::{JwsAlgorithm, PrivateKey};
+    use oauth2_kit::{ConfigErrorKind, Error};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_metadata_accepts_the_signed_methods_and_refuses_an_algorithm_it_does_not_list() {
+        let server = OidcProvider::get();
+        let http = adapters().remove(0).1;
+        let issuer = oauth2_kit::Issuer::new(server.issuer.as_str()).unwrap();
+        let url = format!("{}/test-keys/ec.pem", server.issuer);
+        let pem = http.send(http::Request::get(url).body(bytes::Bytes::new()).unwrap()).await.unwrap();
+        let ec = PrivateKey::from_pem(std::str::from_utf8(pem.body()).unwrap()).unwrap().with_key_id("ec-1");
+        let auth = ClientAuth::private_key_jwt("kit-pkjwt-ec", ec);
+        let client = OAuth2Client::discover(&issuer, auth, http.clone()).await.unwrap();
+        full_cycle(&client, "read", "discovered private_key_jwt").await;
+
+        // The server lists HS256, RS256, PS256 and ES256 only: an Ed25519 key is refused at the
+        // getter, before any request.
+        let ed = PrivateKey::generate(JwsAlgorithm::EdDSA).unwrap();
+        let auth = ClientAuth::private_key_jwt("kit-pkjwt-ec", ed);
+        let client = OAuth2Client::discover(&issuer, auth, http.clone()).await.unwrap();
+        for result in [
+            client.client_credentials().map(drop),
+            client.introspection().map(drop),
+            client.revocation().map(drop),
+        ] {
+            let Err(Error::Config(error)) = result else { panic!("{result:?}") };
+            assert_eq!(error.kind(), ConfigErrorKind::UnsupportedByServer, "{error}");
+            assert!(error.to_string().contains("EdDSA"), "{error}");
+        }
+    }
+}

@@ -246,3 +246,64 @@ async fn discovery_advertises_the_signed_assertion_methods() {
     let methods = metadata.token_endpoint_auth_methods();
     assert!(methods.contains(&"private_key_jwt") && methods.contains(&"client_secret_jwt"), "{methods:?}");
 }
+
+#[tokio::test]
+async fn a_discovered_client_picks_a_method_the_server_accepts_and_refuses_one_it_does_not() {
+    use oauth2_kit::{AuthMethod, ConfigErrorKind};
+    let (_, http) = adapters().into_iter().next().unwrap();
+    let key = PrivateKey::generate(JwsAlgorithm::ES256).unwrap();
+    // (methods the server accepts, credentials, method used or None: refused at the getter)
+    let cases = [
+        (
+            vec![AuthMethod::ClientSecretPost],
+            ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+            Some(AuthMethod::ClientSecretPost),
+        ),
+        (
+            vec![AuthMethod::ClientSecretJwt],
+            ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+            Some(AuthMethod::ClientSecretJwt),
+        ),
+        (
+            vec![AuthMethod::ClientSecretPost],
+            ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+                .with_method(AuthMethod::ClientSecretBasic),
+            None,
+        ),
+        (vec![AuthMethod::PrivateKeyJwt], ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET), None),
+        (vec![AuthMethod::ClientSecretBasic], ClientAuth::private_key_jwt("svc", key.clone()), None),
+        (
+            vec![AuthMethod::PrivateKeyJwt],
+            ClientAuth::private_key_jwt("svc", key.clone()),
+            Some(AuthMethod::PrivateKeyJwt),
+        ),
+    ];
+    for (index, (methods, auth, expected)) in cases.into_iter().enumerate() {
+        let server = TestServer::builder()
+            .auth_methods(methods.clone())
+            .client(TestClient::with_key("svc", key.public_key()))
+            .start()
+            .unwrap();
+        let client = OAuth2Client::discover(&server.issuer(), auth.clone(), http.clone()).await.unwrap();
+        match (client.client_credentials(), expected) {
+            (Ok(grant), Some(_)) => {
+                grant.request_token(None).await.unwrap_or_else(|e| panic!("case {index}: {e}"));
+            }
+            (Err(Error::Config(error)), None) => {
+                assert_eq!(error.kind(), ConfigErrorKind::UnsupportedByServer, "case {index}: {error}");
+                assert_eq!(server.requests(Route::Token), 0, "case {index}: nothing sent");
+                // Configured by hand (no metadata), the same credentials reach the server,
+                // which refuses them.
+                let by_hand = OAuth2Client::new(server.authorization_server(), auth, http.clone());
+                let refused = by_hand.client_credentials().unwrap().request_token(None).await.unwrap_err();
+                assert!(invalid_client(&refused), "case {index}: {refused:?}");
+            }
+            (result, expected) => panic!("case {index}: {:?}, expected {expected:?}", result.map(drop)),
+        }
+        if let Some(method) = expected {
+            // The server saw the method: it accepts only the listed ones.
+            assert_eq!(server.requests(Route::Token), 1, "case {index}");
+            assert!(methods.contains(&method));
+        }
+    }
+}

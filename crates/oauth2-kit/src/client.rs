@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::client_auth::ClientAuth;
+use crate::client_auth::{AuthSupport, ClientAuth};
 use crate::clock::{Clock, SystemClock};
 use crate::config_error::{ConfigError, ConfigErrorKind, EndpointKind};
 use crate::discovery::ServerMetadata;
@@ -53,6 +53,11 @@ pub struct AuthorizationServer {
     userinfo: Option<Place>,
     device_authorization: Option<Place>,
     end_session: Option<Place>,
+    /// What the token, introspection and revocation endpoints accept for client
+    /// authentication, as the metadata says.
+    token_auth: AuthSupport,
+    introspection_auth: AuthSupport,
+    revocation_auth: AuthSupport,
 }
 
 impl fmt::Debug for AuthorizationServer {
@@ -109,10 +114,25 @@ impl AuthorizationServer {
         Self::default()
     }
 
-    /// The server of discovered `metadata`: its endpoints, its issuer, and whether it sends
-    /// `iss` in login callbacks (RFC 9207, then required).
+    /// The server of discovered `metadata`: its endpoints, its issuer, whether it sends `iss`
+    /// in login callbacks (RFC 9207, then required), and the client authentication methods and
+    /// signing algorithms its endpoints accept (`*_endpoint_auth_methods_supported`,
+    /// `*_endpoint_auth_signing_alg_values_supported`; the introspection and revocation
+    /// endpoints follow the token endpoint's lists when they have none of their own).
+    ///
+    /// With those lists, an operation obtained from an [`OAuth2Client`] uses a method the
+    /// endpoint accepts: credentials made with [`ClientAuth::new`] (whose method is the default,
+    /// `client_secret_basic`) use `client_secret_post`, else `client_secret_jwt`, when the server
+    /// lists those and not the default; a method or algorithm chosen explicitly that the server
+    /// does not list is a [`ConfigError`] of kind
+    /// [`UnsupportedByServer`](ConfigErrorKind::UnsupportedByServer) at the getter, before
+    /// anything is sent.
     pub fn from_metadata(metadata: &ServerMetadata) -> Self {
         let advertised = |url: &Option<Url>| url.clone().map(Place::Advertised);
+        let token_methods = &metadata.token_endpoint_auth_methods_supported;
+        let token_algs = &metadata.token_endpoint_auth_signing_alg_values_supported;
+        let or_token =
+            |own: &Option<Vec<String>>, token: &Option<Vec<String>>| own.clone().or_else(|| token.clone());
         Self {
             issuer: Some(metadata.issuer.clone()),
             require_issuer: metadata
@@ -127,6 +147,29 @@ impl AuthorizationServer {
             userinfo: advertised(&metadata.userinfo_endpoint),
             device_authorization: advertised(&metadata.device_authorization_endpoint),
             end_session: advertised(&metadata.end_session_endpoint),
+            token_auth: AuthSupport {
+                endpoint: "token",
+                methods: metadata.token_endpoint_auth_methods_supported.clone(),
+                signing_algs: metadata.token_endpoint_auth_signing_alg_values_supported.clone(),
+            },
+            // An endpoint without lists of its own follows the token endpoint's (RFC 8414 leaves
+            // it to "other means"; servers that omit them, oidc-provider for one, use one rule).
+            introspection_auth: AuthSupport {
+                endpoint: "introspection",
+                methods: or_token(&metadata.introspection_endpoint_auth_methods_supported, token_methods),
+                signing_algs: or_token(
+                    &metadata.introspection_endpoint_auth_signing_alg_values_supported,
+                    token_algs,
+                ),
+            },
+            revocation_auth: AuthSupport {
+                endpoint: "revocation",
+                methods: or_token(&metadata.revocation_endpoint_auth_methods_supported, token_methods),
+                signing_algs: or_token(
+                    &metadata.revocation_endpoint_auth_signing_alg_values_supported,
+                    token_algs,
+                ),
+            },
         }
     }
 
@@ -404,7 +447,7 @@ impl OAuth2Client {
         let inner = &*self.inner;
         Ok(IntrospectionClient::with_transport(
             inner.server.endpoint(EndpointKind::Introspection)?,
-            self.auth_for_server()?,
+            self.auth_for(EndpointKind::Introspection)?,
             inner.transport.clone(),
         ))
     }
@@ -414,7 +457,7 @@ impl OAuth2Client {
         let inner = &*self.inner;
         Ok(RevocationClient::with_transport(
             inner.server.endpoint(EndpointKind::Revocation)?,
-            self.auth_for_server()?,
+            self.auth_for(EndpointKind::Revocation)?,
             inner.transport.clone(),
         ))
     }
@@ -429,12 +472,18 @@ impl OAuth2Client {
         ))
     }
 
-    /// The client's authentication for this server: the audience of its signed assertions
-    /// (if it signs any) made concrete.
-    fn auth_for_server(&self) -> Result<ClientAuth, ConfigError> {
+    /// The client's authentication at `kind` (the token endpoint's rules for the endpoints
+    /// that have none of their own): the method picked and checked against what the server's
+    /// metadata says the endpoint accepts, the audience of its signed assertions made concrete.
+    fn auth_for(&self, kind: EndpointKind) -> Result<ClientAuth, ConfigError> {
         let server = &self.inner.server;
         let token = server.endpoint(EndpointKind::Token).ok();
-        self.inner.auth.for_server(token.as_ref(), server.issuer.as_ref())
+        let support = match kind {
+            EndpointKind::Introspection => &server.introspection_auth,
+            EndpointKind::Revocation => &server.revocation_auth,
+            _ => &server.token_auth,
+        };
+        self.inner.auth.for_server(token.as_ref(), server.issuer.as_ref(), support)
     }
 
     /// The token endpoint with the shared settings, the extra parameters checked against the
@@ -446,7 +495,7 @@ impl OAuth2Client {
         let retry = if retries { inner.retry.zip(inner.runtime.clone()) } else { None };
         Ok(TokenEndpoint {
             endpoint,
-            auth: self.auth_for_server()?,
+            auth: self.auth_for(EndpointKind::Token)?,
             transport: inner.transport.clone(),
             extra_params: inner.extra_params.clone(),
             retry,

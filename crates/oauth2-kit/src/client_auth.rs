@@ -15,7 +15,7 @@ use crate::config_error::{ConfigError, ConfigErrorKind};
 use crate::endpoint::Endpoint;
 use crate::form::Form;
 use crate::secret::{ClientId, ClientSecret};
-use crate::signing::{JwtSigner, SharedSecretKey};
+use crate::signing::{JwsAlgorithm, JwtSigner, SharedSecretKey};
 
 /// Why credentials could not be added to a request (the crate's `Error` has a variant for each;
 /// this module stays below it).
@@ -68,6 +68,49 @@ pub enum AuthMethod {
     PrivateKeyJwt,
 }
 
+impl AuthMethod {
+    /// The method's name in server metadata and client registrations
+    /// (`token_endpoint_auth_method`, RFC 7591 §2).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+            Self::ClientSecretJwt => "client_secret_jwt",
+            Self::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
+impl std::fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an endpoint accepts for client authentication, as the server's metadata says
+/// (`*_endpoint_auth_methods_supported`, `*_endpoint_auth_signing_alg_values_supported`);
+/// `None`: not said.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AuthSupport {
+    pub(crate) endpoint: &'static str,
+    pub(crate) methods: Option<Vec<String>>,
+    pub(crate) signing_algs: Option<Vec<String>>,
+}
+
+impl AuthSupport {
+    fn accepts(&self, method: AuthMethod) -> bool {
+        // Servers list the methods of confidential clients; public clients are not refused on
+        // that ground (Keycloak, for one, lists no `none` and serves public clients).
+        method == AuthMethod::None
+            || self.methods.as_ref().is_none_or(|methods| methods.iter().any(|m| m == method.as_str()))
+    }
+
+    fn accepts_alg(&self, alg: JwsAlgorithm) -> bool {
+        self.signing_algs.as_ref().is_none_or(|algs| algs.iter().any(|a| a == alg.as_str()))
+    }
+}
+
 /// The audience (`aud`) of the client's signed assertions (RFC 7523 §3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -99,6 +142,9 @@ pub struct ClientAuth {
     /// without copying them.
     credentials: Arc<Credentials>,
     method: AuthMethod,
+    /// Whether the method was chosen (else it is the default, and discovery may pick another
+    /// the server accepts).
+    method_chosen: bool,
     audience: AssertionAudience,
     /// The audience resolved for one server (set when an operation is obtained from a client).
     resolved_audience: Option<Arc<str>>,
@@ -145,6 +191,7 @@ impl ClientAuth {
         Self {
             credentials: Arc::new(Credentials { client_id, client_secret, basic, signer }),
             method,
+            method_chosen: method != AuthMethod::default(),
             audience: AssertionAudience::default(),
             resolved_audience: None,
         }
@@ -185,15 +232,54 @@ impl ClientAuth {
         self
     }
 
-    /// These credentials for the server whose token endpoint and issuer are given: the
-    /// assertion audience made concrete. Fails when the audience is the issuer and there is none.
+    /// These credentials for an endpoint of the server whose token endpoint and issuer are
+    /// given, and which accepts what `support` says: the method picked (when none was chosen,
+    /// the first the endpoint accepts of `client_secret_basic`, `client_secret_post` and
+    /// `client_secret_jwt`) and checked, the assertion audience made concrete. Fails when the
+    /// server does not accept the method or the signing algorithm, or the audience is the issuer
+    /// and there is none.
     pub(crate) fn for_server(
         &self,
         token_endpoint: Option<&Endpoint>,
         issuer: Option<&crate::issuer::Issuer>,
+        support: &AuthSupport,
     ) -> Result<Self, ConfigError> {
-        if !matches!(self.method, AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt) {
-            return Ok(self.clone());
+        let mut auth = self.clone();
+        if !self.method_chosen && !support.accepts(self.method) {
+            let hs256_accepted = support.accepts_alg(JwsAlgorithm::HS256);
+            let picked =
+                [AuthMethod::ClientSecretPost, AuthMethod::ClientSecretJwt].into_iter().find(|method| {
+                    support.accepts(*method) && (*method != AuthMethod::ClientSecretJwt || hs256_accepted)
+                });
+            if let Some(method) = picked {
+                auth.method = method;
+            }
+        }
+        if !support.accepts(auth.method) {
+            let listed = support.methods.as_deref().unwrap_or_default().join(", ");
+            return Err(ConfigError::new(
+                ConfigErrorKind::UnsupportedByServer,
+                format!(
+                    "the server's metadata says its {} endpoint does not accept client authentication {} (it lists: {listed})",
+                    support.endpoint, auth.method
+                ),
+            ));
+        }
+        if !matches!(auth.method, AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt) {
+            return Ok(auth);
+        }
+        if let Some(signer) = self.credentials.signer.as_deref() {
+            if !support.accepts_alg(signer.algorithm()) {
+                let listed = support.signing_algs.as_deref().unwrap_or_default().join(", ");
+                return Err(ConfigError::new(
+                    ConfigErrorKind::UnsupportedByServer,
+                    format!(
+                        "the server's metadata says its {} endpoint does not accept assertions signed with {} (it lists: {listed})",
+                        support.endpoint,
+                        signer.algorithm()
+                    ),
+                ));
+            }
         }
         let resolved: Option<Arc<str>> = match &self.audience {
             AssertionAudience::TokenEndpoint => token_endpoint.map(|endpoint| endpoint.as_str().into()),
@@ -210,7 +296,6 @@ impl ClientAuth {
             ),
             AssertionAudience::Value(value) => Some(value.as_str().into()),
         };
-        let mut auth = self.clone();
         auth.resolved_audience = resolved;
         Ok(auth)
     }
@@ -226,6 +311,7 @@ impl ClientAuth {
     #[must_use]
     pub fn with_method(mut self, method: AuthMethod) -> Self {
         self.method = method;
+        self.method_chosen = true;
         self
     }
 
@@ -303,8 +389,8 @@ impl ClientAuth {
             )
         })?;
         let expected = match self.method {
-            AuthMethod::ClientSecretJwt => signer.algorithm() == crate::signing::JwsAlgorithm::HS256,
-            _ => signer.algorithm() != crate::signing::JwsAlgorithm::HS256,
+            AuthMethod::ClientSecretJwt => signer.algorithm() == JwsAlgorithm::HS256,
+            _ => signer.algorithm() != JwsAlgorithm::HS256,
         };
         if !expected {
             return Err(ConfigError::new(
@@ -358,6 +444,44 @@ mod tests {
         let s = value.to_str().unwrap();
         let b64 = s.strip_prefix("Basic ").unwrap();
         String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap()
+    }
+
+    fn support(methods: Option<&[&str]>, algs: Option<&[&str]>) -> AuthSupport {
+        let list = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect();
+        AuthSupport { endpoint: "token", methods: methods.map(list), signing_algs: algs.map(list) }
+    }
+
+    #[test]
+    fn the_default_method_is_picked_from_the_servers_list_and_a_chosen_one_is_checked() {
+        use AuthMethod::{ClientSecretBasic, ClientSecretJwt, ClientSecretPost, PrivateKeyJwt};
+        let default = ClientAuth::new("id", "secret");
+        let signed = ClientAuth::private_key_jwt("id", SharedSecretKey::new("k"));
+        /// Credentials, methods listed, algorithms listed, method used (`None`: refused).
+        type Case<'a> = (&'a ClientAuth, Option<&'a [&'a str]>, Option<&'a [&'a str]>, Option<AuthMethod>);
+        let cases: [Case<'_>; 11] = [
+            (&default, None, None, Some(ClientSecretBasic)),
+            (&default, Some(&["client_secret_basic", "client_secret_post"]), None, Some(ClientSecretBasic)),
+            (&default, Some(&["client_secret_post", "private_key_jwt"]), None, Some(ClientSecretPost)),
+            (&default, Some(&["private_key_jwt", "client_secret_jwt"]), None, Some(ClientSecretJwt)),
+            (&default, Some(&["client_secret_jwt"]), Some(&["RS256"]), None),
+            (&default, Some(&["private_key_jwt"]), None, None),
+            (&default.clone().with_method(ClientSecretBasic), Some(&["client_secret_post"]), None, None),
+            (&ClientAuth::public("id"), Some(&["client_secret_basic"]), None, Some(AuthMethod::None)),
+            (&signed, Some(&["client_secret_basic"]), None, None),
+            (&signed, Some(&["private_key_jwt"]), Some(&["ES256", "HS256"]), Some(PrivateKeyJwt)),
+            (&signed, Some(&["private_key_jwt"]), Some(&["ES256"]), None),
+        ];
+        for (index, (auth, methods, algs, expected)) in cases.into_iter().enumerate() {
+            let result = auth.for_server(None, None, &support(methods, algs));
+            match (result, expected) {
+                (Ok(used), Some(method)) => assert_eq!(used.method(), method, "case {index}"),
+                (Err(error), None) => {
+                    assert_eq!(error.kind(), ConfigErrorKind::UnsupportedByServer, "case {index}");
+                    assert!(error.to_string().contains("token endpoint"), "case {index}: {error}");
+                }
+                (result, expected) => panic!("case {index}: {result:?}, expected {expected:?}"),
+            }
+        }
     }
 
     #[test]
@@ -423,16 +547,20 @@ mod tests {
         let issuer: crate::issuer::Issuer = "https://as.example".parse().unwrap();
         let auth = ClientAuth::client_secret_jwt("app", "a-client-secret-that-is-long-enough!");
         let mut form = Form::new();
-        apply(&auth.for_server(Some(&token), None).unwrap(), &mut form).unwrap();
+        apply(&auth.for_server(Some(&token), None, &AuthSupport::default()).unwrap(), &mut form).unwrap();
         assert_eq!(claims_of(&form)["aud"], "https://as.example/oauth2/token");
         let by_issuer = auth.clone().with_assertion_audience(AssertionAudience::Issuer);
         let mut form = Form::new();
-        apply(&by_issuer.for_server(Some(&token), Some(&issuer)).unwrap(), &mut form).unwrap();
+        apply(
+            &by_issuer.for_server(Some(&token), Some(&issuer), &AuthSupport::default()).unwrap(),
+            &mut form,
+        )
+        .unwrap();
         assert_eq!(claims_of(&form)["aud"], "https://as.example");
-        let error = by_issuer.for_server(Some(&token), None).unwrap_err();
+        let error = by_issuer.for_server(Some(&token), None, &AuthSupport::default()).unwrap_err();
         assert_eq!(error.kind(), ConfigErrorKind::InvalidSetting);
         // A secret method is not touched.
-        assert!(ClientAuth::new("a", "b").for_server(None, None).is_ok());
+        assert!(ClientAuth::new("a", "b").for_server(None, None, &AuthSupport::default()).is_ok());
     }
 
     #[test]

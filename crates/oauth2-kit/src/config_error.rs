@@ -75,6 +75,10 @@ pub enum ConfigErrorKind {
     /// A key that cannot be read or used: not a private key, an unsupported type or curve, an
     /// RSA key under 2048 bits, an algorithm that does not suit it.
     InvalidKey,
+    /// A client authentication method or signing algorithm the server's metadata says the
+    /// endpoint does not accept: refused before anything is sent, where the server would answer
+    /// `invalid_client`.
+    UnsupportedByServer,
     /// A setting out of range, or settings that contradict each other (a zero body limit,
     /// `require_issuer` without an issuer, a preset's realm that is no name).
     InvalidSetting,

@@ -101,6 +101,17 @@ pub struct ServerMetadata {
     /// The client authentication methods of its token endpoint, if it says (default: see
     /// [`token_endpoint_auth_methods`](Self::token_endpoint_auth_methods)).
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// The signing algorithms it accepts in signed client assertions at its token endpoint
+    /// (`private_key_jwt`, `client_secret_jwt`), if it says.
+    pub token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    /// The client authentication methods of its introspection endpoint, if it says (no default).
+    pub introspection_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// The signing algorithms of signed client assertions at its introspection endpoint.
+    pub introspection_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    /// The client authentication methods of its revocation endpoint, if it says (no default).
+    pub revocation_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// The signing algorithms of signed client assertions at its revocation endpoint.
+    pub revocation_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
     /// The PKCE methods it supports (RFC 7636), if it says (absent: no PKCE support).
     pub code_challenge_methods_supported: Option<Vec<String>>,
     /// Every other member, as sent.
@@ -163,6 +174,19 @@ impl ServerMetadata {
             response_types_supported: list("response_types_supported")?,
             response_modes_supported: list("response_modes_supported")?,
             token_endpoint_auth_methods_supported: list("token_endpoint_auth_methods_supported")?,
+            token_endpoint_auth_signing_alg_values_supported: list(
+                "token_endpoint_auth_signing_alg_values_supported",
+            )?,
+            introspection_endpoint_auth_methods_supported: list(
+                "introspection_endpoint_auth_methods_supported",
+            )?,
+            introspection_endpoint_auth_signing_alg_values_supported: list(
+                "introspection_endpoint_auth_signing_alg_values_supported",
+            )?,
+            revocation_endpoint_auth_methods_supported: list("revocation_endpoint_auth_methods_supported")?,
+            revocation_endpoint_auth_signing_alg_values_supported: list(
+                "revocation_endpoint_auth_signing_alg_values_supported",
+            )?,
             code_challenge_methods_supported: list("code_challenge_methods_supported")?,
             extra: object.into_rest(),
         })

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac as _;
+use oauth2_kit::AuthMethod;
 use oauth2_kit::signing::{JwsAlgorithm, PublicKey};
 use serde_json::Value;
 
@@ -85,11 +86,10 @@ fn refused(description: &str) -> Reject {
     oauth_error(http::StatusCode::UNAUTHORIZED, "invalid_client", description)
 }
 
-/// Authenticates the client by its `client_assertion`.
 pub(super) fn authenticate(
     state: &ServerState,
     form: &HashMap<String, String>,
-) -> Result<TestClient, Reject> {
+) -> Result<(TestClient, AuthMethod), Reject> {
     if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
         return Err(bad_request("invalid_request", "client_assertion_type must be jwt-bearer"));
     }
@@ -137,5 +137,10 @@ pub(super) fn authenticate(
     if seen.insert((client.id.clone(), jti.to_owned()), exp).is_some() {
         return Err(refused("the client assertion was already used (jti replayed)"));
     }
-    Ok(client)
+    let method = if jwt.alg == JwsAlgorithm::HS256.as_str() {
+        AuthMethod::ClientSecretJwt
+    } else {
+        AuthMethod::PrivateKeyJwt
+    };
+    Ok((client, method))
 }

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
 use oauth2_kit::signing::PublicKey;
-use oauth2_kit::{AuthorizationServer, ClientSecret, Endpoint, Issuer, Password, Scope};
+use oauth2_kit::{AuthMethod, AuthorizationServer, ClientSecret, Endpoint, Issuer, Password, Scope};
 use tokio::time::Instant;
 use url::Url;
 
@@ -234,6 +234,8 @@ struct ServerState {
     faults: Mutex<FaultQueue>,
     token_lifetime: Mutex<Duration>,
     resource_scope: Option<Scope>,
+    /// The client authentication methods accepted (and advertised).
+    auth_methods: Vec<AuthMethod>,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -262,6 +264,7 @@ pub struct TestServerBuilder {
     resource_scope: Option<Scope>,
     rotate_refresh_tokens: bool,
     device: DeviceSettings,
+    auth_methods: Vec<AuthMethod>,
 }
 
 impl TestServerBuilder {
@@ -303,6 +306,26 @@ impl TestServerBuilder {
         self
     }
 
+    /// The client authentication methods the server accepts and lists in its metadata
+    /// (`token_endpoint_auth_methods_supported`, and the same for introspection and
+    /// revocation); a client using another gets `invalid_client`. Public clients are served
+    /// whatever the list. Default: all of `client_secret_basic`, `client_secret_post`,
+    /// `client_secret_jwt`, `private_key_jwt` and `none`.
+    ///
+    /// ```
+    /// use oauth2_kit::AuthMethod;
+    /// use oauth2_kit_testkit::TestServer;
+    ///
+    /// // A server that wants signed assertions only.
+    /// let server = TestServer::builder().auth_methods([AuthMethod::PrivateKeyJwt]).start()?;
+    /// # drop(server);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn auth_methods(mut self, methods: impl IntoIterator<Item = AuthMethod>) -> Self {
+        self.auth_methods = methods.into_iter().collect();
+        self
+    }
+
     /// A scope the protected resource requires; tokens without it get `403 insufficient_scope`.
     /// Default: none (any active token is accepted).
     pub fn resource_scope(mut self, scope: Scope) -> Self {
@@ -331,6 +354,7 @@ impl TestServerBuilder {
             faults: Mutex::new(FaultQueue::default()),
             token_lifetime: Mutex::new(self.token_lifetime),
             resource_scope: self.resource_scope,
+            auth_methods: self.auth_methods,
         });
         let app = Router::new()
             .route("/token", post(token::token))
@@ -437,6 +461,13 @@ impl TestServer {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             resource_scope: None,
             rotate_refresh_tokens: true,
+            auth_methods: vec![
+                AuthMethod::ClientSecretBasic,
+                AuthMethod::ClientSecretPost,
+                AuthMethod::ClientSecretJwt,
+                AuthMethod::PrivateKeyJwt,
+                AuthMethod::None,
+            ],
             device: DeviceSettings {
                 interval: Some(oauth2_kit::grant::device_code::DEFAULT_INTERVAL),
                 lifetime: DEFAULT_DEVICE_CODE_LIFETIME,

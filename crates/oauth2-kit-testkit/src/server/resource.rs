@@ -70,12 +70,11 @@ pub(super) async fn discovery(State(state): Shared) -> Response {
     axum::Json(metadata(&state)).into_response()
 }
 
-const AUTH_METHODS: [&str; 5] =
-    ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"];
 const SIGNING_ALGS: [&str; 5] = ["RS256", "PS256", "ES256", "EdDSA", "HS256"];
 
 fn metadata(state: &ServerState) -> Value {
     let issuer = lock(&state.issuer).clone();
+    let auth_methods: Vec<&str> = state.auth_methods.iter().map(|m| m.as_str()).collect();
     json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
@@ -89,11 +88,11 @@ fn metadata(state: &ServerState) -> Value {
             "urn:ietf:params:oauth:grant-type:device_code"
         ],
         "response_types_supported": ["code"],
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
-        "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
         "code_challenge_methods_supported": ["S256", "plain"],
         "authorization_response_iss_parameter_supported": true,

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use oauth2_kit::ClientSecret;
+use oauth2_kit::{AuthMethod, ClientSecret};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use url::form_urlencoded;
@@ -98,13 +98,29 @@ fn form_decode(part: &str) -> Option<String> {
     }
 }
 
-/// Authenticates the client: basic, post or a signed assertion (only one), or a public client's
-/// bare `client_id`.
+/// Authenticates the client: basic, post or a signed assertion (only one, and one the server
+/// accepts), or a public client's bare `client_id`.
 pub(super) fn authenticate(
     state: &ServerState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
 ) -> Result<TestClient, Reject> {
+    let (client, method) = identify(state, headers, form)?;
+    if !client.public && !state.auth_methods.contains(&method) {
+        return Err(Reject {
+            description: format!("this server does not accept {method}"),
+            ..invalid_client(method == AuthMethod::ClientSecretBasic)
+        });
+    }
+    Ok(client)
+}
+
+/// The client, and the method it authenticated with.
+fn identify(
+    state: &ServerState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(TestClient, AuthMethod), Reject> {
     let basic = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -137,7 +153,7 @@ pub(super) fn authenticate(
         (None, false) => {
             let clients = lock(&state.clients);
             return match form.get("client_id").and_then(|id| clients.get(id)) {
-                Some(client) if client.public => Ok(client.clone()),
+                Some(client) if client.public => Ok((client.clone(), AuthMethod::None)),
                 _ => Err(invalid_client(false)),
             };
         }
@@ -147,7 +163,8 @@ pub(super) fn authenticate(
         Some(client)
             if !client.public && !secret.is_empty() && ClientSecret::new(secret) == client.secret =>
         {
-            Ok(client.clone())
+            let method = if via_basic { AuthMethod::ClientSecretBasic } else { AuthMethod::ClientSecretPost };
+            Ok((client.clone(), method))
         }
         _ => Err(invalid_client(via_basic)),
     }
