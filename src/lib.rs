@@ -23,6 +23,9 @@ pub mod guide {
     #[doc = include_str!("../docs/client-authentication.md")]
     pub struct ClientAuthentication;
 
+    #[doc = include_str!("../docs/jwt-bearer.md")]
+    pub struct JwtBearer;
+
     #[doc = include_str!("../docs/caching.md")]
     pub struct Caching;
 

@@ -1,7 +1,8 @@
 //! The leak test: every flow runs under a `tracing` subscriber that records every level, span
 //! and field; every public value and error met on the way is formatted with `Debug` (plain and
 //! `{:#?}`) and `Display`. No client secret, access token, refresh token, password,
-//! authorization code, PKCE verifier, login state, signed client assertion or private key may
+//! authorization code, PKCE verifier, login state, signed assertion (a client's, or the JWT
+//! bearer grant's) or private key may
 //! appear anywhere in what was recorded.
 //! (One test in its own binary: the subscriber is the process-wide default.)
 
@@ -25,6 +26,7 @@ use oauth2_kit::AssertionAudience;
 use oauth2_kit::bearer::{BearerAuth, BearerClient};
 use oauth2_kit::discovery::ServerMetadata;
 use oauth2_kit::grant::authorization_code::Callback;
+use oauth2_kit::grant::jwt_bearer::SignedAssertion;
 use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
 use oauth2_kit::reexports::url;
 use oauth2_kit::reexports::url::Url;
@@ -77,7 +79,7 @@ struct EchoAssertion {
 impl HttpClient for EchoAssertion {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let assertion = url::form_urlencoded::parse(request.body())
-            .find(|(name, _)| name == "client_assertion")
+            .find(|(name, _)| name == "client_assertion" || name == "assertion")
             .map(|(_, value)| value.into_owned());
         let mut response = self.inner.send(request).await?;
         let Some(assertion) = assertion else { return Ok(response) };
@@ -303,6 +305,7 @@ async fn no_secret_in_any_trace_debug_or_display() {
         signer = signer.public_key(key.public_key());
     }
     let server = TestServer::builder()
+        .trust_assertion_issuer("leak-issuer", keys[1].public_key())
         .client(signer)
         .client(TestClient::new("leak", CLIENT_SECRET).token_lifetime(Duration::from_secs(3600)))
         .client(TestClient::public("leak-tv"))
@@ -512,6 +515,15 @@ async fn no_secret_in_any_trace_debug_or_display() {
                 leaks.error(
                     &signed.introspection().unwrap().introspect(token.access_token()).await.unwrap_err(),
                 );
+            }
+            // The JWT bearer grant, whose assertion a trusted issuer's key signs.
+            let bearer =
+                signed.jwt_bearer(SignedAssertion::new(keys[1].clone(), "leak-issuer", "leaker")).unwrap();
+            leaks.show(&bearer);
+            leaks.token(&bearer.request_token(None).await.unwrap());
+            for fault in echoes(MARKER).into_iter().take(4) {
+                server.inject(Route::Token, fault, 1);
+                leaks.error(&bearer.request_token(None).await.unwrap_err());
             }
             let elsewhere =
                 auth.with_assertion_audience(AssertionAudience::Value("https://elsewhere.example".into()));

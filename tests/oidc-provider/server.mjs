@@ -6,7 +6,8 @@
 // Storage is the built-in in-memory adapter: every restart forgets all tokens.
 import http from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
+import { jwtVerify } from 'jose';
 
 // oidc-provider prints its NOTICEs with console.info (stdout): keep stdout for READY only.
 console.info = console.error;
@@ -46,7 +47,17 @@ const keyClient = (client_id, jwk) => ({
   scope: 'read write',
 });
 
+// The JWT bearer grant (RFC 7523 §2.1), through oidc-provider's extension point for grant types:
+// assertions issued by ASSERTION_ISSUER and signed with the EC test key, for a token whose
+// subject is the assertion's `sub`.
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const ASSERTION_ISSUER = 'kit-assertion-issuer';
+
 const clients = [
+  {
+    ...cc('kit-jwt-bearer', 'jwt-bearer-secret', 'client_secret_basic', 'read write'),
+    grant_types: [JWT_BEARER],
+  },
   keyClient('kit-pkjwt-rsa', publicJwk(keys.rsa, 'rsa-1')),
   keyClient('kit-pkjwt-ec', publicJwk(keys.ec, 'ec-1')),
   // client_secret_jwt: an HS256 assertion made with this secret (at least 32 bytes).
@@ -131,6 +142,7 @@ server.listen(port, HOST, () => {
       ClientCredentials: (ctx, token, client) => (client?.clientId === 'kit-short' ? 4 : 600),
     },
   });
+  provider.registerGrantType(JWT_BEARER, jwtBearer(issuer), ['assertion', 'scope']);
   if (process.env.STRICT_CLIENT_AUTH !== '0') provider.use(strictClientAuth(provider));
   // Server errors (5xx) are emitted as events; show them on stderr.
   provider.on('server_error', (ctx, err) => console.error('server_error:', err));
@@ -143,6 +155,47 @@ server.listen(port, HOST, () => {
   });
   process.stdout.write(`READY ${issuer}\n`);
 });
+
+// The JWT bearer grant's handler: the assertion checked (signature, iss, aud, exp with 5 s of
+// skew, a jti never seen before), then an access token for its subject under a grant of the
+// requested scopes, as oidc-provider's own grants make them.
+function jwtBearer(issuer) {
+  return async (ctx, next) => {
+    const { client, params, provider } = ctx.oidc;
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(params.assertion ?? '', keys.ec.publicKey, {
+        issuer: ASSERTION_ISSUER,
+        audience: [issuer, `${issuer}/token`],
+        algorithms: ['ES256'],
+        requiredClaims: ['sub', 'exp', 'jti'],
+        clockTolerance: 5,
+      }));
+    } catch (err) {
+      throw new errors.InvalidGrant(`assertion refused (${err.code ?? 'malformed'})`);
+    }
+    const unique = await provider.ReplayDetection.unique(ASSERTION_ISSUER, payload.jti, payload.exp);
+    if (!unique) throw new errors.InvalidGrant('assertion replayed (jti seen before)');
+    const scope = params.scope ?? 'read';
+    const grant = new provider.Grant({ accountId: payload.sub, clientId: client.clientId });
+    grant.addOIDCScope(scope);
+    const at = new provider.AccessToken({
+      accountId: payload.sub,
+      client,
+      grantId: await grant.save(),
+      gty: 'jwt_bearer',
+      scope: grant.getOIDCScopeFiltered(new Set(scope.split(' '))),
+    });
+    ctx.oidc.entity('AccessToken', at);
+    ctx.body = {
+      access_token: await at.save(),
+      expires_in: at.expiration,
+      token_type: at.tokenType,
+      scope: at.scope || undefined,
+    };
+    await next();
+  };
+}
 
 // oidc-provider 8.x accepts client_secret_basic and client_secret_post
 // interchangeably, whatever the client registered. This middleware (on by default,

@@ -8,6 +8,7 @@ mod bad_input;
 mod bearer;
 mod flows;
 mod grants;
+mod jwt_bearer;
 mod recovery;
 mod redirects;
 mod signed_assertions;

@@ -18,6 +18,7 @@ use crate::grant::RefreshClient;
 use crate::grant::authorization_code::{self, AuthorizationCodeProvider, AuthorizationCodeProviderBuilder};
 use crate::grant::client_credentials::ClientCredentials;
 use crate::grant::device_code::DeviceCodeClient;
+use crate::grant::jwt_bearer::{AssertionSource, JwtBearer};
 use crate::grant::password::PasswordGrant;
 use crate::grant::token_endpoint::TokenEndpoint;
 use crate::http::{BodyLimit, HttpClient};
@@ -389,6 +390,14 @@ impl OAuth2Client {
     /// [`AccessTokenProvider`](crate::AccessTokenProvider): needs the token endpoint.
     pub fn client_credentials(&self) -> Result<ClientCredentials> {
         Ok(ClientCredentials::new(self.token_endpoint(ClientCredentials::RESERVED_PARAMS, true)?))
+    }
+
+    /// The JWT bearer grant (RFC 7523 §2.1), an [`AccessTokenProvider`](crate::AccessTokenProvider)
+    /// that trades an assertion from `source` (a [`SignedAssertion`](crate::grant::jwt_bearer::SignedAssertion)
+    /// it signs, or one obtained elsewhere) for a token: needs the token endpoint.
+    pub fn jwt_bearer(&self, source: impl AssertionSource + 'static) -> Result<JwtBearer> {
+        let token = self.token_endpoint(JwtBearer::RESERVED_PARAMS, true)?;
+        Ok(JwtBearer::new(token, Arc::new(source), self.inner.server.issuer.clone()))
     }
 
     /// The password grant (RFC 6749 §4.3): needs the token endpoint.

@@ -159,8 +159,8 @@ pub use crate::retry::RetryPolicy;
 pub use crate::revocation::RevocationClient;
 pub use crate::scope::{Scope, ScopeError, ScopeErrorKind};
 pub use crate::secret::{
-    AccessToken, AuthorizationCode, ClientId, ClientSecret, DeviceCode, IdToken, LoginState, Nonce, Password,
-    PkceVerifier, RefreshToken,
+    AccessToken, Assertion, AuthorizationCode, ClientId, ClientSecret, DeviceCode, IdToken, LoginState,
+    Nonce, Password, PkceVerifier, RefreshToken,
 };
 pub use crate::token::{TokenResponse, TokenType};
 pub use crate::userinfo::UserInfoClient;

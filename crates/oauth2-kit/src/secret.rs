@@ -112,6 +112,11 @@ secret_type!(
     Nonce
 );
 secret_type!(
+    /// A signed JWT presented as a credential (RFC 7523): the assertion of the JWT bearer grant.
+    /// Whoever holds it gets tokens until it expires.
+    Assertion
+);
+secret_type!(
     /// A device code (RFC 8628 §3.2): what a device polls with; whoever holds it gets the tokens.
     DeviceCode
 );

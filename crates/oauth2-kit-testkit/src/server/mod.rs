@@ -224,8 +224,10 @@ struct ServerState {
     tokens: Mutex<HashMap<String, token::IssuedToken>>,
     refresh_tokens: Mutex<HashMap<String, token::IssuedRefresh>>,
     codes: Mutex<HashMap<String, token::IssuedCode>>,
-    /// `(client id, jti)` of every client assertion not yet expired, with its `exp`.
+    /// `(presenter, jti)` of every assertion not yet expired, with its `exp`.
     assertion_ids: Mutex<HashMap<(String, String), u64>>,
+    /// The issuers whose assertions the JWT bearer grant accepts, with their keys.
+    assertion_issuers: Mutex<HashMap<String, Vec<PublicKey>>>,
     devices: Mutex<HashMap<String, DeviceGrant>>,
     login: Mutex<Login>,
     rotate_refresh_tokens: Mutex<bool>,
@@ -265,6 +267,7 @@ pub struct TestServerBuilder {
     rotate_refresh_tokens: bool,
     device: DeviceSettings,
     auth_methods: Vec<AuthMethod>,
+    assertion_issuers: HashMap<String, Vec<PublicKey>>,
 }
 
 impl TestServerBuilder {
@@ -326,6 +329,14 @@ impl TestServerBuilder {
         self
     }
 
+    /// Trusts `issuer`'s assertions signed by `key` in the JWT bearer grant (RFC 7523 §2.1):
+    /// the token is issued for the assertion's `sub`, to whichever client presents it. A
+    /// client's own keys vouch for assertions whose `iss` is that client, without this.
+    pub fn trust_assertion_issuer(mut self, issuer: impl Into<String>, key: PublicKey) -> Self {
+        self.assertion_issuers.entry(issuer.into()).or_default().push(key);
+        self
+    }
+
     /// A scope the protected resource requires; tokens without it get `403 insufficient_scope`.
     /// Default: none (any active token is accepted).
     pub fn resource_scope(mut self, scope: Scope) -> Self {
@@ -346,6 +357,7 @@ impl TestServerBuilder {
             refresh_tokens: Mutex::new(HashMap::new()),
             codes: Mutex::new(HashMap::new()),
             assertion_ids: Mutex::new(HashMap::new()),
+            assertion_issuers: Mutex::new(self.assertion_issuers),
             devices: Mutex::new(HashMap::new()),
             login: Mutex::new(Login::As(DEFAULT_USERNAME.to_owned())),
             rotate_refresh_tokens: Mutex::new(self.rotate_refresh_tokens),
@@ -399,7 +411,8 @@ impl TestServerBuilder {
 ///
 /// Endpoints:
 /// - `POST /token`: the client credentials, authorization code (with PKCE `S256` or `plain`),
-///   refresh token (rotating by default), password and device code grants;
+///   refresh token (rotating by default), password, device code and JWT bearer (RFC 7523 §2.1,
+///   assertions of [trusted issuers](TestServerBuilder::trust_assertion_issuer)) grants;
 /// - `GET /authorize`: an automatic login as the [current user](TestServer::login_as), straight
 ///   back to the redirect URI with a code and `iss` (RFC 9207), or `access_denied` after
 ///   [`deny_logins`](TestServer::deny_logins);
@@ -461,6 +474,7 @@ impl TestServer {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             resource_scope: None,
             rotate_refresh_tokens: true,
+            assertion_issuers: HashMap::new(),
             auth_methods: vec![
                 AuthMethod::ClientSecretBasic,
                 AuthMethod::ClientSecretPost,

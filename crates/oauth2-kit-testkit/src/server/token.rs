@@ -70,14 +70,27 @@ pub(super) async fn token(State(state): Shared, headers: HeaderMap, body: Bytes)
 
 fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Reject> {
     let form = parse_form(headers, body)?;
-    let client = authenticate(state, headers, &form)?;
-    match form.get("grant_type").map(String::as_str) {
+    let grant_type = form.get("grant_type").map(String::as_str);
+    let client = match authenticate(state, headers, &form) {
+        // RFC 7523 §3.1: the JWT bearer grant's client need not authenticate (the assertion is
+        // the credential); one that sends no credentials at all is known by its client_id.
+        Err(refused) if grant_type == Some(oauth2_kit::grant::jwt_bearer::GRANT_TYPE) => {
+            let anonymous = !headers.contains_key(http::header::AUTHORIZATION)
+                && !form.contains_key("client_secret")
+                && !form.contains_key("client_assertion");
+            let known = form.get("client_id").and_then(|id| lock(&state.clients).get(id).cloned());
+            known.filter(|_| anonymous).ok_or(refused)?
+        }
+        result => result?,
+    };
+    match grant_type {
         None => Err(bad_request("invalid_request", "missing grant_type")),
         Some("client_credentials") => client_credentials(state, &client, &form),
         Some("authorization_code") => authorization_code(state, &client, &form),
         Some("refresh_token") => refresh_token(state, &client, &form),
         Some("password") => password(state, &client, &form),
         Some("urn:ietf:params:oauth:grant-type:device_code") => device_code(state, &client, &form),
+        Some(oauth2_kit::grant::jwt_bearer::GRANT_TYPE) => jwt_bearer(state, &client, &form),
         Some(_) => Err(bad_request("unsupported_grant_type", "grant type not supported")),
     }
 }
@@ -268,6 +281,16 @@ fn password(
     }
     let scope = requested_scope(client, form)?;
     issue(state, client, scope, Some(username.clone()), Refresh::New)
+}
+
+fn jwt_bearer(
+    state: &ServerState,
+    client: &TestClient,
+    form: &HashMap<String, String>,
+) -> Result<Response, Reject> {
+    let subject = super::assertion::grant_subject(state, form)?;
+    let scope = requested_scope(client, form)?;
+    issue(state, client, scope, Some(subject), Refresh::None)
 }
 
 fn device_code(

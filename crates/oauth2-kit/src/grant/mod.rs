@@ -3,6 +3,7 @@
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod device_code;
+pub mod jwt_bearer;
 pub mod password;
 mod refresh_token;
 

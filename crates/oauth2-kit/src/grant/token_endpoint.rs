@@ -53,12 +53,27 @@ impl TokenEndpoint {
         params: &[(&str, &str)],
         replay: Replay,
     ) -> Result<TokenResponse> {
-        let Some((policy, runtime)) = &self.retry else { return self.request_once(grant, params).await };
+        self.retrying(grant, replay, || self.request_once(grant, params)).await
+    }
+
+    /// Makes `attempt` (a whole token request, its parameters made anew each time: a signed
+    /// assertion is never sent twice), retried after the failures `replay` allows.
+    pub(crate) async fn retrying<F, Fut>(
+        &self,
+        grant: &'static str,
+        replay: Replay,
+        attempt_once: F,
+    ) -> Result<TokenResponse>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<TokenResponse>>,
+    {
+        let Some((policy, runtime)) = &self.retry else { return attempt_once().await };
         let clock = &self.transport.clock;
         let start = clock.now();
         let mut attempt = 1u32;
         loop {
-            let error = match self.request_once(grant, params).await {
+            let error = match attempt_once().await {
                 Ok(token) => return Ok(token),
                 Err(error) => error,
             };
@@ -82,7 +97,11 @@ impl TokenEndpoint {
     }
 
     /// POSTs a token request once: `grant_type`, then `params`, then the extra parameters.
-    async fn request_once(&self, grant: &'static str, params: &[(&str, &str)]) -> Result<TokenResponse> {
+    pub(crate) async fn request_once(
+        &self,
+        grant: &'static str,
+        params: &[(&str, &str)],
+    ) -> Result<TokenResponse> {
         let mut form = Form::new();
         form.push("grant_type", grant);
         for (name, value) in params {
