@@ -26,6 +26,9 @@ pub mod guide {
     #[doc = include_str!("../docs/jwt-bearer.md")]
     pub struct JwtBearer;
 
+    #[doc = include_str!("../docs/token-exchange.md")]
+    pub struct TokenExchange;
+
     #[doc = include_str!("../docs/caching.md")]
     pub struct Caching;
 

@@ -2,7 +2,7 @@
 //! and field; every public value and error met on the way is formatted with `Debug` (plain and
 //! `{:#?}`) and `Display`. No client secret, access token, refresh token, password,
 //! authorization code, PKCE verifier, login state, signed assertion (a client's, or the JWT
-//! bearer grant's) or private key may
+//! bearer grant's), token exchange's subject token or private key may
 //! appear anywhere in what was recorded.
 //! (One test in its own binary: the subscriber is the process-wide default.)
 
@@ -27,6 +27,7 @@ use oauth2_kit::bearer::{BearerAuth, BearerClient};
 use oauth2_kit::discovery::ServerMetadata;
 use oauth2_kit::grant::authorization_code::Callback;
 use oauth2_kit::grant::jwt_bearer::SignedAssertion;
+use oauth2_kit::grant::token_exchange::TokenExchangeRequest;
 use oauth2_kit::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
 use oauth2_kit::reexports::url;
 use oauth2_kit::reexports::url::Url;
@@ -525,6 +526,22 @@ async fn no_secret_in_any_trace_debug_or_display() {
                 server.inject(Route::Token, fault, 1);
                 leaks.error(&bearer.request_token(None).await.unwrap_err());
             }
+            // Token exchange: the subject token, the request, the answer, echoes, the cache.
+            let subject = bearer.request_token(None).await.unwrap();
+            leaks.token(&subject);
+            let exchange = signed.token_exchange().unwrap();
+            let request = TokenExchangeRequest::access_token(subject.access_token()).audience("leak-api");
+            leaks.show(&request);
+            let exchanged = exchange.exchange(&request).await.unwrap();
+            leaks.show(&exchanged);
+            leaks.token(exchanged.token());
+            for fault in echoes(subject.access_token().expose_secret()).into_iter().take(4) {
+                server.inject(Route::Token, fault, 1);
+                leaks.error(&exchange.exchange(&request).await.unwrap_err());
+            }
+            let per_subject = oauth2_kit_cache_tokio::caching_exchange(exchange);
+            leaks.token(&per_subject.get(&request).await.unwrap());
+            leaks.show(&per_subject);
             let elsewhere =
                 auth.with_assertion_audience(AssertionAudience::Value("https://elsewhere.example".into()));
             let refused = OAuth2Client::new(server.authorization_server(), elsewhere, echo.clone());

@@ -53,10 +53,19 @@ const keyClient = (client_id, jwk) => ({
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const ASSERTION_ISSUER = 'kit-assertion-issuer';
 
+// Token exchange (RFC 8693), through the same extension point: an access token of this server
+// (subject_token_type access_token) for a new one of the same subject, with a scope no wider.
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
 const clients = [
   {
     ...cc('kit-jwt-bearer', 'jwt-bearer-secret', 'client_secret_basic', 'read write'),
     grant_types: [JWT_BEARER],
+  },
+  {
+    ...cc('kit-token-exchange', 'token-exchange-secret', 'client_secret_basic', 'read write'),
+    grant_types: [TOKEN_EXCHANGE],
   },
   keyClient('kit-pkjwt-rsa', publicJwk(keys.rsa, 'rsa-1')),
   keyClient('kit-pkjwt-ec', publicJwk(keys.ec, 'ec-1')),
@@ -143,6 +152,10 @@ server.listen(port, HOST, () => {
     },
   });
   provider.registerGrantType(JWT_BEARER, jwtBearer(issuer), ['assertion', 'scope']);
+  provider.registerGrantType(TOKEN_EXCHANGE, tokenExchange, [
+    'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type',
+    'requested_token_type', 'audience', 'scope',
+  ], ['audience']);
   if (process.env.STRICT_CLIENT_AUTH !== '0') provider.use(strictClientAuth(provider));
   // Server errors (5xx) are emitted as events; show them on stderr.
   provider.on('server_error', (ctx, err) => console.error('server_error:', err));
@@ -195,6 +208,48 @@ function jwtBearer(issuer) {
     };
     await next();
   };
+}
+
+// An access token for the same subject under a new grant; the answer names issued_token_type.
+async function issueFor(ctx, accountId, scope) {
+  const { client, provider } = ctx.oidc;
+  const grant = new provider.Grant({ accountId, clientId: client.clientId });
+  grant.addOIDCScope(scope);
+  const at = new provider.AccessToken({
+    accountId,
+    client,
+    grantId: await grant.save(),
+    gty: 'token_exchange',
+    scope: grant.getOIDCScopeFiltered(new Set(scope.split(' '))),
+  });
+  ctx.oidc.entity('AccessToken', at);
+  return { at, value: await at.save() };
+}
+
+async function tokenExchange(ctx, next) {
+  const { params, provider } = ctx.oidc;
+  if (params.subject_token_type !== ACCESS_TOKEN_TYPE) {
+    throw new errors.InvalidRequest('only access tokens are exchanged here');
+  }
+  if (params.requested_token_type && params.requested_token_type !== ACCESS_TOKEN_TYPE) {
+    throw new errors.InvalidRequest('only access tokens are issued here');
+  }
+  const subject = await provider.AccessToken.find(params.subject_token ?? '');
+  if (!subject || subject.isExpired) throw new errors.InvalidGrant('the subject token is not active');
+  const granted = new Set((subject.scope ?? '').split(' ').filter(Boolean));
+  const scope = params.scope ?? [...granted].join(' ');
+  if (scope.split(' ').some((s) => !granted.has(s))) {
+    throw new errors.InvalidScope('an exchange may not widen the scope', scope);
+  }
+  const { at, value } = await issueFor(ctx, subject.accountId, scope);
+  ctx.body = {
+    access_token: value,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: at.tokenType,
+    expires_in: at.expiration,
+    scope: at.scope || undefined,
+  };
+  await next();
 }
 
 // oidc-provider 8.x accepts client_secret_basic and client_secret_post

@@ -1,6 +1,6 @@
 //! Grants that trade a token the client holds for a new one, through oidc-provider's extension
-//! point for grant types (see `server.mjs`): the JWT bearer grant (RFC 7523 §2.1), through both
-//! HTTP adapters.
+//! point for grant types (see `server.mjs`): the JWT bearer grant (RFC 7523 §2.1) and token
+//! exchange (RFC 8693), through both HTTP adapters.
 
 use std::sync::Arc;
 
@@ -84,5 +84,44 @@ async fn a_foreign_expired_or_replayed_assertion_is_invalid_grant() {
         let result = client.jwt_bearer(assertion).unwrap().request_token(None).await;
         let error = expect_oauth2_error(result, case);
         assert_eq!(error.response.error, ErrorCode::InvalidGrant, "{case}: {error:?}");
+    }
+}
+
+#[tokio::test]
+async fn token_exchange_trades_a_users_access_token_for_another_of_the_same_subject() {
+    use oauth2_kit::grant::token_exchange::{TokenExchangeRequest, TokenTypeUri};
+    let server = OidcProvider::get();
+    for (adapter, http) in adapters() {
+        // A user's access token, from the JWT bearer grant.
+        let key = issuer_key(&server, &http).await;
+        let subject = client(&server, http.clone())
+            .jwt_bearer(SignedAssertion::new(key, ASSERTION_ISSUER, "dana"))
+            .unwrap()
+            .request_token(Some(&"openid email".parse().unwrap()))
+            .await
+            .expect(adapter);
+        let endpoints = AuthorizationServer::new()
+            .token(server.url("/token"))
+            .introspection(server.url("/token/introspection"));
+        let gateway = OAuth2Client::new(
+            endpoints,
+            ClientAuth::new("kit-token-exchange", "token-exchange-secret"),
+            http.clone(),
+        );
+        let request = TokenExchangeRequest::access_token(subject.access_token())
+            .requested_token_type(TokenTypeUri::AccessToken)
+            .scope("openid".parse().unwrap());
+        let exchanged = gateway.token_exchange().unwrap().exchange(&request).await.expect(adapter);
+        assert_eq!(exchanged.issued_token_type(), &TokenTypeUri::AccessToken, "{adapter}");
+        assert_ne!(exchanged.token().access_token(), subject.access_token(), "{adapter}");
+        let info =
+            gateway.introspection().unwrap().introspect(exchanged.token().access_token()).await.unwrap();
+        assert!(info.active, "{adapter}");
+        assert_eq!(info.sub.as_deref(), Some("dana"), "{adapter}");
+        // Wider than the subject token's scope: refused.
+        let wider = TokenExchangeRequest::access_token(subject.access_token())
+            .scope("openid profile".parse().unwrap());
+        let error = expect_oauth2_error(gateway.token_exchange().unwrap().exchange(&wider).await, adapter);
+        assert_eq!(error.response.error, ErrorCode::InvalidScope, "{adapter}");
     }
 }

@@ -13,3 +13,4 @@ mod recovery;
 mod redirects;
 mod signed_assertions;
 mod soak;
+mod token_exchange;

@@ -52,8 +52,11 @@ use oauth2_kit::cache::{
 };
 #[cfg(any(feature = "tokio", feature = "async-std"))]
 use oauth2_kit::cache::{
-    CachingIntrospection, CachingIntrospectionBuilder, CachingProviderBuilder, IntrospectionCachePolicy,
+    CachingIntrospection, CachingIntrospectionBuilder, CachingProviderBuilder, CachingTokenExchange,
+    CachingTokenExchangeBuilder, IntrospectionCachePolicy,
 };
+#[cfg(any(feature = "tokio", feature = "async-std"))]
+use oauth2_kit::grant::token_exchange::TokenExchange;
 #[cfg(any(feature = "tokio", feature = "async-std"))]
 use oauth2_kit::{AccessTokenProvider, TokenIntrospection};
 use oauth2_kit::{IntrospectionResponse, Scope};
@@ -89,6 +92,22 @@ pub fn caching(delegate: impl AccessTokenProvider + 'static) -> CachingAccessTok
 #[cfg(any(feature = "tokio", feature = "async-std"))]
 pub fn builder(delegate: impl AccessTokenProvider + 'static) -> CachingProviderBuilder {
     CachingProvider::builder(Arc::new(delegate), runtime()).storage(Arc::new(MokaStorage::default()))
+}
+
+/// Caches the access tokens `exchange` obtains per subject (RFC 8693 token exchange): one
+/// exchange per subject however many callers ask together, reused until due for refresh, never
+/// handed to another subject; at most
+/// [`DEFAULT_MAX_SUBJECTS`](oauth2_kit::cache::DEFAULT_MAX_SUBJECTS) subjects.
+#[cfg(any(feature = "tokio", feature = "async-std"))]
+pub fn caching_exchange(exchange: TokenExchange) -> CachingTokenExchange {
+    exchange_builder(exchange).build()
+}
+
+/// A builder of a per-subject cache of exchanged tokens, set up for this runtime: change the
+/// policy, the clock or the number of subjects kept, then `build()`.
+#[cfg(any(feature = "tokio", feature = "async-std"))]
+pub fn exchange_builder(exchange: TokenExchange) -> CachingTokenExchangeBuilder {
+    CachingTokenExchange::builder(exchange, runtime())
 }
 
 /// Caches `delegate`'s introspection results in a [`MokaIntrospectionStorage`] (at most the

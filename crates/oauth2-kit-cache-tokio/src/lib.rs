@@ -40,8 +40,9 @@ use std::time::Duration;
 
 use oauth2_kit::cache::{
     CachingIntrospection, CachingIntrospectionBuilder, CachingProvider, CachingProviderBuilder,
-    InMemoryStorage,
+    CachingTokenExchange, CachingTokenExchangeBuilder, InMemoryStorage,
 };
+use oauth2_kit::grant::token_exchange::TokenExchange;
 use oauth2_kit::runtime::{BoxFuture, Runtime, SpawnError};
 use oauth2_kit::{AccessTokenProvider, TokenIntrospection};
 use tokio::runtime::Handle;
@@ -60,6 +61,20 @@ pub fn caching(delegate: impl AccessTokenProvider + 'static) -> CachingAccessTok
 pub fn builder(delegate: impl AccessTokenProvider + 'static) -> CachingProviderBuilder {
     CachingProvider::builder(Arc::new(delegate), Arc::new(TokioRuntime::new()))
         .storage(Arc::new(InMemoryStorage::new()))
+}
+
+/// Caches the access tokens `exchange` obtains per subject (RFC 8693 token exchange): one
+/// exchange per subject however many callers ask together, reused until due for refresh, never
+/// handed to another subject; at most
+/// [`DEFAULT_MAX_SUBJECTS`](oauth2_kit::cache::DEFAULT_MAX_SUBJECTS) subjects.
+pub fn caching_exchange(exchange: TokenExchange) -> CachingTokenExchange {
+    exchange_builder(exchange).build()
+}
+
+/// A builder of a per-subject cache of exchanged tokens, set up for this runtime: change the
+/// policy, the clock or the number of subjects kept, then `build()`.
+pub fn exchange_builder(exchange: TokenExchange) -> CachingTokenExchangeBuilder {
+    CachingTokenExchange::builder(exchange, Arc::new(TokioRuntime::new()))
 }
 
 /// Caches `delegate`'s introspection results (sttp-oauth2's `CachingTokenIntrospection`), with

@@ -21,6 +21,7 @@ use crate::grant::device_code::DeviceCodeClient;
 use crate::grant::jwt_bearer::{AssertionSource, JwtBearer};
 use crate::grant::password::PasswordGrant;
 use crate::grant::token_endpoint::TokenEndpoint;
+use crate::grant::token_exchange::TokenExchange;
 use crate::http::{BodyLimit, HttpClient};
 use crate::introspection::IntrospectionClient;
 use crate::issuer::Issuer;
@@ -398,6 +399,12 @@ impl OAuth2Client {
     pub fn jwt_bearer(&self, source: impl AssertionSource + 'static) -> Result<JwtBearer> {
         let token = self.token_endpoint(JwtBearer::RESERVED_PARAMS, true)?;
         Ok(JwtBearer::new(token, Arc::new(source), self.inner.server.issuer.clone()))
+    }
+
+    /// Token exchange (RFC 8693): trade a subject token (and an actor token) for another
+    /// token; needs the token endpoint.
+    pub fn token_exchange(&self) -> Result<TokenExchange> {
+        Ok(TokenExchange::new(self.token_endpoint(TokenExchange::RESERVED_PARAMS, true)?))
     }
 
     /// The password grant (RFC 6749 §4.3): needs the token endpoint.

@@ -7,6 +7,7 @@
 //! | [`client_credentials`] | the client credentials grant, its settings, introspection and revocation |
 //! | [`client_authentication`] | how the client authenticates: secrets, signed assertions, keys, KMS signers |
 //! | [`jwt_bearer`] | the JWT bearer grant: service accounts and workload identity |
+//! | [`token_exchange`] | token exchange (RFC 8693): delegation, downstream tokens, cached per subject |
 //! | [`caching`] | caching token providers on tokio, async-std and moka: the lifetime model, failures, metrics |
 //! | [`bearer_client`] | a client that attaches tokens to every request; the tower layer and the reqwest middleware |
 //! | [`fleet_cache`] | one token for a fleet of replicas, through Redis |
@@ -31,6 +32,9 @@ pub mod client_authentication {}
 
 #[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/jwt-bearer.md"))]
 pub mod jwt_bearer {}
+
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/token-exchange.md"))]
+pub mod token_exchange {}
 
 #[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/caching.md"))]
 pub mod caching {}

@@ -172,3 +172,26 @@ pub(super) fn grant_subject(state: &ServerState, form: &HashMap<String, String>)
     check_claims(state, &jwt, "assertion", &format!("issuer:{iss}")).map_err(|why| invalid(&why))?;
     Ok(sub.to_owned())
 }
+
+/// The subject of a JWT given as a token exchange's subject token: signed by a
+/// [trusted issuer](crate::TestServerBuilder::trust_assertion_issuer) and not expired (its
+/// audience is whoever it was issued for, and it may be exchanged more than once).
+pub(super) fn trusted_jwt_subject(state: &ServerState, token: &str) -> Result<String, Reject> {
+    let invalid = |why: &str| bad_request("invalid_grant", why);
+    let jwt = SignedJwt::parse(token).ok_or_else(|| invalid("the subject token is not a signed JWT"))?;
+    let iss = jwt.claim("iss").ok_or_else(|| invalid("the subject token has no iss"))?;
+    let keys = lock(&state.assertion_issuers).get(iss).cloned().unwrap_or_default();
+    if keys.is_empty() || !jwt.signed_by(&oauth2_kit::ClientSecret::new(""), &keys) {
+        return Err(invalid("the subject token is not signed by a trusted issuer"));
+    }
+    let now = unix_seconds(SystemTime::now());
+    let exp = jwt
+        .claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| invalid("the subject token has no exp"))?;
+    if exp.saturating_add(CLOCK_SKEW) <= now {
+        return Err(invalid("the subject token has expired"));
+    }
+    Ok(jwt.claim("sub").ok_or_else(|| invalid("the subject token has no sub"))?.to_owned())
+}

@@ -412,7 +412,9 @@ impl TestServerBuilder {
 /// Endpoints:
 /// - `POST /token`: the client credentials, authorization code (with PKCE `S256` or `plain`),
 ///   refresh token (rotating by default), password, device code and JWT bearer (RFC 7523 §2.1,
-///   assertions of [trusted issuers](TestServerBuilder::trust_assertion_issuer)) grants;
+///   assertions of [trusted issuers](TestServerBuilder::trust_assertion_issuer)) and token
+///   exchange (RFC 8693: this server's active access tokens, or trusted issuers' JWTs, as
+///   subjects) grants;
 /// - `GET /authorize`: an automatic login as the [current user](TestServer::login_as), straight
 ///   back to the redirect URI with a code and `iss` (RFC 9207), or `access_denied` after
 ///   [`deny_logins`](TestServer::deny_logins);

@@ -85,7 +85,8 @@ fn metadata(state: &ServerState) -> Value {
         "device_authorization_endpoint": format!("{issuer}/device_authorization"),
         "grant_types_supported": [
             "authorization_code", "refresh_token", "client_credentials", "password",
-            "urn:ietf:params:oauth:grant-type:device_code", oauth2_kit::grant::jwt_bearer::GRANT_TYPE
+            "urn:ietf:params:oauth:grant-type:device_code", oauth2_kit::grant::jwt_bearer::GRANT_TYPE,
+            oauth2_kit::grant::token_exchange::GRANT_TYPE
         ],
         "response_types_supported": ["code"],
         "token_endpoint_auth_methods_supported": auth_methods,

@@ -34,6 +34,10 @@ pub(super) struct IssuedToken {
     expires_at: Instant,
     lifetime: Duration,
     pub(super) revoked: bool,
+    /// Where it may be used (token exchange's `audience` and `resource`), if said.
+    audience: Vec<String>,
+    /// Who acts for the user (token exchange's actor), if anyone.
+    actor: Option<String>,
 }
 
 impl IssuedToken {
@@ -91,6 +95,7 @@ fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result
         Some("password") => password(state, &client, &form),
         Some("urn:ietf:params:oauth:grant-type:device_code") => device_code(state, &client, &form),
         Some(oauth2_kit::grant::jwt_bearer::GRANT_TYPE) => jwt_bearer(state, &client, &form),
+        Some(oauth2_kit::grant::token_exchange::GRANT_TYPE) => token_exchange(state, &client, &form),
         Some(_) => Err(bad_request("unsupported_grant_type", "grant type not supported")),
     }
 }
@@ -118,6 +123,15 @@ enum Refresh {
     Rotated(String),
 }
 
+/// What an exchanged token carries besides the usual.
+#[derive(Default)]
+struct Exchanged {
+    audience: Vec<String>,
+    actor: Option<String>,
+    /// Whether the answer names `issued_token_type` (RFC 8693 §2.2.1).
+    exchange: bool,
+}
+
 /// Issues an access token (and a refresh token, as asked) and answers with them.
 fn issue(
     state: &ServerState,
@@ -125,6 +139,17 @@ fn issue(
     scope: Option<Scope>,
     user: Option<String>,
     refresh: Refresh,
+) -> Result<Response, Reject> {
+    issue_exchanged(state, client, scope, user, refresh, Exchanged::default())
+}
+
+fn issue_exchanged(
+    state: &ServerState,
+    client: &TestClient,
+    scope: Option<Scope>,
+    user: Option<String>,
+    refresh: Refresh,
+    exchanged: Exchanged,
 ) -> Result<Response, Reject> {
     let lifetime = client.token_lifetime.unwrap_or_else(|| *lock(&state.token_lifetime));
     let access_token = new_secret()?;
@@ -153,6 +178,8 @@ fn issue(
         expires_at: deadline(lifetime),
         lifetime,
         revoked: false,
+        audience: exchanged.audience,
+        actor: exchanged.actor,
     };
     lock(&state.tokens).insert(access_token.clone(), issued);
     let mut answer = json!({
@@ -166,6 +193,9 @@ fn issue(
         }
         if let Some(refresh_token) = sent {
             object.insert("refresh_token".into(), Value::String(refresh_token));
+        }
+        if exchanged.exchange {
+            object.insert("issued_token_type".into(), Value::String(ACCESS_TOKEN_TYPE.into()));
         }
     }
     Ok(json_no_store(answer))
@@ -293,6 +323,72 @@ fn jwt_bearer(
     issue(state, client, scope, Some(subject), Refresh::None)
 }
 
+const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+const JWT_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+
+/// Token exchange (RFC 8693): the subject an active access token of this server or a JWT of a
+/// trusted issuer names, an optional actor (an active access token), a scope within the
+/// subject token's, and the audiences and resources recorded in the new access token.
+fn token_exchange(
+    state: &ServerState,
+    client: &TestClient,
+    form: &HashMap<String, String>,
+) -> Result<Response, Reject> {
+    let subject_token = required(form, "subject_token")?;
+    let (user, granted) = match required(form, "subject_token_type")?.as_str() {
+        ACCESS_TOKEN_TYPE => {
+            let issued = lock(&state.tokens).get(subject_token).cloned().filter(IssuedToken::active);
+            let issued =
+                issued.ok_or_else(|| bad_request("invalid_grant", "the subject token is not active"))?;
+            (issued.user.unwrap_or(issued.client_id), issued.scope)
+        }
+        JWT_TYPE => (super::assertion::trusted_jwt_subject(state, subject_token)?, None),
+        _ => return Err(bad_request("invalid_request", "unsupported subject_token_type")),
+    };
+    let actor = match form.get("actor_token") {
+        None => None,
+        Some(actor_token) => {
+            if form.get("actor_token_type").map(String::as_str) != Some(ACCESS_TOKEN_TYPE) {
+                return Err(bad_request("invalid_request", "actor_token_type must be an access token"));
+            }
+            let issued = lock(&state.tokens).get(actor_token).cloned().filter(IssuedToken::active);
+            let issued =
+                issued.ok_or_else(|| bad_request("invalid_grant", "the actor token is not active"))?;
+            Some(issued.user.unwrap_or(issued.client_id))
+        }
+    };
+    if form.get("requested_token_type").is_some_and(|kind| kind != ACCESS_TOKEN_TYPE) {
+        return Err(bad_request("invalid_request", "only access tokens are issued"));
+    }
+    let scope = match (form.get("scope"), granted) {
+        (Some(requested), granted) => {
+            let requested: Scope =
+                requested.parse().map_err(|_| bad_request("invalid_scope", "malformed scope"))?;
+            if granted.as_ref().is_some_and(|granted| !granted.is_superset_of(&requested)) {
+                return Err(bad_request(
+                    "invalid_scope",
+                    "an exchange may not widen the subject token's scope",
+                ));
+            }
+            Some(requested)
+        }
+        (None, granted) => granted,
+    };
+    let audience: Vec<String> = ["audience", "resource"]
+        .iter()
+        .filter_map(|name| form.get(*name))
+        .flat_map(|values| values.split(super::wire::REPEATED_SEPARATOR).map(str::to_owned))
+        .collect();
+    issue_exchanged(
+        state,
+        client,
+        scope,
+        Some(user),
+        Refresh::None,
+        Exchanged { audience, actor, exchange: true },
+    )
+}
+
 fn device_code(
     state: &ServerState,
     client: &TestClient,
@@ -351,6 +447,18 @@ fn handle_introspect(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> R
                 }
                 if let Some(user) = t.user {
                     object.insert("username".into(), Value::String(user));
+                }
+                match t.audience.as_slice() {
+                    [] => {}
+                    [one] => {
+                        object.insert("aud".into(), Value::String(one.clone()));
+                    }
+                    many => {
+                        object.insert("aud".into(), many.iter().cloned().map(Value::String).collect());
+                    }
+                }
+                if let Some(actor) = t.actor {
+                    object.insert("act".into(), json!({ "sub": actor }));
                 }
             }
             answer

@@ -74,12 +74,27 @@ pub(super) fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<Str
     parse_pairs(body)
 }
 
-/// Parses `name=value&...` (a form body or a query), refusing repeated parameters.
+/// The parameters that may be repeated (RFC 8693 §2.1, RFC 8707 §2): their values are kept
+/// joined by [`REPEATED_SEPARATOR`].
+const REPEATABLE: &[&str] = &["audience", "resource"];
+
+/// Joins the values of a [repeatable](REPEATABLE) parameter.
+pub(super) const REPEATED_SEPARATOR: char = '\n';
+
+/// Parses `name=value&...` (a form body or a query), refusing repeated parameters but
+/// `audience` and `resource`.
 pub(super) fn parse_pairs(bytes: &[u8]) -> Result<HashMap<String, String>, Reject> {
-    let mut form = HashMap::new();
+    let mut form: HashMap<String, String> = HashMap::new();
     for (name, value) in form_urlencoded::parse(bytes) {
-        if form.insert(name.clone().into_owned(), value.into_owned()).is_some() {
-            return Err(bad_request("invalid_request", &format!("parameter {name} repeated")));
+        match form.get_mut(name.as_ref()) {
+            Some(earlier) if REPEATABLE.contains(&name.as_ref()) => {
+                earlier.push(REPEATED_SEPARATOR);
+                earlier.push_str(&value);
+            }
+            Some(_) => return Err(bad_request("invalid_request", &format!("parameter {name} repeated"))),
+            None => {
+                form.insert(name.into_owned(), value.into_owned());
+            }
         }
     }
     Ok(form)

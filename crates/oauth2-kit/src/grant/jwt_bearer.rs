@@ -39,7 +39,13 @@ pub struct AssertionContext<'a> {
     now: SystemTime,
 }
 
-impl AssertionContext<'_> {
+impl<'a> AssertionContext<'a> {
+    /// A context for a request to `token_endpoint` (of the server `issuer`, if known) at `now`:
+    /// the grant makes one for every request; make one to ask a source yourself.
+    pub fn new(token_endpoint: &'a Endpoint, issuer: Option<&'a Issuer>, now: SystemTime) -> Self {
+        Self { token_endpoint, issuer, now }
+    }
+
     /// The token endpoint the assertion is sent to.
     pub fn token_endpoint(&self) -> &Endpoint {
         self.token_endpoint

@@ -6,6 +6,7 @@ pub mod device_code;
 pub mod jwt_bearer;
 pub mod password;
 mod refresh_token;
+pub mod token_exchange;
 
 pub(crate) use crate::grant::refresh_token::RESERVED_PARAMS as REFRESH_RESERVED_PARAMS;
 pub use crate::grant::refresh_token::RefreshClient;

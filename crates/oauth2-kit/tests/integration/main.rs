@@ -15,5 +15,6 @@ mod jwt_bearer;
 mod retry;
 mod shared_store;
 mod support;
+mod token_exchange;
 mod userinfo;
 mod vectors;
