@@ -51,6 +51,7 @@ const keyClient = (client_id, jwk) => ({
 // assertions issued by ASSERTION_ISSUER and signed with the EC test key, for a token whose
 // subject is the assertion's `sub`.
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const RESOURCE = 'https://api.kit.example/';
 const ASSERTION_ISSUER = 'kit-assertion-issuer';
 
 // Token exchange (RFC 8693), through the same extension point: an access token of this server
@@ -82,6 +83,8 @@ const clients = [
   // tokens rotate; kit-web-static's do not.
   web('kit-web', 'web-secret'),
   web('kit-web-static', 'static-secret'),
+  // A client whose authorization requests must be pushed (RFC 9126).
+  { ...web('kit-web-par', 'par-secret'), require_pushed_authorization_requests: true },
   // A public client of the device flow (RFC 8628).
   {
     client_id: 'kit-device',
@@ -137,6 +140,14 @@ server.listen(port, HOST, () => {
       devInteractions: { enabled: true },
       deviceFlow: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      // Resource indicators (RFC 8707): one protected resource, whose tokens carry it as `aud`.
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: async (ctx, indicator) => {
+          if (indicator !== RESOURCE) throw new errors.InvalidTarget();
+          return { scope: 'read write', audience: RESOURCE, accessTokenFormat: 'opaque' };
+        },
+      },
     },
     // Every code and device grant of a client allowed refresh tokens gets one (not only with
     // offline_access); kit-web-static's are never rotated, every other client's always are.

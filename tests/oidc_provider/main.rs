@@ -13,3 +13,4 @@ mod cache;
 mod client_credentials;
 mod discovery;
 mod grants;
+mod pushed_authorization;

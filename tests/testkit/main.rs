@@ -9,6 +9,7 @@ mod bearer;
 mod flows;
 mod grants;
 mod jwt_bearer;
+mod pushed_authorization;
 mod recovery;
 mod redirects;
 mod signed_assertions;

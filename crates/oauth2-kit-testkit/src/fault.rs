@@ -26,6 +26,8 @@ pub enum Route {
     DeviceAuthorization,
     /// `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`
     Discovery,
+    /// `POST /par`, pushed authorization requests (RFC 9126).
+    PushedAuthorization,
 }
 
 /// What to do instead of (or before) answering normally.

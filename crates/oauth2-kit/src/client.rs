@@ -55,6 +55,9 @@ pub struct AuthorizationServer {
     userinfo: Option<Place>,
     device_authorization: Option<Place>,
     end_session: Option<Place>,
+    pushed_authorization: Option<Place>,
+    /// Whether login links must go through the pushed authorization request endpoint.
+    require_pushed_authorization: bool,
     /// What the token, introspection and revocation endpoints accept for client
     /// authentication, as the metadata says.
     token_auth: AuthSupport,
@@ -75,6 +78,7 @@ impl fmt::Debug for AuthorizationServer {
             ("userinfo", &self.userinfo),
             ("device_authorization", &self.device_authorization),
             ("end_session", &self.end_session),
+            ("pushed_authorization", &self.pushed_authorization),
         ] {
             if let Some(place) = place {
                 list.field(name, &format_args!("{place:?}"));
@@ -149,6 +153,8 @@ impl AuthorizationServer {
             userinfo: advertised(&metadata.userinfo_endpoint),
             device_authorization: advertised(&metadata.device_authorization_endpoint),
             end_session: advertised(&metadata.end_session_endpoint),
+            pushed_authorization: advertised(&metadata.pushed_authorization_request_endpoint),
+            require_pushed_authorization: metadata.require_pushed_authorization_requests,
             token_auth: AuthSupport {
                 endpoint: "token",
                 methods: metadata.token_endpoint_auth_methods_supported.clone(),
@@ -186,6 +192,7 @@ impl AuthorizationServer {
             EndpointKind::UserInfo => self.userinfo = place,
             EndpointKind::DeviceAuthorization => self.device_authorization = place,
             EndpointKind::EndSession => self.end_session = place,
+            EndpointKind::PushedAuthorization => self.pushed_authorization = place,
         }
         self
     }
@@ -239,6 +246,16 @@ impl AuthorizationServer {
         self
     }
 
+    /// The pushed authorization request endpoint (RFC 9126), where login links' parameters are
+    /// posted first; with `required`, login links go only that way
+    /// ([`LoginLinkBuilder::push`](crate::grant::authorization_code::LoginLinkBuilder::push)).
+    #[must_use]
+    pub fn pushed_authorization(mut self, endpoint: Endpoint, required: bool) -> Self {
+        self.pushed_authorization = Some(Place::Checked(endpoint));
+        self.require_pushed_authorization = required;
+        self
+    }
+
     /// The server's issuer identifier: login callbacks carrying `iss` (RFC 9207) must name it;
     /// with `required`, callbacks without `iss` are refused too.
     #[must_use]
@@ -268,6 +285,7 @@ impl AuthorizationServer {
             EndpointKind::UserInfo => self.userinfo.as_ref(),
             EndpointKind::DeviceAuthorization => self.device_authorization.as_ref(),
             EndpointKind::EndSession => self.end_session.as_ref(),
+            EndpointKind::PushedAuthorization => self.pushed_authorization.as_ref(),
         }
     }
 
@@ -288,7 +306,8 @@ fn name(kind: EndpointKind) -> &'static str {
         EndpointKind::Revocation => "revocation",
         EndpointKind::UserInfo => "UserInfo",
         EndpointKind::DeviceAuthorization => "device authorization",
-        _ => "end-session",
+        EndpointKind::EndSession => "end-session",
+        EndpointKind::PushedAuthorization => "pushed authorization request",
     }
 }
 
@@ -336,6 +355,8 @@ struct Inner {
     auth: ClientAuth,
     transport: Transport,
     extra_params: Vec<(String, String)>,
+    /// Resource indicators (RFC 8707), sent after the extra parameters.
+    resources: Vec<String>,
     retry: Option<RetryPolicy>,
     runtime: Option<Arc<dyn Runtime>>,
 }
@@ -360,6 +381,7 @@ impl OAuth2Client {
             clock: Arc::new(SystemClock),
             body_limit: BodyLimit::DEFAULT.0,
             extra_params: Vec::new(),
+            resources: Vec::new(),
             retry: None,
             runtime: None,
         }
@@ -428,6 +450,10 @@ impl OAuth2Client {
             token,
             server.end_session.as_ref().map(Place::endpoint),
             issuer,
+            authorization_code::Pushed {
+                endpoint: server.pushed_authorization.as_ref().map(Place::endpoint),
+                required: server.require_pushed_authorization,
+            },
         ))
     }
 
@@ -509,11 +535,12 @@ impl OAuth2Client {
         let endpoint = inner.server.endpoint(EndpointKind::Token)?;
         check_extra_params(&inner.extra_params, reserved)?;
         let retry = if retries { inner.retry.zip(inner.runtime.clone()) } else { None };
+        let resources = inner.resources.iter().map(|resource| ("resource".to_owned(), resource.clone()));
         Ok(TokenEndpoint {
             endpoint,
             auth: self.auth_for(EndpointKind::Token)?,
             transport: inner.transport.clone(),
-            extra_params: inner.extra_params.clone(),
+            extra_params: inner.extra_params.iter().cloned().chain(resources).collect(),
             retry,
         })
     }
@@ -538,6 +565,7 @@ pub struct OAuth2ClientBuilder {
     clock: Arc<dyn Clock>,
     body_limit: usize,
     extra_params: Vec<(String, String)>,
+    resources: Vec<Url>,
     retry: Option<RetryPolicy>,
     runtime: Option<Arc<dyn Runtime>>,
 }
@@ -564,6 +592,25 @@ impl OAuth2ClientBuilder {
         self
     }
 
+    /// A resource indicator (RFC 8707): the URI of a protected resource the client's tokens are
+    /// for, sent as `resource` with every token request, device authorization request and
+    /// login link; may be given several times. It must be absolute without a fragment (checked
+    /// by [`build`](Self::build)).
+    ///
+    /// ```
+    /// use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
+    /// # fn demo(http: impl oauth2_kit::http::HttpClient + 'static) -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = AuthorizationServer::new().token("https://auth.example.com/token".parse()?);
+    /// let client = OAuth2Client::builder(server, ClientAuth::new("svc", "secret"), http)
+    ///     .resource("https://orders.example.com/".parse()?)
+    ///     .build()?;
+    /// # drop(client); Ok(()) }
+    /// ```
+    pub fn resource(mut self, resource: Url) -> Self {
+        self.resources.push(resource);
+        self
+    }
+
     /// Transient failures of token requests are retried by `policy` (sleeping on the
     /// [`runtime`](Self::runtime), which [`build`](Self::build) then requires).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
@@ -577,9 +624,16 @@ impl OAuth2ClientBuilder {
         self
     }
 
-    /// The client: refuses a zero body limit, and retries without a runtime.
+    /// The client: refuses a zero body limit, retries without a runtime, and a resource with a
+    /// fragment.
     pub fn build(self) -> Result<OAuth2Client, ConfigError> {
         check_body_limit(self.body_limit)?;
+        if self.resources.iter().any(|resource| resource.fragment().is_some()) {
+            return Err(ConfigError::new(
+                ConfigErrorKind::InvalidSetting,
+                "a resource indicator may not have a fragment (RFC 8707 §2)",
+            ));
+        }
         if self.retry.is_some() && self.runtime.is_none() {
             return Err(ConfigError::new(
                 ConfigErrorKind::NoRuntime,
@@ -595,6 +649,7 @@ impl OAuth2ClientBuilder {
             auth: self.auth,
             transport: Transport { http: self.http, clock: self.clock, body_limit: self.body_limit },
             extra_params: self.extra_params,
+            resources: self.resources.iter().map(|resource| resource.as_str().to_owned()).collect(),
             retry: self.retry,
             runtime: self.runtime,
         }

@@ -107,4 +107,6 @@ pub enum EndpointKind {
     DeviceAuthorization,
     /// The end-session (logout) endpoint (OpenID Connect RP-Initiated Logout).
     EndSession,
+    /// The pushed authorization request endpoint (RFC 9126).
+    PushedAuthorization,
 }

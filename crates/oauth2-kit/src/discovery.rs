@@ -85,6 +85,11 @@ pub struct ServerMetadata {
     pub device_authorization_endpoint: Option<Url>,
     /// The end-session endpoint (OpenID Connect RP-Initiated Logout).
     pub end_session_endpoint: Option<Url>,
+    /// The pushed authorization request endpoint (RFC 9126).
+    pub pushed_authorization_request_endpoint: Option<Url>,
+    /// Whether the server accepts authorization requests only through its pushed authorization
+    /// request endpoint (RFC 9126 §5; absent means `false`).
+    pub require_pushed_authorization_requests: bool,
     /// The dynamic client registration endpoint (RFC 7591).
     pub registration_endpoint: Option<Url>,
     /// The JSON Web Key Set document.
@@ -155,8 +160,11 @@ impl ServerMetadata {
         let userinfo_endpoint = url("userinfo_endpoint")?;
         let device_authorization_endpoint = url("device_authorization_endpoint")?;
         let end_session_endpoint = url("end_session_endpoint")?;
+        let pushed_authorization_request_endpoint = url("pushed_authorization_request_endpoint")?;
         let registration_endpoint = url("registration_endpoint")?;
         let jwks_uri = url("jwks_uri")?;
+        let require_pushed_authorization_requests =
+            object.lenient_bool("require_pushed_authorization_requests")?.unwrap_or(false);
         let mut list = |key: &'static str| object.string_or_array(key);
         Ok(Self {
             issuer,
@@ -167,6 +175,8 @@ impl ServerMetadata {
             userinfo_endpoint,
             device_authorization_endpoint,
             end_session_endpoint,
+            pushed_authorization_request_endpoint,
+            require_pushed_authorization_requests,
             registration_endpoint,
             jwks_uri,
             scopes_supported: list("scopes_supported")?,

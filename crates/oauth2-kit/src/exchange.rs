@@ -106,6 +106,7 @@ pub(crate) enum Operation {
     Discovery,
     UserInfo,
     DeviceAuthorization,
+    PushedAuthorization,
 }
 
 impl Operation {
@@ -117,6 +118,7 @@ impl Operation {
             Self::Discovery => "discovery",
             Self::UserInfo => "userinfo",
             Self::DeviceAuthorization => "device_authorization",
+            Self::PushedAuthorization => "pushed_authorization",
         }
     }
 
@@ -127,7 +129,8 @@ impl Operation {
             | Self::Revocation
             | Self::Discovery
             | Self::UserInfo
-            | Self::DeviceAuthorization => "",
+            | Self::DeviceAuthorization
+            | Self::PushedAuthorization => "",
         }
     }
 }

@@ -92,7 +92,8 @@ fn check_claims(state: &ServerState, jwt: &SignedJwt<'_>, what: &str, presenter:
     let issuer = lock(&state.issuer).clone();
     let accepted: Vec<String> = std::iter::once(issuer.clone())
         .chain(
-            ["token", "introspect", "revoke", "device_authorization"].map(|path| format!("{issuer}/{path}")),
+            ["token", "introspect", "revoke", "device_authorization", "par"]
+                .map(|path| format!("{issuer}/{path}")),
         )
         .collect();
     if !jwt.audience_is_one_of(&accepted) {

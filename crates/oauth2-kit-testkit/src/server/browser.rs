@@ -1,6 +1,7 @@
 //! What a user's browser would visit: `GET /authorize` (answered by an automatic login), the
 //! device flow's `POST /device_authorization` and its approval page `GET /device`.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::extract::{RawQuery, State};
@@ -42,13 +43,69 @@ fn redirect(redirect_uri: &Url, params: &[(&str, &str)]) -> Response {
     response
 }
 
+/// How long a pushed authorization request's `request_uri` is good for.
+const PUSHED_LIFETIME: Duration = Duration::from_secs(60);
+
+/// A pushed authorization request (RFC 9126) waiting for its user.
+#[derive(Debug, Clone)]
+pub(super) struct PushedRequest {
+    client_id: String,
+    params: HashMap<String, String>,
+    expires_at: Instant,
+}
+
+pub(super) async fn pushed_authorization(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    form_endpoint(&state, Route::PushedAuthorization, &headers, &body, handle_pushed_authorization).await
+}
+
+fn handle_pushed_authorization(
+    state: &ServerState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, Reject> {
+    let mut form = parse_form(headers, body)?;
+    let client = authenticate(state, headers, &form)?;
+    if form.contains_key("request_uri") {
+        return Err(bad_request("invalid_request", "request_uri may not be pushed (RFC 9126 §2.1)"));
+    }
+    // The request's own client_id (RFC 9126 §2.1), whatever the client authentication carries.
+    if form.get("client_id") != Some(&client.id) {
+        return Err(bad_request("invalid_request", "client_id missing or not the authenticated client"));
+    }
+    for credential in ["client_secret", "client_assertion", "client_assertion_type"] {
+        form.remove(credential);
+    }
+    let request_uri = format!("urn:ietf:params:oauth:request_uri:{}", new_secret()?);
+    let pushed =
+        PushedRequest { client_id: client.id.clone(), params: form, expires_at: deadline(PUSHED_LIFETIME) };
+    lock(&state.pushed_requests).insert(request_uri.clone(), pushed);
+    let mut response =
+        json_no_store(json!({ "request_uri": request_uri, "expires_in": PUSHED_LIFETIME.as_secs() }));
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
 pub(super) async fn authorize(State(state): Shared, RawQuery(query): RawQuery) -> Response {
     if let Some(faulted) = state.enter(Route::Authorize).await {
         return faulted;
     }
-    let Ok(params) = parse_pairs(query.unwrap_or_default().as_bytes()) else {
+    let Ok(mut params) = parse_pairs(query.unwrap_or_default().as_bytes()) else {
         return no_redirect("repeated parameter");
     };
+    // RFC 9126 §4: a pushed request's parameters, once, by the client that pushed them.
+    if let Some(request_uri) = params.get("request_uri").cloned() {
+        let pushed = lock(&state.pushed_requests).remove(&request_uri);
+        let Some(pushed) = pushed.filter(|p| Instant::now() < p.expires_at) else {
+            return no_redirect("unknown, used or expired request_uri");
+        };
+        if params.get("client_id") != Some(&pushed.client_id) {
+            return no_redirect("client_id differs from the pushed request's");
+        }
+        params = pushed.params;
+        params.insert("client_id".into(), pushed.client_id);
+    } else if state.require_pushed_authorization {
+        return no_redirect("this server takes authorization requests only through /par (RFC 9126)");
+    }
     let param = |name: &str| params.get(name).map(String::as_str);
     let Some(client) = param("client_id").and_then(|id| lock(&state.clients).get(id).cloned()) else {
         return no_redirect("unknown client_id");
@@ -103,6 +160,10 @@ pub(super) async fn authorize(State(state): Shared, RawQuery(query): RawQuery) -
             scope,
             user,
             expires_at: deadline(CODE_LIFETIME),
+            resources: params
+                .get("resource")
+                .map(|values| values.split(super::wire::REPEATED_SEPARATOR).map(str::to_owned).collect())
+                .unwrap_or_default(),
         },
     );
     let mut params = vec![("code", code.as_str()), ("iss", issuer.as_str())];

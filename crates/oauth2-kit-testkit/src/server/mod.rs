@@ -228,6 +228,10 @@ struct ServerState {
     assertion_ids: Mutex<HashMap<(String, String), u64>>,
     /// The issuers whose assertions the JWT bearer grant accepts, with their keys.
     assertion_issuers: Mutex<HashMap<String, Vec<PublicKey>>>,
+    /// Pushed authorization requests by `request_uri`.
+    pushed_requests: Mutex<HashMap<String, browser::PushedRequest>>,
+    /// Whether `/authorize` takes only pushed requests.
+    require_pushed_authorization: bool,
     devices: Mutex<HashMap<String, DeviceGrant>>,
     login: Mutex<Login>,
     rotate_refresh_tokens: Mutex<bool>,
@@ -268,6 +272,7 @@ pub struct TestServerBuilder {
     device: DeviceSettings,
     auth_methods: Vec<AuthMethod>,
     assertion_issuers: HashMap<String, Vec<PublicKey>>,
+    require_pushed_authorization: bool,
 }
 
 impl TestServerBuilder {
@@ -337,6 +342,13 @@ impl TestServerBuilder {
         self
     }
 
+    /// Whether `/authorize` takes only pushed authorization requests (RFC 9126, advertised as
+    /// `require_pushed_authorization_requests`). Default: `false` (both ways work).
+    pub fn require_pushed_authorization_requests(mut self, required: bool) -> Self {
+        self.require_pushed_authorization = required;
+        self
+    }
+
     /// A scope the protected resource requires; tokens without it get `403 insufficient_scope`.
     /// Default: none (any active token is accepted).
     pub fn resource_scope(mut self, scope: Scope) -> Self {
@@ -358,6 +370,8 @@ impl TestServerBuilder {
             codes: Mutex::new(HashMap::new()),
             assertion_ids: Mutex::new(HashMap::new()),
             assertion_issuers: Mutex::new(self.assertion_issuers),
+            pushed_requests: Mutex::new(HashMap::new()),
+            require_pushed_authorization: self.require_pushed_authorization,
             devices: Mutex::new(HashMap::new()),
             login: Mutex::new(Login::As(DEFAULT_USERNAME.to_owned())),
             rotate_refresh_tokens: Mutex::new(self.rotate_refresh_tokens),
@@ -374,6 +388,7 @@ impl TestServerBuilder {
             .route("/revoke", post(token::revoke))
             .route("/resource", get(resource::resource).post(resource::resource))
             .route("/authorize", get(browser::authorize))
+            .route("/par", post(browser::pushed_authorization))
             .route("/device_authorization", post(browser::device_authorization))
             .route("/device", get(browser::device_page))
             .route("/userinfo", get(resource::userinfo).post(resource::userinfo))
@@ -399,6 +414,7 @@ impl TestServerBuilder {
             authorization: endpoint("authorize")?,
             userinfo: endpoint("userinfo")?,
             device_authorization: endpoint("device_authorization")?,
+            pushed_authorization: endpoint("par")?,
             issuer: Issuer::new(url.as_str().trim_end_matches('/'))
                 .map_err(|e| io::Error::other(format!("issuer: {e}")))?,
         };
@@ -419,6 +435,9 @@ impl TestServerBuilder {
 ///   back to the redirect URI with a code and `iss` (RFC 9207), or `access_denied` after
 ///   [`deny_logins`](TestServer::deny_logins);
 /// - `POST /device_authorization` (RFC 8628) and its verification page `GET /device`;
+/// - `POST /par`, pushed authorization requests (RFC 9126): `/authorize` then takes the
+///   `request_uri` once, and [only that](TestServerBuilder::require_pushed_authorization_requests)
+///   when so configured;
 /// - `POST /introspect` (RFC 7662), `POST /revoke` (RFC 7009; revoking a refresh token ends its
 ///   access tokens too);
 /// - `GET`/`POST /userinfo` (OpenID Connect) and the discovery documents under `/.well-known/`;
@@ -459,6 +478,7 @@ struct Endpoints {
     authorization: Endpoint,
     userinfo: Endpoint,
     device_authorization: Endpoint,
+    pushed_authorization: Endpoint,
 }
 
 impl TestServer {
@@ -477,6 +497,7 @@ impl TestServer {
             resource_scope: None,
             rotate_refresh_tokens: true,
             assertion_issuers: HashMap::new(),
+            require_pushed_authorization: false,
             auth_methods: vec![
                 AuthMethod::ClientSecretBasic,
                 AuthMethod::ClientSecretPost,
@@ -527,6 +548,15 @@ impl TestServer {
             .revocation(endpoints.revocation.clone())
             .userinfo(endpoints.userinfo.clone())
             .device_authorization(endpoints.device_authorization.clone())
+            .pushed_authorization(
+                endpoints.pushed_authorization.clone(),
+                self.state.require_pushed_authorization,
+            )
+    }
+
+    /// `POST /par`, pushed authorization requests (RFC 9126).
+    pub fn pushed_authorization_endpoint(&self) -> Endpoint {
+        self.endpoints.pushed_authorization.clone()
     }
 
     /// `POST /token`.

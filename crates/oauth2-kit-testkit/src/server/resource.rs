@@ -83,6 +83,8 @@ fn metadata(state: &ServerState) -> Value {
         "revocation_endpoint": format!("{issuer}/revoke"),
         "userinfo_endpoint": format!("{issuer}/userinfo"),
         "device_authorization_endpoint": format!("{issuer}/device_authorization"),
+        "pushed_authorization_request_endpoint": format!("{issuer}/par"),
+        "require_pushed_authorization_requests": state.require_pushed_authorization,
         "grant_types_supported": [
             "authorization_code", "refresh_token", "client_credentials", "password",
             "urn:ietf:params:oauth:grant-type:device_code", oauth2_kit::grant::jwt_bearer::GRANT_TYPE,

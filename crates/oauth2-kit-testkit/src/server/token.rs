@@ -66,6 +66,8 @@ pub(super) struct IssuedCode {
     pub(super) scope: Option<Scope>,
     pub(super) user: String,
     pub(super) expires_at: Instant,
+    /// The resource indicators of the login (RFC 8707).
+    pub(super) resources: Vec<String>,
 }
 
 pub(super) async fn token(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
@@ -214,7 +216,15 @@ fn client_credentials(
         return Err(unauthorized_client("client_credentials"));
     }
     let scope = requested_scope(client, form)?;
-    issue(state, client, scope, None, Refresh::None)
+    let audience = repeated(form, "resource");
+    issue_exchanged(state, client, scope, None, Refresh::None, Exchanged { audience, ..Exchanged::default() })
+}
+
+/// Every value of a parameter that may be repeated.
+fn repeated(form: &HashMap<String, String>, name: &str) -> Vec<String> {
+    form.get(name)
+        .map(|values| values.split(super::wire::REPEATED_SEPARATOR).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 fn authorization_code(
@@ -251,7 +261,13 @@ fn authorization_code(
             }
         }
     }
-    issue(state, client, issued.scope, Some(issued.user), Refresh::New)
+    // RFC 8707 §2.2: the token request's resources, else the login's.
+    let mut audience = repeated(form, "resource");
+    if audience.is_empty() {
+        audience = issued.resources;
+    }
+    let exchanged = Exchanged { audience, ..Exchanged::default() };
+    issue_exchanged(state, client, issued.scope, Some(issued.user), Refresh::New, exchanged)
 }
 
 fn refresh_token(
@@ -374,11 +390,8 @@ fn token_exchange(
         }
         (None, granted) => granted,
     };
-    let audience: Vec<String> = ["audience", "resource"]
-        .iter()
-        .filter_map(|name| form.get(*name))
-        .flat_map(|values| values.split(super::wire::REPEATED_SEPARATOR).map(str::to_owned))
-        .collect();
+    let mut audience = repeated(form, "audience");
+    audience.extend(repeated(form, "resource"));
     issue_exchanged(
         state,
         client,

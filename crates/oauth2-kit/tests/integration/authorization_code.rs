@@ -397,3 +397,67 @@ fn review_hardening_of_the_builder() {
     let err = block_on(strict.complete_login(&pending, &Callback::from_query(&query).unwrap())).unwrap_err();
     assert!(matches!(err, Error::Callback(CallbackError::Missing("iss"))), "{err}");
 }
+
+/// Pushed authorization requests (RFC 9126): what is posted for each client authentication
+/// method, and answers that give no usable `request_uri`.
+mod pushed {
+    use super::*;
+
+    fn pushing(http: Arc<Script>, auth: ClientAuth) -> AuthorizationCodeProvider {
+        let server = AuthorizationServer::new()
+            .authorization("https://auth.example.com/authorize".parse().unwrap())
+            .token("https://auth.example.com/token".parse().unwrap())
+            .pushed_authorization("https://auth.example.com/par".parse().unwrap(), false);
+        OAuth2Client::new(server, auth, http)
+            .authorization_code(Url::parse("https://app.example.com/callback").unwrap())
+            .unwrap()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_form_carries_client_id_once_whatever_the_method() {
+        let created = (201, r#"{"request_uri":"urn:ietf:params:oauth:request_uri:abc","expires_in":60}"#);
+        for auth in [
+            ClientAuth::new("web-app", "web-secret"),
+            ClientAuth::new("web-app", "web-secret").with_method(oauth2_kit::AuthMethod::ClientSecretPost),
+            ClientAuth::public("web-app"),
+        ] {
+            let http = Script::new(&[created]);
+            let link = block_on(
+                pushing(http.clone(), auth.clone()).login_link().scope("openid".parse().unwrap()).push(),
+            )
+            .unwrap();
+            assert_eq!(
+                link.url().as_str(),
+                "https://auth.example.com/authorize?client_id=web-app&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc"
+            );
+            let form = http.form(0);
+            assert_eq!(form.iter().filter(|(name, _)| name == "client_id").count(), 1, "{auth:?}: {form:?}");
+            for name in
+                ["response_type", "redirect_uri", "state", "scope", "code_challenge", "code_challenge_method"]
+            {
+                assert!(value(&form, name).is_some(), "{auth:?}: {name}");
+            }
+            assert_eq!(http.sent()[0].uri(), "https://auth.example.com/par");
+        }
+    }
+
+    #[test]
+    fn an_answer_without_a_request_uri_or_an_error_is_an_error() {
+        for (answer, field) in [
+            ((201, r#"{"expires_in":60}"#), Some("request_uri")),
+            ((201, r#"{"request_uri":"","expires_in":60}"#), Some("request_uri")),
+            ((400, r#"{"error":"invalid_request","error_description":"bad redirect_uri"}"#), None),
+        ] {
+            let http = Script::new(&[answer]);
+            let error = block_on(pushing(http, ClientAuth::new("web-app", "web-secret")).login_link().push())
+                .unwrap_err();
+            match (field, &error) {
+                (Some(expected), Error::Decode { field, .. }) => assert_eq!(*field, Some(expected)),
+                (None, Error::OAuth2(e)) => assert_eq!(e.response.error, ErrorCode::InvalidRequest),
+                _ => panic!("{answer:?}: {error:?}"),
+            }
+        }
+    }
+}

@@ -185,9 +185,81 @@ impl<'a, T> LoginLinkBuilder<'a, T> {
     }
 
     /// The link. Parameters, in this order: `response_type=code`, `client_id`, `redirect_uri`,
-    /// `state`, `scope`, `code_challenge`, `code_challenge_method`, `nonce`, then the extra ones;
-    /// parameters already in the authorization endpoint's query come first and are kept.
+    /// `state`, `scope`, `code_challenge`, `code_challenge_method`, `nonce`, the client's
+    /// resource indicators (`resource`), then the extra ones; parameters already in the
+    /// authorization endpoint's query come first and are kept.
+    ///
+    /// A server whose metadata requires pushed authorization requests (RFC 9126,
+    /// `require_pushed_authorization_requests`) takes none of these: then this is a
+    /// [`ConfigError`](crate::ConfigError) saying so, and [`push`](Self::push) is the way.
     pub fn build(self) -> Result<LoginLink> {
+        let provider = &*self.provider.inner;
+        if provider.pushed.required {
+            return Err(crate::config_error::ConfigError::new(
+                crate::config_error::ConfigErrorKind::InvalidSetting,
+                "the server requires pushed authorization requests (RFC 9126): make the login link with push()",
+            )
+            .into());
+        }
+        let (params, pending) = self.prepare()?;
+        let mut url = provider.authorization_endpoint.url().clone();
+        url.query_pairs_mut().extend_pairs(&params);
+        Ok(LoginLink { url, pending })
+    }
+
+    /// The link through a pushed authorization request (RFC 9126): the parameters
+    /// [`build`](Self::build) would put in the link are posted to the server's pushed
+    /// authorization request endpoint, with the client's authentication, and the link carries
+    /// only `client_id` and the `request_uri` the server answers. Nothing of the request shows in
+    /// the browser's address bar or history, and the server checks the client before the user
+    /// sees a page. Needs the endpoint ([`AuthorizationServer::pushed_authorization`](crate::AuthorizationServer::pushed_authorization),
+    /// or discovery).
+    pub async fn push(self) -> Result<LoginLink> {
+        let provider = &*self.provider.inner;
+        let endpoint = match &provider.pushed.endpoint {
+            Some(endpoint) => endpoint.clone()?,
+            None => {
+                return Err(crate::config_error::ConfigError::missing(
+                    crate::config_error::EndpointKind::PushedAuthorization,
+                    "the authorization server has no pushed authorization request endpoint",
+                )
+                .into());
+            }
+        };
+        let (params, pending) = self.prepare()?;
+        let token = &provider.token;
+        // `client_id` belongs to the request (RFC 9126 §2.1); the methods that put credentials in
+        // the form add it themselves, once.
+        let auth_adds_client_id = token.auth.method() != crate::client_auth::AuthMethod::ClientSecretBasic;
+        let mut form = crate::form::Form::new();
+        for (name, value) in &params {
+            if !(auth_adds_client_id && name == "client_id") {
+                form.push(name, value);
+            }
+        }
+        let pushed = token
+            .transport
+            .post_form(crate::exchange::Operation::PushedAuthorization, &endpoint, form, &token.auth)
+            .await?
+            .json(|mut object, _| {
+                let request_uri = object.required_string("request_uri")?;
+                if request_uri.is_empty() {
+                    return Err(crate::decode::DecodeError::new(
+                        Some("request_uri"),
+                        "`request_uri` is empty",
+                    ));
+                }
+                Ok(request_uri)
+            })?;
+        let mut url = provider.authorization_endpoint.url().clone();
+        url.query_pairs_mut()
+            .append_pair("client_id", token.auth.client_id().as_str())
+            .append_pair("request_uri", &pushed);
+        Ok(LoginLink { url, pending })
+    }
+
+    /// The login's parameters in link order, and what the client keeps.
+    fn prepare(self) -> Result<(Vec<(String, String)>, PendingLogin)> {
         check_extra_params(&self.extra_params, RESERVED)?;
         let provider = &*self.provider.inner;
         let state = match self.state {
@@ -228,33 +300,34 @@ impl<'a, T> LoginLinkBuilder<'a, T> {
             (PkcePolicy::S256, None) => Some(Pkce::s256()?),
             (PkcePolicy::Plain, None) => Some(Pkce::danger_plain()?),
         };
-        let mut url = provider.authorization_endpoint.url().clone();
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("response_type", "code");
-            query.append_pair("client_id", provider.token.auth.client_id().as_str());
-            query.append_pair("redirect_uri", provider.redirect_uri.as_str());
-            query.append_pair("state", state.expose_secret());
-            if let Some(scope) = &self.scope {
-                query.append_pair("scope", scope.as_str());
-            }
-            if let Some(pkce) = &pkce {
-                query.append_pair("code_challenge", pkce.challenge());
-                query.append_pair("code_challenge_method", pkce.method().as_str());
-            }
-            if let Some(nonce) = &self.nonce {
-                query.append_pair("nonce", nonce.expose_secret());
-            }
-            for (name, value) in &self.extra_params {
-                query.append_pair(name, value);
-            }
+        let mut params: Vec<(String, String)> = Vec::new();
+        let mut add = |name: &str, value: &str| params.push((name.to_owned(), value.to_owned()));
+        add("response_type", "code");
+        add("client_id", provider.token.auth.client_id().as_str());
+        add("redirect_uri", provider.redirect_uri.as_str());
+        add("state", state.expose_secret());
+        if let Some(scope) = &self.scope {
+            add("scope", scope.as_str());
+        }
+        if let Some(pkce) = &pkce {
+            add("code_challenge", pkce.challenge());
+            add("code_challenge_method", pkce.method().as_str());
+        }
+        if let Some(nonce) = &self.nonce {
+            add("nonce", nonce.expose_secret());
+        }
+        for (name, value) in provider.token.extra_params.iter().filter(|(name, _)| name == "resource") {
+            add(name, value);
+        }
+        for (name, value) in &self.extra_params {
+            add(name, value);
         }
         let pending = PendingLogin {
             state,
             pkce_verifier: pkce.map(|pkce| pkce.verifier().clone()),
             nonce: self.nonce,
         };
-        Ok(LoginLink { url, pending })
+        Ok((params, pending))
     }
 }
 

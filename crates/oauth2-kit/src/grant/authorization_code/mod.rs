@@ -109,6 +109,16 @@ struct Inner {
     issuer: Option<Issuer>,
     require_issuer: bool,
     pkce: PkcePolicy,
+    /// The pushed authorization request endpoint (or why the server's cannot be used), and
+    /// whether the server takes login links only that way.
+    pushed: Pushed,
+}
+
+/// Where login links' parameters are pushed (RFC 9126).
+#[derive(Clone)]
+pub(crate) struct Pushed {
+    pub(crate) endpoint: Option<std::result::Result<Endpoint, ConfigError>>,
+    pub(crate) required: bool,
 }
 
 impl<T> Clone for AuthorizationCodeProvider<T> {
@@ -126,6 +136,7 @@ impl AuthorizationCodeProvider {
         token: TokenEndpoint,
         logout_endpoint: Option<Result<Endpoint, ConfigError>>,
         issuer: Option<(Issuer, bool)>,
+        pushed: Pushed,
     ) -> AuthorizationCodeProviderBuilder {
         let (issuer, require_issuer) = match issuer {
             Some((issuer, required)) => (Some(issuer), required),
@@ -139,6 +150,7 @@ impl AuthorizationCodeProvider {
             issuer,
             require_issuer,
             pkce: PkcePolicy::S256,
+            pushed,
             response: PhantomData,
         }
     }
@@ -291,6 +303,7 @@ pub struct AuthorizationCodeProviderBuilder<T = TokenResponse> {
     issuer: Option<Issuer>,
     require_issuer: bool,
     pkce: PkcePolicy,
+    pushed: Pushed,
     response: PhantomData<fn() -> T>,
 }
 
@@ -306,6 +319,7 @@ impl<T: FromTokenResponse> AuthorizationCodeProviderBuilder<T> {
             issuer: self.issuer,
             require_issuer: self.require_issuer,
             pkce: self.pkce,
+            pushed: self.pushed,
             response: PhantomData,
         }
     }
@@ -364,6 +378,7 @@ impl<T: FromTokenResponse> AuthorizationCodeProviderBuilder<T> {
                 issuer: self.issuer,
                 require_issuer: self.require_issuer,
                 pkce: self.pkce,
+                pushed: self.pushed,
             }),
             response: PhantomData,
         })
