@@ -401,16 +401,28 @@ impl ClientAuth {
         }
         let audience = self.resolved_audience.as_deref().unwrap_or_else(|| endpoint.as_str());
         let issued = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        let claims = serde_json::json!({
-            "iss": self.client_id().as_str(),
-            "sub": self.client_id().as_str(),
-            "aud": audience,
-            "jti": crate::random::random_urlsafe(16)?,
-            "iat": issued,
-            "exp": issued.saturating_add(ASSERTION_LIFETIME.as_secs()),
-        });
+        let jti = crate::random::random_urlsafe(16)?;
+        let claims = AssertionClaims {
+            iss: self.client_id().as_str(),
+            sub: self.client_id().as_str(),
+            aud: audience,
+            jti: &jti,
+            iat: issued,
+            exp: issued.saturating_add(ASSERTION_LIFETIME.as_secs()),
+        };
         Ok(crate::signing::compact(signer, "JWT", &claims).await?)
     }
+}
+
+/// The claims of a client assertion (RFC 7523 §3), in this order.
+#[derive(serde::Serialize)]
+struct AssertionClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    jti: &'a str,
+    iat: u64,
+    exp: u64,
 }
 
 /// `Basic base64(urlencode(client_id) ":" urlencode(client_secret))`, as RFC 6749 §2.3.1

@@ -20,12 +20,26 @@ impl Form {
     }
 
     pub(crate) fn push(&mut self, name: &str, value: &str) {
+        // At most three bytes out per byte in, plus `&` and `=`.
+        self.reserve(name.len().saturating_add(value.len()).saturating_mul(3).saturating_add(2));
         if !self.body.is_empty() {
             self.body.push('&');
         }
-        self.body.extend(form_urlencoded::byte_serialize(name.as_bytes()));
+        append_encoded(&mut self.body, name);
         self.body.push('=');
-        self.body.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+        append_encoded(&mut self.body, value);
+    }
+
+    /// Room for `additional` bytes. Growing moves the body to a new buffer and wipes the old
+    /// one, so no copy of a secret already in the form is left in freed memory.
+    fn reserve(&mut self, additional: usize) {
+        if self.body.capacity() - self.body.len() >= additional {
+            return;
+        }
+        let capacity = self.body.len().saturating_add(additional).max(self.body.capacity().saturating_mul(2));
+        let mut grown = String::with_capacity(capacity);
+        grown.push_str(&self.body);
+        zeroize::Zeroize::zeroize(&mut std::mem::replace(&mut self.body, grown));
     }
 
     #[cfg(test)]
@@ -52,6 +66,30 @@ impl Form {
     /// The request body (no copy).
     pub(crate) fn into_body(mut self) -> Bytes {
         Bytes::from(std::mem::take(&mut self.body))
+    }
+}
+
+/// The bytes form-urlencoding keeps as they are, as a table (one load per byte, no branches).
+#[allow(clippy::indexing_slicing)] // `byte` runs through the table's length, at compile time
+const KEPT: [bool; 256] = {
+    let mut kept = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        kept[byte] = b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_');
+        byte += 1;
+    }
+    kept
+};
+
+/// Appends `text` form-urlencoded. Text made only of the bytes the encoding keeps as they are
+/// (`A-Z a-z 0-9 * - . _`: tokens, base64url, a signed JWT) is copied in one go; anything else
+/// goes through the `url` crate's serializer.
+fn append_encoded(body: &mut String, text: &str) {
+    if text.bytes().all(|b| KEPT.get(usize::from(b)).copied().unwrap_or(false)) {
+        body.push_str(text);
+    } else {
+        body.extend(form_urlencoded::byte_serialize(text.as_bytes()));
     }
 }
 
@@ -116,3 +154,34 @@ pub(crate) fn is_sensitive(key: &str) -> bool {
 /// Names that contain a sensitive part but hold no credential (folded as in [`is_sensitive`]):
 /// the numeric error codes some servers add to error responses.
 const NOT_SENSITIVE: &[&str] = &["errorcode", "errorcodes", "statuscode"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_encoded_as_the_url_crate_encodes_them_whatever_their_length() {
+        let values = [
+            "plain-token_1.2*3",
+            "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJjIn0.c2ln-_",
+            "s3cr:t%+ é/ü",
+            "",
+            "a b&c=d",
+        ];
+        let mut form = Form::new();
+        let mut expected = String::new();
+        for (index, value) in values.iter().enumerate() {
+            // Long enough, over the rounds, to grow the buffer several times.
+            let value = value.repeat(index * 40 + 1);
+            form.push("name_ü", &value);
+            if !expected.is_empty() {
+                expected.push('&');
+            }
+            expected.extend(form_urlencoded::byte_serialize("name_ü".as_bytes()));
+            expected.push('=');
+            expected.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+        }
+        assert_eq!(form.encode(), expected);
+        assert!(form.body.capacity() > 160, "the buffer grew");
+    }
+}

@@ -48,6 +48,14 @@
 //! | introspection (a [`TokenIntrospection`]) | [`introspection()`](OAuth2Client::introspection) | [`guide::introspection`] |
 //! | revocation | [`revocation()`](OAuth2Client::revocation) | [`guide::client_credentials`] |
 //! | UserInfo | [`userinfo()`](OAuth2Client::userinfo) | [`guide::userinfo`] |
+//! | JWT bearer grant (an [`AccessTokenProvider`]) | [`jwt_bearer(source)`](OAuth2Client::jwt_bearer) | [`guide::jwt_bearer`] |
+//! | token exchange | [`token_exchange()`](OAuth2Client::token_exchange) | [`guide::token_exchange`] |
+//!
+//! The client authenticates with a secret (`client_secret_basic`, `client_secret_post`), a JWT
+//! signed with it (`client_secret_jwt`) or with its private key (`private_key_jwt`: keys in
+//! memory with the `signing` feature, or in a KMS behind your own [`signing::JwtSigner`]); see
+//! [`guide::client_authentication`]. Login links can go through pushed authorization requests,
+//! and tokens can be asked for resources (RFC 8707): [`guide::authorization_code`].
 //!
 //! # Caching, and attaching tokens to requests
 //!

@@ -175,20 +175,24 @@ impl JwtSigner for SharedSecretKey {
     }
 }
 
+/// A JWS header (RFC 7515 §4.1) as this crate writes it.
+#[derive(serde::Serialize)]
+struct Header<'a> {
+    alg: &'a str,
+    typ: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<&'a str>,
+}
+
 /// A JWS in compact serialization (RFC 7515 §7.1): the header (`alg`, `typ` and the signer's
 /// `kid`), `claims` as given, and `signer`'s signature. Kept as a secret: an assertion is a
 /// credential until it expires.
-pub(crate) async fn compact(
+pub(crate) async fn compact<C: serde::Serialize + ?Sized>(
     signer: &dyn JwtSigner,
     typ: &str,
-    claims: &serde_json::Value,
+    claims: &C,
 ) -> Result<SecretString, SigningError> {
-    let mut header = serde_json::Map::new();
-    header.insert("alg".into(), signer.algorithm().as_str().into());
-    header.insert("typ".into(), typ.into());
-    if let Some(kid) = signer.key_id() {
-        header.insert("kid".into(), kid.into());
-    }
+    let header = Header { alg: signer.algorithm().as_str(), typ, kid: signer.key_id() };
     let header = serde_json::to_vec(&header)
         .map_err(|e| SigningError::new("cannot encode the header").with_source(e))?;
     let claims = serde_json::to_vec(claims)
