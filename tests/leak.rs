@@ -79,9 +79,11 @@ struct EchoAssertion {
 #[oauth2_kit::async_trait]
 impl HttpClient for EchoAssertion {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let assertion = url::form_urlencoded::parse(request.body())
-            .find(|(name, _)| name == "client_assertion" || name == "assertion")
-            .map(|(_, value)| value.into_owned());
+        // The credential a server could quote back: an assertion, else a pushed login's state.
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(request.body()).into_owned().collect();
+        let assertion = ["client_assertion", "assertion", "state"]
+            .iter()
+            .find_map(|wanted| form.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.clone()));
         let mut response = self.inner.send(request).await?;
         let Some(assertion) = assertion else { return Ok(response) };
         self.sent.lock().unwrap().push(assertion.clone());
@@ -542,6 +544,25 @@ async fn no_secret_in_any_trace_debug_or_display() {
             let per_subject = oauth2_kit_cache_tokio::caching_exchange(exchange);
             leaks.token(&per_subject.get(&request).await.unwrap());
             leaks.show(&per_subject);
+            // A pushed login link: the state, the nonce and the PKCE challenge go in a POST, to a
+            // server that quotes the state back.
+            let web = OAuth2Client::new(
+                server.authorization_server(),
+                ClientAuth::new("leak", CLIENT_SECRET),
+                echo.clone(),
+            )
+            .authorization_code(Url::parse("http://127.0.0.1:9/cb").unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+            let link = web.login_link().nonce().unwrap().push().await.unwrap();
+            leaks.show(&link);
+            leaks.secret("login state", link.pending().state().expose_secret());
+            leaks.secret("nonce", link.pending().nonce().unwrap().expose_secret());
+            for fault in echoes(MARKER).into_iter().take(6) {
+                server.inject(Route::PushedAuthorization, fault, 1);
+                leaks.error(&web.login_link().nonce().unwrap().push().await.unwrap_err());
+            }
             let elsewhere =
                 auth.with_assertion_audience(AssertionAudience::Value("https://elsewhere.example".into()));
             let refused = OAuth2Client::new(server.authorization_server(), elsewhere, echo.clone());
@@ -553,8 +574,10 @@ async fn no_secret_in_any_trace_debug_or_display() {
     for assertion in assertions {
         // The whole, and its signature alone.
         let signature = assertion.rsplit('.').next().unwrap().to_owned();
-        leaks.secret("client assertion", assertion);
-        leaks.secret("client assertion's signature", signature);
+        leaks.secret("signed assertion or pushed login state", assertion);
+        if signature.len() >= 8 {
+            leaks.secret("signed assertion's signature", signature);
+        }
     }
 
     let text = String::from_utf8_lossy(&record.0.lock().unwrap()).into_owned();

@@ -137,8 +137,24 @@ impl AuthorizationServer {
         let advertised = |url: &Option<Url>| url.clone().map(Place::Advertised);
         let token_methods = &metadata.token_endpoint_auth_methods_supported;
         let token_algs = &metadata.token_endpoint_auth_signing_alg_values_supported;
-        let or_token =
-            |own: &Option<Vec<String>>, token: &Option<Vec<String>>| own.clone().or_else(|| token.clone());
+        // An endpoint without lists of its own takes the token endpoint's to pick a method, and
+        // refuses none by them (RFC 8414 leaves its methods to "other means"; servers that omit
+        // them, oidc-provider for one, use one rule for every endpoint).
+        let own_or_token = |endpoint, methods: &Option<Vec<String>>, algs: &Option<Vec<String>>| match methods
+        {
+            Some(_) => AuthSupport {
+                endpoint,
+                methods: methods.clone(),
+                signing_algs: algs.clone(),
+                inherited: false,
+            },
+            None => AuthSupport {
+                endpoint,
+                methods: token_methods.clone(),
+                signing_algs: algs.clone().or_else(|| token_algs.clone()),
+                inherited: token_methods.is_some(),
+            },
+        };
         Self {
             issuer: Some(metadata.issuer.clone()),
             require_issuer: metadata
@@ -157,27 +173,20 @@ impl AuthorizationServer {
             require_pushed_authorization: metadata.require_pushed_authorization_requests,
             token_auth: AuthSupport {
                 endpoint: "token",
-                methods: metadata.token_endpoint_auth_methods_supported.clone(),
-                signing_algs: metadata.token_endpoint_auth_signing_alg_values_supported.clone(),
+                methods: token_methods.clone(),
+                signing_algs: token_algs.clone(),
+                inherited: false,
             },
-            // An endpoint without lists of its own follows the token endpoint's (RFC 8414 leaves
-            // it to "other means"; servers that omit them, oidc-provider for one, use one rule).
-            introspection_auth: AuthSupport {
-                endpoint: "introspection",
-                methods: or_token(&metadata.introspection_endpoint_auth_methods_supported, token_methods),
-                signing_algs: or_token(
-                    &metadata.introspection_endpoint_auth_signing_alg_values_supported,
-                    token_algs,
-                ),
-            },
-            revocation_auth: AuthSupport {
-                endpoint: "revocation",
-                methods: or_token(&metadata.revocation_endpoint_auth_methods_supported, token_methods),
-                signing_algs: or_token(
-                    &metadata.revocation_endpoint_auth_signing_alg_values_supported,
-                    token_algs,
-                ),
-            },
+            introspection_auth: own_or_token(
+                "introspection",
+                &metadata.introspection_endpoint_auth_methods_supported,
+                &metadata.introspection_endpoint_auth_signing_alg_values_supported,
+            ),
+            revocation_auth: own_or_token(
+                "revocation",
+                &metadata.revocation_endpoint_auth_methods_supported,
+                &metadata.revocation_endpoint_auth_signing_alg_values_supported,
+            ),
         }
     }
 
@@ -424,9 +433,11 @@ impl OAuth2Client {
     }
 
     /// Token exchange (RFC 8693): trade a subject token (and an actor token) for another
-    /// token; needs the token endpoint.
+    /// token; needs the token endpoint. The client's resource indicators are not sent: each
+    /// exchange names its own (`TokenExchangeRequest::resource`), so that an exchanged token is
+    /// never for more than its request says.
     pub fn token_exchange(&self) -> Result<TokenExchange> {
-        Ok(TokenExchange::new(self.token_endpoint(TokenExchange::RESERVED_PARAMS, true)?))
+        Ok(TokenExchange::new(self.token_endpoint_for(TokenExchange::RESERVED_PARAMS, true, false)?))
     }
 
     /// The password grant (RFC 6749 §4.3): needs the token endpoint.
@@ -531,11 +542,21 @@ impl OAuth2Client {
     /// The token endpoint with the shared settings, the extra parameters checked against the
     /// ones the operation sets itself (`reserved`); `retries`: whether the retry policy applies.
     fn token_endpoint(&self, reserved: &[&str], retries: bool) -> Result<TokenEndpoint> {
+        self.token_endpoint_for(reserved, retries, true)
+    }
+
+    /// [`token_endpoint`](Self::token_endpoint), with the client's resource indicators or
+    /// without them (`resources`).
+    fn token_endpoint_for(&self, reserved: &[&str], retries: bool, resources: bool) -> Result<TokenEndpoint> {
         let inner = &*self.inner;
         let endpoint = inner.server.endpoint(EndpointKind::Token)?;
         check_extra_params(&inner.extra_params, reserved)?;
         let retry = if retries { inner.retry.zip(inner.runtime.clone()) } else { None };
-        let resources = inner.resources.iter().map(|resource| ("resource".to_owned(), resource.clone()));
+        let resources = inner
+            .resources
+            .iter()
+            .filter(|_| resources)
+            .map(|resource| ("resource".to_owned(), resource.clone()));
         Ok(TokenEndpoint {
             endpoint,
             auth: self.auth_for(EndpointKind::Token)?,
@@ -593,8 +614,9 @@ impl OAuth2ClientBuilder {
     }
 
     /// A resource indicator (RFC 8707): the URI of a protected resource the client's tokens are
-    /// for, sent as `resource` with every token request, device authorization request and
-    /// login link; may be given several times. It must be absolute without a fragment (checked
+    /// for, sent as `resource` with every token request (but token exchange's, whose requests
+    /// name their own), device authorization request and login link; may be given several
+    /// times. It must be absolute without a fragment (checked
     /// by [`build`](Self::build)).
     ///
     /// ```

@@ -96,6 +96,9 @@ pub(crate) struct AuthSupport {
     pub(crate) endpoint: &'static str,
     pub(crate) methods: Option<Vec<String>>,
     pub(crate) signing_algs: Option<Vec<String>>,
+    /// The lists are the token endpoint's, for an endpoint that has none of its own: they pick
+    /// a method, and refuse none (RFC 8414 leaves such an endpoint's methods to other means).
+    pub(crate) inherited: bool,
 }
 
 impl AuthSupport {
@@ -255,8 +258,11 @@ impl ClientAuth {
                 auth.method = method;
             }
         }
+        if support.inherited {
+            return auth.with_audience_for(token_endpoint, issuer);
+        }
         if !support.accepts(auth.method) {
-            let listed = support.methods.as_deref().unwrap_or_default().join(", ");
+            let listed = format!("{:?}", support.methods.as_deref().unwrap_or_default());
             return Err(ConfigError::new(
                 ConfigErrorKind::UnsupportedByServer,
                 format!(
@@ -270,7 +276,7 @@ impl ClientAuth {
         }
         if let Some(signer) = self.credentials.signer.as_deref() {
             if !support.accepts_alg(signer.algorithm()) {
-                let listed = support.signing_algs.as_deref().unwrap_or_default().join(", ");
+                let listed = format!("{:?}", support.signing_algs.as_deref().unwrap_or_default());
                 return Err(ConfigError::new(
                     ConfigErrorKind::UnsupportedByServer,
                     format!(
@@ -280,6 +286,19 @@ impl ClientAuth {
                     ),
                 ));
             }
+        }
+        auth.with_audience_for(token_endpoint, issuer)
+    }
+
+    /// These credentials with the assertion audience made concrete for the server whose token
+    /// endpoint and issuer are given (nothing to do for methods that sign nothing).
+    fn with_audience_for(
+        mut self,
+        token_endpoint: Option<&Endpoint>,
+        issuer: Option<&crate::issuer::Issuer>,
+    ) -> Result<Self, ConfigError> {
+        if !matches!(self.method, AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt) {
+            return Ok(self);
         }
         let resolved: Option<Arc<str>> = match &self.audience {
             AssertionAudience::TokenEndpoint => token_endpoint.map(|endpoint| endpoint.as_str().into()),
@@ -296,8 +315,8 @@ impl ClientAuth {
             ),
             AssertionAudience::Value(value) => Some(value.as_str().into()),
         };
-        auth.resolved_audience = resolved;
-        Ok(auth)
+        self.resolved_audience = resolved;
+        Ok(self)
     }
 
     /// A public client: only an identifier, sent as `client_id` in the form
@@ -460,7 +479,12 @@ mod tests {
 
     fn support(methods: Option<&[&str]>, algs: Option<&[&str]>) -> AuthSupport {
         let list = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect();
-        AuthSupport { endpoint: "token", methods: methods.map(list), signing_algs: algs.map(list) }
+        AuthSupport {
+            endpoint: "token",
+            methods: methods.map(list),
+            signing_algs: algs.map(list),
+            inherited: false,
+        }
     }
 
     #[test]
@@ -494,6 +518,34 @@ mod tests {
                 (result, expected) => panic!("case {index}: {result:?}, expected {expected:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_token_endpoints_lists_inherited_by_another_endpoint_pick_and_refuse_nothing() {
+        let inherited = |methods: &[&str], algs: &[&str]| AuthSupport {
+            inherited: true,
+            ..support(Some(methods), Some(algs))
+        };
+        let default = ClientAuth::new("id", "secret");
+        let picked = default.for_server(None, None, &inherited(&["client_secret_post"], &[])).unwrap();
+        assert_eq!(picked.method(), AuthMethod::ClientSecretPost);
+        let basic = default.clone().with_method(AuthMethod::ClientSecretBasic);
+        assert_eq!(
+            basic.for_server(None, None, &inherited(&["private_key_jwt"], &[])).unwrap().method(),
+            AuthMethod::ClientSecretBasic
+        );
+        let signed = ClientAuth::private_key_jwt("id", SharedSecretKey::new("k"));
+        assert!(signed.for_server(None, None, &inherited(&["private_key_jwt"], &["ES256"])).is_ok());
+    }
+
+    #[test]
+    fn a_refusal_quotes_the_servers_list_escaped() {
+        let support = support(Some(&["private_key_jwt\u{1b}[31m"]), None);
+        let error = ClientAuth::new("id", "secret")
+            .with_method(AuthMethod::ClientSecretBasic)
+            .for_server(None, None, &support)
+            .unwrap_err();
+        assert!(!error.to_string().contains('\u{1b}'), "{error}");
     }
 
     #[test]

@@ -141,8 +141,19 @@ impl std::fmt::Debug for Form {
 /// Parts of member names whose values may be credentials: any key containing one of them
 /// (case-insensitive, `_` and `-` ignored), such as `access_token`, `accessToken`, `id-token`,
 /// `client_secret`, `password`, `code_verifier` or `client_assertion`, is never shown.
-const SENSITIVE_PARTS: &[&str] =
-    &["token", "secret", "password", "passwd", "assertion", "code", "jwt", "key", "credential"];
+const SENSITIVE_PARTS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "assertion",
+    "code",
+    "jwt",
+    "key",
+    "credential",
+    "state",
+    "nonce",
+];
 
 /// Whether a member or field named `key` may hold a credential.
 pub(crate) fn is_sensitive(key: &str) -> bool {

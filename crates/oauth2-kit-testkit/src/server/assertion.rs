@@ -19,6 +19,9 @@ use super::{ServerState, TestClient, lock};
 /// `client_assertion_type` for a JWT (RFC 7523 §2.2).
 pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
+/// The furthest an assertion's `exp` may be, in seconds from now: an assertion is short-lived.
+const MAX_LIFETIME: u64 = 3600 + CLOCK_SKEW;
+
 /// How far the server's and the client's clocks may differ, in seconds.
 const CLOCK_SKEW: u64 = 5;
 
@@ -104,6 +107,9 @@ fn check_claims(state: &ServerState, jwt: &SignedJwt<'_>, what: &str, presenter:
         jwt.claims.get("exp").and_then(Value::as_u64).ok_or_else(|| format!("the {what} has no exp"))?;
     if exp.saturating_add(CLOCK_SKEW) <= now {
         return Err(format!("the {what} has expired"));
+    }
+    if exp > now.saturating_add(MAX_LIFETIME) {
+        return Err(format!("the {what} expires more than an hour from now"));
     }
     if jwt.claims.get("iat").and_then(Value::as_u64).is_some_and(|iat| iat > now.saturating_add(CLOCK_SKEW)) {
         return Err(format!("the {what} was issued in the future"));

@@ -2,7 +2,7 @@
 //! exchange request, so that each subject's token has the single-flight and expiry rules of
 //! every cached token, and no subject ever gets another's.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +14,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
 use crate::grant::token_exchange::{TokenExchange, TokenExchangeRequest};
 use crate::runtime::Runtime;
+use crate::secret::AccessToken;
 use crate::sync::lock;
 use crate::token::TokenResponse;
 
@@ -28,7 +29,8 @@ pub const DEFAULT_MAX_SUBJECTS: usize = 10_000;
 /// Requests are told apart by a SHA-256 digest of their subject token, their actor token,
 /// requested type, audiences and resources (never the tokens themselves); the scope is the
 /// cached provider's key within that. At most [`max_subjects`](CachingTokenExchangeBuilder::max_subjects)
-/// are kept; beyond that the subject cached first is forgotten. Use it through a runtime crate
+/// are kept; beyond that the least recently used is forgotten, those whose last exchange failed
+/// first (so a flood of invalid subject tokens does not push out the callers that work). Use it through a runtime crate
 /// (`caching_exchange` of `oauth2-kit-cache-tokio`, `-async-std` or `-moka`).
 #[derive(Clone)]
 pub struct CachingTokenExchange {
@@ -44,11 +46,19 @@ struct Inner {
     subjects: Mutex<Subjects>,
 }
 
-/// The cached providers by request digest, and the digests in the order they came.
+/// The cached providers by request digest, each with when it was last used.
 #[derive(Default)]
 struct Subjects {
-    providers: HashMap<[u8; 32], CachingProvider>,
-    order: VecDeque<[u8; 32]>,
+    providers: HashMap<[u8; 32], Slot>,
+    /// Counts uses: a slot's `used` is the count at its last use.
+    uses: u64,
+}
+
+struct Slot {
+    provider: CachingProvider,
+    used: u64,
+    /// The last exchange failed (an invalid subject token, say): forgotten before any other.
+    failed: bool,
 }
 
 impl CachingTokenExchange {
@@ -67,8 +77,24 @@ impl CachingTokenExchange {
     /// An access token for `request` (for its scope): the cached one while it is usable, else
     /// the result of the one exchange running for this subject.
     pub async fn get(&self, request: &TokenExchangeRequest) -> Result<TokenResponse> {
-        let provider = self.provider_for(request);
-        provider.get(request.requested_scope()).await
+        let (key, provider) = self.provider_for(request);
+        let result = provider.get(request.requested_scope()).await;
+        if result.is_err() {
+            // Kept (its error is handed to the next callers for a while), but forgotten first.
+            if let Some(slot) = lock(&self.inner.subjects).providers.get_mut(&key) {
+                slot.failed = slot.failed || slot.provider.same(&provider);
+            }
+        }
+        result
+    }
+
+    /// Reports that `token`, handed out for `request`, was rejected (a resource server answered
+    /// `401 invalid_token`): the subject's cached token is dropped if it is still that one, so
+    /// the next [`get`](Self::get) exchanges again. Returns whether a token was dropped.
+    pub fn invalidate(&self, request: &TokenExchangeRequest, token: &AccessToken) -> bool {
+        let key = digest(request);
+        let provider = lock(&self.inner.subjects).providers.get(&key).map(|slot| slot.provider.clone());
+        provider.is_some_and(|provider| provider.invalidate(request.requested_scope(), token))
     }
 
     /// How many subjects have a cached provider.
@@ -76,28 +102,42 @@ impl CachingTokenExchange {
         lock(&self.inner.subjects).providers.len()
     }
 
-    fn provider_for(&self, request: &TokenExchangeRequest) -> CachingProvider {
+    fn provider_for(&self, request: &TokenExchangeRequest) -> ([u8; 32], CachingProvider) {
         let inner = &*self.inner;
-        let key: [u8; 32] = sha2::Sha256::digest(request.identity().as_bytes()).into();
+        let key = digest(request);
         let mut subjects = lock(&inner.subjects);
-        if let Some(provider) = subjects.providers.get(&key) {
-            return provider.clone();
+        subjects.uses += 1;
+        let now = subjects.uses;
+        if let Some(slot) = subjects.providers.get_mut(&key) {
+            slot.used = now;
+            return (key, slot.provider.clone());
         }
-        while subjects.providers.len() >= inner.max_subjects {
-            let Some(oldest) = subjects.order.pop_front() else { break };
-            subjects.providers.remove(&oldest);
+        if subjects.providers.len() >= inner.max_subjects {
+            // The least recently used of the failed ones, else of all (a scan: only when a new
+            // subject arrives at a full cache, and cheaper than the exchange that follows).
+            let victim = subjects
+                .providers
+                .iter()
+                .min_by_key(|(_, slot)| (!slot.failed, slot.used))
+                .map(|(key, _)| *key);
+            if let Some(victim) = victim {
+                subjects.providers.remove(&victim);
+            }
         }
-        let provider = CachingProvider::builder(
-            Arc::new(inner.exchange.provider(request.clone())),
-            inner.runtime.clone(),
-        )
-        .clock(inner.clock.clone())
-        .policy(inner.policy.clone())
-        .build();
-        subjects.providers.insert(key, provider.clone());
-        subjects.order.push_back(key);
-        provider
+        // The scope is the cached provider's key: the stored request carries none.
+        let delegate = inner.exchange.provider(request.clone().without_scope());
+        let provider = CachingProvider::builder(Arc::new(delegate), inner.runtime.clone())
+            .clock(inner.clock.clone())
+            .policy(inner.policy.clone())
+            .build();
+        subjects.providers.insert(key, Slot { provider: provider.clone(), used: now, failed: false });
+        (key, provider)
     }
+}
+
+/// What tells subjects apart: a digest of the request's identity (given tokens by digest).
+fn digest(request: &TokenExchangeRequest) -> [u8; 32] {
+    sha2::Sha256::digest(request.identity().as_bytes()).into()
 }
 
 impl fmt::Debug for CachingTokenExchange {

@@ -109,6 +109,11 @@ impl CachingProvider {
         }
     }
 
+    /// Whether `other` is this very provider (a clone of it).
+    pub(crate) fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// A token for `scope`: the cached one while it is usable, else one shared fetch's result.
     ///
     /// The returned future does nothing until polled; a cached read completes on its first poll.

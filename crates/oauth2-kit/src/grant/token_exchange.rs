@@ -32,7 +32,7 @@ pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 /// assert_eq!(TokenTypeUri::AccessToken.as_str(), "urn:ietf:params:oauth:token-type:access_token");
 /// assert_eq!(TokenTypeUri::from("urn:ietf:params:oauth:token-type:jwt"), TokenTypeUri::Jwt);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum TokenTypeUri {
     /// `urn:ietf:params:oauth:token-type:access_token`: an OAuth 2.0 access token.
@@ -63,6 +63,21 @@ impl TokenTypeUri {
             Self::Saml2 => "urn:ietf:params:oauth:token-type:saml2",
             Self::Other(other) => other,
         }
+    }
+}
+
+/// Equal when the identifiers are: `Other("urn:ietf:params:oauth:token-type:jwt")` is `Jwt`.
+impl PartialEq for TokenTypeUri {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for TokenTypeUri {}
+
+impl std::hash::Hash for TokenTypeUri {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
@@ -162,6 +177,12 @@ impl TokenExchangeRequest {
     /// The scope wanted.
     pub fn scope(mut self, scope: Scope) -> Self {
         self.scope = Some(scope);
+        self
+    }
+
+    /// The same request without its scope (a cache's key gives the scope).
+    pub(crate) fn without_scope(mut self) -> Self {
+        self.scope = None;
         self
     }
 
@@ -270,6 +291,9 @@ impl FromTokenResponse for ExchangedToken {
     fn from_token_response(token: TokenResponse) -> std::result::Result<Self, DecodeError> {
         let issued_token_type = match token.extra().get("issued_token_type") {
             Some(serde_json::Value::String(kind)) if !kind.is_empty() => TokenTypeUri::from(kind.as_str()),
+            Some(serde_json::Value::String(_)) => {
+                return Err(DecodeError::new(Some("issued_token_type"), "`issued_token_type` is empty"));
+            }
             Some(_) => {
                 return Err(DecodeError::new(
                     Some("issued_token_type"),
@@ -341,12 +365,13 @@ impl TokenExchange {
 
     /// An [`AccessTokenProvider`] of access tokens for `request`'s subject (and actor, audiences,
     /// resources): each `request_token(scope)` exchanges anew (`scope`, when given, in place of
-    /// the request's), and an answer whose `issued_token_type` is not an access token is an
-    /// error. Wrap it in a caching provider to keep the token: its cache identity carries a
-    /// digest of the subject token, so a shared store never hands one subject's token to
-    /// another. For many subjects, use a [`CachingTokenExchange`](crate::cache::CachingTokenExchange)
+    /// the request's), asking for an access token unless the request names another type, and an
+    /// answer whose `token_type` is `N_A` (not usable as an access token) is an error. Wrap it in
+    /// a caching provider to keep the token: its cache identity carries a digest of the subject
+    /// token, so a shared store never hands one subject's token to another. For many subjects, use a [`CachingTokenExchange`](crate::cache::CachingTokenExchange)
     /// (`caching_exchange` of the caching crates).
-    pub fn provider(&self, request: TokenExchangeRequest) -> TokenExchangeProvider {
+    pub fn provider(&self, mut request: TokenExchangeRequest) -> TokenExchangeProvider {
+        request.requested_token_type.get_or_insert(TokenTypeUri::AccessToken);
         TokenExchangeProvider { exchange: self.clone(), request: Arc::new(request) }
     }
 }
@@ -377,12 +402,14 @@ impl fmt::Debug for TokenExchangeProvider {
 impl AccessTokenProvider for TokenExchangeProvider {
     async fn request_token(&self, scope: Option<&Scope>) -> Result<TokenResponse> {
         let exchanged: ExchangedToken = convert(self.exchange.send(&self.request, scope).await?)?;
-        if exchanged.issued_token_type != TokenTypeUri::AccessToken {
+        // RFC 8693 §2.2.1: `N_A` marks a token that cannot be used as an access token (an
+        // access token may come as another type: a JWT, say).
+        if exchanged.token.token_type().as_str().eq_ignore_ascii_case("N_A") {
             return Err(Error::Decode {
                 status: http::StatusCode::OK,
-                field: Some("issued_token_type"),
+                field: Some("token_type"),
                 reason: format!(
-                    "the server issued a {} where an access token was asked for",
+                    "the server issued a {} that is not usable as an access token (token_type N_A)",
                     exchanged.issued_token_type
                 ),
                 body_excerpt: String::new(),

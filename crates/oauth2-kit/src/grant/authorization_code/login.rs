@@ -23,6 +23,9 @@ pub(super) const RESERVED: &[&str] = &[
     "code_challenge",
     "code_challenge_method",
     "nonce",
+    // RFC 9126 §2.1: never pushed; and a request object is not made here.
+    "request_uri",
+    "request",
 ];
 
 impl LoginState {
