@@ -6,8 +6,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng as _;
 use rsa::pkcs1::DecodeRsaPrivateKey as _;
@@ -16,9 +14,9 @@ use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _, Signer as _}
 use serde::Deserialize;
 use zeroize::{Zeroize as _, Zeroizing};
 
-use super::public_key::{PublicKey, Verifying};
+use super::public_key::{PublicKey, Verifying, check_rsa_size, decode, describe, invalid};
 use super::{JwsAlgorithm, JwtSigner, SigningError};
-use crate::config_error::{ConfigError, ConfigErrorKind};
+use crate::config_error::ConfigError;
 
 /// A private key in memory, the built-in [`JwtSigner`]: RSA (`RS256` by default, or `PS256`),
 /// P-256 (`ES256`) or Ed25519 (`EdDSA`). Read from PEM or from a JWK; never shown in `Debug`,
@@ -56,16 +54,8 @@ impl fmt::Debug for PrivateKey {
             Key::P256(_) => "P-256",
             Key::Ed25519(_) => "Ed25519",
         };
-        f.debug_struct("PrivateKey")
-            .field("kind", &kind)
-            .field("algorithm", &self.algorithm)
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
+        describe(f, "PrivateKey", kind, self.algorithm, self.key_id.as_deref())
     }
-}
-
-fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ConfigError {
-    ConfigError::new(ConfigErrorKind::InvalidKey, message)
 }
 
 impl PrivateKey {
@@ -196,10 +186,7 @@ impl PrivateKey {
     }
 
     fn rsa(key: rsa::RsaPrivateKey) -> Result<Self, ConfigError> {
-        // RFC 7518 §3.3: at least 2048 bits.
-        if rsa::traits::PublicKeyParts::size(&key) < 256 {
-            return Err(invalid("an RSA key must have at least 2048 bits (RFC 7518 §3.3)"));
-        }
+        check_rsa_size(rsa::traits::PublicKeyParts::size(&key))?;
         Ok(Self::new(Key::Rs256(rsa::pkcs1v15::SigningKey::new(key)), JwsAlgorithm::RS256))
     }
 
@@ -302,18 +289,16 @@ impl Drop for Jwk {
     }
 }
 
-fn decode(value: &Option<String>, name: &str) -> Result<Vec<u8>, ConfigError> {
-    let value = value.as_deref().ok_or_else(|| invalid(format!("the JWK has no `{name}`")))?;
-    URL_SAFE_NO_PAD.decode(value).map_err(|_| invalid(format!("the JWK's `{name}` is not base64url")))
-}
-
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use rsa::pkcs1::EncodeRsaPrivateKey as _;
     use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
     use rsa::signature::Verifier as _;
 
     use super::*;
+    use crate::config_error::ConfigErrorKind;
 
     fn sign(key: &PrivateKey, input: &[u8]) -> Vec<u8> {
         futures_lite::future::block_on(key.sign(input)).unwrap()

@@ -51,16 +51,36 @@ impl fmt::Debug for PublicKey {
             Verifying::P256(_) => "P-256",
             Verifying::Ed25519(_) => "Ed25519",
         };
-        f.debug_struct("PublicKey")
-            .field("kind", &kind)
-            .field("algorithm", &self.algorithm)
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
+        describe(f, "PublicKey", kind, self.algorithm, self.key_id.as_deref())
     }
 }
 
-fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ConfigError {
+/// What `Debug` shows of a key, public or private: its type, algorithm and identifier.
+pub(super) fn describe(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    kind: &str,
+    algorithm: JwsAlgorithm,
+    key_id: Option<&str>,
+) -> fmt::Result {
+    f.debug_struct(name)
+        .field("kind", &kind)
+        .field("algorithm", &algorithm)
+        .field("key_id", &key_id)
+        .finish_non_exhaustive()
+}
+
+/// A key that cannot be read or used.
+pub(super) fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ConfigError {
     ConfigError::new(ConfigErrorKind::InvalidKey, message)
+}
+
+/// RFC 7518 §3.3: RSA keys of at least 2048 bits (`size` in bytes).
+pub(super) fn check_rsa_size(size: usize) -> Result<(), ConfigError> {
+    if size < 256 {
+        return Err(invalid("an RSA key must have at least 2048 bits (RFC 7518 §3.3)"));
+    }
+    Ok(())
 }
 
 /// The members of a public JWK this crate reads (any private member is ignored).
@@ -76,7 +96,8 @@ struct Jwk {
     y: Option<String>,
 }
 
-fn decode(value: &Option<String>, name: &str) -> Result<Vec<u8>, ConfigError> {
+/// A JWK member's bytes (base64url).
+pub(super) fn decode(value: &Option<String>, name: &str) -> Result<Vec<u8>, ConfigError> {
     let value = value.as_deref().ok_or_else(|| invalid(format!("the JWK has no `{name}`")))?;
     URL_SAFE_NO_PAD.decode(value).map_err(|_| invalid(format!("the JWK's `{name}` is not base64url")))
 }
@@ -87,10 +108,7 @@ impl PublicKey {
     }
 
     fn rsa(key: rsa::RsaPublicKey) -> Result<Self, ConfigError> {
-        // RFC 7518 §3.3: at least 2048 bits.
-        if key.size() < 256 {
-            return Err(invalid("an RSA key must have at least 2048 bits (RFC 7518 §3.3)"));
-        }
+        check_rsa_size(key.size())?;
         Ok(Self::new(Verifying::Rsa(key), JwsAlgorithm::RS256, None))
     }
 
