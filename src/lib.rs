@@ -29,6 +29,9 @@ pub mod guide {
     #[doc = include_str!("../docs/token-exchange.md")]
     pub struct TokenExchange;
 
+    #[doc = include_str!("../docs/sender-constrained-tokens.md")]
+    pub struct SenderConstrainedTokens;
+
     #[doc = include_str!("../docs/caching.md")]
     pub struct Caching;
 

@@ -5,8 +5,12 @@
 // everything else (oidc-provider notices/warnings, errors) goes to stderr.
 // Storage is the built-in in-memory adapter: every restart forgets all tokens.
 import http from 'node:http';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
+// oidc-provider's own DPoP nonce source and its per-provider state, to rotate the nonce secret
+// on demand (POST /test-dpop/rotate-nonce) as a deployment rotating it would.
+import instance from 'oidc-provider/lib/helpers/weak_cache.js';
+import DPoPNonces from 'oidc-provider/lib/helpers/dpop_nonces.js';
 import { jwtVerify } from 'jose';
 
 // oidc-provider prints its NOTICEs with console.info (stdout): keep stdout for READY only.
@@ -79,6 +83,11 @@ const clients = [
   // non-ASCII characters: é/ü of the requested secret were replaced by e/u.
   cc('kit special:id', 's3cr:t%+ e/u', 'client_secret_basic', 'read'),
   cc('kit-short', 'short-secret', 'client_secret_basic', 'read write'),
+  // DPoP (RFC 9449): clients whose access tokens must be bound to a key; the second must put
+  // the server's nonce in its proofs.
+  { ...cc('kit-dpop', 'dpop-secret', 'client_secret_basic', 'read write'), dpop_bound_access_tokens: true },
+  { ...cc('kit-dpop-nonce', 'dpop-nonce-secret', 'client_secret_basic', 'read write'), dpop_bound_access_tokens: true },
+  { ...web('kit-web-dpop', 'web-dpop-secret'), dpop_bound_access_tokens: true },
   // Authorization code + refresh (not allowed the client_credentials grant). Its refresh
   // tokens rotate; kit-web-static's do not.
   web('kit-web', 'web-secret'),
@@ -139,6 +148,12 @@ server.listen(port, HOST, () => {
       // Login and consent pages driven by the tests with plain HTTP requests and a cookie jar.
       devInteractions: { enabled: true },
       deviceFlow: { enabled: true },
+      // DPoP with server nonces; required in the proofs of kit-dpop-nonce's token requests.
+      dPoP: {
+        enabled: true,
+        nonceSecret: randomBytes(32),
+        requireNonce: (ctx) => ctx.oidc?.client?.clientId === 'kit-dpop-nonce',
+      },
       rpInitiatedLogout: { enabled: true },
       // Resource indicators (RFC 8707): one protected resource, whose tokens carry it as `aud`.
       resourceIndicators: {
@@ -170,8 +185,15 @@ server.listen(port, HOST, () => {
   if (process.env.STRICT_CLIENT_AUTH !== '0') provider.use(strictClientAuth(provider));
   // Server errors (5xx) are emitted as events; show them on stderr.
   provider.on('server_error', (ctx, err) => console.error('server_error:', err));
+  // Why a token request was refused (the answer says only "grant request is invalid").
+  provider.on('grant.error', (ctx, err) => console.error('grant.error:', err.message, err.error_detail ?? ''));
   const callback = provider.callback();
   server.on('request', (req, res) => {
+    if (req.method === 'POST' && req.url === '/test-dpop/rotate-nonce') {
+      instance(provider).DPoPNonces = new DPoPNonces(randomBytes(32));
+      res.writeHead(204);
+      return res.end();
+    }
     const name = req.url.match(/^\/test-keys\/(rsa|ec)\.pem$/)?.[1];
     if (!name) return callback(req, res);
     res.writeHead(200, { 'content-type': 'application/x-pem-file' });

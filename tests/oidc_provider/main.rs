@@ -12,5 +12,6 @@ mod bearer;
 mod cache;
 mod client_credentials;
 mod discovery;
+mod dpop;
 mod grants;
 mod pushed_authorization;

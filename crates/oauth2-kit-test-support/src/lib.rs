@@ -58,8 +58,18 @@ impl OidcProvider {
         if let Ok(issuer) = std::env::var("OIDC_ISSUER") {
             return Self { issuer: issuer.trim_end_matches('/').to_owned(), own_pid: None };
         }
+        Self::own()
+    }
+
+    /// A server of this test's own, whatever `OIDC_ISSUER` says: for a test that changes the
+    /// server's state (rotates its DPoP nonce secret) under other tests' feet otherwise.
+    pub fn own() -> Self {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/oidc-provider");
-        let pidfile = std::env::temp_dir().join(format!("oidc-provider-{}.pid", std::process::id()));
+        let pidfile = std::env::temp_dir().join(format!(
+            "oidc-provider-{}-{}.pid",
+            std::process::id(),
+            OWN.fetch_add(1, Ordering::SeqCst)
+        ));
         let output = Command::new("bash")
             .arg(format!("{dir}/start.sh"))
             .arg(&pidfile)
@@ -95,6 +105,38 @@ pub fn expect_oauth2_error<T: std::fmt::Debug>(
     match result {
         Err(oauth2_kit::Error::OAuth2(e)) => e,
         other => panic!("{adapter}: expected an OAuth2 error, got {other:?}"),
+    }
+}
+
+/// Servers started by [`OidcProvider::own`] in this process, for their pid files' names.
+static OWN: AtomicUsize = AtomicUsize::new(0);
+
+/// An HTTP client that counts the requests it sends through the one it wraps.
+pub struct CountingHttp {
+    inner: Arc<dyn HttpClient>,
+    sent: AtomicUsize,
+}
+
+impl CountingHttp {
+    /// Counts the requests sent through `inner`.
+    pub fn new(inner: Arc<dyn HttpClient>) -> Arc<Self> {
+        Arc::new(Self { inner, sent: AtomicUsize::new(0) })
+    }
+
+    /// The requests sent so far.
+    pub fn sent(&self) -> usize {
+        self.sent.load(Ordering::SeqCst)
+    }
+}
+
+#[oauth2_kit::async_trait]
+impl HttpClient for CountingHttp {
+    async fn send(
+        &self,
+        request: oauth2_kit::http::HttpRequest,
+    ) -> Result<oauth2_kit::http::HttpResponse, oauth2_kit::http::TransportError> {
+        self.sent.fetch_add(1, Ordering::SeqCst);
+        self.inner.send(request).await
     }
 }
 

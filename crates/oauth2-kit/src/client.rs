@@ -10,6 +10,7 @@ use crate::client_auth::{AuthSupport, ClientAuth};
 use crate::clock::{Clock, SystemClock};
 use crate::config_error::{ConfigError, ConfigErrorKind, EndpointKind};
 use crate::discovery::ServerMetadata;
+use crate::dpop::DpopKey;
 use crate::endpoint::{Endpoint, Redacted};
 use crate::error::Result;
 use crate::exchange::{Transport, check_body_limit};
@@ -368,6 +369,7 @@ struct Inner {
     resources: Vec<String>,
     retry: Option<RetryPolicy>,
     runtime: Option<Arc<dyn Runtime>>,
+    dpop: Option<DpopKey>,
 }
 
 impl OAuth2Client {
@@ -393,6 +395,7 @@ impl OAuth2Client {
             resources: Vec::new(),
             retry: None,
             runtime: None,
+            dpop: None,
         }
     }
 
@@ -563,6 +566,7 @@ impl OAuth2Client {
             transport: inner.transport.clone(),
             extra_params: inner.extra_params.iter().cloned().chain(resources).collect(),
             retry,
+            dpop: inner.dpop.clone(),
         })
     }
 }
@@ -589,6 +593,7 @@ pub struct OAuth2ClientBuilder {
     resources: Vec<Url>,
     retry: Option<RetryPolicy>,
     runtime: Option<Arc<dyn Runtime>>,
+    dpop: Option<DpopKey>,
 }
 
 impl OAuth2ClientBuilder {
@@ -633,6 +638,27 @@ impl OAuth2ClientBuilder {
         self
     }
 
+    /// Sender-constrained tokens (DPoP, RFC 9449): every token request carries a proof of
+    /// `key`, so the server binds the tokens it issues to the key (`token_type` `DPoP`); login
+    /// links name the key (`dpop_jkt`); servers' nonces are followed (one retry when a server
+    /// asks for a new one). Tokens bound to the key are sent only with its proofs.
+    ///
+    /// ```
+    /// use oauth2_kit::{AuthorizationServer, ClientAuth, OAuth2Client};
+    /// use oauth2_kit::dpop::DpopKey;
+    /// # #[cfg(feature = "signing")]
+    /// # fn demo(http: impl oauth2_kit::http::HttpClient + 'static) -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = AuthorizationServer::new().token("https://auth.example.com/token".parse()?);
+    /// let client = OAuth2Client::builder(server, ClientAuth::new("svc", "secret"), http)
+    ///     .dpop(DpopKey::generate()?)
+    ///     .build()?;
+    /// # drop(client); Ok(()) }
+    /// ```
+    pub fn dpop(mut self, key: DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
     /// Transient failures of token requests are retried by `policy` (sleeping on the
     /// [`runtime`](Self::runtime), which [`build`](Self::build) then requires).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
@@ -674,6 +700,7 @@ impl OAuth2ClientBuilder {
             resources: self.resources.iter().map(|resource| resource.as_str().to_owned()).collect(),
             retry: self.retry,
             runtime: self.runtime,
+            dpop: self.dpop,
         }
     }
 }

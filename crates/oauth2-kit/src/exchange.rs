@@ -153,8 +153,20 @@ impl Transport {
         &self,
         operation: Operation,
         endpoint: &Endpoint,
+        form: Form,
+        auth: &ClientAuth,
+    ) -> Result<Answer> {
+        self.post_form_proved(operation, endpoint, form, auth, None).await
+    }
+
+    /// [`post_form`](Self::post_form), with a DPoP proof (RFC 9449 §5) when there is one.
+    pub(crate) async fn post_form_proved(
+        &self,
+        operation: Operation,
+        endpoint: &Endpoint,
         mut form: Form,
         auth: &ClientAuth,
+        proof: Option<HeaderValue>,
     ) -> Result<Answer> {
         let authorization = auth.apply(&mut form, endpoint, self.clock.system_time()).await.map_err(
             |failure| match failure {
@@ -171,6 +183,9 @@ impl Transport {
         headers.insert(ACCEPT, HeaderValue::from_static(JSON));
         if let Some(value) = authorization {
             headers.insert(AUTHORIZATION, value);
+        }
+        if let Some(proof) = proof {
+            headers.insert(crate::dpop::DPOP, proof);
         }
         let mut answer = self.send(operation, endpoint, request).await?;
         answer.sent = SentSecrets::of_request(body, auth);
@@ -309,6 +324,17 @@ impl Answer {
             reason: error.reason().to_owned(),
             body_excerpt: success_excerpt(&self.body, &self.sent),
         }
+    }
+
+    /// Whether the answer is the OAuth 2.0 error `code` (in a JSON body).
+    pub(crate) fn is_error(&self, code: &str) -> bool {
+        if self.status.is_success() || memchr::memmem::find(&self.body, code.as_bytes()).is_none() {
+            return false;
+        }
+        matches!(
+            serde_json::from_slice::<Value>(&self.body),
+            Ok(Value::Object(object)) if object.get("error").and_then(Value::as_str) == Some(code)
+        )
     }
 
     /// Classifies a JSON answer and decodes the success case with `decode`.

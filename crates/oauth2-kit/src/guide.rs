@@ -8,6 +8,7 @@
 //! | [`client_authentication`] | how the client authenticates: secrets, signed assertions, keys, KMS signers |
 //! | [`jwt_bearer`] | the JWT bearer grant: service accounts and workload identity |
 //! | [`token_exchange`] | token exchange (RFC 8693): delegation, downstream tokens, cached per subject |
+//! | [`sender_constrained_tokens`] | DPoP (RFC 9449): tokens bound to the client's key, nonces, logins, caches |
 //! | [`caching`] | caching token providers on tokio, async-std and moka: the lifetime model, failures, metrics |
 //! | [`bearer_client`] | a client that attaches tokens to every request; the tower layer and the reqwest middleware |
 //! | [`fleet_cache`] | one token for a fleet of replicas, through Redis |
@@ -35,6 +36,9 @@ pub mod jwt_bearer {}
 
 #[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/token-exchange.md"))]
 pub mod token_exchange {}
+
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/sender-constrained-tokens.md"))]
+pub mod sender_constrained_tokens {}
 
 #[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/caching.md"))]
 pub mod caching {}

@@ -111,6 +111,7 @@ mod clock;
 mod config_error;
 mod decode;
 pub mod discovery;
+pub mod dpop;
 mod endpoint;
 mod error;
 mod excerpt;

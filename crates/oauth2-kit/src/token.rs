@@ -52,6 +52,8 @@ struct Fields {
     id_token: Option<IdToken>,
     extra: Map<String, Value>,
     requested_at: Instant,
+    /// The thumbprint of the DPoP key the token is bound to.
+    dpop_jkt: Option<Arc<str>>,
     /// `Bearer <token>`, built on first use by a bearer client and kept for the token's life.
     bearer_header: OnceLock<HeaderValue>,
 }
@@ -69,6 +71,7 @@ impl TokenResponse {
             id_token: None,
             extra: Map::new(),
             requested_at,
+            dpop_jkt: None,
             bearer_header: OnceLock::new(),
         }))
     }
@@ -91,6 +94,15 @@ impl TokenResponse {
     #[must_use]
     pub fn with_scope(mut self, scope: Option<Scope>) -> Self {
         Arc::make_mut(&mut self.0).scope = scope;
+        self
+    }
+
+    /// Binds the token to the DPoP key of this thumbprint (RFC 7638, base64url), as a token
+    /// rebuilt from a store or made by a custom grant is: it is then sent only with proofs of
+    /// that key.
+    #[must_use]
+    pub fn with_dpop_jkt(mut self, thumbprint: Option<Arc<str>>) -> Self {
+        Arc::make_mut(&mut self.0).dpop_jkt = thumbprint;
         self
     }
 
@@ -136,6 +148,7 @@ impl TokenResponse {
             id_token,
             extra: object.into_rest(),
             requested_at,
+            dpop_jkt: None,
             bearer_header: OnceLock::new(),
         })))
     }
@@ -159,6 +172,13 @@ impl TokenResponse {
     /// round trip, since the server started the lifetime after the request was sent.
     pub fn expires_at(&self) -> Option<Instant> {
         self.0.expires_in.and_then(|lifetime| self.0.requested_at.checked_add(lifetime))
+    }
+
+    /// The thumbprint (RFC 7638) of the DPoP key the token is bound to (RFC 9449): set when the
+    /// request carried a proof of a [`DpopKey`](crate::dpop::DpopKey) and the server issued a
+    /// `DPoP` token. Such a token is sent only with proofs of that key, never as a bearer token.
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.0.dpop_jkt.as_deref()
     }
 
     /// The refresh token, if one was issued.
@@ -277,6 +297,7 @@ impl fmt::Debug for TokenResponse {
             .field("refresh_token", &t.refresh_token)
             .field("scope", &t.scope)
             .field("id_token", &t.id_token)
+            .field("dpop_jkt", &t.dpop_jkt)
             .field("extra", &crate::decode::KeysOnly(&t.extra))
             .finish_non_exhaustive()
     }

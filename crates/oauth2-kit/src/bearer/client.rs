@@ -118,6 +118,7 @@ impl<C: HttpClient> BearerClient<C> {
             transport: Transport::new(std::sync::Arc::new(http.clone())),
             extra_params: Vec::new(),
             retry: None,
+            dpop: None,
         });
         Self::new(http, BearerAuth::new(cache(tokens), scope))
     }

@@ -86,6 +86,7 @@ impl SharedToken {
             "token_type": self.token.token_type().as_str(),
             "scope": self.token.scope().map(Scope::as_str),
             "extra": self.token.extra(),
+            "dpop_jkt": self.token.dpop_jkt(),
             "issued_at_ms": issued_at,
             "lifetime_ms": millis(self.lifetime),
         });
@@ -114,6 +115,7 @@ impl SharedToken {
                 .checked_add(Duration::from_millis(number(&mut object, "issued_at_ms")?))
                 .ok_or_else(|| DecodeError::new(Some("issued_at_ms"), "`issued_at_ms` is out of range"))?;
         let lifetime = Duration::from_millis(number(&mut object, "lifetime_ms")?);
+        let dpop_jkt = object.optional_string("dpop_jkt")?.map(std::sync::Arc::<str>::from);
         let extra = match object.take_if(Value::is_object, "extra") {
             Some(Value::Object(map)) => map,
             _ => Map::new(),
@@ -126,7 +128,8 @@ impl SharedToken {
         let token = TokenResponse::new(AccessToken::new(access_token), token_type, requested_at)
             .with_expires_in(Some(lifetime))
             .with_scope(scope)
-            .with_extra(extra);
+            .with_extra(extra)
+            .with_dpop_jkt(dpop_jkt);
         Ok(Self { token, issued_at, lifetime, remaining: None })
     }
 }
@@ -311,5 +314,19 @@ mod tests {
         assert!(got.max(expected) - got.min(expected) <= Duration::from_millis(1), "{got:?} vs {expected:?}");
         assert!(!format!("{back:?}").contains("AT\""));
         assert!(SharedToken::from_json(br#"{"access_token":"a","token_type":"Bearer"}"#, now, wall).is_err());
+        assert_eq!(back.token.dpop_jkt(), None);
+    }
+
+    #[test]
+    fn a_bound_token_keeps_its_key_thumbprint() {
+        let clock = crate::SystemClock;
+        let (now, wall) = (clock.now(), clock.system_time());
+        let token = TokenResponse::new(AccessToken::new("AT"), TokenType::DPoP, now)
+            .with_dpop_jkt(Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()));
+        let shared =
+            SharedToken { token, issued_at: wall, lifetime: Duration::from_secs(60), remaining: None };
+        let back = SharedToken::from_json(&shared.to_json(), now, wall).unwrap();
+        assert_eq!(back.token.token_type(), &TokenType::DPoP);
+        assert_eq!(back.token.dpop_jkt(), Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"));
     }
 }

@@ -62,6 +62,7 @@ impl RefreshClient {
                 transport: Transport::new(Arc::new(http)),
                 extra_params: Vec::new(),
                 retry: None,
+                dpop: None,
             }),
         }
     }

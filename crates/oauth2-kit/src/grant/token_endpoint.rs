@@ -4,10 +4,13 @@
 use std::fmt;
 use std::sync::Arc;
 
+use http::{HeaderValue, Method};
+
 use crate::client_auth::ClientAuth;
+use crate::dpop::DpopKey;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
-use crate::exchange::{Operation, Transport};
+use crate::exchange::{Answer, Operation, Transport};
 use crate::extra_fields::FromTokenResponse;
 use crate::form::Form;
 use crate::retry::RetryPolicy;
@@ -34,6 +37,8 @@ pub(crate) struct TokenEndpoint {
     pub(crate) extra_params: Vec<(String, String)>,
     /// Transient retries, and the runtime that sleeps between them.
     pub(crate) retry: Option<(RetryPolicy, Arc<dyn Runtime>)>,
+    /// The key every request proves possession of, for DPoP-bound tokens.
+    pub(crate) dpop: Option<DpopKey>,
 }
 
 impl TokenEndpoint {
@@ -96,12 +101,41 @@ impl TokenEndpoint {
         }
     }
 
-    /// POSTs a token request once: `grant_type`, then `params`, then the extra parameters.
+    /// POSTs a token request once: `grant_type`, then `params`, then the extra parameters. With a
+    /// DPoP key, the request carries a proof, and is sent a second time when the server asks
+    /// for a nonce it had not given before (RFC 9449 §8).
     pub(crate) async fn request_once(
         &self,
         grant: &'static str,
         params: &[(&str, &str)],
     ) -> Result<TokenResponse> {
+        let Some(dpop) = &self.dpop else {
+            return self.post(grant, params, None).await?.json(TokenResponse::from_object);
+        };
+        let uri = self.endpoint.uri();
+        let mut retried = false;
+        loop {
+            let now = self.transport.clock.system_time();
+            let proof = dpop.proof_at(&Method::POST, uri, None, now).await.map_err(Error::Signing)?;
+            let answer = self.post(grant, params, Some(proof)).await?;
+            let renewed = dpop.remember_nonce(uri, &answer.headers);
+            if renewed && !retried && answer.is_error("use_dpop_nonce") {
+                tracing::debug!(grant, "the server asks for a new DPoP nonce; sending again with it");
+                retried = true;
+                continue;
+            }
+            return answer.json(TokenResponse::from_object).map(|token| dpop.bind(token));
+        }
+    }
+
+    /// POSTs the form of a token request (a new one each time: a client assertion is never
+    /// sent twice).
+    async fn post(
+        &self,
+        grant: &'static str,
+        params: &[(&str, &str)],
+        proof: Option<HeaderValue>,
+    ) -> Result<Answer> {
         let mut form = Form::new();
         form.push("grant_type", grant);
         for (name, value) in params {
@@ -111,9 +145,8 @@ impl TokenEndpoint {
             form.push(name, value);
         }
         self.transport
-            .post_form(Operation::Token(grant), &self.endpoint, form, &self.auth)
-            .await?
-            .json(TokenResponse::from_object)
+            .post_form_proved(Operation::Token(grant), &self.endpoint, form, &self.auth, proof)
+            .await
     }
 
     /// What identifies this client's tokens of `grant` across processes (no secret: the client
@@ -128,6 +161,10 @@ impl TokenEndpoint {
         );
         for (name, value) in &self.extra_params {
             identity.push_str(&format!("param={name:?}:{value:?}\n"));
+        }
+        if let Some(dpop) = &self.dpop {
+            // Tokens bound to a key are shared only by holders of that key.
+            identity.push_str(&format!("dpop_jkt={:?}\n", dpop.thumbprint()));
         }
         identity
     }
@@ -151,6 +188,7 @@ impl fmt::Debug for TokenEndpoint {
             .field("extra_params", &self.extra_params.iter().map(|(n, _)| n).collect::<Vec<_>>())
             .field("transport", &self.transport)
             .field("retry", &self.retry.as_ref().map(|(policy, _)| policy))
+            .field("dpop", &self.dpop)
             .finish()
     }
 }

@@ -23,6 +23,7 @@ pub(super) const RESERVED: &[&str] = &[
     "code_challenge",
     "code_challenge_method",
     "nonce",
+    "dpop_jkt",
     // RFC 9126 §2.1: never pushed; and a request object is not made here.
     "request_uri",
     "request",
@@ -188,7 +189,8 @@ impl<'a, T> LoginLinkBuilder<'a, T> {
     }
 
     /// The link. Parameters, in this order: `response_type=code`, `client_id`, `redirect_uri`,
-    /// `state`, `scope`, `code_challenge`, `code_challenge_method`, `nonce`, the client's
+    /// `state`, `scope`, `code_challenge`, `code_challenge_method`, `nonce`, the thumbprint of
+    /// the client's DPoP key (`dpop_jkt`, RFC 9449 §10, binding the code to it), the client's
     /// resource indicators (`resource`), then the extra ones; parameters already in the
     /// authorization endpoint's query come first and are kept.
     ///
@@ -318,6 +320,9 @@ impl<'a, T> LoginLinkBuilder<'a, T> {
         }
         if let Some(nonce) = &self.nonce {
             add("nonce", nonce.expose_secret());
+        }
+        if let Some(dpop) = &provider.token.dpop {
+            add("dpop_jkt", dpop.thumbprint());
         }
         for (name, value) in provider.token.extra_params.iter().filter(|(name, _)| name == "resource") {
             add(name, value);

@@ -1,0 +1,140 @@
+//! DPoP (RFC 9449) against oidc-provider, through both HTTP adapters: tokens bound to the
+//! client's key, the server's nonces followed at the cost of one request per new nonce, login
+//! codes bound to the key and refreshed with it.
+
+use std::sync::Arc;
+
+use oauth2_kit::discovery::ServerMetadata;
+use oauth2_kit::dpop::DpopKey;
+use oauth2_kit::grant::authorization_code::Callback;
+use oauth2_kit::http::HttpClient;
+use oauth2_kit::reexports::url::Url;
+use oauth2_kit::{AuthorizationServer, ClientAuth, ErrorCode, OAuth2Client, TokenType};
+use oauth2_kit_test_support::browser::Browser;
+use oauth2_kit_test_support::{CountingHttp, OidcProvider, adapters, expect_oauth2_error};
+
+async fn discovered(server: &OidcProvider, http: Arc<dyn HttpClient>) -> AuthorizationServer {
+    let issuer: oauth2_kit::Issuer = server.issuer.parse().unwrap();
+    AuthorizationServer::from_metadata(&ServerMetadata::discover(&issuer, http).await.unwrap())
+}
+
+fn dpop_client(
+    server: AuthorizationServer,
+    auth: ClientAuth,
+    key: &DpopKey,
+    http: Arc<dyn HttpClient>,
+) -> OAuth2Client {
+    OAuth2Client::builder(server, auth, http).dpop(key.clone()).build().unwrap()
+}
+
+#[tokio::test]
+async fn client_credentials_tokens_are_bound_to_the_clients_key() {
+    let server = OidcProvider::get();
+    for (adapter, http) in adapters() {
+        let metadata = discovered(&server, http.clone()).await;
+        let key = DpopKey::generate().unwrap();
+        let auth = ClientAuth::new("kit-dpop", "dpop-secret");
+        let client = dpop_client(metadata.clone(), auth.clone(), &key, http.clone());
+        let token = client.client_credentials().unwrap().request_token(Some(&"read".parse().unwrap())).await;
+        let token = token.expect(adapter);
+        assert_eq!(token.token_type(), &TokenType::DPoP, "{adapter}");
+        assert_eq!(token.dpop_jkt(), Some(key.thumbprint()), "{adapter}");
+        // The server says whom the token is bound to.
+        let introspected = client.introspection().unwrap().introspect(token.access_token()).await.unwrap();
+        assert!(introspected.active, "{adapter}");
+        assert_eq!(introspected.extra["cnf"]["jkt"], key.thumbprint(), "{adapter}");
+        // Without a proof, this client gets no token at all.
+        let plain = OAuth2Client::new(metadata, auth, http.clone());
+        let refused = plain.client_credentials().unwrap().request_token(None).await;
+        let error = expect_oauth2_error(refused, adapter);
+        assert_eq!(error.response.error, ErrorCode::InvalidGrant, "{adapter}: {error:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_required_nonce_costs_one_extra_request_then_none() {
+    let server = OidcProvider::get();
+    for (adapter, http) in adapters() {
+        let metadata = discovered(&server, http.clone()).await;
+        let counting = CountingHttp::new(http.clone());
+        let key = DpopKey::generate().unwrap();
+        let auth = ClientAuth::new("kit-dpop-nonce", "dpop-nonce-secret");
+        let client = dpop_client(metadata, auth, &key, counting.clone());
+        let tokens = client.client_credentials().unwrap();
+        let token = tokens.request_token(None).await.expect(adapter);
+        assert_eq!(token.dpop_jkt(), Some(key.thumbprint()), "{adapter}");
+        assert_eq!(counting.sent(), 2, "{adapter}: refused for want of a nonce, then sent with it");
+        for _ in 0..3 {
+            tokens.request_token(None).await.expect(adapter);
+        }
+        assert_eq!(counting.sent(), 5, "{adapter}: the nonce is kept");
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_nonce_costs_one_extra_request_per_rotation() {
+    // A server of its own: rotating the nonce secret would cost other tests a request.
+    let server = OidcProvider::own();
+    let http = adapters().remove(0).1;
+    let metadata = discovered(&server, http.clone()).await;
+    let counting = CountingHttp::new(http.clone());
+    let key = DpopKey::generate().unwrap();
+    let client =
+        dpop_client(metadata, ClientAuth::new("kit-dpop-nonce", "dpop-nonce-secret"), &key, counting.clone());
+    let tokens = client.client_credentials().unwrap();
+    tokens.request_token(None).await.unwrap();
+    tokens.request_token(None).await.unwrap();
+    assert_eq!(counting.sent(), 3);
+    let rotate = http::Request::post(format!("{}/test-dpop/rotate-nonce", server.issuer))
+        .body(bytes::Bytes::new())
+        .unwrap();
+    assert_eq!(http.send(rotate).await.unwrap().status(), 204);
+    for _ in 0..3 {
+        tokens.request_token(None).await.unwrap();
+    }
+    assert_eq!(counting.sent(), 3 + 2 + 1 + 1, "one extra request for the new nonce, then none");
+}
+
+#[tokio::test]
+async fn a_login_code_is_bound_to_the_key_and_refreshed_with_it() {
+    let server = OidcProvider::get();
+    let redirect = Url::parse("http://127.0.0.1/callback").unwrap();
+    for (adapter, http) in adapters() {
+        let metadata = discovered(&server, http.clone()).await;
+        let key = DpopKey::generate().unwrap();
+        let auth = ClientAuth::new("kit-web-dpop", "web-dpop-secret");
+        let client = dpop_client(metadata.clone(), auth.clone(), &key, http.clone());
+        let provider = client.authorization_code(redirect.clone()).unwrap().build().unwrap();
+        let link = provider.login_link().scope("openid".parse().unwrap()).build().unwrap();
+        let jkt = link
+            .url()
+            .query_pairs()
+            .find(|(name, _)| name == "dpop_jkt")
+            .map(|(_, value)| value.into_owned());
+        assert_eq!(jkt.as_deref(), Some(key.thumbprint()), "{adapter}");
+
+        // The code is bound to the key: another key cannot redeem it.
+        let mut browser = Browser::new(http.clone(), "frank");
+        let back = browser.log_in(link.url()).await;
+        let other = dpop_client(metadata.clone(), auth.clone(), &DpopKey::generate().unwrap(), http.clone());
+        let thief = other.authorization_code(redirect.clone()).unwrap().build().unwrap();
+        let stolen = thief.complete_login(link.pending(), &Callback::from_url(&back).unwrap()).await;
+        let refused = expect_oauth2_error(stolen, adapter);
+        assert_eq!(refused.response.error, ErrorCode::InvalidGrant, "{adapter}: {refused:?}");
+
+        // A new login, redeemed the same way but with the key it is bound to (the refused code
+        // was spent by the attempt).
+        let link = provider.login_link().scope("openid".parse().unwrap()).build().unwrap();
+        let back = browser.log_in(link.url()).await;
+        let token = provider.complete_login(link.pending(), &Callback::from_url(&back).unwrap()).await;
+        let token = token.expect(adapter);
+        assert_eq!(token.token_type(), &TokenType::DPoP, "{adapter}");
+        assert_eq!(token.dpop_jkt(), Some(key.thumbprint()), "{adapter}");
+        let refreshed = client.refresh().unwrap().refresh(token.refresh_token().unwrap(), None).await;
+        let refreshed = refreshed.expect(adapter);
+        assert_eq!(refreshed.dpop_jkt(), Some(key.thumbprint()), "{adapter}");
+        let introspected =
+            client.introspection().unwrap().introspect(refreshed.access_token()).await.unwrap();
+        assert_eq!(introspected.extra["cnf"]["jkt"], key.thumbprint(), "{adapter}");
+    }
+}
