@@ -138,3 +138,132 @@ async fn a_login_code_is_bound_to_the_key_and_refreshed_with_it() {
         assert_eq!(introspected.extra["cnf"]["jkt"], key.thumbprint(), "{adapter}");
     }
 }
+
+/// Hands out one token (a user's, from a login).
+struct Fixed(oauth2_kit::TokenResponse);
+
+#[oauth2_kit::async_trait]
+impl oauth2_kit::AccessTokenProvider for Fixed {
+    async fn request_token(
+        &self,
+        _: Option<&oauth2_kit::Scope>,
+    ) -> oauth2_kit::Result<oauth2_kit::TokenResponse> {
+        Ok(self.0.clone())
+    }
+}
+
+/// A user's DPoP-bound token for kit-web-dpop, from a login through the server's pages.
+async fn logged_in(
+    client: &OAuth2Client,
+    http: Arc<dyn HttpClient>,
+    user: &str,
+) -> oauth2_kit::TokenResponse {
+    let redirect = Url::parse("http://127.0.0.1/callback").unwrap();
+    let provider = client.authorization_code(redirect).unwrap().build().unwrap();
+    let link = provider.login_link().scope("openid email".parse().unwrap()).build().unwrap();
+    let back = Browser::new(http, user).log_in(link.url()).await;
+    provider.complete_login(link.pending(), &Callback::from_url(&back).unwrap()).await.unwrap()
+}
+
+fn userinfo_request(server: &OidcProvider) -> oauth2_kit::http::HttpRequest {
+    http::Request::get(format!("{}/me", server.issuer)).body(bytes::Bytes::new()).unwrap()
+}
+
+#[tokio::test]
+async fn userinfo_and_the_bearer_client_send_bound_tokens_with_proofs_only() {
+    use oauth2_kit::bearer::BearerError;
+    use oauth2_kit::bearer::{BearerAuth, BearerClient};
+
+    let server = OidcProvider::get();
+    for (adapter, http) in adapters() {
+        let metadata = discovered(&server, http.clone()).await;
+        let key = DpopKey::generate().unwrap();
+        let auth = ClientAuth::new("kit-web-dpop", "web-dpop-secret");
+        let client = dpop_client(metadata.clone(), auth.clone(), &key, http.clone());
+        let token = logged_in(&client, http.clone(), "grace").await;
+        assert_eq!(token.token_type(), &TokenType::DPoP, "{adapter}");
+
+        // The client's UserInfo operation proves with the client's key.
+        let me = client.userinfo().unwrap().fetch(token.access_token()).await.expect(adapter);
+        assert_eq!(me.sub, "grace", "{adapter}");
+        // Sent as a bearer token, the server refuses it.
+        let plain = OAuth2Client::new(metadata.clone(), auth.clone(), http.clone());
+        let refused = plain.userinfo().unwrap().fetch(token.access_token()).await;
+        assert_eq!(
+            expect_oauth2_error(refused, adapter).response.error,
+            ErrorCode::InvalidToken,
+            "{adapter}"
+        );
+
+        // The bearer client: `Authorization: DPoP` and a new proof per request (the server
+        // refuses a replayed proof), three requests for three calls.
+        let counting = CountingHttp::new(http.clone());
+        let bearer = BearerClient::new(
+            counting.clone(),
+            BearerAuth::builder(Fixed(token.clone())).dpop(key.clone()).build(),
+        );
+        for _ in 0..3 {
+            let response = bearer.execute(userinfo_request(&server)).await.expect(adapter);
+            assert_eq!(response.status(), 200, "{adapter}");
+            let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+            assert_eq!(body["sub"], "grace", "{adapter}");
+        }
+        assert_eq!(counting.sent(), 3, "{adapter}");
+
+        // Another key, or none: nothing is sent.
+        let other = BearerAuth::builder(Fixed(token.clone())).dpop(DpopKey::generate().unwrap()).build();
+        let error = BearerClient::new(counting.clone(), other).execute(userinfo_request(&server)).await;
+        assert!(
+            matches!(error, Err(oauth2_kit::Error::Bearer(BearerError::DpopKeyMismatch { .. }))),
+            "{adapter}: {error:?}"
+        );
+        let keyless = BearerClient::new(counting.clone(), BearerAuth::new(Fixed(token.clone()), None));
+        let error = keyless.execute(userinfo_request(&server)).await;
+        assert!(
+            matches!(error, Err(oauth2_kit::Error::Bearer(BearerError::NoDpopKey))),
+            "{adapter}: {error:?}"
+        );
+        assert_eq!(counting.sent(), 3, "{adapter}: nothing sent without the right key");
+    }
+}
+
+#[tokio::test]
+async fn a_resource_servers_new_nonce_costs_one_retry_per_rotation() {
+    use oauth2_kit::bearer::{BearerAuth, BearerClient};
+
+    // A server of its own: the test rotates its nonce secret.
+    let server = OidcProvider::own();
+    let http = adapters().remove(0).1;
+    let metadata = discovered(&server, http.clone()).await;
+    let key = DpopKey::generate().unwrap();
+    let counting = CountingHttp::new(http.clone());
+    let client =
+        dpop_client(metadata, ClientAuth::new("kit-web-dpop", "web-dpop-secret"), &key, counting.clone());
+    let token = logged_in(&client, http.clone(), "heidi").await;
+    // The same key (its clones share the nonces it was given).
+    let bearer = BearerClient::new(
+        counting.clone(),
+        BearerAuth::builder(Fixed(token.clone())).dpop(key.clone()).build(),
+    );
+    let rotate = || async {
+        let request = http::Request::post(format!("{}/test-dpop/rotate-nonce", server.issuer))
+            .body(bytes::Bytes::new())
+            .unwrap();
+        assert_eq!(http.send(request).await.unwrap().status(), 204);
+    };
+    let userinfo = client.userinfo().unwrap();
+    userinfo.fetch(token.access_token()).await.unwrap();
+    let start = counting.sent();
+
+    rotate().await;
+    userinfo.fetch(token.access_token()).await.unwrap();
+    userinfo.fetch(token.access_token()).await.unwrap();
+    assert_eq!(counting.sent() - start, 3, "UserInfo: one retry for the new nonce, then none");
+
+    rotate().await;
+    for _ in 0..3 {
+        let response = bearer.execute(userinfo_request(&server)).await.unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(counting.sent() - start, 3 + 4, "the bearer client: one retry for the new nonce, then none");
+}

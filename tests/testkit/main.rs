@@ -6,6 +6,7 @@
 
 mod bad_input;
 mod bearer;
+mod dpop;
 mod flows;
 mod grants;
 mod jwt_bearer;

@@ -55,8 +55,16 @@ impl Middleware for BearerMiddleware {
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
         let target = RequestTarget::from_url(request.url()).map_err(|e| token_error(e.into()))?;
-        let authorization = self.auth.authorize(target).await.map_err(token_error)?;
-        let replay = if self.auth.retries_unauthorized() { request.try_clone() } else { None };
+        let mut authorization = self.auth.authorize(target).await.map_err(token_error)?;
+        if authorization.needs_proof() {
+            // The proof names the request's URI: an `http::Uri` made from the `Url` (a `Url` is
+            // always a valid URI).
+            let uri =
+                http::Uri::try_from(request.url().as_str()).map_err(reqwest_middleware::Error::middleware)?;
+            self.auth.prove(&mut authorization, request.method(), &uri).await.map_err(token_error)?;
+        }
+        let keep = self.auth.retries_unauthorized() || authorization.needs_proof();
+        let replay = if keep { request.try_clone() } else { None };
         authorization.apply(request.headers_mut());
         let response = next.clone().run(request, extensions).await?;
         let retry =

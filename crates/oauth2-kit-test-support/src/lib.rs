@@ -165,6 +165,10 @@ impl<P: AccessTokenProvider> AccessTokenProvider for Counting<P> {
         self.requests.fetch_add(1, Ordering::SeqCst);
         self.inner.request_token(scope).await
     }
+
+    fn dpop_key(&self) -> Option<oauth2_kit::dpop::DpopKey> {
+        self.inner.dpop_key()
+    }
 }
 
 /// The environment variables that name proxies (cleared for child processes unless set).

@@ -50,6 +50,16 @@ impl Challenge {
         self.scheme.eq_ignore_ascii_case("bearer")
     }
 
+    /// Whether the scheme is `DPoP` (RFC 9449 §7.1; compared case-insensitively).
+    pub fn is_dpop(&self) -> bool {
+        self.scheme.eq_ignore_ascii_case("dpop")
+    }
+
+    /// A challenge of a scheme that carries access tokens: `Bearer` or `DPoP`.
+    fn is_token_scheme(&self) -> bool {
+        self.is_bearer() || self.is_dpop()
+    }
+
     /// The token68 form's value (`Negotiate <blob>`), if the challenge has one.
     pub fn token68(&self) -> Option<&str> {
         self.token68.as_deref()
@@ -76,7 +86,7 @@ pub struct ChallengeError {
     pub expected: &'static str,
 }
 
-/// Whether a `401` invites a retry with a new token: a `Bearer` challenge with
+/// Whether a `401` invites a retry with a new token: a `Bearer` (or `DPoP`) challenge with
 /// `error="invalid_token"` or no error (RFC 6750 §3.1: the token expired, was revoked, or none
 /// was accepted).
 ///
@@ -94,12 +104,22 @@ pub(crate) fn invites_new_token(headers: &HeaderMap) -> bool {
     if values.peek().is_none() {
         return true;
     }
-    values.flat_map(|value| readable(value.as_bytes())).filter(Challenge::is_bearer).any(
-        |bearer| match bearer.param("error") {
+    values.flat_map(|value| readable(value.as_bytes())).filter(Challenge::is_token_scheme).any(|challenge| {
+        match challenge.param("error") {
             None => true,
             Some(error) => error == "invalid_token",
-        },
-    )
+        }
+    })
+}
+
+/// Whether a `401`'s `WWW-Authenticate` asks for a DPoP proof with the server's nonce (RFC 9449
+/// §9: `DPoP error="use_dpop_nonce"`).
+pub(crate) fn asks_for_dpop_nonce(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .flat_map(|value| readable(value.as_bytes()))
+        .any(|challenge| challenge.is_dpop() && challenge.param("error") == Some("use_dpop_nonce"))
 }
 
 /// The challenges up to the first syntax error, and that error.

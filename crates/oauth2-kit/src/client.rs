@@ -519,12 +519,14 @@ impl OAuth2Client {
     }
 
     /// The OpenID Connect UserInfo endpoint: needs that endpoint only (and a user's access
-    /// token on each call, not the client's authentication).
+    /// token on each call, not the client's authentication). With a DPoP key, tokens are sent
+    /// as DPoP tokens, with proofs.
     pub fn userinfo(&self) -> Result<UserInfoClient> {
         let inner = &*self.inner;
         Ok(UserInfoClient::with_transport(
             inner.server.endpoint(EndpointKind::UserInfo)?,
             inner.transport.clone(),
+            inner.dpop.clone(),
         ))
     }
 

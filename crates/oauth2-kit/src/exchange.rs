@@ -20,6 +20,7 @@ use tracing::Instrument as _;
 use crate::client_auth::{AuthFailure, ClientAuth};
 use crate::clock::Clock;
 use crate::decode::{DecodeError, JsonObject};
+use crate::dpop::DpopKey;
 use crate::endpoint::{Endpoint, Redacted};
 use crate::error::{Error, ErrorResponse, OAuth2Error, Result, kept_headers, retry_after};
 use crate::excerpt::{safe_excerpt, success_excerpt};
@@ -192,6 +193,38 @@ impl Transport {
         Ok(answer)
     }
 
+    /// Sends a request proven with `key` (`send` makes and sends it with the proof it is given):
+    /// the request `method` `uri`, carrying `token` if any. The answer's nonce is kept; when the
+    /// server asks for a nonce it had not given before, the request is made and sent once more
+    /// with a new proof (RFC 9449 §8, §9).
+    pub(crate) async fn send_proved<F, Fut>(
+        &self,
+        key: &DpopKey,
+        method: &Method,
+        uri: &http::Uri,
+        token: Option<&crate::secret::AccessToken>,
+        send: F,
+    ) -> Result<Answer>
+    where
+        F: Fn(HeaderValue) -> Fut,
+        Fut: std::future::Future<Output = Result<Answer>>,
+    {
+        let mut retried = false;
+        loop {
+            let now = self.clock.system_time();
+            let (proof, used) =
+                key.proof_with_nonce(method, uri, token, now).await.map_err(Error::Signing)?;
+            let answer = send(proof).await?;
+            let renewed = key.renews_nonce(uri, &answer.headers, used.as_deref());
+            if renewed && !retried && answer.asks_for_dpop_nonce() {
+                tracing::debug!("the server asks for a new DPoP nonce; sending again with it");
+                retried = true;
+                continue;
+            }
+            return Ok(answer);
+        }
+    }
+
     /// GETs `endpoint`, asking for JSON.
     pub(crate) async fn get_json(&self, operation: Operation, endpoint: &Endpoint) -> Result<Answer> {
         let mut request = http::Request::new(Bytes::new());
@@ -326,15 +359,22 @@ impl Answer {
         }
     }
 
-    /// Whether the answer is the OAuth 2.0 error `code` (in a JSON body).
-    pub(crate) fn is_error(&self, code: &str) -> bool {
-        if self.status.is_success() || memchr::memmem::find(&self.body, code.as_bytes()).is_none() {
+    /// Whether the server asks for a DPoP proof with its nonce (RFC 9449 §8, §9): the error
+    /// `use_dpop_nonce` in a JSON body (an authorization server) or in a `401`'s `DPoP`
+    /// challenge (a resource server).
+    fn asks_for_dpop_nonce(&self) -> bool {
+        const CODE: &str = "use_dpop_nonce";
+        if self.status.is_success() {
             return false;
         }
-        matches!(
-            serde_json::from_slice::<Value>(&self.body),
-            Ok(Value::Object(object)) if object.get("error").and_then(Value::as_str) == Some(code)
-        )
+        if self.status == StatusCode::UNAUTHORIZED && crate::challenge::asks_for_dpop_nonce(&self.headers) {
+            return true;
+        }
+        memchr::memmem::find(&self.body, CODE.as_bytes()).is_some()
+            && matches!(
+                serde_json::from_slice::<Value>(&self.body),
+                Ok(Value::Object(object)) if object.get("error").and_then(Value::as_str) == Some(CODE)
+            )
     }
 
     /// Classifies a JSON answer and decodes the success case with `decode`.

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use crate::dpop::DpopKey;
 use crate::error::Result;
 use crate::scope::Scope;
 use crate::secret::AccessToken;
@@ -56,6 +57,14 @@ pub trait AccessTokenProvider: Send + Sync {
     fn cache_identity(&self) -> Option<String> {
         None
     }
+
+    /// The DPoP key this provider's token requests prove possession of, when its tokens are
+    /// bound to one ([`OAuth2ClientBuilder::dpop`](crate::OAuth2ClientBuilder::dpop)): a bearer
+    /// client over the provider signs its proofs with it. A wrapping provider (a cache) answers
+    /// with its delegate's. Default: `None`.
+    fn dpop_key(&self) -> Option<DpopKey> {
+        None
+    }
 }
 
 #[async_trait]
@@ -74,5 +83,9 @@ impl<T: AccessTokenProvider + ?Sized> AccessTokenProvider for std::sync::Arc<T> 
 
     fn cache_identity(&self) -> Option<String> {
         (**self).cache_identity()
+    }
+
+    fn dpop_key(&self) -> Option<DpopKey> {
+        (**self).dpop_key()
     }
 }

@@ -54,8 +54,9 @@ struct Fields {
     requested_at: Instant,
     /// The thumbprint of the DPoP key the token is bound to.
     dpop_jkt: Option<Arc<str>>,
-    /// `Bearer <token>`, built on first use by a bearer client and kept for the token's life.
-    bearer_header: OnceLock<HeaderValue>,
+    /// `Bearer <token>` (or `DPoP <token>`), built on first use by a bearer client and kept for
+    /// the token's life.
+    authorization_header: OnceLock<HeaderValue>,
 }
 
 impl TokenResponse {
@@ -72,7 +73,7 @@ impl TokenResponse {
             extra: Map::new(),
             requested_at,
             dpop_jkt: None,
-            bearer_header: OnceLock::new(),
+            authorization_header: OnceLock::new(),
         }))
     }
 
@@ -149,7 +150,7 @@ impl TokenResponse {
             extra: object.into_rest(),
             requested_at,
             dpop_jkt: None,
-            bearer_header: OnceLock::new(),
+            authorization_header: OnceLock::new(),
         })))
     }
 
@@ -206,7 +207,7 @@ impl TokenResponse {
     /// different copies never write to the same reference count.
     pub(crate) fn replicate(&self) -> Self {
         // The copy builds its own header value, so that its reference count is its own too.
-        Self(Arc::new(Fields { bearer_header: OnceLock::new(), ..Fields::clone(&self.0) }))
+        Self(Arc::new(Fields { authorization_header: OnceLock::new(), ..Fields::clone(&self.0) }))
     }
 
     /// The `Authorization` header value for this token, `Bearer <token>`, marked sensitive. Built
@@ -221,30 +222,44 @@ impl TokenResponse {
 
     /// [`bearer_header`](Self::bearer_header), by reference: built once per token.
     pub(crate) fn bearer_header_ref(&self) -> Result<&HeaderValue, crate::error::BearerError> {
-        if let Some(value) = self.0.bearer_header.get() {
+        if self.token_type() != &TokenType::Bearer {
+            return Err(crate::error::BearerError::UnsupportedTokenType(self.token_type().clone()));
+        }
+        self.authorization_header_ref()
+    }
+
+    /// The `Authorization` header value for this token: `Bearer <token>`, or `DPoP <token>` for
+    /// a DPoP token (which also needs a proof per request). Built once per token.
+    pub(crate) fn authorization_header_ref(&self) -> Result<&HeaderValue, crate::error::BearerError> {
+        if let Some(value) = self.0.authorization_header.get() {
             return Ok(value);
         }
-        let value = build_bearer_header(self)?;
-        Ok(self.0.bearer_header.get_or_init(|| value))
+        let value = build_authorization_header(self)?;
+        Ok(self.0.authorization_header.get_or_init(|| value))
     }
 
-    /// Whether [`bearer_header_ref`](Self::bearer_header_ref) has succeeded for this token.
+    /// Whether [`authorization_header_ref`](Self::authorization_header_ref) has succeeded for
+    /// this token.
     #[inline]
-    pub(crate) fn has_bearer_header(&self) -> bool {
-        self.0.bearer_header.get().is_some()
+    pub(crate) fn has_authorization_header(&self) -> bool {
+        self.0.authorization_header.get().is_some()
     }
 
-    /// The bearer header of a token whose [`bearer_header_ref`](Self::bearer_header_ref) has
-    /// succeeded (an empty value otherwise, which no caller reaches).
-    pub(crate) fn built_bearer_header(&self) -> &HeaderValue {
+    /// The header of a token whose [`authorization_header_ref`](Self::authorization_header_ref)
+    /// has succeeded (an empty value otherwise, which no caller reaches).
+    pub(crate) fn built_authorization_header(&self) -> &HeaderValue {
         static NONE: HeaderValue = HeaderValue::from_static("");
-        self.0.bearer_header.get().unwrap_or(&NONE)
+        self.0.authorization_header.get().unwrap_or(&NONE)
     }
 
     /// The same token, as if requested at `requested_at` (a shared token whose age was
     /// corrected).
     pub(crate) fn restamped(&self, requested_at: Instant) -> Self {
-        Self(Arc::new(Fields { requested_at, bearer_header: OnceLock::new(), ..Fields::clone(&self.0) }))
+        Self(Arc::new(Fields {
+            requested_at,
+            authorization_header: OnceLock::new(),
+            ..Fields::clone(&self.0)
+        }))
     }
 
     /// When the token request was sent.
@@ -253,18 +268,20 @@ impl TokenResponse {
     }
 }
 
-fn build_bearer_header(token: &TokenResponse) -> Result<HeaderValue, crate::error::BearerError> {
+fn build_authorization_header(token: &TokenResponse) -> Result<HeaderValue, crate::error::BearerError> {
     use crate::error::BearerError;
-    if token.token_type() != &TokenType::Bearer {
-        return Err(BearerError::UnsupportedTokenType(token.token_type().clone()));
-    }
+    let scheme: &[u8] = match token.token_type() {
+        TokenType::Bearer => b"Bearer ",
+        TokenType::DPoP => b"DPoP ",
+        other => return Err(BearerError::UnsupportedTokenType(other.clone())),
+    };
     let secret = token.access_token().expose_secret().as_bytes();
-    // RFC 6750 §2.1: the token is one run of visible characters.
+    // RFC 6750 §2.1 (and RFC 9449 §7.1): the token is one run of visible characters.
     if !secret.iter().all(|b| b.is_ascii_graphic()) {
         return Err(BearerError::MalformedToken);
     }
-    let mut text = Vec::with_capacity(7 + secret.len());
-    text.extend_from_slice(b"Bearer ");
+    let mut text = Vec::with_capacity(scheme.len() + secret.len());
+    text.extend_from_slice(scheme);
     text.extend_from_slice(secret);
     let bytes = Bytes::from_owner(ZeroizedOnDrop(text));
     let mut value = HeaderValue::from_maybe_shared(bytes).map_err(|_| BearerError::MalformedToken)?;

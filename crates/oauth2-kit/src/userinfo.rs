@@ -9,6 +9,7 @@ use http::{HeaderValue, Method};
 use serde_json::{Map, Value};
 
 use crate::decode::{DecodeError, JsonObject};
+use crate::dpop::DpopKey;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::exchange::{Answer, Operation, Transport};
@@ -216,18 +217,20 @@ pub struct UserInfoClient {
     endpoint: Endpoint,
     method: UserInfoMethod,
     transport: Transport,
+    /// The key DPoP tokens are proven with.
+    dpop: Option<DpopKey>,
 }
 
 impl UserInfoClient {
     /// A client of the UserInfo endpoint at `endpoint` (the full URL: nothing is appended to
     /// or replaced in its path), with the default settings (a 1 MiB limit on the answer).
     pub fn new(endpoint: Endpoint, http: impl HttpClient + 'static) -> Self {
-        Self { endpoint, method: UserInfoMethod::Get, transport: Transport::new(Arc::new(http)) }
+        Self { endpoint, method: UserInfoMethod::Get, transport: Transport::new(Arc::new(http)), dpop: None }
     }
 
     /// A client over a transport already set up (shared settings).
-    pub(crate) fn with_transport(endpoint: Endpoint, transport: Transport) -> Self {
-        Self { endpoint, method: UserInfoMethod::Get, transport }
+    pub(crate) fn with_transport(endpoint: Endpoint, transport: Transport, dpop: Option<DpopKey>) -> Self {
+        Self { endpoint, method: UserInfoMethod::Get, transport, dpop }
     }
 
     /// How the token is presented. Default: [`UserInfoMethod::Get`].
@@ -246,12 +249,32 @@ impl UserInfoClient {
     /// [`Error::OAuth2`] (`invalid_token`, read from the `WWW-Authenticate` challenge); a signed
     /// or encrypted response (`application/jwt`) is an [`Error::Decode`]: this crate does not
     /// verify JWTs.
+    ///
+    /// From an [`OAuth2Client`](crate::OAuth2Client) with a DPoP key, the token is sent as a
+    /// DPoP token (`Authorization: DPoP`) with a proof of the key, and a `use_dpop_nonce`
+    /// challenge is answered once with the server's nonce.
     pub async fn fetch(&self, token: &AccessToken) -> Result<UserInfo> {
-        let (method, body) = match self.method {
-            UserInfoMethod::Get => (Method::GET, Bytes::new()),
-            UserInfoMethod::Post => (Method::POST, Bytes::new()),
+        let method = match self.method {
+            UserInfoMethod::Get => Method::GET,
+            UserInfoMethod::Post => Method::POST,
         };
-        let mut request = http::Request::new(body);
+        let answer = match &self.dpop {
+            None => self.send(&method, token, None).await?,
+            Some(key) => {
+                let uri = self.endpoint.uri();
+                self.transport
+                    .send_proved(key, &method, uri, Some(token), |proof| {
+                        self.send(&method, token, Some(proof))
+                    })
+                    .await?
+            }
+        };
+        read(answer)
+    }
+
+    /// Sends `token` to the endpoint: as a bearer token, or with its DPoP `proof`.
+    async fn send(&self, method: &Method, token: &AccessToken, proof: Option<HeaderValue>) -> Result<Answer> {
+        let mut request = http::Request::new(Bytes::new());
         *request.method_mut() = method.clone();
         *request.uri_mut() = self.endpoint.uri().clone();
         let headers = request.headers_mut();
@@ -259,14 +282,18 @@ impl UserInfoClient {
         if method == Method::POST {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
         }
-        let value = zeroize::Zeroizing::new(format!("Bearer {}", token.expose_secret()));
+        let scheme = if proof.is_some() { "DPoP" } else { "Bearer" };
+        let value = zeroize::Zeroizing::new(format!("{scheme} {}", token.expose_secret()));
         let mut authorization =
             HeaderValue::from_str(&value).map_err(|_| crate::error::BearerError::MalformedToken)?;
         authorization.set_sensitive(true);
         headers.insert(AUTHORIZATION, authorization);
+        if let Some(proof) = proof {
+            headers.insert(crate::dpop::DPOP, proof);
+        }
         let mut answer = self.transport.send(Operation::UserInfo, &self.endpoint, request).await?;
         answer.sent.push(token.expose_secret());
-        read(answer)
+        Ok(answer)
     }
 }
 

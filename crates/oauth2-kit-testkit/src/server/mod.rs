@@ -2,6 +2,7 @@
 
 mod assertion;
 mod browser;
+mod dpop;
 mod resource;
 mod token;
 mod wire;
@@ -65,6 +66,9 @@ pub struct TestClient {
     client_credentials: bool,
     redirect_uris: Vec<String>,
     public: bool,
+    /// The DPoP key the current token request proved (set per request on the server's copy,
+    /// never registered).
+    presented_jkt: Option<String>,
 }
 
 impl TestClient {
@@ -80,6 +84,7 @@ impl TestClient {
             client_credentials: true,
             redirect_uris: Vec::new(),
             public: false,
+            presented_jkt: None,
         }
     }
 
@@ -242,6 +247,8 @@ struct ServerState {
     resource_scope: Option<Scope>,
     /// The client authentication methods accepted (and advertised).
     auth_methods: Vec<AuthMethod>,
+    /// DPoP: the nonce required, proofs seen, bound tokens misused.
+    dpop: dpop::DpopState,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -273,6 +280,7 @@ pub struct TestServerBuilder {
     auth_methods: Vec<AuthMethod>,
     assertion_issuers: HashMap<String, Vec<PublicKey>>,
     require_pushed_authorization: bool,
+    dpop_nonce: bool,
 }
 
 impl TestServerBuilder {
@@ -349,6 +357,15 @@ impl TestServerBuilder {
         self
     }
 
+    /// Whether DPoP proofs must carry a nonce of the server's (RFC 9449 §8, §9): a proof without
+    /// the current one is refused with `use_dpop_nonce` and the nonce in `DPoP-Nonce`, at the
+    /// token endpoint and at the resources. [`TestServer::rotate_dpop_nonce`] changes it (and
+    /// turns the requirement on). Default: `false`.
+    pub fn dpop_nonce(mut self, required: bool) -> Self {
+        self.dpop_nonce = required;
+        self
+    }
+
     /// A scope the protected resource requires; tokens without it get `403 insufficient_scope`.
     /// Default: none (any active token is accepted).
     pub fn resource_scope(mut self, scope: Scope) -> Self {
@@ -381,7 +398,12 @@ impl TestServerBuilder {
             token_lifetime: Mutex::new(self.token_lifetime),
             resource_scope: self.resource_scope,
             auth_methods: self.auth_methods,
+            dpop: dpop::DpopState::default(),
         });
+        if self.dpop_nonce {
+            *lock(&state.dpop.nonce) =
+                Some(wire::new_secret().map_err(|_| io::Error::other("no randomness"))?);
+        }
         let app = Router::new()
             .route("/token", post(token::token))
             .route("/introspect", post(token::introspect))
@@ -498,6 +520,7 @@ impl TestServer {
             rotate_refresh_tokens: true,
             assertion_issuers: HashMap::new(),
             require_pushed_authorization: false,
+            dpop_nonce: false,
             auth_methods: vec![
                 AuthMethod::ClientSecretBasic,
                 AuthMethod::ClientSecretPost,
@@ -681,6 +704,24 @@ impl TestServer {
     /// How many tokens the server has issued.
     pub fn tokens_issued(&self) -> usize {
         lock(&self.state.tokens).len()
+    }
+
+    /// Replaces the DPoP nonce proofs must carry with a new one, and requires it from now on
+    /// (see [`TestServerBuilder::dpop_nonce`]); returns it.
+    pub fn rotate_dpop_nonce(&self) -> String {
+        let mut bytes = [0u8; 16];
+        // A nonce needs to differ from the last, not to be secret: a counter would do.
+        let _ = getrandom::fill(&mut bytes);
+        let nonce = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
+        *lock(&self.state.dpop.nonce) = Some(nonce.clone());
+        nonce
+    }
+
+    /// How many times a DPoP-bound token reached `/resource` or `/userinfo` without a valid
+    /// proof of its key: as a bearer token, without a proof, or with another key's (each is
+    /// refused with `401`). A client that keeps bound tokens bound leaves it at zero.
+    pub fn misused_bound_tokens(&self) -> usize {
+        self.state.dpop.misused.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 

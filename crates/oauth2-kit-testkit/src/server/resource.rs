@@ -3,23 +3,36 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::wire::{bearer_token, challenge, invalid_token};
+use super::dpop;
+use super::wire::{challenge, invalid_token};
 use super::{ServerState, Shared, lock};
 use crate::fault::Route;
 
-pub(super) async fn resource(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn resource(
+    State(state): Shared,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Some(faulted) = state.enter(Route::Resource).await {
         return faulted;
     }
-    let Some(presented) = bearer_token(&headers) else {
+    let Some((scheme, presented)) = dpop::presented(&headers) else {
         return challenge(StatusCode::UNAUTHORIZED, "Bearer realm=\"testkit\"");
     };
     let issued = lock(&state.tokens).get(&presented).cloned();
     match issued {
         Some(t) if t.active() => {
+            let url = format!("{}/resource", *lock(&state.issuer));
+            let request = (method.as_str(), url.as_str());
+            if let Some(refused) =
+                dpop::refuse_use(&state, &headers, request, (scheme, &presented), t.jkt.as_deref())
+            {
+                return refused;
+            }
             if let Some(required) = &state.resource_scope {
                 if !t.scope.as_ref().is_some_and(|s| s.is_superset_of(required)) {
                     return challenge(
@@ -41,17 +54,23 @@ pub(super) async fn resource(State(state): Shared, headers: HeaderMap, body: Byt
 
 /// `GET`/`POST /userinfo`: the claims of the user a token was issued for. A token issued to a
 /// client for itself (client credentials) has no user: `401 invalid_token`.
-pub(super) async fn userinfo(State(state): Shared, headers: HeaderMap) -> Response {
+pub(super) async fn userinfo(State(state): Shared, method: Method, headers: HeaderMap) -> Response {
     if let Some(faulted) = state.enter(Route::UserInfo).await {
         return faulted;
     }
-    let Some(presented) = bearer_token(&headers) else {
+    let Some((scheme, presented)) = dpop::presented(&headers) else {
         return challenge(StatusCode::UNAUTHORIZED, "Bearer realm=\"testkit\"");
     };
     let issued = lock(&state.tokens).get(&presented).cloned();
-    let Some(user) = issued.filter(|t| t.active()).and_then(|t| t.user) else {
-        return invalid_token();
-    };
+    let Some(issued) = issued.filter(|t| t.active()) else { return invalid_token() };
+    let url = format!("{}/userinfo", *lock(&state.issuer));
+    let request = (method.as_str(), url.as_str());
+    if let Some(refused) =
+        dpop::refuse_use(&state, &headers, request, (scheme, &presented), issued.jkt.as_deref())
+    {
+        return refused;
+    }
+    let Some(user) = issued.user else { return invalid_token() };
     let Some(user) = lock(&state.users).get(&user).cloned() else { return invalid_token() };
     axum::Json(json!({
         "sub": user.username,
@@ -98,6 +117,7 @@ fn metadata(state: &ServerState) -> Value {
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
         "code_challenge_methods_supported": ["S256", "plain"],
+        "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "RS256", "PS256"],
         "authorization_response_iss_parameter_supported": true,
     })
 }

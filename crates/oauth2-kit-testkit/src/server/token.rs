@@ -38,6 +38,8 @@ pub(super) struct IssuedToken {
     audience: Vec<String>,
     /// Who acts for the user (token exchange's actor), if anyone.
     actor: Option<String>,
+    /// The thumbprint of the DPoP key it is bound to (RFC 9449), if it is.
+    pub(super) jkt: Option<String>,
 }
 
 impl IssuedToken {
@@ -68,6 +70,8 @@ pub(super) struct IssuedCode {
     pub(super) expires_at: Instant,
     /// The resource indicators of the login (RFC 8707).
     pub(super) resources: Vec<String>,
+    /// The DPoP key the login named (`dpop_jkt`, RFC 9449 §10): the code exchange must prove it.
+    pub(super) dpop_jkt: Option<String>,
 }
 
 pub(super) async fn token(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
@@ -89,7 +93,11 @@ fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result
         }
         result => result?,
     };
-    match grant_type {
+    let mut client = client;
+    let url = format!("{}/token", *lock(&state.issuer));
+    client.presented_jkt = super::dpop::check(state, headers, "POST", &url, None)
+        .map_err(super::dpop::Refusal::at_token_endpoint)?;
+    let mut response = match grant_type {
         None => Err(bad_request("invalid_request", "missing grant_type")),
         Some("client_credentials") => client_credentials(state, &client, &form),
         Some("authorization_code") => authorization_code(state, &client, &form),
@@ -99,7 +107,13 @@ fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result
         Some(oauth2_kit::grant::jwt_bearer::GRANT_TYPE) => jwt_bearer(state, &client, &form),
         Some(oauth2_kit::grant::token_exchange::GRANT_TYPE) => token_exchange(state, &client, &form),
         Some(_) => Err(bad_request("unsupported_grant_type", "grant type not supported")),
+    }?;
+    // The nonce the next proofs need, with every answer to a proven request (RFC 9449 §8).
+    let nonce = lock(&state.dpop.nonce).clone().filter(|_| client.presented_jkt.is_some());
+    if let Some(nonce) = nonce.and_then(|nonce| http::HeaderValue::from_str(&nonce).ok()) {
+        response.headers_mut().insert("dpop-nonce", nonce);
     }
+    Ok(response)
 }
 
 /// The requested scope, checked against what the client may ask for; the client's scopes when
@@ -182,11 +196,12 @@ fn issue_exchanged(
         revoked: false,
         audience: exchanged.audience,
         actor: exchanged.actor,
+        jkt: client.presented_jkt.clone(),
     };
     lock(&state.tokens).insert(access_token.clone(), issued);
     let mut answer = json!({
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": if client.presented_jkt.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": lifetime.as_secs(),
     });
     if let Some(object) = answer.as_object_mut() {
@@ -245,6 +260,9 @@ fn authorization_code(
     }
     if form.get("redirect_uri") != Some(&issued.redirect_uri) {
         return Err(invalid("redirect_uri differs from the login's"));
+    }
+    if issued.dpop_jkt.is_some() && issued.dpop_jkt != client.presented_jkt {
+        return Err(invalid("the DPoP proof's key is not the one the login named (dpop_jkt)"));
     }
     let verifier = form.get("code_verifier");
     match (&issued.challenge, verifier) {
@@ -449,7 +467,7 @@ fn handle_introspect(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> R
                 "active": true,
                 "client_id": t.client_id,
                 "sub": t.user.clone().unwrap_or_else(|| t.client_id.clone()),
-                "token_type": "Bearer",
+                "token_type": if t.jkt.is_some() { "DPoP" } else { "Bearer" },
                 "iat": iat,
                 "exp": iat.saturating_add(t.lifetime.as_secs()),
                 "iss": *lock(&state.issuer),
@@ -472,6 +490,9 @@ fn handle_introspect(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> R
                 }
                 if let Some(actor) = t.actor {
                     object.insert("act".into(), json!({ "sub": actor }));
+                }
+                if let Some(jkt) = t.jkt {
+                    object.insert("cnf".into(), json!({ "jkt": jkt }));
                 }
             }
             answer

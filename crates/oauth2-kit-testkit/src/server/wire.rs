@@ -23,6 +23,8 @@ pub(super) struct Reject {
     pub(super) code: &'static str,
     pub(super) description: String,
     pub(super) basic_challenge: bool,
+    /// A DPoP nonce to send with the answer (`DPoP-Nonce`, RFC 9449 §8).
+    pub(super) dpop_nonce: Option<String>,
 }
 
 impl IntoResponse for Reject {
@@ -30,6 +32,9 @@ impl IntoResponse for Reject {
         let body = json!({ "error": self.code, "error_description": self.description });
         let mut response = (self.status, axum::Json(body)).into_response();
         response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(nonce) = self.dpop_nonce.and_then(|nonce| HeaderValue::from_str(&nonce).ok()) {
+            response.headers_mut().insert("dpop-nonce", nonce);
+        }
         if self.basic_challenge {
             response
                 .headers_mut()
@@ -40,7 +45,7 @@ impl IntoResponse for Reject {
 }
 
 pub(super) fn oauth_error(status: StatusCode, code: &'static str, description: &str) -> Reject {
-    Reject { status, code, description: description.to_owned(), basic_challenge: false }
+    Reject { status, code, description: description.to_owned(), basic_challenge: false, dpop_nonce: None }
 }
 
 /// A `400` OAuth 2.0 error.
@@ -183,16 +188,6 @@ fn identify(
         }
         _ => Err(invalid_client(via_basic)),
     }
-}
-
-/// The bearer token of a request's `Authorization` header.
-pub(super) fn bearer_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned())
 }
 
 /// A `WWW-Authenticate: Bearer` challenge answer (RFC 6750 §3).

@@ -5,15 +5,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 
 use crate::bearer::target::{Destinations, Origin, RequestTarget};
-use crate::challenge::invites_new_token;
+use crate::challenge::{asks_for_dpop_nonce, invites_new_token};
 use crate::clock::{Clock, SystemClock};
+use crate::dpop::{DPOP, DpopKey};
+use crate::error::BearerError;
 use crate::error::{Error, Result};
 use crate::provider::AccessTokenProvider;
 use crate::scope::Scope;
-use crate::token::TokenResponse;
+use crate::token::{TokenResponse, TokenType};
 
 /// How requests get their bearer token: the provider and scope, the origins trusted with the
 /// token, and the recovery from `401 Unauthorized`. The logic behind every integration
@@ -61,6 +63,8 @@ struct Settings {
     retry_unauthorized: bool,
     cooldown: Duration,
     clock: Arc<dyn Clock>,
+    /// The key DPoP tokens are proven with.
+    dpop: Option<DpopKey>,
 }
 
 /// When a 401 last dropped a token, and whether a retry has succeeded since.
@@ -70,31 +74,68 @@ struct Guard {
     confirmed: bool,
 }
 
-/// The `Authorization` header for one request, and the token it carries.
+/// The `Authorization` header for one request, and the token it carries; for a DPoP token,
+/// also the request's proof ([`BearerAuth::prove`]).
 #[derive(Clone)]
 pub struct Authorization {
-    /// A token whose bearer header is built (kept in the token: the header is read from there,
-    /// so attaching it costs one reference count, not two).
+    /// A token whose header is built (kept in the token: the header is read from there, so
+    /// attaching it costs one reference count, not two).
     token: TokenResponse,
+    /// The DPoP proof of the request, for a token bound to a key.
+    proof: Option<Box<Proof>>,
+}
+
+/// A DPoP proof made for one request, and where the request went (whose origin's nonce the
+/// answer may renew).
+#[derive(Clone)]
+struct Proof {
+    value: HeaderValue,
+    method: Method,
+    uri: Uri,
+    /// The server's nonce it carries.
+    nonce: Option<Arc<str>>,
 }
 
 impl Authorization {
-    /// Sets `Authorization: Bearer <token>` in `headers`, replacing any value there. The value
-    /// is marked sensitive (HTTP/2 never indexes it; it is not shown by `Debug`).
+    /// Sets `Authorization: Bearer <token>` in `headers`, replacing any value there; for a DPoP
+    /// token, `Authorization: DPoP <token>` and the `DPoP` proof, which
+    /// [`BearerAuth::prove`] must have made (without one, neither header is set: a bound token
+    /// never travels without its proof). The values are marked sensitive (HTTP/2 never indexes
+    /// them; `Debug` does not show them).
     #[inline]
     pub fn apply(&self, headers: &mut HeaderMap) {
-        headers.insert(AUTHORIZATION, self.header_value().clone());
+        match &self.proof {
+            None if self.needs_proof() => {
+                tracing::warn!("a DPoP token without a proof (BearerAuth::prove) is not attached");
+            }
+            None => {
+                headers.insert(AUTHORIZATION, self.header_value().clone());
+            }
+            Some(proof) => {
+                headers.insert(AUTHORIZATION, self.header_value().clone());
+                headers.insert(DPOP, proof.value.clone());
+            }
+        }
     }
 
-    /// The header value, `Bearer <token>`.
+    /// The `Authorization` header value, `Bearer <token>` (`DPoP <token>` for a DPoP token).
     pub fn header_value(&self) -> &HeaderValue {
-        self.token.built_bearer_header()
+        self.token.built_authorization_header()
     }
 
-    /// The authorization for `token`: fails if it cannot be sent as a bearer token.
+    /// Whether the token is bound to a DPoP key, so that each request needs a proof
+    /// ([`BearerAuth::prove`]) and the integration keeps a copy of the request for the nonce
+    /// retry (RFC 9449 §9).
+    #[inline]
+    pub fn needs_proof(&self) -> bool {
+        self.token.token_type() == &TokenType::DPoP
+    }
+
+    /// The authorization for `token`: fails if it cannot be sent (a token type other than
+    /// `Bearer` or `DPoP`, bytes a header cannot carry).
     fn of(token: TokenResponse) -> Result<Self> {
-        token.bearer_header_ref()?;
-        Ok(Self { token })
+        token.authorization_header_ref()?;
+        Ok(Self { token, proof: None })
     }
 
     /// The token the header carries.
@@ -126,6 +167,7 @@ impl BearerAuth {
                 retry_unauthorized: true,
                 cooldown: BearerAuthBuilder::DEFAULT_COOLDOWN,
                 clock: Arc::new(SystemClock),
+                dpop: None,
             },
         }
     }
@@ -175,7 +217,7 @@ impl BearerAuth {
             return None;
         }
         let token = settings.provider.cached_token(settings.scope.as_ref())?;
-        token.has_bearer_header().then_some(Authorization { token })
+        token.has_authorization_header().then_some(Authorization { token, proof: None })
     }
 
     /// The provider's current token: a cached one without a boxed future when it has one.
@@ -194,6 +236,54 @@ impl BearerAuth {
         Authorization::of(token)
     }
 
+    /// Makes the DPoP proof of the request `method` `uri` for `authorization`, when its token is
+    /// bound to a key (nothing to do for a bearer token): every integration calls it between
+    /// [`authorize`](Self::authorize) and [`Authorization::apply`]. Refused, and nothing to
+    /// send: no key ([`BearerError::NoDpopKey`]), a token bound to another key
+    /// ([`BearerError::DpopKeyMismatch`]), a signer that fails ([`Error::Signing`]).
+    pub async fn prove(&self, authorization: &mut Authorization, method: &Method, uri: &Uri) -> Result<()> {
+        if !authorization.needs_proof() {
+            return Ok(());
+        }
+        let key = self.inner.settings.dpop.as_ref().ok_or(Error::Bearer(BearerError::NoDpopKey))?;
+        if let Some(bound) = authorization.token.dpop_jkt().filter(|bound| *bound != key.thumbprint()) {
+            return Err(Error::Bearer(BearerError::DpopKeyMismatch {
+                token: bound.to_owned(),
+                key: key.thumbprint().to_owned(),
+            }));
+        }
+        let now = self.inner.settings.clock.system_time();
+        let (value, nonce) = key
+            .proof_with_nonce(method, uri, Some(authorization.token.access_token()), now)
+            .await
+            .map_err(Error::Signing)?;
+        authorization.proof =
+            Some(Box::new(Proof { value, method: method.clone(), uri: uri.clone(), nonce }));
+        Ok(())
+    }
+
+    /// Keeps the DPoP nonce of the answer to a request proven with `used`; returns whether the
+    /// server asks for another nonce than the proof carried.
+    fn remember_nonce(&self, used: &Authorization, headers: &HeaderMap) -> bool {
+        match (&used.proof, &self.inner.settings.dpop) {
+            (Some(proof), Some(key)) => key.renews_nonce(&proof.uri, headers, proof.nonce.as_deref()),
+            _ => false,
+        }
+    }
+
+    /// `used`'s token with a new proof for the same request (after a nonce, or for a new token).
+    async fn reproved(&self, used: &Authorization, token: TokenResponse) -> Option<Authorization> {
+        let proof = used.proof.as_ref()?;
+        let mut again = Authorization::of(token).ok()?;
+        match self.prove(&mut again, &proof.method, &proof.uri).await {
+            Ok(()) => Some(again),
+            Err(error) => {
+                tracing::warn!(%error, "no DPoP proof for the retry; the 401 is returned");
+                None
+            }
+        }
+    }
+
     /// Reads the response to a request sent with `used`. For a `401` whose challenge says the
     /// token was rejected (`Bearer` with `error="invalid_token"` or no error, or no challenge at
     /// all), the token is dropped from the provider's cache; then, if `replayable` (the caller
@@ -207,6 +297,11 @@ impl BearerAuth {
     /// [cooldown](BearerAuthBuilder::unauthorized_cooldown) drop nothing, unless a retried
     /// request has succeeded since (which shows the drop was right): a resource server that
     /// rejects every token gets its 401s back, not a storm of token requests.
+    ///
+    /// **DPoP.** For a request proven with a DPoP key, the answer's nonce is kept for the next
+    /// proofs to its origin; a `401` asking for a new nonce (`DPoP error="use_dpop_nonce"`,
+    /// RFC 9449 §9) comes back as the same token with a new proof, for one retry, and drops
+    /// nothing.
     #[inline]
     pub async fn recover(
         &self,
@@ -215,8 +310,12 @@ impl BearerAuth {
         headers: &HeaderMap,
         replayable: bool,
     ) -> Option<Authorization> {
+        let renewed = used.proof.is_some() && self.remember_nonce(used, headers);
         if status != StatusCode::UNAUTHORIZED {
             return None;
+        }
+        if renewed && asks_for_dpop_nonce(headers) {
+            return if replayable { Box::pin(self.reproved(used, used.token.clone())).await } else { None };
         }
         // Boxed: the rare path must not make every caller's future larger.
         Box::pin(self.rejected(used, headers, replayable)).await
@@ -227,6 +326,7 @@ impl BearerAuth {
     /// the old token was right and ends the storm guard's cooldown; a `401` that rejects this
     /// token too drops it only if the cooldown allows.
     pub fn record(&self, used: &Authorization, status: StatusCode, headers: &HeaderMap) {
+        self.remember_nonce(used, headers);
         if status.is_success() || status.is_redirection() {
             self.guard().confirmed = true;
         } else if status == StatusCode::UNAUTHORIZED && invites_new_token(headers) {
@@ -254,7 +354,10 @@ impl BearerAuth {
                 return None;
             }
         };
-        (fresh.token.access_token() != used.token.access_token()).then_some(fresh)
+        if fresh.token.access_token() == used.token.access_token() {
+            return None;
+        }
+        if fresh.needs_proof() { self.reproved(used, fresh.token).await } else { Some(fresh) }
     }
 
     fn guard(&self) -> MutexGuard<'_, Guard> {
@@ -358,8 +461,21 @@ impl BearerAuthBuilder {
         self
     }
 
+    /// Proves possession of `key` for DPoP tokens (RFC 9449 §7): each request gets a proof with
+    /// the token's hash (`ath`) and the origin's nonce. Default: the provider's key
+    /// ([`AccessTokenProvider::dpop_key`], set by
+    /// [`OAuth2ClientBuilder::dpop`](crate::OAuth2ClientBuilder::dpop)); needed here only for a
+    /// provider that does not say its key.
+    pub fn dpop(mut self, key: DpopKey) -> Self {
+        self.settings.dpop = Some(key);
+        self
+    }
+
     /// Builds it.
-    pub fn build(self) -> BearerAuth {
+    pub fn build(mut self) -> BearerAuth {
+        if self.settings.dpop.is_none() {
+            self.settings.dpop = self.settings.provider.dpop_key();
+        }
         BearerAuth { inner: Arc::new(Inner { settings: self.settings, guard: Mutex::new(Guard::default()) }) }
     }
 }

@@ -165,6 +165,9 @@ impl<C: HttpClient> BearerClient<C> {
                 Err(error) => return Box::pin(std::future::ready(Err(map(Failure::Token(error))))),
             },
         };
+        if authorization.needs_proof() {
+            return Box::pin(async move { self.execute_proved(request, authorization).await.map_err(map) });
+        }
         let replay = self.copy_for_retry(&request);
         authorization.apply(request.headers_mut());
         let sending = self.http.send(request);
@@ -181,6 +184,9 @@ impl<C: HttpClient> BearerClient<C> {
     async fn execute_waiting(&self, mut request: HttpRequest) -> Result<HttpResponse, Failure> {
         let target = RequestTarget::from_uri(request.uri()).map_err(|e| Failure::Token(e.into()))?;
         let authorization = self.auth.authorize(target).await.map_err(Failure::Token)?;
+        if authorization.needs_proof() {
+            return self.execute_proved(request, authorization).await;
+        }
         let replay = self.copy_for_retry(&request);
         authorization.apply(request.headers_mut());
         let response = self.http.send(request).await.map_err(Failure::Send)?;
@@ -190,13 +196,27 @@ impl<C: HttpClient> BearerClient<C> {
         self.unauthorized(authorization, replay, response).await
     }
 
+    /// The path of a DPoP token: a proof for the request, a copy kept for the nonce retry, and
+    /// every answer read (for its nonce).
+    async fn execute_proved(
+        &self,
+        mut request: HttpRequest,
+        mut authorization: Authorization,
+    ) -> Result<HttpResponse, Failure> {
+        self.auth.prove(&mut authorization, request.method(), request.uri()).await.map_err(Failure::Token)?;
+        let replay = Some(Replay::of(&request, request.body().clone()));
+        authorization.apply(request.headers_mut());
+        let response = self.http.send(request).await.map_err(Failure::Send)?;
+        self.unauthorized(authorization, replay, response).await
+    }
+
     /// The copy kept to send again after a rejected token (bodies are `Bytes`: always possible).
     fn copy_for_retry(&self, request: &HttpRequest) -> Option<Replay<Bytes>> {
         self.auth.retries_unauthorized().then(|| Replay::of(request, request.body().clone()))
     }
 
-    /// A 401: the token is dropped, and the copy sent once more with a new one if the auth says
-    /// so.
+    /// A 401 (or any answer to a DPoP request): a rejected token is dropped, and the copy sent
+    /// once more with a new one (or a new proof) if the auth says so.
     async fn unauthorized(
         &self,
         authorization: Authorization,

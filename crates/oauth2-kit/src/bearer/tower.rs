@@ -169,8 +169,11 @@ where
         Box::pin(async move {
             let target =
                 RequestTarget::from_uri(request.uri()).map_err(|e| BearerServiceError::Auth(e.into()))?;
-            let authorization = auth.authorize(target).await.map_err(BearerServiceError::Auth)?;
-            let copy = if auth.retries_unauthorized() {
+            let mut authorization = auth.authorize(target).await.map_err(BearerServiceError::Auth)?;
+            auth.prove(&mut authorization, request.method(), request.uri())
+                .await
+                .map_err(BearerServiceError::Auth)?;
+            let copy = if auth.retries_unauthorized() || authorization.needs_proof() {
                 replay.replay(request.body()).map(|body| Replay::of(&request, body))
             } else {
                 None

@@ -572,6 +572,13 @@ impl Inner {
         if avoid.is_some_and(|avoid| found.token.access_token() == avoid) {
             return None;
         }
+        // A token bound to a DPoP key is for holders of that key only (a replica with another
+        // key, under the same explicit identity, may have written it).
+        let key = self.delegate.dpop_key();
+        if found.token.dpop_jkt() != key.as_ref().map(crate::dpop::DpopKey::thumbprint) {
+            tracing::debug!("the shared token is bound to another DPoP key than this provider's; not used");
+            return None;
+        }
         let mut token = found.token;
         let mut times = self.policy.times(token.requested_at(), found.lifetime, 0.0);
         if let Some(left) = found.remaining {
@@ -678,6 +685,9 @@ impl AccessTokenProvider for CachingProvider {
 
     fn cache_identity(&self) -> Option<String> {
         self.inner.delegate.cache_identity()
+    }
+    fn dpop_key(&self) -> Option<crate::dpop::DpopKey> {
+        self.inner.delegate.dpop_key()
     }
 }
 

@@ -180,7 +180,15 @@ impl DpopKey {
     /// next proofs to that origin. Returns whether it is a new one: a request refused with
     /// `use_dpop_nonce` is worth sending again only then.
     pub fn remember_nonce(&self, uri: &Uri, headers: &HeaderMap) -> bool {
-        self.inner.nonces.observe(uri, headers)
+        self.inner.nonces.observe(uri, headers).is_some_and(|(_, changed)| changed)
+    }
+
+    /// Keeps the nonce of a response from `uri`'s origin, and says whether the server asks for
+    /// another than `used`, the one the request's proof carried: only then is a request refused
+    /// with `use_dpop_nonce` worth sending again (the nonce kept may have changed already, by
+    /// another request's answer).
+    pub(crate) fn renews_nonce(&self, uri: &Uri, headers: &HeaderMap, used: Option<&str>) -> bool {
+        self.inner.nonces.observe(uri, headers).is_some_and(|(nonce, _)| Some(&*nonce) != used)
     }
 
     /// [`proof`](Self::proof), at `now`.
@@ -191,6 +199,17 @@ impl DpopKey {
         access_token: Option<&AccessToken>,
         now: SystemTime,
     ) -> Result<HeaderValue, SigningError> {
+        self.proof_with_nonce(method, uri, access_token, now).await.map(|(proof, _)| proof)
+    }
+
+    /// [`proof_at`](Self::proof_at), and the nonce the proof carries.
+    pub(crate) async fn proof_with_nonce(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        access_token: Option<&AccessToken>,
+        now: SystemTime,
+    ) -> Result<(HeaderValue, Option<Arc<str>>), SigningError> {
         let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
             return Err(SigningError::new("a DPoP proof needs an absolute request URI"));
         };
@@ -216,7 +235,9 @@ impl DpopKey {
         let signature = self.inner.signer.sign(proof.as_bytes()).await?;
         proof.push('.');
         URL_SAFE_NO_PAD.encode_string(signature, &mut proof);
-        HeaderValue::try_from(proof).map_err(|_| SigningError::new("the DPoP proof is not a header value"))
+        let proof = HeaderValue::try_from(proof)
+            .map_err(|_| SigningError::new("the DPoP proof is not a header value"))?;
+        Ok((proof, nonce))
     }
 
     /// `token`, from a request this key proved: bound to the key when the server says it is a

@@ -44,26 +44,24 @@ impl Nonces {
     }
 
     /// Keeps the nonce of a response from the origin of `uri` (its `DPoP-Nonce` header, when it
-    /// has a valid one); returns whether it differs from the one kept before.
-    pub(super) fn observe(&self, uri: &Uri, headers: &HeaderMap) -> bool {
-        let Some(nonce) = headers.get(DPOP_NONCE).and_then(|value| valid(value.as_bytes())) else {
-            return false;
-        };
-        let Some(authority) = uri.authority() else { return false };
+    /// has a valid one): returns it, and whether it differs from the one kept before.
+    pub(super) fn observe(&self, uri: &Uri, headers: &HeaderMap) -> Option<(Arc<str>, bool)> {
+        let nonce = headers.get(DPOP_NONCE).and_then(|value| valid(value.as_bytes()))?;
+        let authority = uri.authority()?;
         let mut entries = crate::sync::lock(&self.entries);
-        if let Some(index) = entries.iter().position(|entry| entry.is_for(uri)) {
-            let Some(entry) = entries.get_mut(index) else { return false };
+        if let Some(entry) = entries.iter_mut().find(|entry| entry.is_for(uri)) {
             if *entry.nonce == *nonce {
-                return false;
+                return Some((Arc::clone(&entry.nonce), false));
             }
             entry.nonce = Arc::from(nonce);
-            return true;
+            return Some((Arc::clone(&entry.nonce), true));
         }
         if entries.len() >= ORIGINS {
             entries.remove(0);
         }
-        entries.push(Entry { https: is_https(uri), authority: authority.clone(), nonce: Arc::from(nonce) });
-        true
+        let nonce: Arc<str> = Arc::from(nonce);
+        entries.push(Entry { https: is_https(uri), authority: authority.clone(), nonce: Arc::clone(&nonce) });
+        Some((nonce, true))
     }
 }
 
@@ -94,14 +92,14 @@ mod tests {
         let nonces = Nonces::default();
         let auth: Uri = "https://auth.example.com/token".parse().unwrap();
         let api: Uri = "https://api.example.com/orders?page=2".parse().unwrap();
-        assert!(nonces.observe(&auth, &nonce("n-1")));
-        assert!(!nonces.observe(&auth, &nonce("n-1")), "the same nonce again is no change");
-        assert!(!nonces.observe(&auth, &HeaderMap::new()), "a response without one keeps it");
+        assert!(nonces.observe(&auth, &nonce("n-1")).unwrap().1);
+        assert!(!nonces.observe(&auth, &nonce("n-1")).unwrap().1, "the same nonce again is no change");
+        assert!(nonces.observe(&auth, &HeaderMap::new()).is_none(), "a response without one keeps it");
         assert_eq!(nonces.get(&"https://AUTH.example.com/other".parse().unwrap()).as_deref(), Some("n-1"));
         assert_eq!(nonces.get(&api), None);
         assert_eq!(nonces.get(&"http://auth.example.com/token".parse().unwrap()), None, "another scheme");
-        assert!(nonces.observe(&api, &nonce("a-1")));
-        assert!(nonces.observe(&auth, &nonce("n-2")));
+        assert!(nonces.observe(&api, &nonce("a-1")).unwrap().1);
+        assert!(nonces.observe(&auth, &nonce("n-2")).unwrap().1);
         assert_eq!(nonces.get(&auth).as_deref(), Some("n-2"));
         assert_eq!(nonces.get(&api).as_deref(), Some("a-1"));
     }
@@ -113,11 +111,11 @@ mod tests {
         for bad in ["", "with space", "quote\"d", "back\\slash"] {
             let mut headers = HeaderMap::new();
             headers.insert(DPOP_NONCE, HeaderValue::from_str(bad).unwrap());
-            assert!(!nonces.observe(&uri, &headers), "{bad:?}");
+            assert!(nonces.observe(&uri, &headers).is_none(), "{bad:?}");
         }
         let mut headers = HeaderMap::new();
         headers.insert(DPOP_NONCE, HeaderValue::from_str(&"n".repeat(MAX_NONCE + 1)).unwrap());
-        assert!(!nonces.observe(&uri, &headers));
+        assert!(nonces.observe(&uri, &headers).is_none());
         assert_eq!(nonces.get(&uri), None);
         for port in 0..100u16 {
             let uri: Uri = format!("https://auth.example.com:{}/", 1000 + port).parse().unwrap();

@@ -35,10 +35,29 @@ pub enum BearerError {
         reason: &'static str,
     },
 
-    /// The token provider handed out a token of another type (`mac`, `DPoP`, ...), which needs
-    /// more than an `Authorization: Bearer` header.
-    #[error("the token provider returned a `{0}` token; only `Bearer` tokens can be sent as bearer tokens")]
+    /// The token provider handed out a token of a type this client cannot send (`mac`, ...; or
+    /// `DPoP` where only a bearer header is asked for).
+    #[error(
+        "the token provider returned a `{0}` token, which cannot be sent here (`Bearer` tokens can, and `DPoP` tokens with their key)"
+    )]
     UnsupportedTokenType(TokenType),
+
+    /// The token is bound to a DPoP key (`token_type` `DPoP`), and there is no key to prove
+    /// possession with: it is never sent without a proof.
+    #[error(
+        "the token is bound to a DPoP key and this client has none: give the client its key (OAuth2ClientBuilder::dpop or BearerAuthBuilder::dpop)"
+    )]
+    NoDpopKey,
+
+    /// The token is bound to another DPoP key than the client's (a token from a shared store
+    /// written by a replica with another key): it is not sent.
+    #[error("the token is bound to the DPoP key {token} and this client proves possession of {key}")]
+    DpopKeyMismatch {
+        /// The thumbprint the token is bound to.
+        token: String,
+        /// The thumbprint of the client's key.
+        key: String,
+    },
 
     /// The access token has bytes an `Authorization` header cannot carry (RFC 6750 §2.1 allows
     /// visible ASCII only).

@@ -82,4 +82,7 @@ impl AccessTokenProvider for ClientCredentials {
     fn cache_identity(&self) -> Option<String> {
         Some(self.token.identity(GRANT_TYPE))
     }
+    fn dpop_key(&self) -> Option<crate::dpop::DpopKey> {
+        self.token.dpop.clone()
+    }
 }

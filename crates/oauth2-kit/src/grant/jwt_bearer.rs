@@ -321,4 +321,7 @@ impl AccessTokenProvider for JwtBearer {
         let source = self.source.cache_identity()?;
         Some(self.token.identity(GRANT_TYPE) + &source)
     }
+    fn dpop_key(&self) -> Option<crate::dpop::DpopKey> {
+        self.token.dpop.clone()
+    }
 }

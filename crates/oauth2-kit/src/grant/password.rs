@@ -125,4 +125,7 @@ impl AccessTokenProvider for PasswordProvider {
     fn cache_identity(&self) -> Option<String> {
         Some(format!("{}username={:?}\n", self.client.token.identity(GRANT_TYPE), self.username))
     }
+    fn dpop_key(&self) -> Option<crate::dpop::DpopKey> {
+        self.client.token.dpop.clone()
+    }
 }

@@ -112,20 +112,13 @@ impl TokenEndpoint {
         let Some(dpop) = &self.dpop else {
             return self.post(grant, params, None).await?.json(TokenResponse::from_object);
         };
-        let uri = self.endpoint.uri();
-        let mut retried = false;
-        loop {
-            let now = self.transport.clock.system_time();
-            let proof = dpop.proof_at(&Method::POST, uri, None, now).await.map_err(Error::Signing)?;
-            let answer = self.post(grant, params, Some(proof)).await?;
-            let renewed = dpop.remember_nonce(uri, &answer.headers);
-            if renewed && !retried && answer.is_error("use_dpop_nonce") {
-                tracing::debug!(grant, "the server asks for a new DPoP nonce; sending again with it");
-                retried = true;
-                continue;
-            }
-            return answer.json(TokenResponse::from_object).map(|token| dpop.bind(token));
-        }
+        let answer = self
+            .transport
+            .send_proved(dpop, &Method::POST, self.endpoint.uri(), None, |proof| {
+                self.post(grant, params, Some(proof))
+            })
+            .await?;
+        answer.json(TokenResponse::from_object).map(|token| dpop.bind(token))
     }
 
     /// POSTs the form of a token request (a new one each time: a client assertion is never

@@ -421,6 +421,9 @@ impl AccessTokenProvider for TokenExchangeProvider {
     fn cache_identity(&self) -> Option<String> {
         Some(self.exchange.token.identity(GRANT_TYPE) + &self.request.identity())
     }
+    fn dpop_key(&self) -> Option<crate::dpop::DpopKey> {
+        self.exchange.token.dpop.clone()
+    }
 }
 
 #[cfg(test)]

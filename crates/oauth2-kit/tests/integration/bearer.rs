@@ -291,16 +291,20 @@ fn no_token_means_nothing_sent_and_the_token_error() {
 }
 
 #[test]
-fn tokens_other_than_bearer_are_refused() {
+fn tokens_other_than_bearer_are_refused_and_dpop_tokens_without_a_key() {
     for token_type in [TokenType::from("mac"), TokenType::DPoP] {
         let resource = Resource::new(|_| true);
         let tokens = Arc::new(Tokens::default());
         *tokens.token_type.lock().unwrap() = Some(token_type.clone());
         let err = block_on(client(&resource, &tokens).execute(post(URL, ""))).unwrap_err();
-        assert!(
-            matches!(&err, Error::Bearer(BearerError::UnsupportedTokenType(t)) if *t == token_type),
-            "{err}"
-        );
+        if token_type == TokenType::DPoP {
+            assert!(matches!(&err, Error::Bearer(BearerError::NoDpopKey)), "{err}");
+        } else {
+            assert!(
+                matches!(&err, Error::Bearer(BearerError::UnsupportedTokenType(t)) if *t == token_type),
+                "{err}"
+            );
+        }
         assert!(resource.seen.lock().unwrap().is_empty());
     }
 }
