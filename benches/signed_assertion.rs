@@ -6,7 +6,7 @@
 //! with `client_secret_basic`, which shows what a token request costs without an assertion.
 //!
 //! `signed_assertion_cached` reads a cached token over such a grant against the cache
-//! benchmarks' baseline.
+//! benchmarks' baseline; `dpop_proof` makes one DPoP proof against the raw ES256 signature.
 //!
 //! ```text
 //! cargo bench --bench signed_assertion
@@ -163,5 +163,25 @@ fn rand_seed(rng: &mut rsa::rand_core::OsRng) -> [u8; 32] {
     seed
 }
 
-criterion_group!(benches, signed_assertion, cached_over_signed_assertions);
+/// One DPoP proof (RFC 9449) for a resource request carrying a token, against the raw ES256
+/// signature by the same crate and key of a signing input of the same length.
+fn dpop_proof(c: &mut Criterion) {
+    let p256 = p256::ecdsa::SigningKey::random(&mut rsa::rand_core::OsRng);
+    let pem = p256.to_pkcs8_pem(LineEnding::LF).unwrap();
+    let key = oauth2_kit::dpop::DpopKey::new(PrivateKey::from_pem(&pem).unwrap()).unwrap();
+    let uri: http::Uri = "https://api.example.com/v1/orders?page=2".parse().unwrap();
+    let token = oauth2_kit::AccessToken::new("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcmRlcnMifQ.c2lnbmF0dXJl");
+    let proof = block_on(key.proof(&http::Method::GET, &uri, Some(&token))).unwrap();
+    let input = vec![b'e'; proof.to_str().unwrap().rsplit_once('.').unwrap().0.len()];
+    let mut group = c.benchmark_group("dpop_proof");
+    group.bench_function("raw_signature", |b| {
+        b.iter(|| black_box(p256::ecdsa::Signature::to_bytes(&p256.sign(black_box(&input)))))
+    });
+    group.bench_function("proof", |b| {
+        b.iter(|| block_on(key.proof(black_box(&http::Method::GET), black_box(&uri), Some(&token))).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, signed_assertion, cached_over_signed_assertions, dpop_proof);
 criterion_main!(benches);

@@ -5,7 +5,9 @@
 // everything else (oidc-provider notices/warnings, errors) goes to stderr.
 // Storage is the built-in in-memory adapter: every restart forgets all tokens.
 import http from 'node:http';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 // oidc-provider's own DPoP nonce source and its per-provider state, to rotate the nonce secret
 // on demand (POST /test-dpop/rotate-nonce) as a deployment rotating it would.
@@ -127,15 +129,71 @@ async function findAccount(ctx, id) {
   };
 }
 
-const server = http.createServer();
-server.on('error', (err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Mutual TLS (RFC 8705), when $KIT_TLS_DIR names a directory of certificates made by the test
+// (server.pem and server.key for 127.0.0.1, client-ca.pem, self-signed.pem): a second listener,
+// over TLS, asks for client certificates; the discovery document names its endpoints as
+// mtls_endpoint_aliases. Two clients authenticate with certificates (tls_client_auth by the
+// subject of a certificate of client-ca.pem, self_signed_tls_client_auth by a registered
+// certificate), and their access tokens are bound to the certificate.
+const tlsDir = process.env.KIT_TLS_DIR;
+const tls = tlsDir && {
+  key: readFileSync(`${tlsDir}/server.key`),
+  cert: readFileSync(`${tlsDir}/server.pem`),
+  ca: readFileSync(`${tlsDir}/client-ca.pem`),
+  requestCert: true,
+  rejectUnauthorized: false,
+};
+if (tls) {
+  const selfSigned = new X509Certificate(readFileSync(`${tlsDir}/self-signed.pem`));
+  const mtlsClient = (client_id, method, extra) => ({
+    client_id,
+    token_endpoint_auth_method: method,
+    tls_client_certificate_bound_access_tokens: true,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope: 'read write',
+    ...extra,
+  });
+  clients.push(
+    mtlsClient('kit-mtls-pki', 'tls_client_auth', { tls_client_auth_subject_dn: 'CN=kit-mtls-client' }),
+    mtlsClient('kit-mtls-self', 'self_signed_tls_client_auth', {
+      jwks: { keys: [{ ...selfSigned.publicKey.export({ format: 'jwk' }), x5c: [selfSigned.raw.toString('base64')] }] },
+    }),
+  );
+}
+// The client certificate of a request that came over the TLS listener.
+const peerCertificate = (ctx) => {
+  const peer = ctx.socket?.getPeerCertificate?.(false);
+  return peer?.raw ? new X509Certificate(peer.raw) : undefined;
+};
 
-server.listen(port, HOST, () => {
+const server = http.createServer();
+const tlsServer = tls ? https.createServer(tls) : undefined;
+for (const listener of [server, tlsServer].filter(Boolean)) {
+  listener.on('error', (err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
+
+const listening = (listener) => new Promise((resolve) => listener.listen(port, HOST, resolve));
+const tlsListening = tlsServer ? new Promise((resolve) => tlsServer.listen(0, HOST, resolve)) : Promise.resolve();
+
+Promise.all([listening(server), tlsListening]).then(() => {
   const issuer = `http://${HOST}:${server.address().port}`;
+  const mtlsOrigin = tlsServer && `https://${HOST}:${tlsServer.address().port}`;
   const provider = new Provider(issuer, {
+    ...(mtlsOrigin && {
+      discovery: {
+        mtls_endpoint_aliases: {
+          token_endpoint: `${mtlsOrigin}/token`,
+          introspection_endpoint: `${mtlsOrigin}/token/introspection`,
+          revocation_endpoint: `${mtlsOrigin}/token/revocation`,
+          userinfo_endpoint: `${mtlsOrigin}/me`,
+        },
+      },
+    }),
     clients,
     findAccount,
     claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
@@ -148,6 +206,16 @@ server.listen(port, HOST, () => {
       // Login and consent pages driven by the tests with plain HTTP requests and a cookie jar.
       devInteractions: { enabled: true },
       deviceFlow: { enabled: true },
+      mTLS: {
+        enabled: Boolean(tls),
+        certificateBoundAccessTokens: true,
+        selfSignedTlsClientAuth: true,
+        tlsClientAuth: true,
+        getCertificate: peerCertificate,
+        certificateAuthorized: (ctx) => ctx.socket?.authorized === true,
+        certificateSubjectMatches: (ctx, property, expected) =>
+          property === 'tls_client_auth_subject_dn' && peerCertificate(ctx)?.subject === expected,
+      },
       // DPoP with server nonces; required in the proofs of kit-dpop-nonce's token requests.
       dPoP: {
         enabled: true,
@@ -172,6 +240,12 @@ server.listen(port, HOST, () => {
     // EdDSA left out of the signed client assertions it accepts (and says so in its metadata),
     // so that a client's check of the algorithm against discovery meets a real server's list.
     enabledJWA: { clientAuthSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256'] },
+    ...(tls && {
+      clientAuthMethods: [
+        'client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'private_key_jwt', 'none',
+        'tls_client_auth', 'self_signed_tls_client_auth',
+      ],
+    }),
     ttl: {
       // Opaque client-credentials access tokens: 600 s, 4 s for kit-short.
       ClientCredentials: (ctx, token, client) => (client?.clientId === 'kit-short' ? 4 : 600),
@@ -188,6 +262,7 @@ server.listen(port, HOST, () => {
   // Why a token request was refused (the answer says only "grant request is invalid").
   provider.on('grant.error', (ctx, err) => console.error('grant.error:', err.message, err.error_detail ?? ''));
   const callback = provider.callback();
+  tlsServer?.on('request', callback);
   server.on('request', (req, res) => {
     if (req.method === 'POST' && req.url === '/test-dpop/rotate-nonce') {
       instance(provider).DPoPNonces = new DPoPNonces(randomBytes(32));

@@ -42,7 +42,7 @@ async fn client_credentials_tokens_are_bound_to_the_clients_key() {
         // The server says whom the token is bound to.
         let introspected = client.introspection().unwrap().introspect(token.access_token()).await.unwrap();
         assert!(introspected.active, "{adapter}");
-        assert_eq!(introspected.extra["cnf"]["jkt"], key.thumbprint(), "{adapter}");
+        assert!(introspected.confirmation().unwrap().is_bound_to_key(&key), "{adapter}");
         // Without a proof, this client gets no token at all.
         let plain = OAuth2Client::new(metadata, auth, http.clone());
         let refused = plain.client_credentials().unwrap().request_token(None).await;

@@ -14,4 +14,5 @@ mod client_credentials;
 mod discovery;
 mod dpop;
 mod grants;
+mod mutual_tls;
 mod pushed_authorization;

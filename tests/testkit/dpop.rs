@@ -56,7 +56,8 @@ async fn cached_bound_tokens_go_out_with_a_proof_each_and_never_as_bearer_tokens
             .unwrap()
             .introspect(token.access_token())
             .await;
-        assert_eq!(introspected.unwrap().extra["cnf"]["jkt"], key.thumbprint(), "{adapter}");
+        let cnf = introspected.unwrap().confirmation().unwrap();
+        assert!(cnf.is_bound_to_key(&key) && cnf.x5t_s256.is_none(), "{adapter}: {cnf:?}");
         assert_eq!(server.misused_bound_tokens(), 0, "{adapter}");
 
         // The check works: the same token as a bearer token is refused and counted.

@@ -43,8 +43,8 @@ use isahc::config::{Configurable as _, RedirectPolicy};
 use isahc::error::ErrorKind;
 use oauth2_kit::async_trait;
 use oauth2_kit::http::{
-    BodyCollector, BodyLimit, HttpClient, HttpRequest, HttpResponse, TransportError, TransportErrorKind,
-    is_loopback_uri,
+    BodyCollector, BodyLimit, ClientCertificate, HttpClient, HttpRequest, HttpResponse, TransportError,
+    TransportErrorKind, is_loopback_uri,
 };
 
 pub use isahc;
@@ -58,6 +58,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct IsahcClient {
     client: isahc::HttpClient,
+    /// Whether it presents a TLS client certificate (mutual TLS).
+    certificate: bool,
 }
 
 impl IsahcClient {
@@ -69,21 +71,37 @@ impl IsahcClient {
 
     /// A builder to change the timeouts.
     pub fn builder() -> IsahcClientBuilder {
-        IsahcClientBuilder { connect_timeout: DEFAULT_CONNECT_TIMEOUT, timeout: DEFAULT_TIMEOUT }
+        IsahcClientBuilder {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            certificate: None,
+            roots: None,
+        }
     }
 
     /// Wraps a client you configured. **Keep its redirect policy at `RedirectPolicy::None`**
     /// (isahc's default; a token endpoint must not forward your credentials elsewhere) and give
     /// it timeouts. [`from_builder`](Self::from_builder) turns redirects off for you.
     pub fn with_client(client: isahc::HttpClient) -> Self {
-        Self { client }
+        Self { client, certificate: false }
     }
 
     /// Builds a client from an `isahc::HttpClientBuilder` you configured, with redirects turned
     /// off whatever the builder said. Set timeouts on the builder.
     pub fn from_builder(builder: isahc::HttpClientBuilder) -> Result<Self, TransportError> {
         let client = builder.redirect_policy(RedirectPolicy::None).build().map_err(map_error)?;
-        Ok(Self { client })
+        Ok(Self { client, certificate: false })
+    }
+
+    /// Says that the client you configured ([`with_client`](Self::with_client),
+    /// [`from_builder`](Self::from_builder)) presents a TLS client certificate (its TLS
+    /// configuration's `identity`), so that operations use the server's mutual-TLS endpoints and
+    /// may authenticate with it ([`HttpClient::presents_certificate`]). The builder's
+    /// [`client_certificate`](IsahcClientBuilder::client_certificate) says so itself.
+    #[must_use]
+    pub fn with_presented_certificate(mut self) -> Self {
+        self.certificate = true;
+        self
     }
 
     /// The wrapped `isahc::HttpClient`.
@@ -104,6 +122,8 @@ impl From<isahc::HttpClient> for IsahcClient {
 pub struct IsahcClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
+    certificate: Option<ClientCertificate>,
+    roots: Option<String>,
 }
 
 impl IsahcClientBuilder {
@@ -119,20 +139,78 @@ impl IsahcClientBuilder {
         self
     }
 
+    /// Presents `certificate` on every TLS connection (mutual TLS, RFC 8705): the client's
+    /// operations then use the server's mutual-TLS endpoints, and may authenticate with the
+    /// certificate (`ClientAuth::tls_client_auth`). With the default TLS (libcurl over rustls),
+    /// libcurl reads client certificates only from files: give one made with
+    /// `ClientCertificate::from_pem_files` ([`build`](Self::build) refuses another). With the
+    /// `native-tls` feature (OpenSSL), PEM from memory and PKCS#12 work too.
+    pub fn client_certificate(mut self, certificate: ClientCertificate) -> Self {
+        self.certificate = Some(certificate);
+        self
+    }
+
+    /// Trusts only the CA certificates of `pem` (one or more PEM `CERTIFICATE` blocks) for the
+    /// servers' certificates, instead of the platform's roots: for a private PKI. Default: the
+    /// platform's roots.
+    pub fn root_certificates(mut self, pem: impl Into<String>) -> Self {
+        self.roots = Some(pem.into());
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<IsahcClient, TransportError> {
-        let client = isahc::HttpClient::builder()
+        use isahc::config::Configurable as _;
+        let mut builder = isahc::HttpClient::builder()
             .redirect_policy(RedirectPolicy::None)
             .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .build()
-            .map_err(map_error)?;
-        Ok(IsahcClient { client })
+            .timeout(self.timeout);
+        if self.certificate.is_some() || self.roots.is_some() {
+            let mut tls = isahc::tls::TlsConfig::builder();
+            if let Some(certificate) = &self.certificate {
+                tls = tls.identity(identity(certificate)?);
+            }
+            if let Some(roots) = self.roots {
+                tls = tls.trust_store(isahc::tls::TrustStore::builder().certificate_from_pem(roots).build());
+            }
+            builder = builder.tls_config(tls.build());
+        }
+        let client = builder.build().map_err(map_error)?;
+        Ok(IsahcClient { client, certificate: self.certificate.is_some() })
     }
+}
+
+/// `certificate` as libcurl takes it: files when it has them; from memory with OpenSSL only
+/// (libcurl's rustls backend ignores certificates in memory, which would leave the client
+/// without one while it says it has one).
+fn identity(certificate: &ClientCertificate) -> Result<isahc::tls::Identity, TransportError> {
+    if let Some((chain, key)) = certificate.files() {
+        let key = isahc::tls::PrivateKey::from_pem_file(key.to_path_buf(), None);
+        return Ok(isahc::tls::Identity::from_pem_file(chain.to_path_buf(), Some(key)));
+    }
+    if cfg!(not(feature = "native-tls")) {
+        return Err(TransportError::new(TransportErrorKind::InvalidRequest).with_context(
+            "libcurl over rustls reads client certificates only from files: use ClientCertificate::from_pem_files (or the native-tls feature)",
+        ));
+    }
+    Ok(match certificate.pem() {
+        Some((chain, key)) => isahc::tls::Identity::from_pem(
+            chain.as_bytes().to_vec(),
+            Some(isahc::tls::PrivateKey::from_pem(key.as_bytes().to_vec(), None)),
+        ),
+        None => {
+            let (der, password) = certificate.pkcs12().unwrap_or_default();
+            isahc::tls::Identity::from_pkcs12(der.to_vec(), Some(password.to_owned()))
+        }
+    })
 }
 
 #[async_trait]
 impl HttpClient for IsahcClient {
+    fn presents_certificate(&self) -> bool {
+        self.certificate
+    }
+
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let limit = BodyLimit::of(&request);
         let (mut parts, body) = request.into_parts();

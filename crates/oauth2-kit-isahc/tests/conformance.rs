@@ -19,3 +19,25 @@ async fn from_builder_turns_redirects_off() {
     let client = oauth2_kit_isahc::IsahcClient::from_builder(builder).expect("an isahc client");
     oauth2_kit_testkit::conformance::redirects_are_not_followed(&client).await;
 }
+
+/// libcurl over rustls ignores client certificates given from memory: the builder refuses one,
+/// rather than make a client that says it presents a certificate and does not.
+#[test]
+fn a_client_certificate_from_memory_is_refused_with_rustls() {
+    use oauth2_kit::http::{ClientCertificate, HttpClient as _, TransportErrorKind};
+    let certificate = ClientCertificate::from_pem(
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        "-----BEGIN PRIVATE KEY-----\nMC4C\n-----END PRIVATE KEY-----\n",
+    )
+    .expect("PEM blocks");
+    let built = oauth2_kit_isahc::IsahcClient::builder().client_certificate(certificate).build();
+    match built {
+        Err(error) => {
+            assert_eq!(error.kind(), TransportErrorKind::InvalidRequest);
+            assert!(error.to_string().contains("from_pem_files"), "{error}");
+        }
+        Ok(client) => assert!(cfg!(feature = "native-tls") && client.presents_certificate()),
+    }
+    let plain = oauth2_kit_isahc::IsahcClient::new().expect("an isahc client");
+    assert!(!plain.presents_certificate());
+}

@@ -50,8 +50,8 @@ use std::time::Duration;
 
 use oauth2_kit::async_trait;
 use oauth2_kit::http::{
-    BodyCollector, BodyLimit, HttpClient, HttpRequest, HttpResponse, TransportError, TransportErrorKind,
-    is_loopback_uri,
+    BodyCollector, BodyLimit, ClientCertificate, HttpClient, HttpRequest, HttpResponse, TransportError,
+    TransportErrorKind, is_loopback_uri,
 };
 
 pub use reqwest;
@@ -69,6 +69,8 @@ pub struct ReqwestClient {
     /// The same client without any proxy, for loopback destinations; `None` for a client the
     /// user configured.
     direct: Option<reqwest::Client>,
+    /// Whether it presents a TLS client certificate (mutual TLS).
+    certificate: bool,
 }
 
 impl ReqwestClient {
@@ -84,6 +86,8 @@ impl ReqwestClient {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             user_agent: None,
+            certificate: None,
+            roots: None,
         }
     }
 
@@ -92,14 +96,25 @@ impl ReqwestClient {
     /// re-sends a POST body, which may hold your client secret, on a 307 or 308) and give it
     /// timeouts. [`from_builder`](Self::from_builder) does both for you.
     pub fn with_client(client: reqwest::Client) -> Self {
-        Self { client, direct: None }
+        Self { client, direct: None, certificate: false }
     }
 
     /// Builds a client from a `reqwest::ClientBuilder` you configured (proxies, TLS roots, ...),
     /// with redirects turned off whatever the builder said. Set timeouts on the builder.
     pub fn from_builder(builder: reqwest::ClientBuilder) -> Result<Self, TransportError> {
         let client = builder.redirect(reqwest::redirect::Policy::none()).build().map_err(map_error)?;
-        Ok(Self { client, direct: None })
+        Ok(Self { client, direct: None, certificate: false })
+    }
+
+    /// Says that the client you configured ([`with_client`](Self::with_client),
+    /// [`from_builder`](Self::from_builder)) presents a TLS client certificate (its builder's
+    /// `identity`), so that operations use the server's mutual-TLS endpoints and may
+    /// authenticate with it ([`HttpClient::presents_certificate`]). The builder's
+    /// [`client_certificate`](ReqwestClientBuilder::client_certificate) says so itself.
+    #[must_use]
+    pub fn with_presented_certificate(mut self) -> Self {
+        self.certificate = true;
+        self
     }
 
     /// The wrapped `reqwest::Client`.
@@ -121,6 +136,8 @@ pub struct ReqwestClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     user_agent: Option<String>,
+    certificate: Option<ClientCertificate>,
+    roots: Option<String>,
 }
 
 impl ReqwestClientBuilder {
@@ -142,26 +159,90 @@ impl ReqwestClientBuilder {
         self
     }
 
-    /// Builds the client. Fails only if the TLS backend cannot be initialised.
+    /// Presents `certificate` on every TLS connection (mutual TLS, RFC 8705): the client's
+    /// operations then use the server's mutual-TLS endpoints, and may authenticate with the
+    /// certificate (`ClientAuth::tls_client_auth`). PEM with the default (rustls) TLS; PKCS#12
+    /// needs the `native-tls` feature.
+    pub fn client_certificate(mut self, certificate: ClientCertificate) -> Self {
+        self.certificate = Some(certificate);
+        self
+    }
+
+    /// Trusts only the CA certificates of `pem` (one or more PEM `CERTIFICATE` blocks) for the
+    /// servers' certificates, instead of the platform's roots: for a private PKI. Default: the
+    /// platform's roots.
+    pub fn root_certificates(mut self, pem: impl Into<String>) -> Self {
+        self.roots = Some(pem.into());
+        self
+    }
+
+    /// Builds the client. Fails if the TLS backend cannot be initialised, or cannot read the
+    /// client certificate or the root certificates.
     pub fn build(self) -> Result<ReqwestClient, TransportError> {
+        let identity = self.certificate.as_ref().map(identity).transpose()?;
+        let roots = match &self.roots {
+            Some(pem) => Some(reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+                TransportError::new(TransportErrorKind::InvalidRequest)
+                    .with_context("the root certificates are not PEM certificates")
+                    .with_source(e)
+            })?),
+            None => None,
+        };
         let builder = || {
-            let builder = reqwest::Client::builder()
+            let mut builder = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(self.connect_timeout)
                 .timeout(self.timeout);
-            match &self.user_agent {
-                Some(user_agent) => builder.user_agent(user_agent),
-                None => builder,
+            if let Some(user_agent) = &self.user_agent {
+                builder = builder.user_agent(user_agent);
             }
+            if let Some(identity) = &identity {
+                builder = builder.identity(identity.clone());
+            }
+            if let Some(roots) = &roots {
+                builder = builder.tls_certs_only(roots.iter().cloned());
+            }
+            builder
         };
         let client = builder().build().map_err(map_error)?;
         let direct = builder().no_proxy().build().map_err(map_error)?;
-        Ok(ReqwestClient { client, direct: Some(direct) })
+        Ok(ReqwestClient { client, direct: Some(direct), certificate: identity.is_some() })
     }
+}
+
+/// `certificate` as the TLS backend in use reads it.
+fn identity(certificate: &ClientCertificate) -> Result<reqwest::Identity, TransportError> {
+    let refused = |e: reqwest::Error| {
+        TransportError::new(TransportErrorKind::InvalidRequest)
+            .with_context("the TLS library cannot read the client certificate")
+            .with_source(e)
+    };
+    if let Some((chain, key)) = certificate.pem() {
+        #[cfg(feature = "default-tls")]
+        {
+            let mut pem = zeroize::Zeroizing::new(Vec::with_capacity(key.len() + chain.len() + 1));
+            pem.extend_from_slice(key.as_bytes());
+            pem.push(b'\n');
+            pem.extend_from_slice(chain.as_bytes());
+            return reqwest::Identity::from_pem(&pem).map_err(refused);
+        }
+        #[cfg(all(feature = "native-tls", not(feature = "default-tls")))]
+        return reqwest::Identity::from_pkcs8_pem(chain.as_bytes(), key.as_bytes()).map_err(refused);
+    }
+    #[cfg(feature = "native-tls")]
+    if let Some((der, password)) = certificate.pkcs12() {
+        return reqwest::Identity::from_pkcs12_der(der, password).map_err(refused);
+    }
+    Err(TransportError::new(TransportErrorKind::InvalidRequest)
+        .with_context("this TLS backend cannot read the client certificate in its format (PKCS#12 needs the native-tls feature)"))
 }
 
 #[async_trait]
 impl HttpClient for ReqwestClient {
+    fn presents_certificate(&self) -> bool {
+        self.certificate
+    }
+
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let limit = BodyLimit::of(&request);
         // Loopback never goes through a proxy (see the crate documentation).

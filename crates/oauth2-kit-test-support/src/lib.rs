@@ -11,6 +11,7 @@ pub mod bearer;
 pub mod browser;
 pub mod cache_bench;
 pub mod cli;
+pub mod pki;
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -43,6 +44,35 @@ pub fn adapters() -> Vec<(&'static str, Arc<dyn HttpClient>)> {
     ]
 }
 
+/// Both HTTP adapters presenting `certificate` and trusting only `roots` (PEM): for mutual TLS.
+pub fn adapters_with_certificate(
+    certificate: &oauth2_kit::http::ClientCertificate,
+    roots: &str,
+) -> Vec<(&'static str, Arc<dyn HttpClient>)> {
+    vec![
+        (
+            "reqwest",
+            Arc::new(
+                oauth2_kit_reqwest::ReqwestClient::builder()
+                    .client_certificate(certificate.clone())
+                    .root_certificates(roots)
+                    .build()
+                    .expect("reqwest client with a certificate"),
+            ),
+        ),
+        (
+            "isahc",
+            Arc::new(
+                oauth2_kit_isahc::IsahcClient::builder()
+                    .client_certificate(certificate.clone())
+                    .root_certificates(roots)
+                    .build()
+                    .expect("isahc client with a certificate"),
+            ),
+        ),
+    ]
+}
+
 /// The oidc-provider test server: the one `scripts/test.sh` started (`OIDC_ISSUER`), or one
 /// started for this test process with `tests/oidc-provider/start.sh`, stopped when the guard
 /// drops.
@@ -64,6 +94,18 @@ impl OidcProvider {
     /// A server of this test's own, whatever `OIDC_ISSUER` says: for a test that changes the
     /// server's state (rotates its DPoP nonce secret) under other tests' feet otherwise.
     pub fn own() -> Self {
+        Self::own_with(&[])
+    }
+
+    /// A server of this test's own with mutual TLS: a second listener over TLS with the
+    /// certificates of `pki`, named by the discovery document's `mtls_endpoint_aliases`, and the
+    /// clients `kit-mtls-pki` (`tls_client_auth`) and `kit-mtls-self`
+    /// (`self_signed_tls_client_auth`).
+    pub fn own_with_tls(pki: &pki::TestPki) -> Self {
+        Self::own_with(&[("KIT_TLS_DIR", pki.dir().as_os_str())])
+    }
+
+    fn own_with(env: &[(&str, &std::ffi::OsStr)]) -> Self {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/oidc-provider");
         let pidfile = std::env::temp_dir().join(format!(
             "oidc-provider-{}-{}.pid",
@@ -73,6 +115,7 @@ impl OidcProvider {
         let output = Command::new("bash")
             .arg(format!("{dir}/start.sh"))
             .arg(&pidfile)
+            .envs(env.iter().copied())
             .stderr(Stdio::inherit())
             .output()
             .expect("run tests/oidc-provider/start.sh (needs node and npm)");

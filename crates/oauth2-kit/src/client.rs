@@ -59,6 +59,8 @@ pub struct AuthorizationServer {
     pushed_authorization: Option<Place>,
     /// Whether login links must go through the pushed authorization request endpoint.
     require_pushed_authorization: bool,
+    /// The endpoints for clients that present a TLS client certificate (RFC 8705 §5).
+    mtls_aliases: Vec<(EndpointKind, Place)>,
     /// What the token, introspection and revocation endpoints accept for client
     /// authentication, as the metadata says.
     token_auth: AuthSupport,
@@ -172,6 +174,23 @@ impl AuthorizationServer {
             end_session: advertised(&metadata.end_session_endpoint),
             pushed_authorization: advertised(&metadata.pushed_authorization_request_endpoint),
             require_pushed_authorization: metadata.require_pushed_authorization_requests,
+            mtls_aliases: metadata
+                .mtls_endpoint_aliases
+                .as_ref()
+                .map(|aliases| {
+                    [
+                        (EndpointKind::Token, &aliases.token_endpoint),
+                        (EndpointKind::Introspection, &aliases.introspection_endpoint),
+                        (EndpointKind::Revocation, &aliases.revocation_endpoint),
+                        (EndpointKind::UserInfo, &aliases.userinfo_endpoint),
+                        (EndpointKind::DeviceAuthorization, &aliases.device_authorization_endpoint),
+                        (EndpointKind::PushedAuthorization, &aliases.pushed_authorization_request_endpoint),
+                    ]
+                    .into_iter()
+                    .filter_map(|(kind, url)| Some((kind, Place::Advertised(url.clone()?))))
+                    .collect()
+                })
+                .unwrap_or_default(),
             token_auth: AuthSupport {
                 endpoint: "token",
                 methods: token_methods.clone(),
@@ -264,6 +283,26 @@ impl AuthorizationServer {
         self.pushed_authorization = Some(Place::Checked(endpoint));
         self.require_pushed_authorization = required;
         self
+    }
+
+    /// The endpoint `kind` for clients that present a TLS client certificate (RFC 8705 §5's
+    /// `mtls_endpoint_aliases`): an [`OAuth2Client`] whose HTTP client
+    /// [presents one](crate::http::HttpClient::presents_certificate) sends `kind`'s requests
+    /// there.
+    #[must_use]
+    pub fn mtls_alias(mut self, kind: EndpointKind, endpoint: Endpoint) -> Self {
+        self.mtls_aliases.retain(|(existing, _)| *existing != kind);
+        self.mtls_aliases.push((kind, Place::Checked(endpoint)));
+        self
+    }
+
+    /// The endpoint `kind` for a client that presents a TLS client certificate when `mtls`:
+    /// its alias if the server has one, else the endpoint itself.
+    pub(crate) fn endpoint_for(&self, kind: EndpointKind, mtls: bool) -> Result<Endpoint, ConfigError> {
+        match self.mtls_aliases.iter().find(|(alias, _)| mtls && *alias == kind) {
+            Some((_, place)) => place.endpoint(),
+            None => self.endpoint(kind),
+        }
     }
 
     /// The server's issuer identifier: login callbacks carrying `iss` (RFC 9207) must name it;
@@ -457,6 +496,7 @@ impl OAuth2Client {
         let server = &self.inner.server;
         let authorization = server.endpoint(EndpointKind::Authorization)?;
         let token = self.token_endpoint(authorization_code::RESERVED_PARAMS, true)?;
+        let mtls = self.presents_certificate();
         let issuer = server.issuer.clone().map(|issuer| (issuer, server.require_issuer));
         Ok(AuthorizationCodeProvider::builder(
             authorization,
@@ -465,7 +505,10 @@ impl OAuth2Client {
             server.end_session.as_ref().map(Place::endpoint),
             issuer,
             authorization_code::Pushed {
-                endpoint: server.pushed_authorization.as_ref().map(Place::endpoint),
+                endpoint: server
+                    .pushed_authorization
+                    .as_ref()
+                    .map(|_| server.endpoint_for(EndpointKind::PushedAuthorization, mtls)),
                 required: server.require_pushed_authorization,
             },
         ))
@@ -492,7 +535,7 @@ impl OAuth2Client {
                 "the device flow sleeps between polls: give the client a runtime (OAuth2ClientBuilder::runtime)",
             )
         })?;
-        let device = inner.server.endpoint(EndpointKind::DeviceAuthorization)?;
+        let device = self.endpoint(EndpointKind::DeviceAuthorization)?;
         let token = self.token_endpoint(DeviceCodeClient::RESERVED_PARAMS, false)?;
         Ok(DeviceCodeClient::new(device, token, runtime))
     }
@@ -502,7 +545,7 @@ impl OAuth2Client {
     pub fn introspection(&self) -> Result<IntrospectionClient> {
         let inner = &*self.inner;
         Ok(IntrospectionClient::with_transport(
-            inner.server.endpoint(EndpointKind::Introspection)?,
+            self.endpoint(EndpointKind::Introspection)?,
             self.auth_for(EndpointKind::Introspection)?,
             inner.transport.clone(),
         ))
@@ -512,7 +555,7 @@ impl OAuth2Client {
     pub fn revocation(&self) -> Result<RevocationClient> {
         let inner = &*self.inner;
         Ok(RevocationClient::with_transport(
-            inner.server.endpoint(EndpointKind::Revocation)?,
+            self.endpoint(EndpointKind::Revocation)?,
             self.auth_for(EndpointKind::Revocation)?,
             inner.transport.clone(),
         ))
@@ -524,16 +567,37 @@ impl OAuth2Client {
     pub fn userinfo(&self) -> Result<UserInfoClient> {
         let inner = &*self.inner;
         Ok(UserInfoClient::with_transport(
-            inner.server.endpoint(EndpointKind::UserInfo)?,
+            self.endpoint(EndpointKind::UserInfo)?,
             inner.transport.clone(),
             inner.dpop.clone(),
         ))
     }
 
+    /// Whether the HTTP client presents a TLS client certificate.
+    fn presents_certificate(&self) -> bool {
+        self.inner.transport.http.presents_certificate()
+    }
+
+    /// The endpoint `kind`: its mutual-TLS alias when the HTTP client presents a certificate and
+    /// the server has one (RFC 8705 §5).
+    fn endpoint(&self, kind: EndpointKind) -> Result<Endpoint, ConfigError> {
+        self.inner.server.endpoint_for(kind, self.presents_certificate())
+    }
+
     /// The client's authentication at `kind` (the token endpoint's rules for the endpoints
     /// that have none of their own): the method picked and checked against what the server's
     /// metadata says the endpoint accepts, the audience of its signed assertions made concrete.
+    /// Mutual-TLS authentication needs an HTTP client that presents a certificate.
     fn auth_for(&self, kind: EndpointKind) -> Result<ClientAuth, ConfigError> {
+        if self.inner.auth.method().is_mutual_tls() && !self.presents_certificate() {
+            return Err(ConfigError::new(
+                ConfigErrorKind::InvalidSetting,
+                format!(
+                    "{} authenticates with a TLS client certificate, and the HTTP client presents none (give the adapter's builder a client_certificate)",
+                    self.inner.auth.method()
+                ),
+            ));
+        }
         let server = &self.inner.server;
         let token = server.endpoint(EndpointKind::Token).ok();
         let support = match kind {
@@ -554,7 +618,7 @@ impl OAuth2Client {
     /// without them (`resources`).
     fn token_endpoint_for(&self, reserved: &[&str], retries: bool, resources: bool) -> Result<TokenEndpoint> {
         let inner = &*self.inner;
-        let endpoint = inner.server.endpoint(EndpointKind::Token)?;
+        let endpoint = self.endpoint(EndpointKind::Token)?;
         check_extra_params(&inner.extra_params, reserved)?;
         let retry = if retries { inner.retry.zip(inner.runtime.clone()) } else { None };
         let resources = inner

@@ -66,6 +66,13 @@ pub enum AuthMethod {
     /// OpenID Connect Core §9): no shared secret at all. Build such credentials with
     /// [`ClientAuth::private_key_jwt`].
     PrivateKeyJwt,
+    /// Mutual TLS with a certificate of a PKI the server trusts (RFC 8705 §2.1): the client
+    /// sends its `client_id`; the certificate its HTTP client presents is the credential.
+    /// Build such credentials with [`ClientAuth::tls_client_auth`].
+    TlsClientAuth,
+    /// Mutual TLS with a self-signed certificate registered with the server (RFC 8705 §2.2).
+    /// Build such credentials with [`ClientAuth::self_signed_tls_client_auth`].
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -78,7 +85,14 @@ impl AuthMethod {
             Self::None => "none",
             Self::ClientSecretJwt => "client_secret_jwt",
             Self::PrivateKeyJwt => "private_key_jwt",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+
+    /// Whether the client authenticates with its TLS client certificate (RFC 8705).
+    pub fn is_mutual_tls(self) -> bool {
+        matches!(self, Self::TlsClientAuth | Self::SelfSignedTlsClientAuth)
     }
 }
 
@@ -326,6 +340,31 @@ impl ClientAuth {
         Self::new(client_id, ClientSecret::new(String::new())).with_method(AuthMethod::None)
     }
 
+    /// A client that authenticates with the TLS client certificate its HTTP client presents,
+    /// issued by a PKI the server trusts ([`AuthMethod::TlsClientAuth`], RFC 8705 §2.1): only
+    /// `client_id` goes in the form. The HTTP client must present a certificate
+    /// ([`HttpClient::presents_certificate`](crate::http::HttpClient::presents_certificate); the
+    /// adapters' `client_certificate`), which an [`OAuth2Client`](crate::OAuth2Client) checks
+    /// when an operation is obtained.
+    ///
+    /// ```
+    /// use oauth2_kit::{AuthMethod, ClientAuth};
+    ///
+    /// let auth = ClientAuth::tls_client_auth("payments-service");
+    /// assert_eq!(auth.method(), AuthMethod::TlsClientAuth);
+    /// ```
+    pub fn tls_client_auth(client_id: impl Into<ClientId>) -> Self {
+        Self::new(client_id, ClientSecret::new(String::new())).with_method(AuthMethod::TlsClientAuth)
+    }
+
+    /// A client that authenticates with a self-signed TLS client certificate registered with the
+    /// server ([`AuthMethod::SelfSignedTlsClientAuth`], RFC 8705 §2.2); otherwise as
+    /// [`tls_client_auth`](Self::tls_client_auth).
+    pub fn self_signed_tls_client_auth(client_id: impl Into<ClientId>) -> Self {
+        Self::new(client_id, ClientSecret::new(String::new()))
+            .with_method(AuthMethod::SelfSignedTlsClientAuth)
+    }
+
     /// Chooses how the credentials are presented.
     #[must_use]
     pub fn with_method(mut self, method: AuthMethod) -> Self {
@@ -385,7 +424,7 @@ impl ClientAuth {
                 form.push("client_secret", self.secret());
                 Ok(None)
             }
-            AuthMethod::None => {
+            AuthMethod::None | AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
                 form.push("client_id", self.client_id().as_str());
                 Ok(None)
             }

@@ -119,6 +119,14 @@ pub struct ServerMetadata {
     pub revocation_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
     /// The PKCE methods it supports (RFC 7636), if it says (absent: no PKCE support).
     pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// The endpoints a client presenting a TLS client certificate uses instead (RFC 8705 §5),
+    /// if the server has such aliases.
+    pub mtls_endpoint_aliases: Option<MtlsEndpointAliases>,
+    /// Whether the server binds access tokens to the client's TLS certificate (RFC 8705 §3.3;
+    /// absent means `false`).
+    pub tls_client_certificate_bound_access_tokens: bool,
+    /// The algorithms it accepts in DPoP proofs (RFC 9449 §5.1), if it says.
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
     /// Every other member, as sent.
     pub extra: Map<String, Value>,
 }
@@ -165,6 +173,18 @@ impl ServerMetadata {
         let jwks_uri = url("jwks_uri")?;
         let require_pushed_authorization_requests =
             object.lenient_bool("require_pushed_authorization_requests")?.unwrap_or(false);
+        let tls_client_certificate_bound_access_tokens =
+            object.lenient_bool("tls_client_certificate_bound_access_tokens")?.unwrap_or(false);
+        let mtls_endpoint_aliases = match object.take_if(|_| true, "mtls_endpoint_aliases") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(aliases)) => Some(MtlsEndpointAliases::from_map(&aliases)?),
+            Some(_) => {
+                return Err(DecodeError::new(
+                    Some("mtls_endpoint_aliases"),
+                    "`mtls_endpoint_aliases` is not a JSON object",
+                ));
+            }
+        };
         let mut list = |key: &'static str| object.string_or_array(key);
         Ok(Self {
             issuer,
@@ -198,6 +218,9 @@ impl ServerMetadata {
                 "revocation_endpoint_auth_signing_alg_values_supported",
             )?,
             code_challenge_methods_supported: list("code_challenge_methods_supported")?,
+            mtls_endpoint_aliases,
+            tls_client_certificate_bound_access_tokens,
+            dpop_signing_alg_values_supported: list("dpop_signing_alg_values_supported")?,
             extra: object.into_rest(),
         })
     }
@@ -281,6 +304,48 @@ pub(crate) fn read(answer: Answer, issuer: &Issuer) -> Result<ServerMetadata> {
     Ok(metadata)
 }
 
+/// The endpoints of a server for clients that present a TLS client certificate (RFC 8705 §5):
+/// each, when set, replaces the endpoint of the same name for such clients.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MtlsEndpointAliases {
+    /// The token endpoint.
+    pub token_endpoint: Option<Url>,
+    /// The revocation endpoint.
+    pub revocation_endpoint: Option<Url>,
+    /// The introspection endpoint.
+    pub introspection_endpoint: Option<Url>,
+    /// The device authorization endpoint.
+    pub device_authorization_endpoint: Option<Url>,
+    /// The UserInfo endpoint.
+    pub userinfo_endpoint: Option<Url>,
+    /// The pushed authorization request endpoint.
+    pub pushed_authorization_request_endpoint: Option<Url>,
+}
+
+impl MtlsEndpointAliases {
+    fn from_map(aliases: &Map<String, Value>) -> Result<Self, DecodeError> {
+        let url = |key: &'static str| -> Result<Option<Url>, DecodeError> {
+            match aliases.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(text)) => url_member(Some(text.clone()), "mtls_endpoint_aliases"),
+                Some(_) => Err(DecodeError::new(
+                    Some("mtls_endpoint_aliases"),
+                    format!("the `{key}` of `mtls_endpoint_aliases` is not a string"),
+                )),
+            }
+        };
+        Ok(Self {
+            token_endpoint: url("token_endpoint")?,
+            revocation_endpoint: url("revocation_endpoint")?,
+            introspection_endpoint: url("introspection_endpoint")?,
+            device_authorization_endpoint: url("device_authorization_endpoint")?,
+            userinfo_endpoint: url("userinfo_endpoint")?,
+            pushed_authorization_request_endpoint: url("pushed_authorization_request_endpoint")?,
+        })
+    }
+}
+
 fn url_member(value: Option<String>, key: &'static str) -> Result<Option<Url>, DecodeError> {
     value
         .map(|text| {
@@ -358,6 +423,43 @@ mod tests {
         let m = ServerMetadata::from_json(br#"{"issuer":"https://a","grant_types_supported":[]}"#).unwrap();
         assert_eq!(m.grant_types_supported, Some(vec![]));
         assert!(m.grant_types().is_empty());
+    }
+
+    #[test]
+    fn mutual_tls_aliases_are_used_only_by_clients_that_present_a_certificate() {
+        let m = ServerMetadata::from_json(
+            br#"{"issuer":"https://a","token_endpoint":"https://a/token",
+                "introspection_endpoint":"https://a/introspect",
+                "tls_client_certificate_bound_access_tokens":true,
+                "dpop_signing_alg_values_supported":["ES256"],
+                "mtls_endpoint_aliases":{"token_endpoint":"https://mtls.a/token","unknown":"x"}}"#,
+        )
+        .unwrap();
+        let aliases = m.mtls_endpoint_aliases.clone().unwrap();
+        assert_eq!(aliases.token_endpoint.unwrap().as_str(), "https://mtls.a/token");
+        assert_eq!(aliases.introspection_endpoint, None);
+        assert!(m.tls_client_certificate_bound_access_tokens);
+        assert_eq!(m.dpop_signing_alg_values_supported, Some(vec!["ES256".to_owned()]));
+        let server = crate::AuthorizationServer::from_metadata(&m);
+        let token = |mtls| server.endpoint_for(crate::EndpointKind::Token, mtls).unwrap();
+        assert_eq!(token(true).as_str(), "https://mtls.a/token");
+        assert_eq!(token(false).as_str(), "https://a/token");
+        let introspection = server.endpoint_for(crate::EndpointKind::Introspection, true).unwrap();
+        assert_eq!(introspection.as_str(), "https://a/introspect", "no alias: the endpoint itself");
+        for bad in [
+            &br#"{"issuer":"https://a","mtls_endpoint_aliases":"https://mtls.a"}"#[..],
+            br#"{"issuer":"https://a","mtls_endpoint_aliases":{"token_endpoint":"/relative"}}"#,
+            br#"{"issuer":"https://a","mtls_endpoint_aliases":{"token_endpoint":7}}"#,
+        ] {
+            assert_eq!(ServerMetadata::from_json(bad).unwrap_err().field(), Some("mtls_endpoint_aliases"));
+        }
+        let explicit = crate::AuthorizationServer::new()
+            .token("https://a/token".parse().unwrap())
+            .mtls_alias(crate::EndpointKind::Token, "https://mtls.a/token".parse().unwrap());
+        assert_eq!(
+            explicit.endpoint_for(crate::EndpointKind::Token, true).unwrap().as_str(),
+            "https://mtls.a/token"
+        );
     }
 
     #[test]

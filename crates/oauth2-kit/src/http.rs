@@ -54,12 +54,25 @@ pub trait HttpClient: Send + Sync {
     /// Sends one request and reads the whole response, keeping the contract of the
     /// [module documentation](self).
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Whether this client presents a TLS client certificate (mutual TLS, RFC 8705): then an
+    /// [`OAuth2Client`](crate::OAuth2Client) over it sends its requests to the server's
+    /// `mtls_endpoint_aliases`, and may authenticate with `tls_client_auth` or
+    /// `self_signed_tls_client_auth`. The adapters say so when built with a
+    /// [`ClientCertificate`]. Default: `false`.
+    fn presents_certificate(&self) -> bool {
+        false
+    }
 }
 
 #[async_trait]
 impl<T: HttpClient + ?Sized> HttpClient for std::sync::Arc<T> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request).await
+    }
+
+    fn presents_certificate(&self) -> bool {
+        (**self).presents_certificate()
     }
 }
 
@@ -68,12 +81,157 @@ impl<T: HttpClient + ?Sized> HttpClient for Box<T> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request).await
     }
+
+    fn presents_certificate(&self) -> bool {
+        (**self).presents_certificate()
+    }
 }
 
 #[async_trait]
 impl<T: HttpClient + ?Sized> HttpClient for &T {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request).await
+    }
+
+    fn presents_certificate(&self) -> bool {
+        (**self).presents_certificate()
+    }
+}
+
+/// A TLS client certificate and its private key, for mutual TLS (RFC 8705): what an adapter's
+/// builder takes (`client_certificate`) to present it on every connection. From PEM (the
+/// certificate chain, leaf first, and a PKCS#8 private key), or PKCS#12 where the adapter's TLS
+/// library reads it. The key is zeroized on drop and never shown.
+///
+/// ```
+/// use oauth2_kit::http::ClientCertificate;
+///
+/// # let (chain, key) = ("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "-----BEGIN PRIVATE KEY-----\nMC4C\n-----END PRIVATE KEY-----\n");
+/// let identity = ClientCertificate::from_pem(chain, key)?;
+/// assert!(!format!("{identity:?}").contains("MC4C"));
+/// # Ok::<(), oauth2_kit::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct ClientCertificate {
+    kind: CertificateKind,
+}
+
+#[derive(Clone)]
+enum CertificateKind {
+    Pem {
+        chain: String,
+        key: secrecy::SecretString,
+        /// The files they were read from, for a TLS library that reads only files.
+        files: Option<std::sync::Arc<(std::path::PathBuf, std::path::PathBuf)>>,
+    },
+    Pkcs12 {
+        der: std::sync::Arc<zeroize::Zeroizing<Vec<u8>>>,
+        password: secrecy::SecretString,
+    },
+}
+
+impl ClientCertificate {
+    /// The certificate `chain` (PEM `CERTIFICATE` blocks, the client's own first) and its
+    /// private `key` (a PEM `PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY` block).
+    pub fn from_pem(chain: &str, key: &str) -> Result<Self, crate::ConfigError> {
+        let invalid =
+            |message: &'static str| crate::ConfigError::new(crate::ConfigErrorKind::InvalidKey, message);
+        if !chain.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(invalid("the client certificate chain has no PEM CERTIFICATE block"));
+        }
+        if !key.contains("PRIVATE KEY-----") {
+            return Err(invalid("the client certificate's key is not a PEM private key"));
+        }
+        Ok(Self { kind: CertificateKind::Pem { chain: chain.to_owned(), key: key.into(), files: None } })
+    }
+
+    /// [`from_pem`](Self::from_pem), read from the files `chain` and `key` (remembered: some TLS
+    /// libraries, libcurl over rustls among them, take client certificates only as files).
+    pub fn from_pem_files(
+        chain: impl Into<std::path::PathBuf>,
+        key: impl Into<std::path::PathBuf>,
+    ) -> Result<Self, crate::ConfigError> {
+        let (chain, key) = (chain.into(), key.into());
+        let read = |path: &std::path::Path| {
+            std::fs::read_to_string(path).map(zeroize::Zeroizing::new).map_err(|e| {
+                crate::ConfigError::new(
+                    crate::ConfigErrorKind::InvalidKey,
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })
+        };
+        let mut certificate = Self::from_pem(&read(&chain)?, &read(&key)?)?;
+        if let CertificateKind::Pem { files, .. } = &mut certificate.kind {
+            *files = Some(std::sync::Arc::new((chain, key)));
+        }
+        Ok(certificate)
+    }
+
+    /// The files the PEM certificate chain and key were read from
+    /// ([`from_pem_files`](Self::from_pem_files)), for an adapter whose TLS library reads files.
+    pub fn files(&self) -> Option<(&std::path::Path, &std::path::Path)> {
+        match &self.kind {
+            CertificateKind::Pem { files: Some(files), .. } => Some((&files.0, &files.1)),
+            _ => None,
+        }
+    }
+
+    /// A PKCS#12 archive (`.p12`, `.pfx`) holding the certificate chain and its key, and the
+    /// archive's password (empty for none). Read by the isahc adapter, and by the reqwest
+    /// adapter with its `native-tls` feature.
+    pub fn from_pkcs12(der: impl Into<Vec<u8>>, password: &str) -> Self {
+        Self {
+            kind: CertificateKind::Pkcs12 {
+                der: std::sync::Arc::new(zeroize::Zeroizing::new(der.into())),
+                password: password.into(),
+            },
+        }
+    }
+
+    /// The PEM certificate chain and key, for an adapter (`None` for a PKCS#12 archive).
+    pub fn pem(&self) -> Option<(&str, &str)> {
+        use secrecy::ExposeSecret as _;
+        match &self.kind {
+            CertificateKind::Pem { chain, key, .. } => Some((chain, key.expose_secret())),
+            CertificateKind::Pkcs12 { .. } => None,
+        }
+    }
+
+    /// The PKCS#12 archive and its password, for an adapter (`None` for PEM).
+    pub fn pkcs12(&self) -> Option<(&[u8], &str)> {
+        use secrecy::ExposeSecret as _;
+        match &self.kind {
+            CertificateKind::Pkcs12 { der, password } => Some((der.as_slice(), password.expose_secret())),
+            CertificateKind::Pem { .. } => None,
+        }
+    }
+
+    /// The certificate's SHA-256 thumbprint as RFC 8705 §3.1 writes it (`x5t#S256`: base64url of
+    /// the SHA-256 digest of the leaf certificate's DER): what a certificate-bound token's
+    /// `cnf` names. `None` for a PKCS#12 archive, or a chain whose first block does not decode.
+    pub fn thumbprint(&self) -> Option<String> {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        const END: &str = "-----END CERTIFICATE-----";
+        let CertificateKind::Pem { chain, .. } = &self.kind else { return None };
+        let begin = chain.find("-----BEGIN CERTIFICATE-----")?;
+        let end = chain.get(begin..)?.find(END)? + begin + END.len();
+        let (label, der) = pem_rfc7468::decode_vec(chain.get(begin..end)?.as_bytes()).ok()?;
+        (label == "CERTIFICATE")
+            .then(|| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(der)))
+    }
+}
+
+impl fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let format = match self.kind {
+            CertificateKind::Pem { .. } => "PEM",
+            CertificateKind::Pkcs12 { .. } => "PKCS#12",
+        };
+        f.debug_struct("ClientCertificate")
+            .field("format", &format)
+            .field("thumbprint", &self.thumbprint())
+            .finish_non_exhaustive()
     }
 }
 
@@ -313,6 +471,28 @@ impl BodyCollector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_certificates_keep_their_key_out_of_sight() {
+        const KEY: &str =
+            "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END PRIVATE KEY-----\n";
+        // A certificate's DER is whatever its base64 says: the thumbprint hashes those bytes.
+        let chain = "junk\n-----BEGIN CERTIFICATE-----\nAAECAw==\n-----END CERTIFICATE-----\n";
+        let certificate = ClientCertificate::from_pem(chain, KEY).unwrap();
+        // base64url(SHA-256(00 01 02 03))
+        assert_eq!(certificate.thumbprint().as_deref(), Some("BU7ewdAhH2JP7Qy8qdT5QAsOSRxDdCryxbCr6_DJkNg"));
+        assert_eq!(certificate.pem().map(|(_, key)| key), Some(KEY));
+        assert!(certificate.files().is_none() && certificate.pkcs12().is_none());
+        let shown = format!("{certificate:?}");
+        assert!(!shown.contains("c2VjcmV0") && shown.contains("PEM"), "{shown}");
+        assert!(ClientCertificate::from_pem("no certificate", KEY).is_err());
+        assert!(ClientCertificate::from_pem(chain, "no key").is_err());
+        let archive = ClientCertificate::from_pkcs12(vec![1, 2, 3], "p12-password");
+        assert_eq!(archive.pkcs12(), Some((&[1u8, 2, 3][..], "p12-password")));
+        assert_eq!(archive.thumbprint(), None);
+        assert!(!format!("{archive:?}").contains("p12-password"));
+        assert!(ClientCertificate::from_pem_files("/nonexistent/chain.pem", "/nonexistent/key.pem").is_err());
+    }
 
     #[test]
     fn retryable_defaults_follow_the_kind() {

@@ -215,6 +215,12 @@ impl IntrospectionResponse {
         }
     }
 
+    /// What the token is bound to (its `cnf` claim: a DPoP key, a TLS client certificate), if
+    /// it is a sender-constrained token.
+    pub fn confirmation(&self) -> Option<crate::Confirmation> {
+        self.extra.get("cnf").and_then(crate::Confirmation::from_value)
+    }
+
     /// `exp` as a wall-clock time.
     pub fn expires_at(&self) -> Option<SystemTime> {
         let exp = u64::try_from(self.exp?).ok()?;

@@ -284,6 +284,10 @@ impl<C: HttpClient> HttpClient for BearerClient<C> {
     {
         self.run(request, Failure::into_transport)
     }
+
+    fn presents_certificate(&self) -> bool {
+        self.http.presents_certificate()
+    }
 }
 
 impl<C: fmt::Debug> fmt::Debug for BearerClient<C> {
