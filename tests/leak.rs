@@ -25,6 +25,7 @@ use bytes::Bytes;
 use oauth2_kit::AssertionAudience;
 use oauth2_kit::bearer::{BearerAuth, BearerClient};
 use oauth2_kit::discovery::ServerMetadata;
+use oauth2_kit::dpop::DpopKey;
 use oauth2_kit::grant::authorization_code::Callback;
 use oauth2_kit::grant::jwt_bearer::SignedAssertion;
 use oauth2_kit::grant::token_exchange::TokenExchangeRequest;
@@ -569,6 +570,74 @@ async fn no_secret_in_any_trace_debug_or_display() {
             leaks.error(&refused.client_credentials().unwrap().request_token(None).await.unwrap_err());
         }
     }
+    // DPoP: the key (the P-256 key above, whose PEM lines are secrets), bound tokens through a
+    // cache and the bearer client with a nonce the server rotates, UserInfo with a bound user
+    // token and servers that echo it, a bearer logic with another key refused.
+    let dpop = DpopKey::new(keys[1].clone()).unwrap();
+    leaks.show(&dpop);
+    for (adapter, http) in oauth2_kit_test_support::adapters() {
+        leaks.show(&adapter);
+        let bound = OAuth2Client::builder(
+            server.authorization_server(),
+            ClientAuth::new("leak", CLIENT_SECRET),
+            http.clone(),
+        )
+        .dpop(dpop.clone())
+        .build()
+        .unwrap();
+        leaks.show(&bound);
+        let tokens = oauth2_kit_cache_tokio::caching(bound.client_credentials().unwrap());
+        let api = BearerClient::new(http.clone(), BearerAuth::new(tokens.clone(), None));
+        leaks.show(api.auth());
+        server.rotate_dpop_nonce();
+        let resource = || http::Request::get(server.resource_url().as_str()).body(Bytes::new()).unwrap();
+        leaks.show(&api.execute(resource()).await.unwrap());
+        leaks.token(&tokens.get(None).await.unwrap());
+        server.rotate_dpop_nonce();
+        leaks.show(&api.execute(resource()).await.unwrap());
+        let other = DpopKey::generate().unwrap();
+        let refused =
+            BearerClient::new(http.clone(), BearerAuth::builder(tokens.clone()).dpop(other).build());
+        leaks.error(&refused.execute(resource()).await.unwrap_err());
+        let user =
+            bound.password().unwrap().request_token("leaker", &Password::new(PASSWORD), None).await.unwrap();
+        leaks.token(&user);
+        let userinfo = bound.userinfo().unwrap();
+        leaks.show(&userinfo.fetch(user.access_token()).await.unwrap());
+        for fault in echoes(user.access_token().expose_secret()).into_iter().take(6) {
+            server.inject(Route::UserInfo, fault, 1);
+            leaks.error(&userinfo.fetch(user.access_token()).await.unwrap_err());
+        }
+        for fault in echoes(CLIENT_SECRET).into_iter().take(4) {
+            server.inject(Route::Token, fault, 1);
+            leaks.error(&bound.client_credentials().unwrap().request_token(None).await.unwrap_err());
+        }
+    }
+    // Mutual TLS: client certificates' keys (PEM lines), in every value that holds them.
+    let pki = oauth2_kit_test_support::pki::TestPki::new();
+    for certificate in [&pki.client, &pki.self_signed] {
+        let (_, key) = certificate.pem().unwrap();
+        for line in key.lines().filter(|line| !line.starts_with("-----")) {
+            leaks.secret("client certificate key (PEM line)", line);
+        }
+        leaks.show(certificate);
+    }
+    let reqwest = oauth2_kit_reqwest::ReqwestClient::builder()
+        .client_certificate(pki.client.clone())
+        .root_certificates(pki.server_ca.clone())
+        .build()
+        .unwrap();
+    leaks.show(&reqwest);
+    let isahc = oauth2_kit_isahc::IsahcClient::builder()
+        .client_certificate(pki.client.clone())
+        .root_certificates(pki.server_ca.clone())
+        .build()
+        .unwrap();
+    leaks.show(&isahc);
+    let mtls = OAuth2Client::new(server.authorization_server(), ClientAuth::tls_client_auth("leak"), reqwest);
+    leaks.show(&mtls);
+    leaks.show(&mtls.client_credentials().unwrap());
+
     let assertions = std::mem::take(&mut *assertions.lock().unwrap());
     assert!(assertions.len() > 40, "the assertions were kept: {}", assertions.len());
     for assertion in assertions {

@@ -199,3 +199,72 @@ async fn a_login_bound_to_the_key_is_redeemed_and_refreshed_only_with_it() {
         assert_eq!(server.misused_bound_tokens(), 0, "{adapter}");
     }
 }
+
+/// Every grant asks for a bound token with the client's key: password, token exchange, the JWT
+/// bearer grant, the device flow; each token introspects as bound to the key.
+#[tokio::test]
+async fn every_grant_gets_a_token_bound_to_the_key() {
+    use oauth2_kit::grant::jwt_bearer::SignedAssertion;
+    use oauth2_kit::grant::token_exchange::TokenExchangeRequest;
+    use oauth2_kit::signing::{JwsAlgorithm, PrivateKey};
+    use oauth2_kit_testkit::{DEFAULT_PASSWORD, DEFAULT_USERNAME, TestClient};
+
+    let signer = PrivateKey::generate(JwsAlgorithm::ES256).unwrap();
+    let server = TestServer::builder()
+        .client(TestClient::with_key("reports", signer.public_key()))
+        .client(TestClient::public("tv"))
+        .device_interval(Some(std::time::Duration::from_secs(1)))
+        .start()
+        .unwrap();
+    let http = adapters().remove(0).1;
+    let key = DpopKey::generate().unwrap();
+    let runtime: Arc<dyn oauth2_kit::runtime::Runtime> =
+        Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new());
+    let with = |auth: ClientAuth| {
+        OAuth2Client::builder(server.authorization_server(), auth, http.clone())
+            .dpop(key.clone())
+            .runtime(runtime.clone())
+            .build()
+            .unwrap()
+    };
+    let client = with(ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET));
+    let password = oauth2_kit::Password::new(DEFAULT_PASSWORD);
+    let user = client.password().unwrap().request_token(DEFAULT_USERNAME, &password, None).await.unwrap();
+    let exchanged = client
+        .token_exchange()
+        .unwrap()
+        .exchange(&TokenExchangeRequest::access_token(user.access_token()))
+        .await
+        .unwrap()
+        .token()
+        .clone();
+    let assertion = SignedAssertion::new(signer.clone(), "reports", "reports");
+    let vouched =
+        with(ClientAuth::public("reports")).jwt_bearer(assertion).unwrap().request_token(None).await.unwrap();
+    let device = with(ClientAuth::public("tv")).device().unwrap();
+    let authorization = device.request_authorization(None).await.unwrap();
+    assert!(server.approve_device(authorization.user_code()));
+    let polled = device.poll_token(&authorization).await.unwrap();
+    // A public client's refresh token is bound to the key too (RFC 9449 §5).
+    let refresh_token = polled.refresh_token().expect("a refresh token").clone();
+    let other = OAuth2Client::builder(server.authorization_server(), ClientAuth::public("tv"), http.clone())
+        .dpop(DpopKey::generate().unwrap())
+        .build()
+        .unwrap();
+    let stolen = other.refresh().unwrap().refresh(&refresh_token, None).await;
+    let error = oauth2_kit_test_support::expect_oauth2_error(stolen, "reqwest");
+    assert_eq!(error.response.error, ErrorCode::InvalidGrant);
+    let refreshed =
+        with(ClientAuth::public("tv")).refresh().unwrap().refresh(&refresh_token, None).await.unwrap();
+    assert_eq!(refreshed.dpop_jkt(), Some(key.thumbprint()));
+
+    let introspection = client.introspection().unwrap();
+    for (grant, token) in
+        [("password", user), ("token exchange", exchanged), ("jwt bearer", vouched), ("device", polled)]
+    {
+        assert_eq!(token.token_type(), &TokenType::DPoP, "{grant}");
+        assert_eq!(token.dpop_jkt(), Some(key.thumbprint()), "{grant}");
+        let info = introspection.introspect(token.access_token()).await.unwrap();
+        assert!(info.confirmation().unwrap().is_bound_to_key(&key), "{grant}");
+    }
+}

@@ -200,3 +200,49 @@ fn outside_tokio_through_a_restart() {
     });
     assert!(back, "reconnected outside tokio");
 }
+
+/// DPoP-bound tokens go only to replicas that hold the key they are bound to: replicas with the
+/// same key share one token; a replica with another key gets its own (its cache identity names
+/// its key), and does so even when every replica is given the same explicit identity (it never
+/// takes a token bound to another key from the store).
+#[tokio::test]
+async fn bound_tokens_are_shared_only_by_replicas_holding_their_key() {
+    use std::sync::Arc;
+
+    use oauth2_kit::cache::SharedOptions;
+    use oauth2_kit::dpop::DpopKey;
+    use oauth2_kit::{AccessTokenProvider as _, ClientAuth, OAuth2Client};
+    use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Route, TestServer};
+
+    let redis = RedisServer::start().unwrap();
+    let sealing = EncryptionKey::generate().unwrap();
+    let server = TestServer::start().unwrap();
+    let replica = |key: &DpopKey, identity: Option<&str>| {
+        let http = oauth2_kit_reqwest::ReqwestClient::new().unwrap();
+        let auth = ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+        let client = OAuth2Client::builder(server.authorization_server(), auth, http)
+            .dpop(key.clone())
+            .build()
+            .unwrap();
+        let store = RedisTokenStore::builder(redis.url(), sealing.clone()).build().unwrap();
+        let options =
+            identity.map_or_else(SharedOptions::default, |id| SharedOptions::default().with_identity(id));
+        oauth2_kit_cache_tokio::builder(client.client_credentials().unwrap())
+            .shared_store(Arc::new(store), options)
+            .build()
+    };
+    let (shared, other) = (DpopKey::generate().unwrap(), DpopKey::generate().unwrap());
+    for identity in [None, Some("one identity for every replica")] {
+        server.reset_counts();
+        let first = replica(&shared, identity).request_token(None).await.unwrap();
+        let second = replica(&shared, identity).request_token(None).await.unwrap();
+        assert_eq!(second.access_token(), first.access_token(), "{identity:?}: the same key shares");
+        assert_eq!(server.requests(Route::Token), 1, "{identity:?}");
+        let third = replica(&other, identity).request_token(None).await.unwrap();
+        assert_ne!(third.access_token(), first.access_token(), "{identity:?}: another key does not");
+        assert_eq!(third.dpop_jkt(), Some(other.thumbprint()), "{identity:?}");
+        assert_eq!(server.requests(Route::Token), 2, "{identity:?}");
+        server.revoke_all_tokens();
+        redis::cmd("FLUSHALL").query_async::<()>(&mut raw(&redis).await).await.unwrap();
+    }
+}

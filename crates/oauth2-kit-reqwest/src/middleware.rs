@@ -13,8 +13,14 @@ use reqwest_middleware::{Middleware, Next};
 /// the token, one retry with a new token if the request can be cloned
 /// (`reqwest::Request::try_clone`: not for streaming bodies).
 ///
+/// A DPoP-bound token goes as `Authorization: DPoP <token>` with a proof per request, and a
+/// `use_dpop_nonce` challenge is answered with one retry, as the `BearerClient` does.
+///
 /// Redirects stay reqwest's business: it drops `Authorization` when a redirect leaves the
-/// origin's host or port. So do proxies: the middleware runs inside your `reqwest::Client`,
+/// origin's host or port, but not the `DPoP` proof (which names the first URI and hashes the
+/// token: useless elsewhere, but sent). With DPoP, build the `reqwest::Client` with
+/// `redirect(reqwest::redirect::Policy::none())`; the nonce of an answer from another origin
+/// than the request's is never kept for the request's origin. So do proxies: the middleware runs inside your `reqwest::Client`,
 /// whose proxy settings it cannot change. A `reqwest::Client::new()` sends to the proxy of
 /// `HTTP_PROXY` even a loopback `http` request, with its token in clear: if the client calls
 /// an API on `localhost` over plain `http`, build it with `.no_proxy()` or put the loopback
@@ -66,7 +72,12 @@ impl Middleware for BearerMiddleware {
         let keep = self.auth.retries_unauthorized() || authorization.needs_proof();
         let replay = if keep { request.try_clone() } else { None };
         authorization.apply(request.headers_mut());
-        let response = next.clone().run(request, extensions).await?;
+        let origin = authorization.needs_proof().then(|| request.url().origin());
+        let mut response = next.clone().run(request, extensions).await?;
+        if origin.is_some_and(|origin| response.url().origin() != origin) {
+            // Redirected elsewhere: that server's nonce is not the request's origin's.
+            response.headers_mut().remove("dpop-nonce");
+        }
         let retry =
             self.auth.recover(&authorization, response.status(), response.headers(), replay.is_some()).await;
         match (retry, replay) {

@@ -95,7 +95,11 @@ pub struct ChallengeError {
 /// all (or only empty ones), which RFC 6750 forbids but real servers send, counts as a rejected
 /// token. Of a malformed header, what can be read counts: the challenges before the fault, and
 /// the parameters of the broken one read before it.
-pub(crate) fn invites_new_token(headers: &HeaderMap) -> bool {
+///
+/// For a request that carried a DPoP proof (`proven`), only the `DPoP` challenges count when
+/// there are any (RFC 9449 §7.2 lets a server offer both schemes: its error-less `Bearer`
+/// challenge says nothing about a DPoP token).
+pub(crate) fn invites_new_token(headers: &HeaderMap, proven: bool) -> bool {
     let mut values = headers
         .get_all(WWW_AUTHENTICATE)
         .iter()
@@ -104,7 +108,10 @@ pub(crate) fn invites_new_token(headers: &HeaderMap) -> bool {
     if values.peek().is_none() {
         return true;
     }
-    values.flat_map(|value| readable(value.as_bytes())).filter(Challenge::is_token_scheme).any(|challenge| {
+    let challenges: Vec<Challenge> =
+        values.flat_map(|value| readable(value.as_bytes())).filter(Challenge::is_token_scheme).collect();
+    let dpop_only = proven && challenges.iter().any(Challenge::is_dpop);
+    challenges.iter().filter(|challenge| !dpop_only || challenge.is_dpop()).any(|challenge| {
         match challenge.param("error") {
             None => true,
             Some(error) => error == "invalid_token",
@@ -414,6 +421,10 @@ mod tests {
         assert_eq!(Challenge::parse(c[0].to_string().as_bytes()).unwrap(), c);
     }
 
+    fn invites_new_token_plain(headers: &HeaderMap) -> bool {
+        invites_new_token(headers, false)
+    }
+
     fn headers(values: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for v in values {
@@ -424,24 +435,32 @@ mod tests {
 
     #[test]
     fn which_401s_invite_a_new_token() {
-        assert!(invites_new_token(&headers(&[])));
-        assert!(invites_new_token(&headers(&["Bearer"])));
-        assert!(invites_new_token(&headers(&[r#"Bearer realm="x""#])));
-        assert!(invites_new_token(&headers(&[r#"Bearer error="invalid_token""#])));
-        assert!(invites_new_token(&headers(&["Basic realm=x", r#"Bearer realm="x""#])));
-        assert!(invites_new_token(&headers(&[r#"Bearer realm="x", Basic realm="y", broken="#])));
-        assert!(invites_new_token(&headers(&[""])));
-        assert!(invites_new_token(&headers(&[r#"Bearer realm="api" error="invalid_token""#])));
-        assert!(invites_new_token(&headers(&[r#"Bearer error="invalid_token", error_uri=https://x/y"#])));
+        assert!(invites_new_token_plain(&headers(&[])));
+        assert!(invites_new_token_plain(&headers(&["Bearer"])));
+        assert!(invites_new_token_plain(&headers(&[r#"Bearer realm="x""#])));
+        assert!(invites_new_token_plain(&headers(&[r#"Bearer error="invalid_token""#])));
+        assert!(invites_new_token_plain(&headers(&["Basic realm=x", r#"Bearer realm="x""#])));
+        assert!(invites_new_token_plain(&headers(&[r#"Bearer realm="x", Basic realm="y", broken="#])));
+        assert!(invites_new_token_plain(&headers(&[""])));
+        assert!(invites_new_token_plain(&headers(&[r#"Bearer realm="api" error="invalid_token""#])));
+        assert!(invites_new_token_plain(&headers(&[
+            r#"Bearer error="invalid_token", error_uri=https://x/y"#
+        ])));
 
-        assert!(!invites_new_token(&headers(&[r#"Bearer error="insufficient_scope", scope="admin""#])));
-        assert!(!invites_new_token(&headers(&[r#"Bearer error="invalid_request""#])));
-        assert!(!invites_new_token(&headers(&["Basic realm=x"])));
+        assert!(!invites_new_token_plain(&headers(&[r#"Bearer error="insufficient_scope", scope="admin""#])));
+        assert!(!invites_new_token_plain(&headers(&[r#"Bearer error="invalid_request""#])));
+        assert!(!invites_new_token_plain(&headers(&["Basic realm=x"])));
         assert!(
-            invites_new_token(&headers(&["Bearer realm=\"unterminated"])),
+            invites_new_token_plain(&headers(&["Bearer realm=\"unterminated"])),
             "a Bearer challenge without error"
         );
-        assert!(!invites_new_token(&headers(&[r#"Bearer error="insufficient_scope" scope="a""#])));
-        assert!(!invites_new_token(&headers(&["garbage ===="])));
+        assert!(!invites_new_token_plain(&headers(&[r#"Bearer error="insufficient_scope" scope="a""#])));
+        assert!(!invites_new_token_plain(&headers(&["garbage ===="])));
+        // A proven request: the DPoP challenges decide when there are any.
+        let both = [r#"Bearer realm="api", DPoP error="use_dpop_nonce""#];
+        assert!(invites_new_token(&headers(&both), false), "as a bearer request");
+        assert!(!invites_new_token(&headers(&both), true), "a nonce challenge drops no DPoP token");
+        assert!(invites_new_token(&headers(&[r#"DPoP error="invalid_token""#]), true));
+        assert!(invites_new_token(&headers(&[r#"Bearer error="invalid_token""#]), true), "no DPoP challenge");
     }
 }

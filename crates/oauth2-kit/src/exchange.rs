@@ -308,7 +308,14 @@ impl Answer {
         }
         let header = self.headers.get(http::header::WWW_AUTHENTICATE)?;
         let challenges = crate::challenge::Challenge::parse(header.as_bytes()).ok()?;
-        let bearer = challenges.iter().find(|c| c.is_bearer())?;
+        // A `Bearer` challenge, or a `DPoP` one (a DPoP token refused, RFC 9449 §7.1): the one
+        // with an error first.
+        let token_scheme = |c: &&crate::challenge::Challenge| c.is_bearer() || c.is_dpop();
+        let bearer = challenges
+            .iter()
+            .filter(token_scheme)
+            .find(|c| c.param("error").is_some())
+            .or_else(|| challenges.iter().find(token_scheme))?;
         let mut object = serde_json::Map::new();
         for name in ["error", "error_description", "error_uri"] {
             if let Some(value) = bearer.param(name) {

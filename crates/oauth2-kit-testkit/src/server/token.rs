@@ -56,6 +56,8 @@ pub(super) struct IssuedRefresh {
     scope: Option<Scope>,
     user: Option<String>,
     revoked: bool,
+    /// The DPoP key a public client's refresh token is bound to (RFC 9449 §5).
+    jkt: Option<String>,
 }
 
 /// An authorization code waiting to be exchanged.
@@ -180,6 +182,7 @@ fn issue_exchanged(
                 scope: scope.clone(),
                 user: user.clone(),
                 revoked: false,
+                jkt: client.presented_jkt.clone().filter(|_| client.public),
             };
             lock(&state.refresh_tokens).insert(new.clone(), issued);
             (Some(new.clone()), Some(new))
@@ -302,6 +305,9 @@ fn refresh_token(
     }
     if issued.revoked {
         return Err(invalid("refresh token revoked or already used"));
+    }
+    if issued.jkt.is_some() && issued.jkt != client.presented_jkt {
+        return Err(invalid("the refresh token is bound to another DPoP key than the proof's"));
     }
     let scope = match form.get("scope") {
         None => issued.scope.clone(),

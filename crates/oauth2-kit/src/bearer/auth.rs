@@ -128,7 +128,7 @@ impl Authorization {
     /// retry (RFC 9449 §9).
     #[inline]
     pub fn needs_proof(&self) -> bool {
-        self.token.token_type() == &TokenType::DPoP
+        self.token.token_type() == &TokenType::DPoP || self.token.dpop_jkt().is_some()
     }
 
     /// The authorization for `token`: fails if it cannot be sent (a token type other than
@@ -329,7 +329,7 @@ impl BearerAuth {
         self.remember_nonce(used, headers);
         if status.is_success() || status.is_redirection() {
             self.guard().confirmed = true;
-        } else if status == StatusCode::UNAUTHORIZED && invites_new_token(headers) {
+        } else if status == StatusCode::UNAUTHORIZED && invites_new_token(headers, used.proof.is_some()) {
             self.invalidate(used);
         }
     }
@@ -340,7 +340,7 @@ impl BearerAuth {
         headers: &HeaderMap,
         replayable: bool,
     ) -> Option<Authorization> {
-        if !invites_new_token(headers) {
+        if !invites_new_token(headers, used.proof.is_some()) {
             return None;
         }
         self.invalidate(used);

@@ -575,7 +575,13 @@ impl Inner {
         // A token bound to a DPoP key is for holders of that key only (a replica with another
         // key, under the same explicit identity, may have written it).
         let key = self.delegate.dpop_key();
-        if found.token.dpop_jkt() != key.as_ref().map(crate::dpop::DpopKey::thumbprint) {
+        let foreign = match (found.token.dpop_jkt(), &key) {
+            (Some(bound), Some(key)) => bound != key.thumbprint(),
+            (Some(_), None) => true,
+            // An unbound token (a server that ignored DPoP) is anyone's.
+            (None, _) => false,
+        };
+        if foreign {
             tracing::debug!("the shared token is bound to another DPoP key than this provider's; not used");
             return None;
         }

@@ -148,11 +148,12 @@ impl DpopKey {
         self.inner.signer.algorithm()
     }
 
-    /// A proof for one request (the `DPoP` header's value): `method` and `uri` (sent as `htu`
-    /// without its query and fragment), a fresh `jti`, the current time, the nonce the URI's
-    /// origin last gave, and for a request carrying `access_token`, its hash (`ath`). For
-    /// requests this crate does not send itself; report their responses with
-    /// [`remember_nonce`](Self::remember_nonce).
+    /// A proof for one request (the `DPoP` header's value, marked sensitive): `method` and `uri`
+    /// (sent as `htu`: scheme, host, port and path; no user info, query or fragment), a fresh
+    /// `jti`, the current time, the nonce the URI's origin last gave this key's requests, and
+    /// for a request carrying `access_token`, its hash (`ath`). For requests this crate does not
+    /// send itself; an integration that should follow servers' nonces drives
+    /// [`BearerAuth`](crate::bearer::BearerAuth) instead (`prove`, then `recover`).
     ///
     /// ```
     /// # #[cfg(feature = "signing")] {
@@ -177,9 +178,9 @@ impl DpopKey {
     }
 
     /// Keeps the nonce of a response from `uri`'s origin (its `DPoP-Nonce` header), for the
-    /// next proofs to that origin. Returns whether it is a new one: a request refused with
-    /// `use_dpop_nonce` is worth sending again only then.
-    pub fn remember_nonce(&self, uri: &Uri, headers: &HeaderMap) -> bool {
+    /// next proofs to that origin. Returns whether it differs from the one kept before.
+    #[cfg(test)]
+    pub(crate) fn remember_nonce(&self, uri: &Uri, headers: &HeaderMap) -> bool {
         self.inner.nonces.observe(uri, headers).is_some_and(|(_, changed)| changed)
     }
 
@@ -213,7 +214,11 @@ impl DpopKey {
         let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
             return Err(SigningError::new("a DPoP proof needs an absolute request URI"));
         };
-        let htu = format!("{scheme}://{authority}{}", uri.path());
+        // Host and port only: a URI's user info is never signed (nor sent).
+        let htu = match authority.port() {
+            Some(port) => format!("{scheme}://{}:{port}{}", authority.host(), uri.path()),
+            None => format!("{scheme}://{}{}", authority.host(), uri.path()),
+        };
         let jti = crate::random::random_urlsafe(16)
             .map_err(|e| SigningError::new("no random identifier for a DPoP proof").with_source(e))?;
         let ath = access_token
@@ -235,8 +240,9 @@ impl DpopKey {
         let signature = self.inner.signer.sign(proof.as_bytes()).await?;
         proof.push('.');
         URL_SAFE_NO_PAD.encode_string(signature, &mut proof);
-        let proof = HeaderValue::try_from(proof)
+        let mut proof = HeaderValue::try_from(proof)
             .map_err(|_| SigningError::new("the DPoP proof is not a header value"))?;
+        proof.set_sensitive(true);
         Ok((proof, nonce))
     }
 
@@ -326,6 +332,9 @@ mod tests {
         assert_eq!(first["nonce"], "eyJ7S_zG.eyJH0-Z.HX4w-7v");
         assert_ne!(first["jti"], second["jti"]);
         assert!(claims(&"https://other.example.com/token".parse().unwrap()).get("nonce").is_none());
+        let with_user: Uri = "https://user:pass@server.example.com:8443/token".parse().unwrap();
+        let claims_of = claims(&with_user);
+        assert_eq!(claims_of["htu"], "https://server.example.com:8443/token", "no user info");
         let relative: Uri = "/token".parse().unwrap();
         assert!(futures_lite::future::block_on(key.proof(&Method::GET, &relative, None)).is_err());
     }

@@ -11,6 +11,7 @@ mod bearer_tower;
 mod client_credentials;
 mod device_code;
 mod discovery;
+mod dpop;
 mod jwt_bearer;
 mod retry;
 mod shared_store;
