@@ -268,3 +268,21 @@ fn a_nonce_is_for_its_origin_only() {
     block_on(resource_client(&server, &key).execute(get())).unwrap();
     assert!(server.proof(1).get("nonce").is_none(), "the authorization server's nonce stays there");
 }
+
+#[test]
+fn no_proof_goes_where_the_token_may_not() {
+    let server = Server::new(vec![]);
+    let key = key();
+    let tokens = Bound { thumbprint: key.thumbprint().to_owned(), issued: Default::default() };
+    let auth = BearerAuth::builder(tokens)
+        .dpop(key)
+        .allowed_origin("https://api.example.com".parse().unwrap())
+        .build();
+    let client = BearerClient::new(server.clone(), auth);
+    for uri in ["https://elsewhere.example.com/orders", "http://api.example.com/orders"] {
+        let request = http::Request::get(uri).body(Bytes::new()).unwrap();
+        let error = block_on(client.execute(request)).unwrap_err();
+        assert!(matches!(error, Error::Bearer(_)), "{uri}: {error}");
+    }
+    assert!(server.sent().is_empty(), "nothing sent, no proof made for another origin");
+}
