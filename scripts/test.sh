@@ -90,7 +90,7 @@ cargo test --workspace --doc --locked
 
 say "docs build without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet --features oauth2-kit/tower,oauth2-kit/signing,oauth2-kit-reqwest/middleware
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet --features oauth2-kit/tower,oauth2-kit/signing,oauth2-kit-reqwest/middleware,oauth2-kit-testkit/tls
 
 say "fuzzing: every decoder, \${FUZZ_SECONDS:-30} s per target (scripts/fuzz.sh)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash scripts/fuzz.sh

@@ -10,6 +10,7 @@ mod dpop;
 mod flows;
 mod grants;
 mod jwt_bearer;
+mod mutual_tls;
 mod pushed_authorization;
 mod recovery;
 mod redirects;

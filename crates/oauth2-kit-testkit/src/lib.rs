@@ -18,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod background;
 pub mod cache_suite;
@@ -33,6 +34,8 @@ mod virtual_time;
 pub use crate::fault::{Fault, Route};
 pub use crate::redis_server::RedisServer;
 pub use crate::scripted_provider::ScriptedProvider;
+#[cfg(feature = "tls")]
+pub use crate::server::self_signed_client_certificate;
 pub use crate::server::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DEVICE_CODE_LIFETIME, DEFAULT_PASSWORD,
     DEFAULT_TOKEN_LIFETIME, DEFAULT_USERNAME, TestClient, TestServer, TestServerBuilder, TestUser,

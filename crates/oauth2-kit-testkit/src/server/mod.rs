@@ -4,7 +4,12 @@ mod assertion;
 mod browser;
 mod dpop;
 mod resource;
+#[cfg(feature = "tls")]
+mod tls;
 mod token;
+
+#[cfg(feature = "tls")]
+pub use tls::self_signed_client_certificate;
 mod wire;
 
 use std::collections::HashMap;
@@ -69,6 +74,20 @@ pub struct TestClient {
     /// The DPoP key the current token request proved (set per request on the server's copy,
     /// never registered).
     presented_jkt: Option<String>,
+    /// The TLS client certificate of the current token request, by thumbprint (set per request
+    /// on the server's copy, never registered).
+    presented_x5t: Option<String>,
+    /// How the client authenticates with a TLS client certificate, if it does.
+    mtls: Option<MtlsIdentity>,
+}
+
+/// A client's TLS client certificate, as registered (RFC 8705 §2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum MtlsIdentity {
+    /// `tls_client_auth`: a certificate the server issued, with this subject (common name).
+    Subject(String),
+    /// `self_signed_tls_client_auth`: this very certificate, by thumbprint.
+    Thumbprint(String),
 }
 
 impl TestClient {
@@ -85,6 +104,8 @@ impl TestClient {
             redirect_uris: Vec::new(),
             public: false,
             presented_jkt: None,
+            presented_x5t: None,
+            mtls: None,
         }
     }
 
@@ -108,6 +129,25 @@ impl TestClient {
     /// ```
     pub fn with_key(id: impl Into<String>, key: PublicKey) -> Self {
         Self::new(id, "").public_key(key)
+    }
+
+    /// A client that authenticates with a TLS client certificate the server issued for
+    /// `subject` (`TestServer::issue_client_certificate`; `tls_client_auth`, RFC 8705 §2.1), over
+    /// the server's mutual-TLS listener (`TestServerBuilder::mutual_tls`, feature `tls`).
+    pub fn tls_client_auth(id: impl Into<String>, subject: impl Into<String>) -> Self {
+        Self { mtls: Some(MtlsIdentity::Subject(subject.into())), ..Self::new(id, "") }
+    }
+
+    /// A client that authenticates with the self-signed `certificate`
+    /// (`self_signed_client_certificate`; `self_signed_tls_client_auth`, RFC 8705 §2.2), over the
+    /// server's mutual-TLS listener (`TestServerBuilder::mutual_tls`, feature `tls`). A
+    /// certificate without a thumbprint (PKCS#12) matches nothing.
+    pub fn self_signed_tls_client_auth(
+        id: impl Into<String>,
+        certificate: &oauth2_kit::http::ClientCertificate,
+    ) -> Self {
+        let thumbprint = certificate.thumbprint().unwrap_or_default();
+        Self { mtls: Some(MtlsIdentity::Thumbprint(thumbprint)), ..Self::new(id, "") }
     }
 
     /// Accepts assertions signed by `key`'s private half too (`private_key_jwt`). A client may
@@ -249,6 +289,10 @@ struct ServerState {
     auth_methods: Vec<AuthMethod>,
     /// DPoP: the nonce required, proofs seen, bound tokens misused.
     dpop: dpop::DpopState,
+    /// The mutual-TLS listener's origin, when there is one.
+    mtls_origin: Mutex<Option<String>>,
+    /// The client certificates the server issued: thumbprint to subject.
+    issued_certificates: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -281,6 +325,8 @@ pub struct TestServerBuilder {
     assertion_issuers: HashMap<String, Vec<PublicKey>>,
     require_pushed_authorization: bool,
     dpop_nonce: bool,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    mutual_tls: bool,
 }
 
 impl TestServerBuilder {
@@ -366,6 +412,20 @@ impl TestServerBuilder {
         self
     }
 
+    /// Starts a second listener, over TLS, that asks clients for a certificate (mutual TLS, RFC
+    /// 8705; feature `tls`): the discovery document names its endpoints as
+    /// `mtls_endpoint_aliases`; clients registered with [`TestClient::tls_client_auth`] or
+    /// [`TestClient::self_signed_tls_client_auth`] authenticate there with their certificate;
+    /// tokens requested over it are bound to the certificate (`cnf.x5t#S256`), and `/resource`
+    /// and `/userinfo` then take them only over a connection that presents it. Clients trust
+    /// [`TestServer::tls_root_certificate`]. Default: off.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn mutual_tls(mut self) -> Self {
+        self.mutual_tls = true;
+        self
+    }
+
     /// A scope the protected resource requires; tokens without it get `403 insufficient_scope`.
     /// Default: none (any active token is accepted).
     pub fn resource_scope(mut self, scope: Scope) -> Self {
@@ -399,6 +459,8 @@ impl TestServerBuilder {
             resource_scope: self.resource_scope,
             auth_methods: self.auth_methods,
             dpop: dpop::DpopState::default(),
+            mtls_origin: Mutex::new(None),
+            issued_certificates: Mutex::new(HashMap::new()),
         });
         if self.dpop_nonce {
             *lock(&state.dpop.nonce) =
@@ -417,6 +479,21 @@ impl TestServerBuilder {
             .route("/.well-known/openid-configuration", get(resource::discovery))
             .route("/.well-known/oauth-authorization-server", get(resource::discovery))
             .with_state(state.clone());
+        #[cfg(feature = "tls")]
+        let app = app.layer(axum::middleware::from_fn(tls::peer_certificate_header));
+        #[cfg(feature = "tls")]
+        let mtls = match self.mutual_tls {
+            false => None,
+            true => {
+                let pki = Arc::new(tls::Pki::new()?);
+                let (served, pki_for_listener) = (app.clone(), pki.clone());
+                let listener = Background::start("mutual-tls", move |listener| {
+                    tls::serve(listener, served, pki_for_listener)
+                })?;
+                *lock(&state.mtls_origin) = Some(format!("https://{}", listener.addr()));
+                Some((listener, pki))
+            }
+        };
         let server = Background::start("authorization-server", move |listener| async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(%error, "testkit server stopped");
@@ -441,7 +518,14 @@ impl TestServerBuilder {
                 .map_err(|e| io::Error::other(format!("issuer: {e}")))?,
         };
         *lock(&state.issuer) = endpoints.issuer.as_str().to_owned();
-        Ok(TestServer { server, url, endpoints, state })
+        Ok(TestServer {
+            server,
+            url,
+            endpoints,
+            state,
+            #[cfg(feature = "tls")]
+            mtls,
+        })
     }
 }
 
@@ -488,6 +572,9 @@ pub struct TestServer {
     url: Url,
     endpoints: Endpoints,
     state: Arc<ServerState>,
+    /// The mutual-TLS listener and its certificates.
+    #[cfg(feature = "tls")]
+    mtls: Option<(Background, Arc<tls::Pki>)>,
 }
 
 #[derive(Debug)]
@@ -521,12 +608,15 @@ impl TestServer {
             assertion_issuers: HashMap::new(),
             require_pushed_authorization: false,
             dpop_nonce: false,
+            mutual_tls: false,
             auth_methods: vec![
                 AuthMethod::ClientSecretBasic,
                 AuthMethod::ClientSecretPost,
                 AuthMethod::ClientSecretJwt,
                 AuthMethod::PrivateKeyJwt,
                 AuthMethod::None,
+                AuthMethod::TlsClientAuth,
+                AuthMethod::SelfSignedTlsClientAuth,
             ],
             device: DeviceSettings {
                 interval: Some(oauth2_kit::grant::device_code::DEFAULT_INTERVAL),
@@ -706,6 +796,36 @@ impl TestServer {
         lock(&self.state.tokens).len()
     }
 
+    /// The mutual-TLS listener's origin (`https://127.0.0.1:<port>`), when the server was built
+    /// with [`mutual_tls`](TestServerBuilder::mutual_tls).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn mtls_url(&self) -> Option<Url> {
+        self.mtls.as_ref().and_then(|(listener, _)| Url::parse(&format!("https://{}/", listener.addr())).ok())
+    }
+
+    /// The CA certificate (PEM) of the mutual-TLS listener's certificate: what clients trust
+    /// (the adapters' `root_certificates`).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_root_certificate(&self) -> Option<String> {
+        self.mtls.as_ref().map(|(_, pki)| pki.root.clone())
+    }
+
+    /// A client certificate of this server's client CA for `subject` (its common name), for a
+    /// client registered with [`TestClient::tls_client_auth`]; its files live under a directory
+    /// of the server's own, removed when the server stops. Fails when the server has no
+    /// [mutual-TLS listener](TestServerBuilder::mutual_tls).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn issue_client_certificate(&self, subject: &str) -> io::Result<oauth2_kit::http::ClientCertificate> {
+        let (_, pki) =
+            self.mtls.as_ref().ok_or_else(|| io::Error::other("the server has no mutual-TLS listener"))?;
+        let (certificate, thumbprint) = pki.issue(subject)?;
+        lock(&self.state.issued_certificates).insert(thumbprint, subject.to_owned());
+        Ok(certificate)
+    }
+
     /// Replaces the DPoP nonce proofs must carry with a new one, and requires it from now on
     /// (see [`TestServerBuilder::dpop_nonce`]); returns it.
     pub fn rotate_dpop_nonce(&self) -> String {
@@ -728,6 +848,19 @@ impl TestServer {
 type Shared = State<Arc<ServerState>>;
 
 impl ServerState {
+    /// The thumbprint of the TLS client certificate a request came with (over the mutual-TLS
+    /// listener only).
+    #[allow(clippy::unused_self)]
+    fn peer_certificate(&self, headers: &http::HeaderMap) -> Option<String> {
+        #[cfg(feature = "tls")]
+        return headers.get(tls::PEER_CERTIFICATE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        #[cfg(not(feature = "tls"))]
+        {
+            let _ = headers;
+            None
+        }
+    }
+
     /// Counts the request and applies the next fault, if any: returns the answer that replaces
     /// the normal one.
     async fn enter(&self, route: Route) -> Option<Response> {

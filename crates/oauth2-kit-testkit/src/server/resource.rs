@@ -33,6 +33,9 @@ pub(super) async fn resource(
             {
                 return refused;
             }
+            if let Some(refused) = certificate_refused(&state, &headers, t.x5t.as_deref()) {
+                return refused;
+            }
             if let Some(required) = &state.resource_scope {
                 if !t.scope.as_ref().is_some_and(|s| s.is_superset_of(required)) {
                     return challenge(
@@ -70,6 +73,9 @@ pub(super) async fn userinfo(State(state): Shared, method: Method, headers: Head
     {
         return refused;
     }
+    if let Some(refused) = certificate_refused(&state, &headers, issued.x5t.as_deref()) {
+        return refused;
+    }
     let Some(user) = issued.user else { return invalid_token() };
     let Some(user) = lock(&state.users).get(&user).cloned() else { return invalid_token() };
     axum::Json(json!({
@@ -80,6 +86,17 @@ pub(super) async fn userinfo(State(state): Shared, method: Method, headers: Head
         "email_verified": true,
     }))
     .into_response()
+}
+
+/// A certificate-bound token (RFC 8705 §3) used over a connection without its certificate:
+/// refused, and counted as a misuse of a bound token.
+fn certificate_refused(state: &ServerState, headers: &HeaderMap, bound: Option<&str>) -> Option<Response> {
+    let bound = bound?;
+    if state.peer_certificate(headers).as_deref() == Some(bound) {
+        return None;
+    }
+    state.dpop.misuse();
+    Some(invalid_token())
 }
 
 pub(super) async fn discovery(State(state): Shared) -> Response {
@@ -93,8 +110,15 @@ const SIGNING_ALGS: [&str; 5] = ["RS256", "PS256", "ES256", "EdDSA", "HS256"];
 
 fn metadata(state: &ServerState) -> Value {
     let issuer = lock(&state.issuer).clone();
-    let auth_methods: Vec<&str> = state.auth_methods.iter().map(|m| m.as_str()).collect();
-    json!({
+    let mtls = lock(&state.mtls_origin).clone();
+    // The mutual-TLS methods only when there is a listener to use them on.
+    let auth_methods: Vec<&str> = state
+        .auth_methods
+        .iter()
+        .filter(|method| mtls.is_some() || !method.is_mutual_tls())
+        .map(|m| m.as_str())
+        .collect();
+    let mut document = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
@@ -119,5 +143,20 @@ fn metadata(state: &ServerState) -> Value {
         "code_challenge_methods_supported": ["S256", "plain"],
         "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "RS256", "PS256"],
         "authorization_response_iss_parameter_supported": true,
-    })
+    });
+    if let (Some(origin), Some(object)) = (mtls, document.as_object_mut()) {
+        object.insert(
+            "mtls_endpoint_aliases".into(),
+            json!({
+                "token_endpoint": format!("{origin}/token"),
+                "introspection_endpoint": format!("{origin}/introspect"),
+                "revocation_endpoint": format!("{origin}/revoke"),
+                "userinfo_endpoint": format!("{origin}/userinfo"),
+                "device_authorization_endpoint": format!("{origin}/device_authorization"),
+                "pushed_authorization_request_endpoint": format!("{origin}/par"),
+            }),
+        );
+        object.insert("tls_client_certificate_bound_access_tokens".into(), Value::Bool(true));
+    }
+    document
 }

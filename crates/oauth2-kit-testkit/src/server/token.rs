@@ -40,6 +40,8 @@ pub(super) struct IssuedToken {
     actor: Option<String>,
     /// The thumbprint of the DPoP key it is bound to (RFC 9449), if it is.
     pub(super) jkt: Option<String>,
+    /// The thumbprint of the TLS client certificate it is bound to (RFC 8705 §3), if it is.
+    pub(super) x5t: Option<String>,
 }
 
 impl IssuedToken {
@@ -99,6 +101,7 @@ fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result
     let url = format!("{}/token", *lock(&state.issuer));
     client.presented_jkt = super::dpop::check(state, headers, "POST", &url, None)
         .map_err(super::dpop::Refusal::at_token_endpoint)?;
+    client.presented_x5t = state.peer_certificate(headers);
     let mut response = match grant_type {
         None => Err(bad_request("invalid_request", "missing grant_type")),
         Some("client_credentials") => client_credentials(state, &client, &form),
@@ -200,6 +203,7 @@ fn issue_exchanged(
         audience: exchanged.audience,
         actor: exchanged.actor,
         jkt: client.presented_jkt.clone(),
+        x5t: client.presented_x5t.clone(),
     };
     lock(&state.tokens).insert(access_token.clone(), issued);
     let mut answer = json!({
@@ -497,8 +501,15 @@ fn handle_introspect(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> R
                 if let Some(actor) = t.actor {
                     object.insert("act".into(), json!({ "sub": actor }));
                 }
+                let mut cnf = serde_json::Map::new();
                 if let Some(jkt) = t.jkt {
-                    object.insert("cnf".into(), json!({ "jkt": jkt }));
+                    cnf.insert("jkt".into(), Value::String(jkt));
+                }
+                if let Some(x5t) = t.x5t {
+                    cnf.insert("x5t#S256".into(), Value::String(x5t));
+                }
+                if !cnf.is_empty() {
+                    object.insert("cnf".into(), Value::Object(cnf));
                 }
             }
             answer

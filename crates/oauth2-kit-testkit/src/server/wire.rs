@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 use url::form_urlencoded;
 
-use super::{ServerState, TestClient, lock};
+use super::{MtlsIdentity, ServerState, TestClient, lock};
 use crate::fault::Route;
 
 /// An OAuth 2.0 error answer (RFC 6749 §5.2).
@@ -174,7 +174,19 @@ fn identify(
             let clients = lock(&state.clients);
             return match form.get("client_id").and_then(|id| clients.get(id)) {
                 Some(client) if client.public => Ok((client.clone(), AuthMethod::None)),
-                _ => Err(invalid_client(false)),
+                Some(client) => match (&client.mtls, state.peer_certificate(headers)) {
+                    // RFC 8705 §2: the certificate of the connection is the credential.
+                    (Some(MtlsIdentity::Subject(subject)), Some(peer))
+                        if lock(&state.issued_certificates).get(&peer) == Some(subject) =>
+                    {
+                        Ok((client.clone(), AuthMethod::TlsClientAuth))
+                    }
+                    (Some(MtlsIdentity::Thumbprint(registered)), Some(peer)) if *registered == peer => {
+                        Ok((client.clone(), AuthMethod::SelfSignedTlsClientAuth))
+                    }
+                    _ => Err(invalid_client(false)),
+                },
+                None => Err(invalid_client(false)),
             };
         }
     };
