@@ -239,7 +239,11 @@ Promise.all([listening(server), tlsListening]).then(() => {
     pkce: { methods: ['S256'], required: () => true },
     // EdDSA left out of the signed client assertions it accepts (and says so in its metadata),
     // so that a client's check of the algorithm against discovery meets a real server's list.
-    enabledJWA: { clientAuthSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256'] },
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256'],
+      // Every algorithm a DPoP key of the library can use (oidc-provider's default: ES256, EdDSA).
+      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'RS256', 'PS256'],
+    },
     ...(tls && {
       clientAuthMethods: [
         'client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'private_key_jwt', 'none',

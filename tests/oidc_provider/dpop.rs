@@ -52,6 +52,24 @@ async fn client_credentials_tokens_are_bound_to_the_clients_key() {
 }
 
 #[tokio::test]
+async fn keys_of_every_algorithm_prove_possession() {
+    use oauth2_kit::signing::{JwsAlgorithm, PrivateKey};
+    let server = OidcProvider::get();
+    let http = adapters().remove(0).1;
+    let metadata = discovered(&server, http.clone()).await;
+    for algorithm in [JwsAlgorithm::EdDSA, JwsAlgorithm::RS256, JwsAlgorithm::PS256] {
+        let private = PrivateKey::generate(algorithm).unwrap().with_algorithm(algorithm).unwrap();
+        let key = DpopKey::new(private).unwrap();
+        let client =
+            dpop_client(metadata.clone(), ClientAuth::new("kit-dpop", "dpop-secret"), &key, http.clone());
+        let token = client.client_credentials().unwrap().request_token(None).await;
+        let token = token.unwrap_or_else(|e| panic!("{algorithm}: {e:?}"));
+        let introspected = client.introspection().unwrap().introspect(token.access_token()).await.unwrap();
+        assert!(introspected.confirmation().unwrap().is_bound_to_key(&key), "{algorithm}");
+    }
+}
+
+#[tokio::test]
 async fn a_required_nonce_costs_one_extra_request_then_none() {
     let server = OidcProvider::get();
     for (adapter, http) in adapters() {
