@@ -66,7 +66,19 @@ async fn certificates_authenticate_and_bind_tokens_the_resource_checks() {
                 "{adapter}"
             );
             assert_eq!(server.misused_bound_tokens(), misused + 1, "{adapter}");
-            assert!(server.requests(Route::Token) >= 1, "{adapter}");
+            // The grant's own token, and the one the bearer client's cache fetched.
+            assert_eq!(server.requests(Route::Token), 2, "{adapter}");
+            // Over the TLS listener with another certificate: refused and counted too.
+            let stranger = server.issue_client_certificate("someone-else").unwrap();
+            let (_, other_http) = adapters_with_certificate(&stranger, &root).remove(0);
+            let other = BearerClient::new(
+                other_http,
+                BearerAuth::builder(oauth2_kit_cache_tokio::caching(tokens.clone()))
+                    .retry_unauthorized(false)
+                    .build(),
+            );
+            assert_eq!(other.execute(get()).await.unwrap().status(), StatusCode::UNAUTHORIZED, "{adapter}");
+            assert_eq!(server.misused_bound_tokens(), misused + 2, "{adapter}");
             server.revoke_all_tokens();
         }
     }
@@ -87,6 +99,21 @@ async fn a_certificate_of_another_subject_or_none_registered_gets_nothing() {
     let unknown = self_signed_client_certificate("kit-unknown").unwrap();
     let root = server.tls_root_certificate().unwrap();
     let metadata = ServerMetadata::discover(&server.issuer(), adapters().remove(0).1).await.unwrap();
+    // The control: each adapter presents the right certificate and is taken.
+    let right = server.issue_client_certificate("payments-service").unwrap();
+    for (adapter, http) in adapters_with_certificate(&right, &root) {
+        let client = OAuth2Client::new(
+            AuthorizationServer::from_metadata(&metadata),
+            ClientAuth::tls_client_auth("payments"),
+            http,
+        );
+        client
+            .client_credentials()
+            .unwrap()
+            .request_token(None)
+            .await
+            .unwrap_or_else(|e| panic!("{adapter}: {e:?}"));
+    }
     for (identity, auth) in [
         (&stranger, ClientAuth::tls_client_auth("payments")),
         (&unknown, ClientAuth::self_signed_tls_client_auth("reports")),
@@ -104,7 +131,6 @@ async fn a_certificate_of_another_subject_or_none_registered_gets_nothing() {
     }
     // A client that claims the right certificate in a header over plain HTTP gets nothing: the
     // header is the TLS listener's to set.
-    let right = server.issue_client_certificate("payments-service").unwrap();
     let plain = adapters().remove(0).1;
     let mut forged = http::Request::post(server.token_endpoint().as_str())
         .header("content-type", "application/x-www-form-urlencoded")
@@ -113,4 +139,46 @@ async fn a_certificate_of_another_subject_or_none_registered_gets_nothing() {
         .unwrap();
     forged.headers_mut().insert("accept", "application/json".parse().unwrap());
     assert_eq!(plain.send(forged).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+/// DPoP and mutual TLS together (a FAPI setup): a token bound to both the key and the
+/// certificate, proven at the TLS listener's own URLs.
+#[tokio::test]
+async fn dpop_over_the_mutual_tls_listener_binds_to_both() {
+    let server = TestServer::builder()
+        .mutual_tls()
+        .client(TestClient::tls_client_auth("payments", "payments-service"))
+        .dpop_nonce(true)
+        .start()
+        .unwrap();
+    let certificate = server.issue_client_certificate("payments-service").unwrap();
+    let root = server.tls_root_certificate().unwrap();
+    let metadata = ServerMetadata::discover(&server.issuer(), adapters().remove(0).1).await.unwrap();
+    for (adapter, http) in adapters_with_certificate(&certificate, &root) {
+        let key = oauth2_kit::dpop::DpopKey::generate().unwrap();
+        let client = OAuth2Client::builder(
+            AuthorizationServer::from_metadata(&metadata),
+            ClientAuth::tls_client_auth("payments"),
+            http.clone(),
+        )
+        .dpop(key.clone())
+        .build()
+        .unwrap();
+        let tokens = oauth2_kit_cache_tokio::caching(client.client_credentials().unwrap());
+        let api = BearerClient::new(http.clone(), BearerAuth::new(tokens.clone(), None));
+        let resource = server.mtls_url().unwrap().join("resource").unwrap();
+        let get = || http::Request::get(resource.as_str()).body(Bytes::new()).unwrap();
+        assert_eq!(api.execute(get()).await.unwrap().status(), StatusCode::OK, "{adapter}");
+        let token = tokens.get(None).await.unwrap();
+        let cnf = client
+            .introspection()
+            .unwrap()
+            .introspect(token.access_token())
+            .await
+            .unwrap()
+            .confirmation()
+            .unwrap();
+        assert!(cnf.is_bound_to_key(&key) && cnf.is_bound_to_certificate(&certificate), "{adapter}: {cnf:?}");
+        assert_eq!(server.misused_bound_tokens(), 0, "{adapter}");
+    }
 }

@@ -245,4 +245,24 @@ async fn bound_tokens_are_shared_only_by_replicas_holding_their_key() {
         server.revoke_all_tokens();
         redis::cmd("FLUSHALL").query_async::<()>(&mut raw(&redis).await).await.unwrap();
     }
+    // A bearer token in the store (its writer's server issued one) is taken by a replica with a
+    // key too, under one identity: it is what that replica would have got.
+    server.reset_counts();
+    let identity = "one identity for every replica";
+    let http = oauth2_kit_reqwest::ReqwestClient::new().unwrap();
+    let keyless = OAuth2Client::new(
+        server.authorization_server(),
+        ClientAuth::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+        http,
+    );
+    let store = RedisTokenStore::builder(redis.url(), sealing.clone()).build().unwrap();
+    let options = SharedOptions::default().with_identity(identity);
+    let writer = oauth2_kit_cache_tokio::builder(keyless.client_credentials().unwrap())
+        .shared_store(Arc::new(store), options)
+        .build();
+    let bearer = writer.request_token(None).await.unwrap();
+    assert_eq!(bearer.dpop_jkt(), None);
+    let taken = replica(&shared, Some(identity)).request_token(None).await.unwrap();
+    assert_eq!(taken.access_token(), bearer.access_token());
+    assert_eq!(server.requests(Route::Token), 1);
 }

@@ -306,16 +306,17 @@ impl Answer {
         if self.status.is_success() {
             return None;
         }
-        let header = self.headers.get(http::header::WWW_AUTHENTICATE)?;
-        let challenges = crate::challenge::Challenge::parse(header.as_bytes()).ok()?;
-        // A `Bearer` challenge, or a `DPoP` one (a DPoP token refused, RFC 9449 §7.1): the one
-        // with an error first.
-        let token_scheme = |c: &&crate::challenge::Challenge| c.is_bearer() || c.is_dpop();
-        let bearer = challenges
+        // Every `WWW-Authenticate` field: a `Bearer` challenge, or a `DPoP` one (a DPoP token
+        // refused, RFC 9449 §7.1), the one with an error first.
+        let challenges: Vec<crate::challenge::Challenge> = self
+            .headers
+            .get_all(http::header::WWW_AUTHENTICATE)
             .iter()
-            .filter(token_scheme)
-            .find(|c| c.param("error").is_some())
-            .or_else(|| challenges.iter().find(token_scheme))?;
+            .filter_map(|value| crate::challenge::Challenge::parse(value.as_bytes()).ok())
+            .flatten()
+            .filter(|c| c.is_bearer() || c.is_dpop())
+            .collect();
+        let bearer = challenges.iter().find(|c| c.param("error").is_some()).or_else(|| challenges.first())?;
         let mut object = serde_json::Map::new();
         for name in ["error", "error_description", "error_uri"] {
             if let Some(value) = bearer.param(name) {

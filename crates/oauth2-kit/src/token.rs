@@ -222,7 +222,7 @@ impl TokenResponse {
 
     /// [`bearer_header`](Self::bearer_header), by reference: built once per token.
     pub(crate) fn bearer_header_ref(&self) -> Result<&HeaderValue, crate::error::BearerError> {
-        if self.token_type() != &TokenType::Bearer {
+        if self.token_type() != &TokenType::Bearer || self.dpop_jkt().is_some() {
             return Err(crate::error::BearerError::UnsupportedTokenType(self.token_type().clone()));
         }
         self.authorization_header_ref()
@@ -270,9 +270,11 @@ impl TokenResponse {
 
 fn build_authorization_header(token: &TokenResponse) -> Result<HeaderValue, crate::error::BearerError> {
     use crate::error::BearerError;
+    // A token bound to a key goes under the DPoP scheme whatever its type says (RFC 9449 §7.1).
     let scheme: &[u8] = match token.token_type() {
-        TokenType::Bearer => b"Bearer ",
         TokenType::DPoP => b"DPoP ",
+        TokenType::Bearer if token.dpop_jkt().is_some() => b"DPoP ",
+        TokenType::Bearer => b"Bearer ",
         other => return Err(BearerError::UnsupportedTokenType(other.clone())),
     };
     let secret = token.access_token().expose_secret().as_bytes();

@@ -848,6 +848,19 @@ impl TestServer {
 type Shared = State<Arc<ServerState>>;
 
 impl ServerState {
+    /// The origin a request came to: the mutual-TLS listener's, or the issuer's (what DPoP
+    /// proofs' `htu` must name).
+    fn origin(&self, headers: &http::HeaderMap) -> String {
+        #[cfg(feature = "tls")]
+        if headers.contains_key(tls::OVER_TLS) {
+            if let Some(origin) = lock(&self.mtls_origin).clone() {
+                return origin;
+            }
+        }
+        let _ = headers;
+        lock(&self.issuer).clone()
+    }
+
     /// The thumbprint of the TLS client certificate a request came with (over the mutual-TLS
     /// listener only).
     #[allow(clippy::unused_self)]

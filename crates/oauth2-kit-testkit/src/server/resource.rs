@@ -26,7 +26,7 @@ pub(super) async fn resource(
     let issued = lock(&state.tokens).get(&presented).cloned();
     match issued {
         Some(t) if t.active() => {
-            let url = format!("{}/resource", *lock(&state.issuer));
+            let url = format!("{}/resource", state.origin(&headers));
             let request = (method.as_str(), url.as_str());
             if let Some(refused) =
                 dpop::refuse_use(&state, &headers, request, (scheme, &presented), t.jkt.as_deref())
@@ -66,7 +66,7 @@ pub(super) async fn userinfo(State(state): Shared, method: Method, headers: Head
     };
     let issued = lock(&state.tokens).get(&presented).cloned();
     let Some(issued) = issued.filter(|t| t.active()) else { return invalid_token() };
-    let url = format!("{}/userinfo", *lock(&state.issuer));
+    let url = format!("{}/userinfo", state.origin(&headers));
     let request = (method.as_str(), url.as_str());
     if let Some(refused) =
         dpop::refuse_use(&state, &headers, request, (scheme, &presented), issued.jkt.as_deref())

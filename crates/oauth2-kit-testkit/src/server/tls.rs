@@ -24,6 +24,10 @@ use tokio_rustls::rustls::server::danger::{ClientCertVerified, ClientCertVerifie
 /// not come over the listener, so a client cannot claim a certificate by sending it.
 pub(super) const PEER_CERTIFICATE: &str = "x-testkit-peer-certificate";
 
+/// The request header that says a request came over the TLS listener (set by the listener only,
+/// like [`PEER_CERTIFICATE`]): DPoP proofs then name the listener's origin.
+pub(super) const OVER_TLS: &str = "x-testkit-over-tls";
+
 /// The thumbprint of a connection's client certificate, set by the TLS listener.
 #[derive(Debug, Clone)]
 struct PeerCertificate(Option<String>);
@@ -81,11 +85,7 @@ impl Pki {
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
             )
             .map_err(io::Error::other)?;
-        let mut random = [0u8; 8];
-        getrandom::fill(&mut random).map_err(|_| io::Error::other("no randomness"))?;
-        let dir =
-            std::env::temp_dir().join(format!("oauth2-kit-testkit-{:016x}", u64::from_le_bytes(random)));
-        std::fs::create_dir_all(&dir)?;
+        let dir = private_dir()?;
         Ok(Self {
             root,
             client_issuer: Issuer::new(client_ca, client_ca_key),
@@ -108,10 +108,7 @@ impl Pki {
     }
 
     fn write(&self, name: &str, certificate: &str, key: &str) -> io::Result<ClientCertificate> {
-        let (chain, key_file) = (self.dir.join(format!("{name}.pem")), self.dir.join(format!("{name}.key")));
-        std::fs::write(&chain, certificate)?;
-        std::fs::write(&key_file, key)?;
-        ClientCertificate::from_pem_files(chain, key_file).map_err(|e| io::Error::other(e.to_string()))
+        write_identity(&self.dir, name, certificate, key)
     }
 }
 
@@ -123,19 +120,47 @@ impl Drop for Pki {
 
 /// A self-signed client certificate for `subject`, for a client registered with
 /// [`TestClient::self_signed_tls_client_auth`](crate::TestClient::self_signed_tls_client_auth)
-/// (`self_signed_tls_client_auth`, RFC 8705 §2.2). Written to files under the system's
-/// temporary directory (libcurl over rustls reads client certificates from files only).
+/// (`self_signed_tls_client_auth`, RFC 8705 §2.2). Written to files (libcurl over rustls reads
+/// client certificates from files only) in a new directory of its own under the system's
+/// temporary one, readable by this user only; they stay there (a test certificate, left to the
+/// system's temporary-file cleanup).
 pub fn self_signed_client_certificate(subject: &str) -> io::Result<ClientCertificate> {
     let mut params = CertificateParams::new(Vec::new()).map_err(failed("certificate"))?;
     params.distinguished_name.push(DnType::CommonName, subject);
     let key = KeyPair::generate().map_err(failed("key"))?;
     let certificate = params.self_signed(&key).map_err(failed("certificate"))?;
-    let name = thumbprint(certificate.der());
-    let dir = std::env::temp_dir().join("oauth2-kit-testkit-self-signed");
-    std::fs::create_dir_all(&dir)?;
+    write_identity(&private_dir()?, "self-signed", &certificate.pem(), &key.serialize_pem())
+}
+
+/// A new directory under the system's temporary one, with a random name, that only this user
+/// may enter (created, never taken over: an existing one is an error).
+fn private_dir() -> io::Result<PathBuf> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|_| io::Error::other("no randomness"))?;
+    let dir = std::env::temp_dir().join(format!("oauth2-kit-testkit-{}", URL_SAFE_NO_PAD.encode(random)));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir)?;
+    Ok(dir)
+}
+
+/// Writes a certificate and its key (the key readable by this user only) as `name.pem` and
+/// `name.key` in `dir`, and reads them back as a client certificate.
+fn write_identity(
+    dir: &std::path::Path,
+    name: &str,
+    certificate: &str,
+    key: &str,
+) -> io::Result<ClientCertificate> {
+    use std::io::Write as _;
     let (chain, key_file) = (dir.join(format!("{name}.pem")), dir.join(format!("{name}.key")));
-    std::fs::write(&chain, certificate.pem())?;
-    std::fs::write(&key_file, key.serialize_pem())?;
+    std::fs::write(&chain, certificate)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(&key_file)?.write_all(key.as_bytes())?;
     ClientCertificate::from_pem_files(chain, key_file).map_err(|e| io::Error::other(e.to_string()))
 }
 
@@ -202,7 +227,11 @@ impl ClientCertVerifier for AnyClientCertificate {
 pub(super) async fn serve(listener: TcpListener, app: Router, pki: Arc<Pki>) {
     let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config.clone());
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let Ok((tcp, _)) = listener.accept().await else {
+            // Out of file descriptors, say: wait a little rather than spin.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        };
         let (acceptor, app) = (acceptor.clone(), app.clone());
         tokio::spawn(async move {
             let Ok(tls) = acceptor.accept(tcp).await else { return };
@@ -232,9 +261,13 @@ pub(super) async fn peer_certificate_header(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     request.headers_mut().remove(PEER_CERTIFICATE);
-    let peer = request.extensions().get::<PeerCertificate>().and_then(|peer| peer.0.clone());
-    if let Some(value) = peer.and_then(|thumbprint| http::HeaderValue::from_str(&thumbprint).ok()) {
-        request.headers_mut().insert(PEER_CERTIFICATE, value);
+    request.headers_mut().remove(OVER_TLS);
+    let peer = request.extensions().get::<PeerCertificate>().map(|peer| peer.0.clone());
+    if let Some(peer) = peer {
+        request.headers_mut().insert(OVER_TLS, http::HeaderValue::from_static("1"));
+        if let Some(value) = peer.and_then(|thumbprint| http::HeaderValue::from_str(&thumbprint).ok()) {
+            request.headers_mut().insert(PEER_CERTIFICATE, value);
+        }
     }
     next.run(request).await
 }

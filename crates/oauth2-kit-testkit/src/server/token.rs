@@ -98,7 +98,7 @@ fn handle_token(state: &ServerState, headers: &HeaderMap, body: &[u8]) -> Result
         result => result?,
     };
     let mut client = client;
-    let url = format!("{}/token", *lock(&state.issuer));
+    let url = format!("{}/token", state.origin(headers));
     client.presented_jkt = super::dpop::check(state, headers, "POST", &url, None)
         .map_err(super::dpop::Refusal::at_token_endpoint)?;
     client.presented_x5t = state.peer_certificate(headers);

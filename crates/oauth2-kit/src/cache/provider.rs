@@ -578,8 +578,14 @@ impl Inner {
         let foreign = match (found.token.dpop_jkt(), &key) {
             (Some(bound), Some(key)) => bound != key.thumbprint(),
             (Some(_), None) => true,
-            // An unbound token (a server that ignored DPoP) is anyone's.
-            (None, _) => false,
+            // A DPoP token whose key nobody knows is nobody's.
+            (None, _) if found.token.token_type() == &crate::token::TokenType::DPoP => true,
+            // A bearer token (a server that ignored DPoP, as it did for the writer) is anyone's.
+            (None, Some(_)) => {
+                tracing::warn!("a bearer token from the shared store is used by a provider with a DPoP key");
+                false
+            }
+            (None, None) => false,
         };
         if foreign {
             tracing::debug!("the shared token is bound to another DPoP key than this provider's; not used");

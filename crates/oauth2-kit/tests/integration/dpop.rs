@@ -234,6 +234,7 @@ fn a_resource_request_carries_the_token_hash_and_follows_one_nonce_challenge() {
     let sent = server.sent();
     assert_eq!(sent[0].headers()["authorization"], "DPoP AT-0");
     assert!(sent[0].headers()["authorization"].is_sensitive());
+    assert!(sent[0].headers()["dpop"].is_sensitive(), "the proof is not shown either");
     let claims = server.proof(0);
     assert_eq!(
         (claims["htm"].as_str(), claims["htu"].as_str()),
