@@ -7,6 +7,7 @@ use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::dpop;
+use super::token::IssuedToken;
 use super::wire::{challenge, invalid_token};
 use super::{ServerState, Shared, lock};
 use crate::fault::Route;
@@ -26,14 +27,9 @@ pub(super) async fn resource(
     let issued = lock(&state.tokens).get(&presented).cloned();
     match issued {
         Some(t) if t.active() => {
-            let url = format!("{}/resource", state.origin(&headers));
-            let request = (method.as_str(), url.as_str());
             if let Some(refused) =
-                dpop::refuse_use(&state, &headers, request, (scheme, &presented), t.jkt.as_deref())
+                refuse_bound_use(&state, &headers, (&method, "resource"), (scheme, &presented), &t)
             {
-                return refused;
-            }
-            if let Some(refused) = certificate_refused(&state, &headers, t.x5t.as_deref()) {
                 return refused;
             }
             if let Some(required) = &state.resource_scope {
@@ -66,14 +62,9 @@ pub(super) async fn userinfo(State(state): Shared, method: Method, headers: Head
     };
     let issued = lock(&state.tokens).get(&presented).cloned();
     let Some(issued) = issued.filter(|t| t.active()) else { return invalid_token() };
-    let url = format!("{}/userinfo", state.origin(&headers));
-    let request = (method.as_str(), url.as_str());
     if let Some(refused) =
-        dpop::refuse_use(&state, &headers, request, (scheme, &presented), issued.jkt.as_deref())
+        refuse_bound_use(&state, &headers, (&method, "userinfo"), (scheme, &presented), &issued)
     {
-        return refused;
-    }
-    if let Some(refused) = certificate_refused(&state, &headers, issued.x5t.as_deref()) {
         return refused;
     }
     let Some(user) = issued.user else { return invalid_token() };
@@ -88,10 +79,24 @@ pub(super) async fn userinfo(State(state): Shared, method: Method, headers: Head
     .into_response()
 }
 
-/// A certificate-bound token (RFC 8705 §3) used over a connection without its certificate:
-/// refused, and counted as a misuse of a bound token.
-fn certificate_refused(state: &ServerState, headers: &HeaderMap, bound: Option<&str>) -> Option<Response> {
-    let bound = bound?;
+/// The answer to give instead, when `token` is used against what binds it: a DPoP-bound token
+/// without a proof of its key (RFC 9449 §7), a certificate-bound one over a connection without
+/// its certificate (RFC 8705 §3; counted as a misuse too), or an unbound one as a DPoP token.
+/// The request is `method` to `path` of the origin it came to.
+fn refuse_bound_use(
+    state: &ServerState,
+    headers: &HeaderMap,
+    (method, path): (&Method, &str),
+    presented: (dpop::Scheme, &str),
+    token: &IssuedToken,
+) -> Option<Response> {
+    let url = format!("{}/{path}", state.origin(headers));
+    if let Some(refused) =
+        dpop::refuse_use(state, headers, (method.as_str(), &url), presented, token.jkt.as_deref())
+    {
+        return Some(refused);
+    }
+    let bound = token.x5t.as_deref()?;
     if state.peer_certificate(headers).as_deref() == Some(bound) {
         return None;
     }
