@@ -18,6 +18,15 @@ async fn discovered(server: &OidcProvider, http: Arc<dyn HttpClient>) -> Authori
     AuthorizationServer::from_metadata(&ServerMetadata::discover(&issuer, http).await.unwrap())
 }
 
+/// Rotates the server's DPoP nonce secret (its own nonce source, given a new secret): every
+/// nonce it gave before is refused from now on.
+async fn rotate_nonce(server: &OidcProvider, http: &Arc<dyn HttpClient>) {
+    let request = http::Request::post(format!("{}/test-dpop/rotate-nonce", server.issuer))
+        .body(bytes::Bytes::new())
+        .unwrap();
+    assert_eq!(http.send(request).await.unwrap().status(), 204);
+}
+
 fn dpop_client(
     server: AuthorizationServer,
     auth: ClientAuth,
@@ -103,10 +112,7 @@ async fn a_rotated_nonce_costs_one_extra_request_per_rotation() {
     tokens.request_token(None).await.unwrap();
     tokens.request_token(None).await.unwrap();
     assert_eq!(counting.sent(), 3);
-    let rotate = http::Request::post(format!("{}/test-dpop/rotate-nonce", server.issuer))
-        .body(bytes::Bytes::new())
-        .unwrap();
-    assert_eq!(http.send(rotate).await.unwrap().status(), 204);
+    rotate_nonce(&server, &http).await;
     for _ in 0..3 {
         tokens.request_token(None).await.unwrap();
     }
@@ -263,22 +269,16 @@ async fn a_resource_servers_new_nonce_costs_one_retry_per_rotation() {
         counting.clone(),
         BearerAuth::builder(Fixed(token.clone())).dpop(key.clone()).build(),
     );
-    let rotate = || async {
-        let request = http::Request::post(format!("{}/test-dpop/rotate-nonce", server.issuer))
-            .body(bytes::Bytes::new())
-            .unwrap();
-        assert_eq!(http.send(request).await.unwrap().status(), 204);
-    };
     let userinfo = client.userinfo().unwrap();
     userinfo.fetch(token.access_token()).await.unwrap();
     let start = counting.sent();
 
-    rotate().await;
+    rotate_nonce(&server, &http).await;
     userinfo.fetch(token.access_token()).await.unwrap();
     userinfo.fetch(token.access_token()).await.unwrap();
     assert_eq!(counting.sent() - start, 3, "UserInfo: one retry for the new nonce, then none");
 
-    rotate().await;
+    rotate_nonce(&server, &http).await;
     for _ in 0..3 {
         let response = bearer.execute(userinfo_request(&server)).await.unwrap();
         assert_eq!(response.status(), 200);
