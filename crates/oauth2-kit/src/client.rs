@@ -57,6 +57,7 @@ pub struct AuthorizationServer {
     device_authorization: Option<Place>,
     end_session: Option<Place>,
     pushed_authorization: Option<Place>,
+    jwks: Option<Place>,
     /// Whether login links must go through the pushed authorization request endpoint.
     require_pushed_authorization: bool,
     /// The endpoints for clients that present a TLS client certificate (RFC 8705 §5).
@@ -82,6 +83,7 @@ impl fmt::Debug for AuthorizationServer {
             ("device_authorization", &self.device_authorization),
             ("end_session", &self.end_session),
             ("pushed_authorization", &self.pushed_authorization),
+            ("jwks", &self.jwks),
         ] {
             if let Some(place) = place {
                 list.field(name, &format_args!("{place:?}"));
@@ -173,6 +175,7 @@ impl AuthorizationServer {
             device_authorization: advertised(&metadata.device_authorization_endpoint),
             end_session: advertised(&metadata.end_session_endpoint),
             pushed_authorization: advertised(&metadata.pushed_authorization_request_endpoint),
+            jwks: advertised(&metadata.jwks_uri),
             require_pushed_authorization: metadata.require_pushed_authorization_requests,
             mtls_aliases: metadata
                 .mtls_endpoint_aliases
@@ -222,6 +225,7 @@ impl AuthorizationServer {
             EndpointKind::DeviceAuthorization => self.device_authorization = place,
             EndpointKind::EndSession => self.end_session = place,
             EndpointKind::PushedAuthorization => self.pushed_authorization = place,
+            EndpointKind::Jwks => self.jwks = place,
         }
         self
     }
@@ -285,6 +289,14 @@ impl AuthorizationServer {
         self
     }
 
+    /// The server's JSON Web Key Set (`jwks_uri`): the keys that check the ID tokens, JWT
+    /// access tokens and signed introspection responses it issues.
+    #[must_use]
+    pub fn jwks(mut self, endpoint: Endpoint) -> Self {
+        self.jwks = Some(Place::Checked(endpoint));
+        self
+    }
+
     /// The endpoint `kind` for clients that present a TLS client certificate (RFC 8705 §5's
     /// `mtls_endpoint_aliases`): an [`OAuth2Client`] whose HTTP client
     /// [presents one](crate::http::HttpClient::presents_certificate) sends `kind`'s requests
@@ -335,6 +347,7 @@ impl AuthorizationServer {
             EndpointKind::DeviceAuthorization => self.device_authorization.as_ref(),
             EndpointKind::EndSession => self.end_session.as_ref(),
             EndpointKind::PushedAuthorization => self.pushed_authorization.as_ref(),
+            EndpointKind::Jwks => self.jwks.as_ref(),
         }
     }
 
@@ -357,6 +370,7 @@ fn name(kind: EndpointKind) -> &'static str {
         EndpointKind::DeviceAuthorization => "device authorization",
         EndpointKind::EndSession => "end-session",
         EndpointKind::PushedAuthorization => "pushed authorization request",
+        EndpointKind::Jwks => "key set (jwks_uri)",
     }
 }
 
@@ -409,6 +423,9 @@ struct Inner {
     retry: Option<RetryPolicy>,
     runtime: Option<Arc<dyn Runtime>>,
     dpop: Option<DpopKey>,
+    /// The server's key set, fetched when first needed and shared by every operation.
+    #[cfg(feature = "jwt")]
+    jwks: std::sync::OnceLock<crate::jwt::Jwks>,
 }
 
 impl OAuth2Client {
@@ -571,6 +588,45 @@ impl OAuth2Client {
             inner.transport.clone(),
             inner.dpop.clone(),
         ))
+    }
+
+    /// The server's key set (`jwks_uri`), kept as [`Jwks`](crate::jwt::Jwks) says: one for
+    /// the client, shared by every operation that checks the server's JWTs (ID tokens, JWT
+    /// access tokens, signed introspection responses), fetched when first needed. Needs the
+    /// server's `jwks_uri` (from discovery, or [`AuthorizationServer::jwks`]).
+    #[cfg(feature = "jwt")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
+    pub fn jwks(&self) -> Result<crate::jwt::Jwks> {
+        let inner = &*self.inner;
+        if let Some(jwks) = inner.jwks.get() {
+            return Ok(jwks.clone());
+        }
+        let endpoint = self.inner.server.endpoint(EndpointKind::Jwks)?;
+        let jwks = crate::jwt::Jwks::with_transport(endpoint, inner.transport.clone(), Default::default());
+        Ok(inner.jwks.get_or_init(|| jwks).clone())
+    }
+
+    /// Validates JWT access tokens (RFC 9068) issued by this server for `audience` (the
+    /// resource server's identifier): what a resource server calls on every request. Needs the
+    /// server's issuer identifier and key set (both from discovery, or
+    /// [`AuthorizationServer::issuer`] and [`AuthorizationServer::jwks`]).
+    #[cfg(feature = "jwt")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
+    pub fn jwt_access_tokens(&self, audience: impl Into<String>) -> Result<crate::jwt::JwtAccessTokens> {
+        let issuer = self.issuer_required("JWT access tokens name their issuer in `iss`")?;
+        Ok(crate::jwt::JwtAccessTokens::new(self.jwks()?, &issuer, audience)
+            .with_clock(self.inner.transport.clock.clone()))
+    }
+
+    /// The server's issuer identifier, which `why` needs.
+    #[cfg(feature = "jwt")]
+    fn issuer_required(&self, why: &str) -> Result<Issuer, ConfigError> {
+        self.inner.server.issuer_identifier().cloned().ok_or_else(|| {
+            ConfigError::new(
+                ConfigErrorKind::InvalidIssuer,
+                format!("the authorization server's issuer is not known ({why}): discover the server, or set AuthorizationServer::issuer"),
+            )
+        })
     }
 
     /// Whether the HTTP client presents a TLS client certificate.
@@ -767,6 +823,8 @@ impl OAuth2ClientBuilder {
             retry: self.retry,
             runtime: self.runtime,
             dpop: self.dpop,
+            #[cfg(feature = "jwt")]
+            jwks: std::sync::OnceLock::new(),
         }
     }
 }

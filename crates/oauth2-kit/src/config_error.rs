@@ -109,4 +109,6 @@ pub enum EndpointKind {
     EndSession,
     /// The pushed authorization request endpoint (RFC 9126).
     PushedAuthorization,
+    /// The server's JSON Web Key Set (`jwks_uri`), which checks the JWTs it signs.
+    Jwks,
 }

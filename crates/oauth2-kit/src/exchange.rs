@@ -108,6 +108,8 @@ pub(crate) enum Operation {
     UserInfo,
     DeviceAuthorization,
     PushedAuthorization,
+    #[cfg(feature = "jwt")]
+    Jwks,
 }
 
 impl Operation {
@@ -120,6 +122,8 @@ impl Operation {
             Self::UserInfo => "userinfo",
             Self::DeviceAuthorization => "device_authorization",
             Self::PushedAuthorization => "pushed_authorization",
+            #[cfg(feature = "jwt")]
+            Self::Jwks => "jwks",
         }
     }
 
@@ -132,6 +136,8 @@ impl Operation {
             | Self::UserInfo
             | Self::DeviceAuthorization
             | Self::PushedAuthorization => "",
+            #[cfg(feature = "jwt")]
+            Self::Jwks => "",
         }
     }
 }
@@ -399,6 +405,19 @@ impl Answer {
         JsonObject::parse(&self.body)
             .and_then(|object| decode(object, self.requested_at))
             .map_err(|e| self.decode_error(e))
+    }
+
+    /// Classifies an answer whose success body is not an OAuth 2.0 JSON object (a key set):
+    /// an error status is [`Error::UnexpectedStatus`], a success is decoded with `decode`.
+    #[cfg(feature = "jwt")]
+    pub(crate) fn body_with<T>(
+        self,
+        decode: impl FnOnce(&[u8]) -> std::result::Result<T, DecodeError>,
+    ) -> Result<T> {
+        if !self.status.is_success() {
+            return Err(self.unexpected_status());
+        }
+        decode(&self.body).map_err(|e| self.decode_error(e))
     }
 
     /// Classifies an answer whose success body does not matter (revocation).

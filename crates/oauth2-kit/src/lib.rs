@@ -127,6 +127,7 @@ pub mod guide;
 pub mod http;
 mod introspection;
 mod issuer;
+pub mod jwt;
 pub mod logout;
 pub mod pkce;
 pub mod presets;

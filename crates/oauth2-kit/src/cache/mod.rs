@@ -7,7 +7,7 @@
 //! default [`CacheStorage`]; the behaviour is [`CachingProvider`]'s, written once.
 
 mod exchange;
-mod flight;
+pub(crate) mod flight;
 mod introspection;
 mod jwt;
 mod metrics;

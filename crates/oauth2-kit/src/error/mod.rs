@@ -117,6 +117,11 @@ pub enum Error {
     /// a key that cannot sign, the random source failing): nothing was sent.
     #[error("the client assertion could not be signed: {0}")]
     Signing(#[from] crate::signing::SigningError),
+
+    /// A JWT from the server was refused (an ID token, a signed introspection response): its
+    /// signature, issuer, audience, times or nonce. Match on the [`JwtError`](crate::jwt::JwtError).
+    #[error("JWT refused: {0}")]
+    Jwt(#[from] crate::jwt::JwtError),
 }
 
 fn excerpt_suffix(excerpt: &str) -> String {
@@ -136,6 +141,7 @@ impl Error {
             | Self::Callback(_)
             | Self::DeviceCodeExpired { .. }
             | Self::Signing(_)
+            | Self::Jwt(_)
             | Self::FetchAborted { .. } => None,
         }
     }
@@ -173,6 +179,8 @@ impl Error {
             Self::Transport(e) => e.is_retryable(),
             Self::FetchAborted { .. } => true,
             Self::NoToken(e) => e.is_retryable(),
+            Self::Jwt(crate::jwt::JwtError::KeysUnavailable(e)) => e.is_retryable(),
+            Self::Jwt(_) => false,
             Self::Decode { .. }
             | Self::Config(_)
             | Self::Bearer(_)

@@ -8,7 +8,7 @@
 
 #[cfg(feature = "signing")]
 mod keys;
-#[cfg(feature = "signing")]
+#[cfg(feature = "jwt")]
 mod public_key;
 
 use std::fmt;
@@ -23,7 +23,7 @@ use crate::secret::ClientSecret;
 
 #[cfg(feature = "signing")]
 pub use self::keys::PrivateKey;
-#[cfg(feature = "signing")]
+#[cfg(feature = "jwt")]
 pub use self::public_key::PublicKey;
 
 /// A JWS signature algorithm (RFC 7518 §3, RFC 8037).

@@ -18,7 +18,7 @@ use crate::config_error::{ConfigError, ConfigErrorKind};
 
 /// A public key that checks JWS signatures: RSA (`RS256` by default, or `PS256`), P-256
 /// (`ES256`) or Ed25519 (`EdDSA`). Read from PEM or a JWK, taken from a
-/// [`PrivateKey`](super::PrivateKey), written as a JWK for a server's registration. Cheap to
+/// `PrivateKey` (feature `signing`), written as a JWK for a server's registration. Cheap to
 /// clone.
 ///
 /// ```
@@ -271,6 +271,7 @@ impl PublicKey {
 }
 
 #[cfg(test)]
+#[cfg(feature = "signing")]
 mod tests {
     use super::*;
     use crate::signing::{JwtSigner as _, PrivateKey};

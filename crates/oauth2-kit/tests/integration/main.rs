@@ -12,6 +12,8 @@ mod client_credentials;
 mod device_code;
 mod discovery;
 mod dpop;
+#[cfg(feature = "signing")]
+mod jwt;
 mod jwt_bearer;
 mod retry;
 mod shared_store;

@@ -1,0 +1,115 @@
+//! Registered claims (RFC 7519 §4.1) as JWTs carry them: NumericDates, `aud` as a string or an
+//! array; and the checks of time every validator makes.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use super::JwtError;
+use crate::confirmation::Confirmation;
+
+/// The largest leeway a validator accepts for clock differences.
+pub(crate) const MAX_LEEWAY: Duration = Duration::from_secs(300);
+
+/// A NumericDate (seconds since the Unix epoch; fractions dropped), if present.
+pub(crate) fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    match Option::<f64>::deserialize(deserializer)? {
+        None => Ok(None),
+        // `as` saturates for values out of range.
+        Some(seconds) if seconds.is_finite() => Ok(Some(seconds as i64)),
+        Some(_) => Err(serde::de::Error::custom("not a NumericDate")),
+    }
+}
+
+/// `aud`: one string or an array of strings.
+pub(crate) fn audiences<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(deserializer)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(one)) => vec![one],
+        Some(OneOrMany::Many(many)) => many,
+    })
+}
+
+/// `cnf`, as far as this library reads it (`jkt`, `x5t#S256`).
+pub(crate) fn confirmation<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Confirmation>, D::Error> {
+    Ok(Option::<Value>::deserialize(deserializer)?.as_ref().and_then(Confirmation::from_value))
+}
+
+/// The times a token carries, checked against `now` with `leeway` either way: `exp` required
+/// and not passed, `nbf` (if present) reached, `iat` (if present) not ahead.
+pub(crate) fn check_times(
+    exp: Option<i64>,
+    nbf: Option<i64>,
+    iat: Option<i64>,
+    now: SystemTime,
+    leeway: Duration,
+) -> Result<(), JwtError> {
+    let now = match now.duration_since(UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        Err(_) => 0,
+    };
+    let leeway = i64::try_from(leeway.as_secs()).unwrap_or(0);
+    let exp = exp.ok_or(JwtError::MissingClaim("exp"))?;
+    if exp.saturating_add(leeway) <= now {
+        return Err(JwtError::Expired);
+    }
+    if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+        return Err(JwtError::NotYetValid);
+    }
+    if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
+        return Err(JwtError::IssuedInFuture);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_within_the_leeway() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        let leeway = Duration::from_secs(30);
+        assert!(check_times(Some(1_001), None, Some(1_000), now, Duration::ZERO).is_ok());
+        assert!(matches!(check_times(Some(1_000), None, None, now, Duration::ZERO), Err(JwtError::Expired)));
+        assert!(check_times(Some(980), None, None, now, leeway).is_ok(), "expired 20 s ago, within 30 s");
+        assert!(matches!(check_times(Some(970), None, None, now, leeway), Err(JwtError::Expired)));
+        assert!(matches!(check_times(None, None, None, now, leeway), Err(JwtError::MissingClaim("exp"))));
+        assert!(check_times(Some(2_000), Some(1_030), None, now, leeway).is_ok());
+        assert!(matches!(
+            check_times(Some(2_000), Some(1_031), None, now, leeway),
+            Err(JwtError::NotYetValid)
+        ));
+        assert!(matches!(
+            check_times(Some(2_000), None, Some(1_031), now, leeway),
+            Err(JwtError::IssuedInFuture)
+        ));
+        assert!(check_times(Some(i64::MAX), Some(i64::MIN), Some(i64::MIN), now, leeway).is_ok());
+    }
+
+    #[test]
+    fn numeric_dates_and_audiences_read_as_jwts_write_them() {
+        #[derive(Deserialize)]
+        struct Claims {
+            #[serde(default, deserialize_with = "numeric_date")]
+            exp: Option<i64>,
+            #[serde(default, deserialize_with = "audiences")]
+            aud: Vec<String>,
+        }
+        let read = |json: &str| serde_json::from_str::<Claims>(json).map(|c| (c.exp, c.aud));
+        assert_eq!(read(r#"{"exp":1.9e3,"aud":"a"}"#).unwrap(), (Some(1900), vec!["a".to_owned()]));
+        assert_eq!(read(r#"{"aud":["a","b"]}"#).unwrap(), (None, vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(read(r#"{"exp":1e400}"#).ok(), None, "not finite");
+        assert!(read(r#"{"exp":"1000"}"#).is_err());
+        assert!(read(r#"{"aud":[1]}"#).is_err());
+    }
+}
