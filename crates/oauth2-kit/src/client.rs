@@ -58,6 +58,8 @@ pub struct AuthorizationServer {
     end_session: Option<Place>,
     pushed_authorization: Option<Place>,
     jwks: Option<Place>,
+    /// The algorithms the server signs ID tokens with (`id_token_signing_alg_values_supported`).
+    id_token_algs: Option<Vec<String>>,
     /// Whether login links must go through the pushed authorization request endpoint.
     require_pushed_authorization: bool,
     /// The endpoints for clients that present a TLS client certificate (RFC 8705 §5).
@@ -176,6 +178,10 @@ impl AuthorizationServer {
             end_session: advertised(&metadata.end_session_endpoint),
             pushed_authorization: advertised(&metadata.pushed_authorization_request_endpoint),
             jwks: advertised(&metadata.jwks_uri),
+            id_token_algs: metadata.extra.get("id_token_signing_alg_values_supported").and_then(|algs| {
+                algs.as_array()
+                    .map(|algs| algs.iter().filter_map(|alg| alg.as_str().map(str::to_owned)).collect())
+            }),
             require_pushed_authorization: metadata.require_pushed_authorization_requests,
             mtls_aliases: metadata
                 .mtls_endpoint_aliases
@@ -528,6 +534,25 @@ impl OAuth2Client {
                     .map(|_| server.endpoint_for(EndpointKind::PushedAuthorization, mtls)),
                 required: server.require_pushed_authorization,
             },
+            #[cfg(feature = "jwt")]
+            self.id_token_validator(),
+        ))
+    }
+
+    /// The validator of the server's ID tokens for this client, or why there is none.
+    #[cfg(feature = "jwt")]
+    fn id_token_validator(&self) -> Result<crate::jwt::IdTokenValidator, ConfigError> {
+        let issuer = self.issuer_required("ID tokens are validated against it")?;
+        let jwks = self.jwks().map_err(|error| match error {
+            crate::Error::Config(error) => error,
+            other => ConfigError::new(ConfigErrorKind::InvalidEndpoint, other.to_string()),
+        })?;
+        Ok(crate::jwt::IdTokenValidator::new(
+            jwks,
+            issuer.as_str().to_owned(),
+            self.inner.auth.client_id().as_str().to_owned(),
+            self.inner.server.id_token_algs.as_deref(),
+            self.inner.transport.clock.clone(),
         ))
     }
 

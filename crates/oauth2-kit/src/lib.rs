@@ -105,6 +105,8 @@ mod backoff;
 pub mod bearer;
 pub mod cache;
 mod challenge;
+#[cfg(feature = "jwt")]
+mod claims;
 mod client;
 mod client_auth;
 mod clock;
@@ -118,6 +120,7 @@ mod error;
 mod excerpt;
 mod exchange;
 mod extra_fields;
+mod flight;
 mod form;
 pub mod grant;
 // The guide's examples use the other crates of the project: they run as the workspace's

@@ -54,6 +54,9 @@ struct Fields {
     requested_at: Instant,
     /// The thumbprint of the DPoP key the token is bound to.
     dpop_jkt: Option<Arc<str>>,
+    /// The ID token's claims, once validated.
+    #[cfg(feature = "jwt")]
+    id_token_claims: Option<Arc<crate::claims::IdTokenClaims>>,
     /// `Bearer <token>` (or `DPoP <token>`), built on first use by a bearer client and kept for
     /// the token's life.
     authorization_header: OnceLock<HeaderValue>,
@@ -73,6 +76,8 @@ impl TokenResponse {
             extra: Map::new(),
             requested_at,
             dpop_jkt: None,
+            #[cfg(feature = "jwt")]
+            id_token_claims: None,
             authorization_header: OnceLock::new(),
         }))
     }
@@ -150,6 +155,8 @@ impl TokenResponse {
             extra: object.into_rest(),
             requested_at,
             dpop_jkt: None,
+            #[cfg(feature = "jwt")]
+            id_token_claims: None,
             authorization_header: OnceLock::new(),
         })))
     }
@@ -196,6 +203,22 @@ impl TokenResponse {
     /// The OpenID Connect ID token, if one was issued.
     pub fn id_token(&self) -> Option<&IdToken> {
         self.0.id_token.as_ref()
+    }
+
+    /// The claims of the ID token, validated (signature, issuer, audience, times, the login's
+    /// nonce, `at_hash`): set by the authorization code flow when the server sent an ID token
+    /// (OpenID Connect Core §3.1.3.7), `None` otherwise.
+    #[cfg(feature = "jwt")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
+    pub fn id_token_claims(&self) -> Option<&crate::claims::IdTokenClaims> {
+        self.0.id_token_claims.as_deref()
+    }
+
+    /// Sets the validated ID token's claims.
+    #[cfg(feature = "jwt")]
+    pub(crate) fn with_id_token_claims(mut self, claims: crate::claims::IdTokenClaims) -> Self {
+        Arc::make_mut(&mut self.0).id_token_claims = Some(Arc::new(claims));
+        self
     }
 
     /// Every other member of the response, as sent.

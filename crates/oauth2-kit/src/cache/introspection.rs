@@ -11,9 +11,9 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 
-use crate::cache::flight::Flight;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+use crate::flight::Flight;
 use crate::introspection::{IntrospectionResponse, TokenIntrospection};
 use crate::runtime::Runtime;
 use crate::secret::AccessToken;

@@ -7,7 +7,6 @@
 //! default [`CacheStorage`]; the behaviour is [`CachingProvider`]'s, written once.
 
 mod exchange;
-pub(crate) mod flight;
 mod introspection;
 mod jwt;
 mod metrics;

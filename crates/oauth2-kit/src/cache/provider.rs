@@ -83,7 +83,7 @@ struct KeyState {
 }
 
 /// One token fetch, shared by every caller waiting for it.
-type Flight = crate::cache::flight::Flight<TokenResponse>;
+type Flight = crate::flight::Flight<TokenResponse>;
 
 /// What a caller found in the cache.
 enum Lookup {

@@ -8,9 +8,11 @@ use serde_json::{Map, Value};
 
 pub(crate) mod bearer;
 pub(crate) mod callback;
+pub(crate) mod jwt;
 
 pub use crate::error::bearer::{BearerError, OriginText};
 use crate::error::callback::CallbackError;
+pub use crate::error::jwt::JwtError;
 
 use crate::config_error::{ConfigError, ConfigErrorKind};
 use crate::http::{TransportError, TransportErrorKind};
@@ -119,9 +121,9 @@ pub enum Error {
     Signing(#[from] crate::signing::SigningError),
 
     /// A JWT from the server was refused (an ID token, a signed introspection response): its
-    /// signature, issuer, audience, times or nonce. Match on the [`JwtError`](crate::jwt::JwtError).
+    /// signature, issuer, audience, times or nonce. Match on the [`JwtError`].
     #[error("JWT refused: {0}")]
-    Jwt(#[from] crate::jwt::JwtError),
+    Jwt(#[from] JwtError),
 }
 
 fn excerpt_suffix(excerpt: &str) -> String {
@@ -179,7 +181,7 @@ impl Error {
             Self::Transport(e) => e.is_retryable(),
             Self::FetchAborted { .. } => true,
             Self::NoToken(e) => e.is_retryable(),
-            Self::Jwt(crate::jwt::JwtError::KeysUnavailable(e)) => e.is_retryable(),
+            Self::Jwt(JwtError::KeysUnavailable(e)) => e.is_retryable(),
             Self::Jwt(_) => false,
             Self::Decode { .. }
             | Self::Config(_)

@@ -8,9 +8,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::claims::{MAX_LEEWAY, audiences, check_times, confirmation, numeric_date};
+use super::checks::{MAX_LEEWAY, check_times, confirmation};
 use super::compact::{ASYMMETRIC, Compact};
 use super::{DEFAULT_MAX_TOKEN_BYTES, Jwks, JwtError};
+use crate::claims::{audiences, numeric_date};
 use crate::clock::{Clock, SystemClock};
 use crate::confirmation::Confirmation;
 use crate::issuer::Issuer;

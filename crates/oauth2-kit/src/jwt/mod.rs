@@ -6,16 +6,16 @@
 //! `EdDSA`; feature `jwt`). `none` and HMAC algorithms are never accepted with an issuer's
 //! keys. Every refusal is a typed [`JwtError`].
 
-mod error;
-
-pub use error::JwtError;
+pub use crate::error::JwtError;
 
 #[cfg(feature = "jwt")]
 mod access_token;
 #[cfg(feature = "jwt")]
-mod claims;
+mod checks;
 #[cfg(feature = "jwt")]
 pub(crate) mod compact;
+#[cfg(feature = "jwt")]
+mod id_token;
 #[cfg(feature = "jwt")]
 mod jwks;
 #[cfg(feature = "jwt")]
@@ -23,7 +23,12 @@ mod key_set;
 
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
+pub use crate::claims::IdTokenClaims;
+#[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub use access_token::{AccessTokenClaims, JwtAccessTokens};
+#[cfg(feature = "jwt")]
+pub(crate) use id_token::{Expected, IdTokenValidator};
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub use jwks::{Jwks, JwksBuilder, JwksPolicy};

@@ -509,3 +509,205 @@ fn a_shorter_cooldown_from_the_policy() {
         clock.advance(Duration::from_secs(5));
     }
 }
+
+/// An OpenID provider: its token endpoint answers with an ID token made by `id_token` from the
+/// code's access token, its `jwks_uri` publishes `key`.
+struct Provider {
+    key: PrivateKey,
+    claims: Mutex<Value>,
+    header: Mutex<Value>,
+}
+
+const ACCESS_TOKEN: &str = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+
+#[async_trait::async_trait]
+impl HttpClient for Provider {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let body = if request.uri().path() == "/jwks" {
+            json!({ "keys": [self.key.public_key().to_jwk()] })
+        } else {
+            let id_token = sign(&self.key, self.header.lock().unwrap().clone(), &self.claims.lock().unwrap());
+            json!({ "access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 300, "id_token": id_token })
+        };
+        let mut response = http::Response::new(Bytes::from(body.to_string()));
+        response.headers_mut().insert("content-type", "application/json".parse().unwrap());
+        Ok(response)
+    }
+}
+
+mod id_tokens {
+    use oauth2_kit::grant::authorization_code::{AuthorizationCodeProvider, Callback};
+    use oauth2_kit::{AuthorizationServer, ClientAuth, Error, OAuth2Client};
+
+    use super::*;
+
+    fn rsa_key() -> PrivateKey {
+        static KEY: std::sync::OnceLock<PrivateKey> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| key(JwsAlgorithm::RS256, "rsa-1")).clone()
+    }
+
+    fn login(
+        claims: impl FnOnce(&mut Value, &str),
+        header: Value,
+        server: impl FnOnce(AuthorizationServer) -> AuthorizationServer,
+    ) -> Result<oauth2_kit::TokenResponse, Error> {
+        let provider = Arc::new(Provider {
+            key: rsa_key(),
+            claims: Mutex::new(Value::Null),
+            header: Mutex::new(json!({ "typ": "JWT" })),
+        });
+        for (name, value) in header.as_object().unwrap() {
+            provider.header.lock().unwrap()[name] = value.clone();
+        }
+        let base = AuthorizationServer::new()
+            .authorization("https://op.example/authorize".parse().unwrap())
+            .token("https://op.example/token".parse().unwrap());
+        let server = server(base);
+        let client = OAuth2Client::new(server, ClientAuth::new("web-app", "web-secret"), provider.clone());
+        let flow: AuthorizationCodeProvider =
+            client.authorization_code("https://app.example/cb".parse().unwrap())?.build()?;
+        let link = futures_lite::future::block_on(async { flow.login_link().nonce() })?.build()?;
+        let nonce = link.pending().nonce().unwrap().expose_secret().to_owned();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let mut id_claims = json!({
+            "iss": "https://op.example", "sub": "user-1", "aud": "web-app", "iat": now, "exp": now + 300,
+            "nonce": nonce, "at_hash": "77QmUPtjPfzWtF2AnpK9RQ", "email": "jane@example.com",
+        });
+        claims(&mut id_claims, &nonce);
+        *provider.claims.lock().unwrap() = id_claims;
+        let state = link.pending().state().expose_secret().to_owned();
+        let callback = Callback::from_query(&format!("code=c-1&state={state}")).unwrap();
+        futures_lite::future::block_on(flow.complete_login(link.pending(), &callback))
+    }
+
+    fn full(server: AuthorizationServer) -> AuthorizationServer {
+        server
+            .issuer("https://op.example".parse().unwrap(), false)
+            .jwks(Endpoint::new("https://op.example/jwks".parse().unwrap()).unwrap())
+    }
+
+    fn refused(result: Result<oauth2_kit::TokenResponse, Error>) -> JwtError {
+        match result {
+            Err(Error::Jwt(error)) => error,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_code_flow_validates_the_id_token_and_returns_its_claims() {
+        let token = login(|_, _| {}, json!({}), full).unwrap();
+        let claims = token.id_token_claims().expect("validated");
+        assert_eq!((claims.sub.as_str(), claims.iss.as_str()), ("user-1", "https://op.example"));
+        #[derive(serde::Deserialize)]
+        struct Profile {
+            email: String,
+        }
+        assert_eq!(claims.extra_as::<Profile>().unwrap().email, "jane@example.com");
+        let shown = format!("{claims:?}");
+        assert!(shown.contains("user-1") && shown.contains("email") && !shown.contains("jane@"), "{shown}");
+        // Several audiences, with `azp` naming this client.
+        let token = login(
+            |c, _| {
+                c["aud"] = json!(["web-app", "api"]);
+                c["azp"] = "web-app".into();
+            },
+            json!({}),
+            full,
+        )
+        .unwrap();
+        assert!(token.id_token_claims().is_some());
+        // No at_hash: nothing to compare.
+        login(|c, _| drop(c.as_object_mut().unwrap().remove("at_hash")), json!({}), full).unwrap();
+    }
+
+    #[test]
+    fn id_tokens_are_refused_for_each_reason_core_gives() {
+        type Change = fn(&mut Value, &str);
+        let cases: Vec<(&str, Change, Expected)> = vec![
+            ("another nonce", |c, _| c["nonce"] = "other".into(), |e| matches!(e, JwtError::NonceMismatch)),
+            (
+                "no nonce",
+                |c, _| drop(c.as_object_mut().unwrap().remove("nonce")),
+                |e| matches!(e, JwtError::NonceMismatch),
+            ),
+            (
+                "the nonce in another case",
+                |c, n| c["nonce"] = n.to_uppercase().into(),
+                |e| matches!(e, JwtError::NonceMismatch),
+            ),
+            (
+                "another audience",
+                |c, _| c["aud"] = "other-app".into(),
+                |e| matches!(e, JwtError::WrongAudience),
+            ),
+            (
+                "several audiences, no azp",
+                |c, _| c["aud"] = json!(["web-app", "api"]),
+                |e| matches!(e, JwtError::WrongAudience),
+            ),
+            (
+                "azp another client",
+                |c, _| c["azp"] = "other-app".into(),
+                |e| matches!(e, JwtError::WrongAudience),
+            ),
+            (
+                "another issuer",
+                |c, _| c["iss"] = "https://evil.example".into(),
+                |e| matches!(e, JwtError::WrongIssuer),
+            ),
+            (
+                "at_hash of another token",
+                |c, _| c["at_hash"] = "AAAAAAAAAAAAAAAAAAAAAA".into(),
+                |e| matches!(e, JwtError::HashMismatch("at_hash")),
+            ),
+            (
+                "c_hash of another code",
+                |c, _| c["c_hash"] = "AAAAAAAAAAAAAAAAAAAAAA".into(),
+                |e| matches!(e, JwtError::HashMismatch("c_hash")),
+            ),
+            (
+                "expired",
+                |c, _| c["exp"] = json!(c["iat"].as_u64().unwrap() - 3600),
+                |e| matches!(e, JwtError::Expired),
+            ),
+            (
+                "no iat",
+                |c, _| drop(c.as_object_mut().unwrap().remove("iat")),
+                |e| matches!(e, JwtError::MissingClaim("iat")),
+            ),
+            (
+                "no sub",
+                |c, _| drop(c.as_object_mut().unwrap().remove("sub")),
+                |e| matches!(e, JwtError::Malformed),
+            ),
+        ];
+        for (name, change, expected) in cases {
+            let error = refused(login(change, json!({}), full));
+            assert!(expected(&error), "{name}: {error:?}");
+        }
+        // The algorithm: RS256 unless the server lists others; never none.
+        let error = refused(login(|_, _| {}, json!({ "alg": "PS256" }), full));
+        assert!(matches!(error, JwtError::AlgorithmNotAllowed | JwtError::BadSignature), "{error:?}");
+        // Signed by a key the server does not publish under that kid.
+        let error = refused(login(|_, _| {}, json!({ "kid": "other" }), full));
+        assert!(matches!(error, JwtError::UnknownKey), "{error:?}");
+    }
+
+    #[test]
+    fn an_id_token_that_cannot_be_validated_is_an_error_not_a_pass() {
+        for (name, server) in [
+            (
+                "no issuer",
+                (|s: AuthorizationServer| {
+                    s.jwks(Endpoint::new("https://op.example/jwks".parse().unwrap()).unwrap())
+                }) as fn(_) -> _,
+            ),
+            ("no key set", |s: AuthorizationServer| s.issuer("https://op.example".parse().unwrap(), false)),
+        ] {
+            match login(|_, _| {}, json!({}), server) {
+                Err(Error::Config(error)) => assert!(!error.to_string().is_empty(), "{name}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+}

@@ -112,7 +112,15 @@ struct Inner {
     /// The pushed authorization request endpoint (or why the server's cannot be used), and
     /// whether the server takes login links only that way.
     pushed: Pushed,
+    /// How ID tokens are validated, or why they cannot be.
+    #[cfg(feature = "jwt")]
+    id_tokens: IdTokens,
 }
+
+/// The ID token validator, or why there is none (no issuer, no key set): an error only when an
+/// ID token arrives.
+#[cfg(feature = "jwt")]
+pub(crate) type IdTokens = std::result::Result<crate::jwt::IdTokenValidator, ConfigError>;
 
 /// Where login links' parameters are pushed (RFC 9126).
 #[derive(Clone)]
@@ -137,6 +145,7 @@ impl AuthorizationCodeProvider {
         logout_endpoint: Option<Result<Endpoint, ConfigError>>,
         issuer: Option<(Issuer, bool)>,
         pushed: Pushed,
+        #[cfg(feature = "jwt")] id_tokens: IdTokens,
     ) -> AuthorizationCodeProviderBuilder {
         let (issuer, require_issuer) = match issuer {
             Some((issuer, required)) => (Some(issuer), required),
@@ -151,6 +160,8 @@ impl AuthorizationCodeProvider {
             require_issuer,
             pkce: PkcePolicy::S256,
             pushed,
+            #[cfg(feature = "jwt")]
+            id_tokens,
             response: PhantomData,
         }
     }
@@ -220,7 +231,7 @@ impl<T: FromTokenResponse> AuthorizationCodeProvider<T> {
             .code()
             .filter(|code| !code.expose_secret().is_empty())
             .ok_or(CallbackError::Missing("code"))?;
-        self.exchange_code(code, pending.pkce_verifier()).await
+        self.exchange(code, pending.pkce_verifier(), pending.nonce()).await
     }
 
     fn check_issuer(&self, received: Option<&str>) -> Result<(), CallbackError> {
@@ -236,11 +247,23 @@ impl<T: FromTokenResponse> AuthorizationCodeProvider<T> {
 
     /// Trades an authorization code for tokens (RFC 6749 §4.1.3), with the PKCE verifier of the
     /// login (RFC 7636 §4.5). Sends `Accept: application/json`. Use
-    /// [`complete_login`](Self::complete_login) unless you check the callback yourself.
+    /// [`complete_login`](Self::complete_login) unless you check the callback yourself: this
+    /// does not know the login's nonce, so an ID token is validated without it.
     pub async fn exchange_code(
         &self,
         code: &AuthorizationCode,
         pkce_verifier: Option<&PkceVerifier>,
+    ) -> Result<T> {
+        self.exchange(code, pkce_verifier, None).await
+    }
+
+    /// Trades `code` for tokens and validates the ID token that came with them, if one did
+    /// (with the login's `nonce`, when known).
+    async fn exchange(
+        &self,
+        code: &AuthorizationCode,
+        pkce_verifier: Option<&PkceVerifier>,
+        nonce: Option<&crate::secret::Nonce>,
     ) -> Result<T> {
         let inner = &*self.inner;
         let mut params = vec![("code", code.expose_secret()), ("redirect_uri", inner.redirect_uri.as_str())];
@@ -250,6 +273,22 @@ impl<T: FromTokenResponse> AuthorizationCodeProvider<T> {
         // A code is good for one exchange: retried (when the client has a retry policy) only
         // after failures the server surely did not act on.
         let token = inner.token.request_retrying(GRANT_TYPE, &params, Replay::UnprocessedOnly).await?;
+        #[cfg(feature = "jwt")]
+        let token = match token.id_token() {
+            None => token,
+            Some(id_token) => {
+                let validator = inner.id_tokens.as_ref().map_err(Clone::clone)?;
+                let expected = crate::jwt::Expected {
+                    nonce,
+                    access_token: Some(token.access_token()),
+                    code: Some(code),
+                };
+                let claims = validator.validate(id_token, expected).await?;
+                token.with_id_token_claims(claims)
+            }
+        };
+        #[cfg(not(feature = "jwt"))]
+        let _ = nonce;
         convert(token)
     }
 
@@ -304,6 +343,8 @@ pub struct AuthorizationCodeProviderBuilder<T = TokenResponse> {
     require_issuer: bool,
     pkce: PkcePolicy,
     pushed: Pushed,
+    #[cfg(feature = "jwt")]
+    id_tokens: IdTokens,
     response: PhantomData<fn() -> T>,
 }
 
@@ -320,6 +361,8 @@ impl<T: FromTokenResponse> AuthorizationCodeProviderBuilder<T> {
             require_issuer: self.require_issuer,
             pkce: self.pkce,
             pushed: self.pushed,
+            #[cfg(feature = "jwt")]
+            id_tokens: self.id_tokens,
             response: PhantomData,
         }
     }
@@ -379,6 +422,8 @@ impl<T: FromTokenResponse> AuthorizationCodeProviderBuilder<T> {
                 require_issuer: self.require_issuer,
                 pkce: self.pkce,
                 pushed: self.pushed,
+                #[cfg(feature = "jwt")]
+                id_tokens: self.id_tokens,
             }),
             response: PhantomData,
         })

@@ -1,6 +1,6 @@
 //! Why a JWT was refused.
 
-use crate::error::Error;
+use super::Error;
 
 /// Why a JWT (an access token, an ID token, a signed introspection response) was refused.
 ///

@@ -1,9 +1,8 @@
-//! Registered claims (RFC 7519 §4.1) as JWTs carry them: NumericDates, `aud` as a string or an
-//! array; and the checks of time every validator makes.
+//! The checks every validator makes: times within a bounded leeway; `cnf` read.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize as _, Deserializer};
 use serde_json::Value;
 
 use super::JwtError;
@@ -11,31 +10,6 @@ use crate::confirmation::Confirmation;
 
 /// The largest leeway a validator accepts for clock differences.
 pub(crate) const MAX_LEEWAY: Duration = Duration::from_secs(300);
-
-/// A NumericDate (seconds since the Unix epoch; fractions dropped), if present.
-pub(crate) fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    match Option::<f64>::deserialize(deserializer)? {
-        None => Ok(None),
-        // `as` saturates for values out of range.
-        Some(seconds) if seconds.is_finite() => Ok(Some(seconds as i64)),
-        Some(_) => Err(serde::de::Error::custom("not a NumericDate")),
-    }
-}
-
-/// `aud`: one string or an array of strings.
-pub(crate) fn audiences<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match Option::<OneOrMany>::deserialize(deserializer)? {
-        None => Vec::new(),
-        Some(OneOrMany::One(one)) => vec![one],
-        Some(OneOrMany::Many(many)) => many,
-    })
-}
 
 /// `cnf`, as far as this library reads it (`jkt`, `x5t#S256`).
 pub(crate) fn confirmation<'de, D: Deserializer<'de>>(
@@ -94,22 +68,5 @@ mod tests {
             Err(JwtError::IssuedInFuture)
         ));
         assert!(check_times(Some(i64::MAX), Some(i64::MIN), Some(i64::MIN), now, leeway).is_ok());
-    }
-
-    #[test]
-    fn numeric_dates_and_audiences_read_as_jwts_write_them() {
-        #[derive(Deserialize)]
-        struct Claims {
-            #[serde(default, deserialize_with = "numeric_date")]
-            exp: Option<i64>,
-            #[serde(default, deserialize_with = "audiences")]
-            aud: Vec<String>,
-        }
-        let read = |json: &str| serde_json::from_str::<Claims>(json).map(|c| (c.exp, c.aud));
-        assert_eq!(read(r#"{"exp":1.9e3,"aud":"a"}"#).unwrap(), (Some(1900), vec!["a".to_owned()]));
-        assert_eq!(read(r#"{"aud":["a","b"]}"#).unwrap(), (None, vec!["a".to_owned(), "b".to_owned()]));
-        assert_eq!(read(r#"{"exp":1e400}"#).ok(), None, "not finite");
-        assert!(read(r#"{"exp":"1000"}"#).is_err());
-        assert!(read(r#"{"aud":[1]}"#).is_err());
     }
 }
