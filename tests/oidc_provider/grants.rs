@@ -79,13 +79,18 @@ async fn authorization_code_pkce_userinfo_rotation_and_revocation() {
         // The ID token was validated with the server's keys (discovered jwks_uri) and the login's
         // nonce.
         let claims = token.id_token_claims().expect("a validated ID token");
-        assert_eq!((claims.sub.as_str(), claims.iss.as_str()), ("carol", server.issuer.as_str()), "{adapter}");
+        assert_eq!(
+            (claims.sub.as_str(), claims.iss.as_str()),
+            ("carol", server.issuer.as_str()),
+            "{adapter}"
+        );
         assert_eq!(claims.nonce.as_deref(), Some(pending.nonce().unwrap().expose_secret()), "{adapter}");
         assert_eq!(claims.aud, ["kit-web"], "{adapter}");
         let first = token.refresh_token().expect("a refresh token").clone();
 
         // A login whose ID token carries another nonce than the one kept: refused.
-        let (link, kept) = p.login_link().scope(scope("openid")).nonce().unwrap().build().unwrap().into_parts();
+        let (link, kept) =
+            p.login_link().scope(scope("openid")).nonce().unwrap().build().unwrap().into_parts();
         let back = browser.log_in(&link).await;
         let other = oauth2_kit::grant::authorization_code::PendingLogin::new(
             kept.state().clone(),

@@ -41,12 +41,16 @@ fn client_of(server: &TestServer, auth: ClientAuth, http: Arc<dyn HttpClient>) -
         .unwrap()
 }
 
-fn provider(server: &TestServer, auth: ClientAuth, http: Arc<dyn HttpClient>) -> AuthorizationCodeProvider {
+pub(crate) fn provider(
+    server: &TestServer,
+    auth: ClientAuth,
+    http: Arc<dyn HttpClient>,
+) -> AuthorizationCodeProvider {
     client_of(server, auth, http).authorization_code(callback_url()).unwrap().build().unwrap()
 }
 
 /// What a browser does with a login link: GET it, read the redirect back to the client.
-async fn visit(http: &Arc<dyn HttpClient>, url: &Url) -> Callback {
+pub(crate) async fn visit(http: &Arc<dyn HttpClient>, url: &Url) -> Callback {
     let request = http::Request::builder().uri(url.as_str()).body(Bytes::new()).unwrap();
     let response = http.send(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::FOUND, "{:?}", response.body());

@@ -9,6 +9,7 @@ mod bearer;
 mod dpop;
 mod flows;
 mod grants;
+mod jwt;
 mod jwt_bearer;
 mod mutual_tls;
 mod pushed_authorization;

@@ -28,6 +28,8 @@ pub enum Route {
     Discovery,
     /// `POST /par`, pushed authorization requests (RFC 9126).
     PushedAuthorization,
+    /// `GET /jwks`, the server's signing keys.
+    Jwks,
 }
 
 /// What to do instead of (or before) answering normally.

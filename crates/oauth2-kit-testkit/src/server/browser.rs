@@ -165,6 +165,7 @@ pub(super) async fn authorize(State(state): Shared, RawQuery(query): RawQuery) -
                 .map(|values| values.split(super::wire::REPEATED_SEPARATOR).map(str::to_owned).collect())
                 .unwrap_or_default(),
             dpop_jkt: param("dpop_jkt").map(str::to_owned),
+            nonce: param("nonce").map(str::to_owned),
         },
     );
     let mut params = vec![("code", code.as_str()), ("iss", issuer.as_str())];

@@ -3,6 +3,7 @@
 mod assertion;
 mod browser;
 mod dpop;
+mod keys;
 mod resource;
 #[cfg(feature = "tls")]
 mod tls;
@@ -293,6 +294,10 @@ struct ServerState {
     mtls_origin: Mutex<Option<String>>,
     /// The client certificates the server issued: thumbprint to subject.
     issued_certificates: Mutex<HashMap<String, String>>,
+    /// The keys that sign ID tokens and JWT access tokens.
+    signing_keys: Mutex<keys::SigningKeys>,
+    /// Whether access tokens are JWTs (RFC 9068) rather than opaque.
+    jwt_access_tokens: bool,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -327,6 +332,7 @@ pub struct TestServerBuilder {
     dpop_nonce: bool,
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     mutual_tls: bool,
+    jwt_access_tokens: bool,
 }
 
 impl TestServerBuilder {
@@ -433,6 +439,15 @@ impl TestServerBuilder {
         self
     }
 
+    /// Issues access tokens as JWTs (RFC 9068: `typ` `at+jwt`, signed with the server's
+    /// [current key](TestServer::rotate_signing_key), `aud` the token request's resources or
+    /// else the server's `/resource` URL) instead of opaque ones. They introspect, revoke and
+    /// open `/resource` as opaque ones do.
+    pub fn jwt_access_tokens(mut self, jwt: bool) -> Self {
+        self.jwt_access_tokens = jwt;
+        self
+    }
+
     /// Starts the server on `127.0.0.1` on an ephemeral port, on a thread of its own (so it works
     /// from any async runtime, or none). It stops when the [`TestServer`] is dropped.
     pub fn start(self) -> io::Result<TestServer> {
@@ -461,6 +476,8 @@ impl TestServerBuilder {
             dpop: dpop::DpopState::default(),
             mtls_origin: Mutex::new(None),
             issued_certificates: Mutex::new(HashMap::new()),
+            signing_keys: Mutex::default(),
+            jwt_access_tokens: self.jwt_access_tokens,
         });
         if self.dpop_nonce {
             *lock(&state.dpop.nonce) =
@@ -476,6 +493,7 @@ impl TestServerBuilder {
             .route("/device_authorization", post(browser::device_authorization))
             .route("/device", get(browser::device_page))
             .route("/userinfo", get(resource::userinfo).post(resource::userinfo))
+            .route("/jwks", get(keys::jwks))
             .route("/.well-known/openid-configuration", get(resource::discovery))
             .route("/.well-known/oauth-authorization-server", get(resource::discovery))
             .with_state(state.clone());
@@ -514,6 +532,7 @@ impl TestServerBuilder {
             userinfo: endpoint("userinfo")?,
             device_authorization: endpoint("device_authorization")?,
             pushed_authorization: endpoint("par")?,
+            jwks: endpoint("jwks")?,
             issuer: Issuer::new(url.as_str().trim_end_matches('/'))
                 .map_err(|e| io::Error::other(format!("issuer: {e}")))?,
         };
@@ -588,6 +607,7 @@ struct Endpoints {
     userinfo: Endpoint,
     device_authorization: Endpoint,
     pushed_authorization: Endpoint,
+    jwks: Endpoint,
 }
 
 impl TestServer {
@@ -609,6 +629,7 @@ impl TestServer {
             require_pushed_authorization: false,
             dpop_nonce: false,
             mutual_tls: false,
+            jwt_access_tokens: false,
             auth_methods: vec![
                 AuthMethod::ClientSecretBasic,
                 AuthMethod::ClientSecretPost,
@@ -661,10 +682,29 @@ impl TestServer {
             .revocation(endpoints.revocation.clone())
             .userinfo(endpoints.userinfo.clone())
             .device_authorization(endpoints.device_authorization.clone())
+            .jwks(endpoints.jwks.clone())
             .pushed_authorization(
                 endpoints.pushed_authorization.clone(),
                 self.state.require_pushed_authorization,
             )
+    }
+
+    /// `GET /jwks`: the server's signing keys (`jwks_uri`), which check its ID tokens and JWT
+    /// access tokens.
+    pub fn jwks_endpoint(&self) -> Endpoint {
+        self.endpoints.jwks.clone()
+    }
+
+    /// Signs from now on with a new key (its `kid` returned), published beside the older ones:
+    /// tokens signed before still verify, tokens signed after carry the new `kid`.
+    pub fn rotate_signing_key(&self) -> String {
+        lock(&self.state.signing_keys).rotate().unwrap_or_default()
+    }
+
+    /// Unpublishes every signing key but the current one, as a server does when it retires
+    /// keys: tokens signed with the older ones no longer verify.
+    pub fn retire_old_signing_keys(&self) {
+        lock(&self.state.signing_keys).retire_older();
     }
 
     /// `POST /par`, pushed authorization requests (RFC 9126).

@@ -148,6 +148,10 @@ fn metadata(state: &ServerState) -> Value {
         "code_challenge_methods_supported": ["S256", "plain"],
         "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "RS256", "PS256"],
         "authorization_response_iss_parameter_supported": true,
+        "jwks_uri": format!("{issuer}/jwks"),
+        "id_token_signing_alg_values_supported": [super::keys::ALGORITHM.as_str()],
+        "scopes_supported": ["openid", "profile", "email"],
+        "subject_types_supported": ["public"],
     });
     if let (Some(origin), Some(object)) = (mtls, document.as_object_mut()) {
         object.insert(

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use oauth2_kit::Scope;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 use tokio::time::Instant;
 
@@ -18,7 +18,7 @@ use super::wire::{
     Reject, authenticate, bad_request, deadline, form_endpoint, json_no_store, new_secret, parse_form,
     required, unix_seconds,
 };
-use super::{DeviceStatus, ServerState, Shared, TestClient, lock};
+use super::{DeviceStatus, ServerState, Shared, TestClient, keys, lock};
 use crate::fault::Route;
 
 /// An access token the server issued.
@@ -76,6 +76,8 @@ pub(super) struct IssuedCode {
     pub(super) resources: Vec<String>,
     /// The DPoP key the login named (`dpop_jkt`, RFC 9449 §10): the code exchange must prove it.
     pub(super) dpop_jkt: Option<String>,
+    /// The login's `nonce` (OpenID Connect), for its ID token.
+    pub(super) nonce: Option<String>,
 }
 
 pub(super) async fn token(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
@@ -151,6 +153,9 @@ struct Exchanged {
     actor: Option<String>,
     /// Whether the answer names `issued_token_type` (RFC 8693 §2.2.1).
     exchange: bool,
+    /// An ID token goes with the tokens (an `openid` login), with this nonce if the login had
+    /// one.
+    id_token: Option<Option<String>>,
 }
 
 /// Issues an access token (and a refresh token, as asked) and answers with them.
@@ -173,7 +178,11 @@ fn issue_exchanged(
     exchanged: Exchanged,
 ) -> Result<Response, Reject> {
     let lifetime = client.token_lifetime.unwrap_or_else(|| *lock(&state.token_lifetime));
-    let access_token = new_secret()?;
+    let access_token = if state.jwt_access_tokens {
+        jwt_access_token(state, client, scope.as_ref(), user.as_deref(), &exchanged.audience, lifetime)?
+    } else {
+        new_secret()?
+    };
     let (link, sent) = match refresh {
         Refresh::None => (None, None),
         Refresh::Kept(existing) => (Some(existing), None),
@@ -190,6 +199,12 @@ fn issue_exchanged(
             lock(&state.refresh_tokens).insert(new.clone(), issued);
             (Some(new.clone()), Some(new))
         }
+    };
+    let id_token = match (&exchanged.id_token, &user) {
+        (Some(nonce), Some(user)) => {
+            Some(id_token(state, client, user, nonce.as_deref(), &access_token, lifetime)?)
+        }
+        _ => None,
     };
     let issued = IssuedToken {
         client_id: client.id.clone(),
@@ -221,8 +236,77 @@ fn issue_exchanged(
         if exchanged.exchange {
             object.insert("issued_token_type".into(), Value::String(ACCESS_TOKEN_TYPE.into()));
         }
+        if let Some(id_token) = id_token {
+            object.insert("id_token".into(), Value::String(id_token));
+        }
     }
     Ok(json_no_store(answer))
+}
+
+/// A JWT access token (RFC 9068 §2): `aud` the resources asked for, else the server's
+/// `/resource`; `cnf` when bound.
+fn jwt_access_token(
+    state: &ServerState,
+    client: &TestClient,
+    scope: Option<&Scope>,
+    user: Option<&str>,
+    audience: &[String],
+    lifetime: Duration,
+) -> Result<String, Reject> {
+    let issuer = lock(&state.issuer).clone();
+    let now = keys::now();
+    let aud: Value = match audience {
+        [] => Value::String(format!("{issuer}/resource")),
+        [one] => Value::String(one.clone()),
+        many => json!(many),
+    };
+    let mut claims = Map::new();
+    claims.insert("iss".into(), issuer.into());
+    claims.insert("sub".into(), user.unwrap_or(&client.id).into());
+    claims.insert("aud".into(), aud);
+    claims.insert("client_id".into(), client.id.clone().into());
+    claims.insert("iat".into(), now.into());
+    claims.insert("exp".into(), (now + lifetime.as_secs()).into());
+    claims.insert("jti".into(), keys::jti()?.into());
+    if let Some(scope) = scope {
+        claims.insert("scope".into(), scope.to_string().into());
+    }
+    match (&client.presented_jkt, &client.presented_x5t) {
+        (Some(jkt), _) => drop(claims.insert("cnf".into(), json!({ "jkt": jkt }))),
+        (None, Some(x5t)) => drop(claims.insert("cnf".into(), json!({ "x5t#S256": x5t }))),
+        (None, None) => {}
+    }
+    keys::sign(state, "at+jwt", &Value::Object(claims))
+}
+
+/// An ID token (OpenID Connect Core §2) for `user`, with the login's `nonce` and the access
+/// token's `at_hash`.
+fn id_token(
+    state: &ServerState,
+    client: &TestClient,
+    user: &str,
+    nonce: Option<&str>,
+    access_token: &str,
+    lifetime: Duration,
+) -> Result<String, Reject> {
+    let issuer = lock(&state.issuer).clone();
+    let now = keys::now();
+    let mut claims = Map::new();
+    claims.insert("iss".into(), issuer.into());
+    claims.insert("sub".into(), user.into());
+    claims.insert("aud".into(), client.id.clone().into());
+    claims.insert("iat".into(), now.into());
+    claims.insert("auth_time".into(), now.into());
+    claims.insert("exp".into(), (now + lifetime.as_secs()).into());
+    claims.insert("at_hash".into(), keys::at_hash(access_token).into());
+    if let Some(nonce) = nonce {
+        claims.insert("nonce".into(), nonce.into());
+    }
+    if let Some(found) = lock(&state.users).get(user) {
+        claims.insert("name".into(), found.name.clone().into());
+        claims.insert("email".into(), found.email.clone().into());
+    }
+    keys::sign(state, "JWT", &Value::Object(claims))
 }
 
 fn unauthorized_client(grant: &str) -> Reject {
@@ -291,7 +375,8 @@ fn authorization_code(
     if audience.is_empty() {
         audience = issued.resources;
     }
-    let exchanged = Exchanged { audience, ..Exchanged::default() };
+    let openid = issued.scope.as_ref().is_some_and(|scope| scope.contains("openid"));
+    let exchanged = Exchanged { audience, id_token: openid.then_some(issued.nonce), ..Exchanged::default() };
     issue_exchanged(state, client, issued.scope, Some(issued.user), Refresh::New, exchanged)
 }
 
@@ -426,7 +511,7 @@ fn token_exchange(
         scope,
         Some(user),
         Refresh::None,
-        Exchanged { audience, actor, exchange: true },
+        Exchanged { audience, actor, exchange: true, id_token: None },
     )
 }
 

@@ -40,8 +40,9 @@ pub(crate) struct IdTokenValidator {
 
 impl IdTokenValidator {
     /// A validator for `client_id`'s ID tokens from `issuer`, signed with one of `algorithms`
-    /// (the server's `id_token_signing_alg_values_supported`; none given: `RS256`, Core §3.1.3.7
-    /// step 7). HMAC algorithms and `none` are dropped.
+    /// (the server's `id_token_signing_alg_values_supported`; none given, as for a server
+    /// configured by hand: any asymmetric algorithm this library checks, the key set's keys
+    /// deciding). HMAC algorithms and `none` are dropped.
     pub(crate) fn new(
         jwks: Jwks,
         issuer: String,
@@ -53,7 +54,7 @@ impl IdTokenValidator {
             Some(names) => {
                 ASYMMETRIC.into_iter().filter(|alg| names.iter().any(|name| name == alg.as_str())).collect()
             }
-            None => vec![JwsAlgorithm::RS256],
+            None => ASYMMETRIC.to_vec(),
         };
         Self { jwks, issuer, client_id, algorithms, leeway: Duration::from_secs(60), clock }
     }
