@@ -130,6 +130,8 @@ pub mod guide;
 pub mod http;
 mod introspection;
 mod issuer;
+#[cfg(feature = "jwt")]
+mod jws;
 pub mod jwt;
 pub mod logout;
 pub mod pkce;

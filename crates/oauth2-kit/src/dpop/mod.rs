@@ -15,7 +15,13 @@
 //! page says when to use DPoP and how.
 
 mod nonce;
+#[cfg(feature = "jwt")]
+mod proof;
 mod thumbprint;
+
+#[cfg(feature = "jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
+pub use self::proof::{ProofError, VerifiedProof, verify_proof};
 
 use std::fmt;
 use std::sync::Arc;

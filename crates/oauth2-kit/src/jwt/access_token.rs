@@ -9,12 +9,13 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::checks::{MAX_LEEWAY, check_times, confirmation};
-use super::compact::{ASYMMETRIC, Compact};
 use super::{DEFAULT_MAX_TOKEN_BYTES, Jwks, JwtError};
 use crate::claims::{audiences, numeric_date};
 use crate::clock::{Clock, SystemClock};
 use crate::confirmation::Confirmation;
+use crate::introspection::IntrospectionResponse;
 use crate::issuer::Issuer;
+use crate::jws::{ASYMMETRIC, Compact};
 use crate::scope::Scope;
 use crate::signing::JwsAlgorithm;
 
@@ -78,6 +79,32 @@ pub struct AccessTokenClaims<C = Map<String, Value>> {
     /// Every other claim.
     #[serde(flatten)]
     pub extra: C,
+}
+
+impl<C: DeserializeOwned> AccessTokenClaims<C> {
+    /// The claims of an introspection response (RFC 7662 §2.2, which names them as RFC 9068
+    /// does), so that a resource server handles a token alike whether it was introspected or
+    /// read as a JWT. `iss` is empty when the response has none; `username` and the other
+    /// members go to `extra`. Check `active` first: this reads the claims, whatever they say.
+    pub fn from_introspection(response: &IntrospectionResponse) -> Result<Self, JwtError> {
+        let mut object = response.extra.clone();
+        let mut put = |name: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                object.insert(name.to_owned(), value);
+            }
+        };
+        put("iss", Some(Value::String(response.iss.clone().unwrap_or_default())));
+        put("sub", response.sub.clone().map(Value::String));
+        put("aud", response.aud.clone().map(|aud| aud.into_iter().map(Value::String).collect()));
+        put("exp", response.exp.map(Value::from));
+        put("iat", response.iat.map(Value::from));
+        put("nbf", response.nbf.map(Value::from));
+        put("jti", response.jti.clone().map(Value::String));
+        put("client_id", response.client_id.clone().map(Value::String));
+        put("scope", response.scope.as_ref().map(|scope| Value::String(scope.as_str().to_owned())));
+        put("username", response.username.clone().map(Value::String));
+        serde_json::from_value(Value::Object(object)).map_err(|_| JwtError::Malformed)
+    }
 }
 
 impl<C> AccessTokenClaims<C> {
@@ -241,5 +268,32 @@ impl fmt::Debug for JwtAccessTokens {
             .field("leeway", &s.leeway)
             .field("jwks", &s.jwks)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn introspection_responses_read_as_access_token_claims() {
+        let response = IntrospectionResponse::from_json(
+            br#"{"active":true,"client_id":"c1","username":"jdoe","scope":"read write","sub":"u1",
+                "aud":"https://api.example","iss":"https://as.example","exp":1419356238,"iat":1419350238,
+                "cnf":{"jkt":"abc"},"tenant":"t1"}"#,
+        )
+        .unwrap();
+        let claims = AccessTokenClaims::<Map<String, Value>>::from_introspection(&response).unwrap();
+        assert_eq!((claims.iss.as_str(), claims.sub.as_deref()), ("https://as.example", Some("u1")));
+        assert_eq!(claims.aud, ["https://api.example"]);
+        assert!(claims.has_scope("write"));
+        assert_eq!(claims.cnf.unwrap().jkt.as_deref(), Some("abc"));
+        assert_eq!(
+            (claims.extra["tenant"].as_str(), claims.extra["username"].as_str()),
+            (Some("t1"), Some("jdoe"))
+        );
+        let bare = IntrospectionResponse::from_json(br#"{"active":true}"#).unwrap();
+        let claims = AccessTokenClaims::<Map<String, Value>>::from_introspection(&bare).unwrap();
+        assert_eq!((claims.iss.as_str(), claims.sub), ("", None));
     }
 }

@@ -11,10 +11,10 @@ use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 
 use super::checks::check_times;
-use super::compact::{ASYMMETRIC, Compact};
 use super::{DEFAULT_MAX_TOKEN_BYTES, Jwks, JwtError};
 use crate::claims::IdTokenClaims;
 use crate::clock::Clock;
+use crate::jws::{ASYMMETRIC, Compact};
 use crate::secret::{AccessToken, AuthorizationCode, IdToken, Nonce};
 use crate::signing::JwsAlgorithm;
 

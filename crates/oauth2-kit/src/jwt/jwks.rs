@@ -13,7 +13,6 @@ use http::header::{AGE, CACHE_CONTROL};
 use serde::de::DeserializeOwned;
 
 use super::JwtError;
-use super::compact::Compact;
 use super::key_set::{KeySet, Lookup};
 use crate::clock::Clock;
 use crate::endpoint::Endpoint;
@@ -21,6 +20,7 @@ use crate::error::Error;
 use crate::exchange::{Operation, Transport, check_body_limit};
 use crate::flight::Flight;
 use crate::http::HttpClient;
+use crate::jws::Compact;
 use crate::signing::{JwsAlgorithm, PublicKey};
 use crate::sync::lock;
 
@@ -240,7 +240,7 @@ impl Jwks {
         algorithms: &[JwsAlgorithm],
     ) -> Result<(), JwtError> {
         let algorithm = jws.algorithm(algorithms)?;
-        if !super::compact::ASYMMETRIC.contains(&algorithm) {
+        if !crate::jws::ASYMMETRIC.contains(&algorithm) {
             return Err(JwtError::AlgorithmNotAllowed);
         }
         let keys = self.keys_for(jws.header.kid.as_deref(), algorithm).await?;

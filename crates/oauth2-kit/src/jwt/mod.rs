@@ -13,8 +13,6 @@ mod access_token;
 #[cfg(feature = "jwt")]
 mod checks;
 #[cfg(feature = "jwt")]
-pub(crate) mod compact;
-#[cfg(feature = "jwt")]
 mod id_token;
 #[cfg(feature = "jwt")]
 mod jwks;

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::JwtError;
+use crate::error::JwtError;
 use crate::signing::{JwsAlgorithm, PublicKey};
 
 /// The algorithms a public key can check. `none` and the HMAC algorithms are never among them.
@@ -23,6 +23,9 @@ pub(crate) struct Header {
     pub(crate) typ: Option<String>,
     #[serde(default)]
     crit: Option<serde::de::IgnoredAny>,
+    /// The signer's public key, in a DPoP proof.
+    #[serde(default)]
+    pub(crate) jwk: Option<serde_json::Value>,
 }
 
 /// A compact JWS, split and its header read; nothing checked yet.
@@ -82,6 +85,11 @@ impl<'a> Compact<'a> {
         } else {
             Err(JwtError::BadSignature)
         }
+    }
+
+    /// The signing input and the signature, to check with a key the caller picked.
+    pub(crate) fn signed(&self) -> (&[u8], &[u8]) {
+        (self.signing_input.as_bytes(), &self.signature)
     }
 
     /// The claims, decoded as `T` (call after [`verify`](Self::verify)).
