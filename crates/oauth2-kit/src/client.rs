@@ -59,6 +59,7 @@ pub struct AuthorizationServer {
     pushed_authorization: Option<Place>,
     jwks: Option<Place>,
     /// The algorithms the server signs ID tokens with (`id_token_signing_alg_values_supported`).
+    #[cfg(feature = "jwt")]
     id_token_algs: Option<Vec<String>>,
     /// Whether login links must go through the pushed authorization request endpoint.
     require_pushed_authorization: bool,
@@ -178,6 +179,7 @@ impl AuthorizationServer {
             end_session: advertised(&metadata.end_session_endpoint),
             pushed_authorization: advertised(&metadata.pushed_authorization_request_endpoint),
             jwks: advertised(&metadata.jwks_uri),
+            #[cfg(feature = "jwt")]
             id_token_algs: metadata.extra.get("id_token_signing_alg_values_supported").and_then(|algs| {
                 algs.as_array()
                     .map(|algs| algs.iter().filter_map(|alg| alg.as_str().map(str::to_owned)).collect())

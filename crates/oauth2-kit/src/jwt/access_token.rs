@@ -107,6 +107,30 @@ impl<C: DeserializeOwned> AccessTokenClaims<C> {
     }
 }
 
+impl AccessTokenClaims {
+    /// The same claims with the others decoded as `D` (a type of yours): how a layer that keeps
+    /// them as a JSON object hands them to a handler that wants them typed.
+    pub fn typed<D: DeserializeOwned>(self) -> Result<AccessTokenClaims<D>, JwtError> {
+        let extra = D::deserialize(Value::Object(self.extra)).map_err(|_| JwtError::Malformed)?;
+        Ok(AccessTokenClaims {
+            iss: self.iss,
+            sub: self.sub,
+            aud: self.aud,
+            exp: self.exp,
+            iat: self.iat,
+            nbf: self.nbf,
+            jti: self.jti,
+            client_id: self.client_id,
+            scope: self.scope,
+            auth_time: self.auth_time,
+            acr: self.acr,
+            amr: self.amr,
+            cnf: self.cnf,
+            extra,
+        })
+    }
+}
+
 impl<C> AccessTokenClaims<C> {
     /// Whether the token's scope holds `token` (a scope token such as `orders:read`).
     pub fn has_scope(&self, token: &str) -> bool {
