@@ -58,6 +58,8 @@ const keyClient = (client_id, jwk) => ({
 // subject is the assertion's `sub`.
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const RESOURCE = 'https://api.kit.example/';
+// A resource server that takes JWT access tokens (RFC 9068), signed with the provider's keys.
+const JWT_RESOURCE = 'https://jwt-api.kit.example/';
 const ASSERTION_ISSUER = 'kit-assertion-issuer';
 
 // Token exchange (RFC 8693), through the same extension point: an access token of this server
@@ -227,6 +229,9 @@ Promise.all([listening(server), tlsListening]).then(() => {
       resourceIndicators: {
         enabled: true,
         getResourceServerInfo: async (ctx, indicator) => {
+          if (indicator === JWT_RESOURCE) {
+            return { scope: 'read write', audience: JWT_RESOURCE, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+          }
           if (indicator !== RESOURCE) throw new errors.InvalidTarget();
           return { scope: 'read write', audience: RESOURCE, accessTokenFormat: 'opaque' };
         },

@@ -16,3 +16,4 @@ mod dpop;
 mod grants;
 mod mutual_tls;
 mod pushed_authorization;
+mod resource_server;

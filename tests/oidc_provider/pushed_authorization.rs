@@ -14,7 +14,7 @@ use oauth2_kit_test_support::{OidcProvider, adapters, expect_oauth2_error};
 
 const RESOURCE: &str = "https://api.kit.example/";
 
-async fn discovered(server: &OidcProvider, http: Arc<dyn HttpClient>) -> AuthorizationServer {
+pub(crate) async fn discovered(server: &OidcProvider, http: Arc<dyn HttpClient>) -> AuthorizationServer {
     let issuer: oauth2_kit::Issuer = server.issuer.parse().unwrap();
     AuthorizationServer::from_metadata(&ServerMetadata::discover(&issuer, http).await.unwrap())
 }
