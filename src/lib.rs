@@ -53,6 +53,9 @@ pub mod guide {
     #[doc = include_str!("../docs/introspection.md")]
     pub struct Introspection;
 
+    #[doc = include_str!("../docs/resource-server.md")]
+    pub struct ResourceServer;
+
     #[doc = include_str!("../docs/fleet-cache.md")]
     pub struct FleetCache;
 

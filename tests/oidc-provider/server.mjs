@@ -82,6 +82,8 @@ const clients = [
   cc('kit-csjwt', 'csjwt-secret-0123456789-0123456789-abcdef', 'client_secret_jwt', 'read write'),
   cc('kit-basic', 'basic-secret', 'client_secret_basic', 'read write admin'),
   cc('kit-post', 'post-secret', 'client_secret_post', 'read write'),
+  // A resource server whose introspection answers are signed JWTs (RFC 9701).
+  { ...cc('kit-introspect-jwt', 'introspect-jwt-secret', 'client_secret_basic', 'read'), introspection_signed_response_alg: 'RS256' },
   // RFC 6749 §2.3.1 form-urlencoding check. The server only accepts client ids and
   // secrets made of VSCHAR (%x20-7E, RFC 6749 Appendix A), so the secret can't hold
   // non-ASCII characters: é/ü of the requested secret were replaced by e/u.
@@ -204,6 +206,8 @@ Promise.all([listening(server), tlsListening]).then(() => {
       clientCredentials: { enabled: true },
       // Any authenticated client may introspect any token.
       introspection: { enabled: true, allowedPolicy: async () => true },
+      // Signed introspection responses (RFC 9701) for clients registered for them.
+      jwtIntrospection: { enabled: true },
       revocation: { enabled: true },
       // Login and consent pages driven by the tests with plain HTTP requests and a cookie jar.
       devInteractions: { enabled: true },

@@ -64,3 +64,32 @@ async fn its_jwt_access_tokens_pass_a_resource_servers_layer_for_their_audience_
         );
     }
 }
+
+#[tokio::test]
+async fn signed_introspection_responses_are_checked_and_believed() {
+    let server = OidcProvider::get();
+    for (adapter, http) in adapters() {
+        let metadata = discovered(&server, http.clone()).await;
+        let issuer =
+            OAuth2Client::new(metadata.clone(), ClientAuth::new("kit-basic", "basic-secret"), http.clone());
+        let token =
+            issuer.client_credentials().unwrap().request_token(Some(&"read".parse().unwrap())).await.unwrap();
+
+        // A resource server registered for signed answers asks for them and takes only those.
+        let api = OAuth2Client::new(
+            metadata.clone(),
+            ClientAuth::new("kit-introspect-jwt", "introspect-jwt-secret"),
+            http.clone(),
+        );
+        let signed = api.introspection().unwrap().signed_responses().unwrap();
+        let info = signed.introspect(token.access_token()).await.expect(adapter);
+        assert!(info.active, "{adapter}");
+        assert_eq!(info.client_id.as_deref(), Some("kit-basic"), "{adapter}");
+        let unknown = signed.introspect(&oauth2_kit::AccessToken::new("made-up")).await.expect(adapter);
+        assert!(!unknown.active, "{adapter}");
+
+        // Without asking: the plain JSON answer, as before.
+        let plain = api.introspection().unwrap().introspect(token.access_token()).await.expect(adapter);
+        assert_eq!(plain, info, "{adapter}: the same answer, signed or not");
+    }
+}

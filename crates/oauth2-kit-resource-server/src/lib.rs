@@ -13,7 +13,7 @@
 //! | both | [`JwtOrIntrospection`] | either |
 //!
 //! Per-route scopes are a [`RequireScope`] on the route; handlers read the claims from the
-//! request's extensions (`AccessTokenClaims`), or with the axum extractor [`Claims`] (feature
+//! request's extensions (`AccessTokenClaims`), or with the axum extractor `Claims` (feature
 //! `axum`). Sender-constrained tokens are held to their binding: a DPoP-bound token needs a
 //! proof of its key ([`TokenLayer::dpop`]), a certificate-bound one the certificate
 //! ([`PresentedCertificate`]).

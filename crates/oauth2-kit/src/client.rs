@@ -61,6 +61,10 @@ pub struct AuthorizationServer {
     /// The algorithms the server signs ID tokens with (`id_token_signing_alg_values_supported`).
     #[cfg(feature = "jwt")]
     id_token_algs: Option<Vec<String>>,
+    /// The algorithms it signs introspection responses with
+    /// (`introspection_signing_alg_values_supported`, RFC 9701).
+    #[cfg(feature = "jwt")]
+    introspection_signing_algs: Option<Vec<String>>,
     /// Whether login links must go through the pushed authorization request endpoint.
     require_pushed_authorization: bool,
     /// The endpoints for clients that present a TLS client certificate (RFC 8705 §5).
@@ -180,10 +184,12 @@ impl AuthorizationServer {
             pushed_authorization: advertised(&metadata.pushed_authorization_request_endpoint),
             jwks: advertised(&metadata.jwks_uri),
             #[cfg(feature = "jwt")]
-            id_token_algs: metadata.extra.get("id_token_signing_alg_values_supported").and_then(|algs| {
-                algs.as_array()
-                    .map(|algs| algs.iter().filter_map(|alg| alg.as_str().map(str::to_owned)).collect())
-            }),
+            id_token_algs: string_list(&metadata.extra, "id_token_signing_alg_values_supported"),
+            #[cfg(feature = "jwt")]
+            introspection_signing_algs: string_list(
+                &metadata.extra,
+                "introspection_signing_alg_values_supported",
+            ),
             require_pushed_authorization: metadata.require_pushed_authorization_requests,
             mtls_aliases: metadata
                 .mtls_endpoint_aliases
@@ -366,6 +372,13 @@ impl AuthorizationServer {
         })?;
         place.endpoint()
     }
+}
+
+/// A metadata member that lists strings.
+#[cfg(feature = "jwt")]
+fn string_list(extra: &serde_json::Map<String, serde_json::Value>, name: &str) -> Option<Vec<String>> {
+    let list = extra.get(name)?.as_array()?;
+    Some(list.iter().filter_map(|item| item.as_str().map(str::to_owned)).collect())
 }
 
 fn name(kind: EndpointKind) -> &'static str {
@@ -588,10 +601,28 @@ impl OAuth2Client {
     /// needs the introspection endpoint only.
     pub fn introspection(&self) -> Result<IntrospectionClient> {
         let inner = &*self.inner;
-        Ok(IntrospectionClient::with_transport(
+        let client = IntrospectionClient::with_transport(
             self.endpoint(EndpointKind::Introspection)?,
             self.auth_for(EndpointKind::Introspection)?,
             inner.transport.clone(),
+        );
+        #[cfg(feature = "jwt")]
+        let client = client.with_signed(self.signed_introspection());
+        Ok(client)
+    }
+
+    /// What checks the server's signed introspection responses (RFC 9701), when its issuer and
+    /// key set are known.
+    #[cfg(feature = "jwt")]
+    fn signed_introspection(&self) -> Option<crate::jwt::introspection::SignedIntrospection> {
+        let issuer = self.inner.server.issuer_identifier()?;
+        let jwks = self.jwks().ok()?;
+        Some(crate::jwt::introspection::SignedIntrospection::new(
+            jwks,
+            issuer.as_str().to_owned(),
+            self.inner.auth.client_id().as_str().to_owned(),
+            self.inner.server.introspection_signing_algs.as_deref(),
+            self.inner.transport.clock.clone(),
         ))
     }
 

@@ -65,6 +65,19 @@ impl TokenFormEndpoint {
     ) -> Result<Answer> {
         self.transport.post_form(operation, &self.endpoint, Form::token(token, hint), &self.auth).await
     }
+
+    /// [`post_token`](Self::post_token), asking for `accept` answers.
+    #[cfg(feature = "jwt")]
+    pub(crate) async fn post_token_accepting(
+        &self,
+        operation: Operation,
+        token: &str,
+        hint: Option<&crate::token_type::TokenTypeHint>,
+        accept: &'static str,
+    ) -> Result<Answer> {
+        let form = Form::token(token, hint);
+        self.transport.post_form_accepting(operation, &self.endpoint, form, &self.auth, None, accept).await
+    }
 }
 
 impl std::fmt::Debug for TokenFormEndpoint {
@@ -171,9 +184,22 @@ impl Transport {
         &self,
         operation: Operation,
         endpoint: &Endpoint,
+        form: Form,
+        auth: &ClientAuth,
+        proof: Option<HeaderValue>,
+    ) -> Result<Answer> {
+        self.post_form_accepting(operation, endpoint, form, auth, proof, JSON).await
+    }
+
+    /// [`post_form_proved`](Self::post_form_proved), asking for `accept` answers.
+    pub(crate) async fn post_form_accepting(
+        &self,
+        operation: Operation,
+        endpoint: &Endpoint,
         mut form: Form,
         auth: &ClientAuth,
         proof: Option<HeaderValue>,
+        accept: &'static str,
     ) -> Result<Answer> {
         let authorization = auth.apply(&mut form, endpoint, self.clock.system_time()).await.map_err(
             |failure| match failure {
@@ -187,7 +213,7 @@ impl Transport {
         *request.uri_mut() = endpoint.uri().clone();
         let headers = request.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
-        headers.insert(ACCEPT, HeaderValue::from_static(JSON));
+        headers.insert(ACCEPT, HeaderValue::from_static(accept));
         if let Some(value) = authorization {
             headers.insert(AUTHORIZATION, value);
         }

@@ -17,6 +17,7 @@
 //! | [`device_flow`] | the device authorization grant (RFC 8628) |
 //! | [`userinfo`] | the OpenID Connect UserInfo endpoint |
 //! | [`introspection`] | token introspection for resource servers, cached |
+//! | [`resource_server`] | checking the tokens a service receives: the tower layer, JWT access tokens, key rotation, DPoP |
 //! | [`discovery`] | endpoints from an issuer (RFC 8414, OpenID Connect Discovery) |
 //! | [`http_clients`] | the reqwest and isahc adapters, writing your own, proxies |
 //! | [`errors`] | the error model, what to retry, what never appears in a message |
@@ -63,6 +64,9 @@ pub mod userinfo {}
 
 #[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/introspection.md"))]
 pub mod introspection {}
+
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/resource-server.md"))]
+pub mod resource_server {}
 
 #[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/discovery.md"))]
 pub mod discovery {}

@@ -55,6 +55,9 @@ pub trait TokenIntrospection: Send + Sync {
 #[derive(Clone)]
 pub struct IntrospectionClient {
     inner: Arc<TokenFormEndpoint>,
+    /// What checks signed answers (RFC 9701), and whether only those are taken.
+    #[cfg(feature = "jwt")]
+    signed: Option<(Arc<crate::jwt::introspection::SignedIntrospection>, bool)>,
 }
 
 impl IntrospectionClient {
@@ -66,7 +69,44 @@ impl IntrospectionClient {
 
     /// A client over a transport already set up (the grant clients' settings).
     pub(crate) fn with_transport(endpoint: Endpoint, auth: ClientAuth, transport: Transport) -> Self {
-        Self { inner: Arc::new(TokenFormEndpoint { endpoint, auth, transport }) }
+        Self {
+            inner: Arc::new(TokenFormEndpoint { endpoint, auth, transport }),
+            #[cfg(feature = "jwt")]
+            signed: None,
+        }
+    }
+
+    /// Checks signed answers with `signed` when the server sends them.
+    #[cfg(feature = "jwt")]
+    pub(crate) fn with_signed(
+        mut self,
+        signed: Option<crate::jwt::introspection::SignedIntrospection>,
+    ) -> Self {
+        self.signed = signed.map(|signed| (Arc::new(signed), false));
+        self
+    }
+
+    /// Asks for signed answers (RFC 9701: `Accept: application/token-introspection+jwt`) and
+    /// takes only those: a JWT the server signed for this client, checked with its key set
+    /// (issuer, audience, signature) before its answer is believed; a plain JSON answer is then
+    /// an [`Error::Jwt`](crate::Error::Jwt) (`WrongType`). Needs the server's issuer and key set
+    /// (a client from [`OAuth2Client::introspection`](crate::OAuth2Client::introspection) of a
+    /// discovered server): otherwise a [`ConfigError`](crate::ConfigError).
+    ///
+    /// Without this, an answer the server signs anyway is checked all the same.
+    #[cfg(feature = "jwt")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
+    pub fn signed_responses(mut self) -> Result<Self, crate::ConfigError> {
+        match self.signed.take() {
+            Some((signed, _)) => {
+                self.signed = Some((signed, true));
+                Ok(self)
+            }
+            None => Err(crate::ConfigError::new(
+                crate::ConfigErrorKind::InvalidSetting,
+                "signed introspection responses are checked with the server's issuer and key set: obtain the client from OAuth2Client::introspection of a server that has both",
+            )),
+        }
     }
 
     /// The introspection endpoint.
@@ -98,6 +138,26 @@ impl IntrospectionClient {
         token: &str,
         hint: Option<&TokenTypeHint>,
     ) -> Result<IntrospectionResponse> {
+        #[cfg(feature = "jwt")]
+        if let Some((signed, required)) = &self.signed {
+            use crate::jwt::introspection::MEDIA_TYPE;
+            let accept = if *required { MEDIA_TYPE } else { "application/json" };
+            let answer =
+                self.inner.post_token_accepting(Operation::Introspection, token, hint, accept).await?;
+            let is_signed = answer.status.is_success()
+                && answer
+                    .headers
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|value| value.to_str().ok())
+                    .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with(MEDIA_TYPE));
+            if is_signed {
+                return Ok(signed.read(&answer.body).await?);
+            }
+            if *required && answer.status.is_success() {
+                return Err(crate::jwt::JwtError::WrongType.into());
+            }
+            return answer.json(|object, _| IntrospectionResponse::from_object(object));
+        }
         self.inner
             .post_token(Operation::Introspection, token, hint)
             .await?

@@ -13,6 +13,7 @@
 //! | an HTTP client | `oauth2-kit-reqwest` (reqwest, tokio; feature `middleware`: a `reqwest-middleware` bearer middleware) or `oauth2-kit-isahc` (libcurl, any runtime) |
 //! | tokens reused until they expire | `oauth2-kit-cache-tokio`, `oauth2-kit-cache-async-std` or `oauth2-kit-cache-moka` |
 //! | one token for a fleet of replicas | `oauth2-kit-cache-redis`, with a caching crate |
+//! | to check the tokens your service receives | `oauth2-kit-resource-server` (a tower layer; feature `axum`: an extractor) and this crate's feature `jwt` |
 //! | an authorization server in your tests | `oauth2-kit-testkit` (dev-dependency) |
 //!
 //! # One client, every operation
@@ -50,6 +51,8 @@
 //! | UserInfo | [`userinfo()`](OAuth2Client::userinfo) | [`guide::userinfo`] |
 //! | JWT bearer grant (an [`AccessTokenProvider`]) | [`jwt_bearer(source)`](OAuth2Client::jwt_bearer) | [`guide::jwt_bearer`] |
 //! | token exchange | [`token_exchange()`](OAuth2Client::token_exchange) | [`guide::token_exchange`] |
+//! | the server's key set (feature `jwt`) | `jwks()` | [`guide::resource_server`] |
+//! | JWT access tokens checked (feature `jwt`) | `jwt_access_tokens(audience)` | [`guide::resource_server`] |
 //!
 //! The client authenticates with a secret (`client_secret_basic`, `client_secret_post`), a JWT
 //! signed with it (`client_secret_jwt`) or with its private key (`private_key_jwt`: keys in

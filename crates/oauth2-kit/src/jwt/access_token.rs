@@ -87,23 +87,36 @@ impl<C: DeserializeOwned> AccessTokenClaims<C> {
     /// read as a JWT. `iss` is empty when the response has none; `username` and the other
     /// members go to `extra`. Check `active` first: this reads the claims, whatever they say.
     pub fn from_introspection(response: &IntrospectionResponse) -> Result<Self, JwtError> {
-        let mut object = response.extra.clone();
-        let mut put = |name: &str, value: Option<Value>| {
-            if let Some(value) = value {
-                object.insert(name.to_owned(), value);
-            }
+        let mut extra = response.extra.clone();
+        let cnf = extra.remove("cnf");
+        let number =
+            |name: &str, extra: &mut Map<String, Value>| extra.remove(name).and_then(|value| value.as_i64());
+        let text = |name: &str, extra: &mut Map<String, Value>| match extra.remove(name) {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
         };
-        put("iss", Some(Value::String(response.iss.clone().unwrap_or_default())));
-        put("sub", response.sub.clone().map(Value::String));
-        put("aud", response.aud.clone().map(|aud| aud.into_iter().map(Value::String).collect()));
-        put("exp", response.exp.map(Value::from));
-        put("iat", response.iat.map(Value::from));
-        put("nbf", response.nbf.map(Value::from));
-        put("jti", response.jti.clone().map(Value::String));
-        put("client_id", response.client_id.clone().map(Value::String));
-        put("scope", response.scope.as_ref().map(|scope| Value::String(scope.as_str().to_owned())));
-        put("username", response.username.clone().map(Value::String));
-        serde_json::from_value(Value::Object(object)).map_err(|_| JwtError::Malformed)
+        let (auth_time, acr) = (number("auth_time", &mut extra), text("acr", &mut extra));
+        let amr = extra.remove("amr").and_then(|amr| serde_json::from_value(amr).ok());
+        if let Some(username) = &response.username {
+            extra.insert("username".to_owned(), Value::String(username.clone()));
+        }
+        let extra = C::deserialize(Value::Object(extra)).map_err(|_| JwtError::Malformed)?;
+        Ok(Self {
+            iss: response.iss.clone().unwrap_or_default(),
+            sub: response.sub.clone(),
+            aud: response.aud.clone().unwrap_or_default(),
+            exp: response.exp,
+            iat: response.iat,
+            nbf: response.nbf,
+            jti: response.jti.clone(),
+            client_id: response.client_id.clone(),
+            scope: response.scope.clone(),
+            auth_time,
+            acr,
+            amr,
+            cnf: cnf.as_ref().and_then(Confirmation::from_value),
+            extra,
+        })
     }
 }
 

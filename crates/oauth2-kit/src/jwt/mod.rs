@@ -15,6 +15,8 @@ mod checks;
 #[cfg(feature = "jwt")]
 mod id_token;
 #[cfg(feature = "jwt")]
+pub(crate) mod introspection;
+#[cfg(feature = "jwt")]
 mod jwks;
 #[cfg(feature = "jwt")]
 mod key_set;

@@ -711,3 +711,146 @@ mod id_tokens {
         }
     }
 }
+
+/// An authorization server whose introspection endpoint answers with what the test sets: a
+/// signed JWT (`application/token-introspection+jwt`) or plain JSON.
+struct SigningIntrospector {
+    key: PrivateKey,
+    answer: Mutex<(String, &'static str)>,
+    accept: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl HttpClient for SigningIntrospector {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let (body, content_type) = if request.uri().path() == "/jwks" {
+            (json!({ "keys": [self.key.public_key().to_jwk()] }).to_string(), "application/json")
+        } else {
+            let accept =
+                request.headers().get("accept").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+            self.accept.lock().unwrap().push(accept);
+            self.answer.lock().unwrap().clone()
+        };
+        let mut response = http::Response::new(Bytes::from(body));
+        response.headers_mut().insert("content-type", content_type.parse().unwrap());
+        Ok(response)
+    }
+}
+
+mod signed_introspection {
+    use oauth2_kit::{AccessToken, AuthorizationServer, ClientAuth, Error, OAuth2Client};
+
+    use super::*;
+
+    const JWT_TYPE: &str = "application/token-introspection+jwt";
+
+    fn setup() -> (Arc<SigningIntrospector>, OAuth2Client) {
+        let server = Arc::new(SigningIntrospector {
+            key: key(JwsAlgorithm::ES256, "k1"),
+            answer: Mutex::new((String::new(), JWT_TYPE)),
+            accept: Mutex::default(),
+        });
+        let endpoints = AuthorizationServer::new()
+            .introspection(Endpoint::new("https://as.example/introspect".parse().unwrap()).unwrap())
+            .jwks(Endpoint::new("https://as.example/jwks".parse().unwrap()).unwrap())
+            .issuer("https://as.example".parse().unwrap(), false);
+        let client = OAuth2Client::new(endpoints, ClientAuth::new("orders-api", "secret"), server.clone());
+        (server, client)
+    }
+
+    fn signed(server: &SigningIntrospector, header: Value, claims: Value) -> String {
+        sign(&server.key, header, &claims)
+    }
+
+    fn claims() -> Value {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        json!({ "iss": "https://as.example", "aud": "orders-api", "iat": now,
+            "token_introspection": { "active": true, "client_id": "c1", "scope": "read" } })
+    }
+
+    fn introspect(client: &OAuth2Client, required: bool) -> Result<oauth2_kit::IntrospectionResponse, Error> {
+        let introspection = client.introspection().unwrap();
+        let introspection = if required { introspection.signed_responses().unwrap() } else { introspection };
+        futures_lite::future::block_on(introspection.introspect(&AccessToken::new("t-1")))
+    }
+
+    #[test]
+    fn a_signed_answer_is_checked_before_it_is_believed() {
+        let (server, client) = setup();
+        let typ = json!({ "typ": "token-introspection+jwt" });
+        *server.answer.lock().unwrap() = (signed(&server, typ.clone(), claims()), JWT_TYPE);
+        let info = introspect(&client, true).unwrap();
+        assert!(info.active && info.client_id.as_deref() == Some("c1"));
+        assert_eq!(server.accept.lock().unwrap().last().unwrap(), JWT_TYPE, "asked for a signed answer");
+        // Not asked, but sent signed anyway: checked all the same.
+        assert!(introspect(&client, false).unwrap().active);
+        assert_eq!(server.accept.lock().unwrap().last().unwrap(), "application/json");
+
+        let with = |name: &str, value: Value| {
+            let mut claims = claims();
+            claims[name] = value;
+            claims
+        };
+        let other = key(JwsAlgorithm::ES256, "k1");
+        let cases: Vec<(&str, String, Expected)> = vec![
+            ("another audience", signed(&server, typ.clone(), with("aud", json!("other-api"))), |e| {
+                matches!(e, JwtError::WrongAudience)
+            }),
+            (
+                "another issuer",
+                signed(&server, typ.clone(), with("iss", json!("https://evil.example"))),
+                |e| matches!(e, JwtError::WrongIssuer),
+            ),
+            (
+                "issued in the future",
+                signed(&server, typ.clone(), with("iat", json!(9_999_999_999u64))),
+                |e| matches!(e, JwtError::IssuedInFuture),
+            ),
+            ("another typ", signed(&server, json!({ "typ": "JWT" }), claims()), |e| {
+                matches!(e, JwtError::WrongType)
+            }),
+            ("signed by another key", sign(&other, typ.clone(), &claims()), |e| {
+                matches!(e, JwtError::BadSignature)
+            }),
+            (
+                "no response inside",
+                signed(
+                    &server,
+                    typ.clone(),
+                    json!({ "iss": "https://as.example", "aud": "orders-api", "iat": 1 }),
+                ),
+                |e| matches!(e, JwtError::Malformed),
+            ),
+            (
+                "a response without active",
+                signed(&server, typ.clone(), with("token_introspection", json!({ "scope": "read" }))),
+                |e| matches!(e, JwtError::InvalidClaim("token_introspection")),
+            ),
+        ];
+        for (name, body, expected) in cases {
+            *server.answer.lock().unwrap() = (body, JWT_TYPE);
+            for required in [true, false] {
+                match introspect(&client, required) {
+                    Err(Error::Jwt(error)) => assert!(expected(&error), "{name}: {error:?}"),
+                    other => panic!("{name}: {other:?}"),
+                }
+            }
+        }
+        // A plain answer where a signed one is required: refused; otherwise taken.
+        *server.answer.lock().unwrap() = (r#"{"active":true}"#.to_owned(), "application/json");
+        assert!(matches!(introspect(&client, true), Err(Error::Jwt(JwtError::WrongType))));
+        assert!(introspect(&client, false).unwrap().active);
+    }
+
+    #[test]
+    fn signed_answers_need_the_issuer_and_its_keys() {
+        let endpoints = AuthorizationServer::new()
+            .introspection(Endpoint::new("https://as.example/introspect".parse().unwrap()).unwrap());
+        let client = OAuth2Client::new(
+            endpoints,
+            ClientAuth::new("orders-api", "secret"),
+            crate::support::Script::new(&[]),
+        );
+        assert!(client.introspection().unwrap().signed_responses().is_err());
+    }
+}
