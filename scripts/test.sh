@@ -83,7 +83,7 @@ say "tests"
 cargo nextest run --workspace --all-targets --locked --no-fail-fast
 
 say "benchmarks against other libraries, once each in test mode (comparisons/, its own lock file)"
-CARGO_TARGET_DIR="$PWD/target" cargo bench --manifest-path comparisons/Cargo.toml --locked --bench client_credentials -- --test
+CARGO_TARGET_DIR="$PWD/target" cargo bench --manifest-path comparisons/Cargo.toml --locked --bench client_credentials --bench jwt_validation -- --test
 
 say "doctests (crate docs, README and docs/ pages)"
 cargo test --workspace --doc --locked

@@ -168,6 +168,15 @@ impl Leaks {
         if let Some(refresh) = token.refresh_token() {
             self.secret("refresh token", refresh.expose_secret());
         }
+        if let Some(id_token) = token.id_token() {
+            self.secret("ID token", id_token.expose_secret());
+            // Its signature alone, as an error quoting part of it would show it.
+            self.secret(
+                "ID token signature",
+                id_token.expose_secret().rsplit('.').next().unwrap_or_default(),
+            );
+            self.show(&token.id_token_claims());
+        }
     }
 
     /// Formats `value` every way and records it.
@@ -612,6 +621,53 @@ async fn no_secret_in_any_trace_debug_or_display() {
             server.inject(Route::Token, fault, 1);
             leaks.error(&bound.client_credentials().unwrap().request_token(None).await.unwrap_err());
         }
+    }
+    // The resource-server side: JWT access tokens through the layer (valid, tampered, as a DPoP
+    // token, in the query string), refused for another audience; the validators' own values.
+    let jwt_server = TestServer::builder()
+        .jwt_access_tokens(true)
+        .client(TestClient::new("leak", CLIENT_SECRET))
+        .start()
+        .unwrap();
+    for (adapter, http) in oauth2_kit_test_support::adapters() {
+        use tower::ServiceExt as _;
+        leaks.show(&adapter);
+        let issuer = OAuth2Client::new(
+            jwt_server.authorization_server(),
+            ClientAuth::new("leak", CLIENT_SECRET),
+            http.clone(),
+        );
+        let token = issuer.client_credentials().unwrap().request_token(None).await.unwrap();
+        leaks.token(&token);
+        let secret = token.access_token().expose_secret();
+        leaks.secret("JWT access token's signature", secret.rsplit('.').next().unwrap());
+        let tokens = issuer.jwt_access_tokens(jwt_server.resource_url().as_str()).unwrap();
+        leaks.show(&tokens);
+        leaks.show(&tokens.validate::<serde_json::Value>(secret).await.unwrap());
+        leaks.show(tokens.jwks());
+        let layer = oauth2_kit_resource_server::TokenLayer::new(tokens.clone()).realm("leak");
+        leaks.show(&layer);
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" })).layer(layer);
+        let tampered = format!("{secret}AAAA");
+        leaks.secret("tampered access token", tampered.clone());
+        let query = format!("/?access_token={secret}");
+        for (authorization, uri) in [
+            (format!("Bearer {secret}"), "/"),
+            (format!("Bearer {tampered}"), "/"),
+            (format!("DPoP {secret}"), "/"),
+            (format!("Bearer {secret}"), query.as_str()),
+        ] {
+            let request = http::Request::get(uri)
+                .header("authorization", authorization)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            leaks.show(&response.status());
+            leaks.show(response.headers());
+        }
+        let elsewhere = issuer.jwt_access_tokens("https://elsewhere.example").unwrap();
+        let refused = elsewhere.validate::<serde_json::Value>(secret).await.unwrap_err();
+        leaks.error(&oauth2_kit::Error::from(refused));
     }
     // Mutual TLS: client certificates' keys (PEM lines), in every value that holds them.
     let pki = oauth2_kit_test_support::pki::TestPki::new();
