@@ -1,7 +1,7 @@
 //! Sender-constrained tokens at the resource server: DPoP proofs (RFC 9449 §7) and
 //! certificate-bound tokens (RFC 8705 §3) checked against the token's `cnf`.
 
-use std::collections::HashMap;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -13,8 +13,9 @@ use oauth2_kit::{Clock, SystemClock};
 use sha2::Digest as _;
 use url::Url;
 
-/// The most proofs remembered for replay detection; past it, the oldest are forgotten first.
-const MAX_REMEMBERED: usize = 100_000;
+/// The most proofs remembered for replay detection (32 bytes each); past it, new proofs are
+/// refused (`503`) until the oldest leave their window.
+const MAX_REMEMBERED: usize = 1_000_000;
 
 /// The thumbprint (`x5t#S256`, RFC 8705 §3.1) of the TLS client certificate the request came
 /// with. Whatever terminates TLS puts it in the request's extensions (a hyper or tonic
@@ -52,14 +53,20 @@ pub struct DpopSettings {
     seen: Arc<Mutex<Seen>>,
 }
 
+/// The proofs accepted within the window: the SHA-256 of each one's key thumbprint and `jti`
+/// (a fixed size, whatever a client sends), in the order they expire (which is the order they
+/// came in: one window for all).
 #[derive(Default)]
 struct Seen {
-    /// `(thumbprint, jti)` of every proof accepted, with when it may be forgotten.
-    proofs: HashMap<(String, String), Instant>,
+    proofs: HashSet<[u8; 32]>,
+    expiries: VecDeque<(Instant, [u8; 32])>,
 }
 
 impl DpopSettings {
-    /// Proofs for requests to `origin` (scheme, host and port clients use: `https://api.example.com`).
+    /// Proofs for requests to `origin`: the scheme, host and port clients use
+    /// (`https://api.example.com`), and the path prefix the service's requests lost on the way
+    /// to the layer, if any (`https://example.com/api` behind a proxy that strips `/api`, or
+    /// for a layer inside an axum `nest("/api", ..)`).
     pub fn new(origin: Url) -> Self {
         Self { origin, window: Duration::from_secs(60), clock: Arc::new(SystemClock), seen: Arc::default() }
     }
@@ -87,28 +94,36 @@ impl DpopSettings {
         path: &str,
         token: &str,
     ) -> Result<VerifiedProof, ProofRefused> {
-        let url = self.origin.join(path).map_err(|_| ProofRefused::Proof(ProofError::WrongUri))?;
+        // The origin's own path (a prefix a proxy or a nested router strips), then the request's:
+        // set, not joined, so that a path like `//evil.example/x` stays a path.
+        let mut url = self.origin.clone();
+        url.set_path(&format!("{}{path}", self.origin.path().trim_end_matches('/')));
         let proof = verify_proof(proof, method, &url, Some(token), self.clock.system_time(), self.window)
             .map_err(ProofRefused::Proof)?;
         let now = self.clock.now();
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        if seen.proofs.len() >= MAX_REMEMBERED {
-            seen.proofs.retain(|_, until| *until > now);
-            while seen.proofs.len() >= MAX_REMEMBERED {
-                let oldest = seen.proofs.iter().min_by_key(|(_, until)| **until).map(|(key, _)| key.clone());
-                match oldest {
-                    Some(key) => drop(seen.proofs.remove(&key)),
-                    None => break,
-                }
+        while let Some((until, key)) = seen.expiries.front().copied() {
+            if until > now {
+                break;
             }
+            seen.expiries.pop_front();
+            seen.proofs.remove(&key);
         }
-        let key = (proof.thumbprint.clone(), proof.jti.clone());
-        match seen.proofs.get(&key) {
-            Some(until) if *until > now => return Err(ProofRefused::Replayed),
-            _ => {}
+        let mut hash = sha2::Sha256::new();
+        hash.update(proof.thumbprint.as_bytes());
+        hash.update([0]);
+        hash.update(proof.jti.as_bytes());
+        let key: [u8; 32] = hash.finalize().into();
+        if seen.proofs.contains(&key) {
+            return Err(ProofRefused::Replayed);
+        }
+        // Full of proofs still in their window: forgetting one would let it be replayed.
+        if seen.proofs.len() >= MAX_REMEMBERED {
+            return Err(ProofRefused::Full);
         }
         let forget = now.checked_add(self.window.saturating_mul(2)).unwrap_or(now);
-        seen.proofs.insert(key, forget);
+        seen.proofs.insert(key);
+        seen.expiries.push_back((forget, key));
         Ok(proof)
     }
 }
@@ -127,6 +142,8 @@ impl fmt::Debug for DpopSettings {
 pub(crate) enum ProofRefused {
     Proof(ProofError),
     Replayed,
+    /// Too many proofs in their window to remember another.
+    Full,
 }
 
 impl fmt::Display for ProofRefused {
@@ -134,6 +151,7 @@ impl fmt::Display for ProofRefused {
         match self {
             Self::Proof(error) => fmt::Display::fmt(error, f),
             Self::Replayed => f.write_str("the DPoP proof was used before"),
+            Self::Full => f.write_str("too many DPoP proofs within the window to remember another"),
         }
     }
 }

@@ -104,10 +104,11 @@ impl Challenger {
     }
 }
 
-/// `text` fit for a quoted-string: quotes and backslashes escaped, controls dropped.
+/// `text` fit for a quoted-string in a header value: quotes and backslashes escaped, anything
+/// but printable ASCII dropped.
 fn quoted(text: &str) -> String {
     text.chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
         .flat_map(|c| match c {
             '"' | '\\' => vec!['\\', c],
             c => vec![c],

@@ -98,7 +98,7 @@ impl TokenLayer {
         self
     }
 
-    /// The `realm` named in challenges.
+    /// The `realm` named in challenges (printable ASCII; other characters are dropped).
     #[must_use]
     pub fn realm(self, realm: impl Into<String>) -> Self {
         let realm = realm.into();
@@ -223,6 +223,11 @@ impl Settings {
                 return Err(Refusal::InsufficientScope(scheme, required.clone()));
             }
         }
+        if self.query {
+            if let Some(uri) = without_query_token(request.uri()) {
+                *request.uri_mut() = uri;
+            }
+        }
         let extensions = request.extensions_mut();
         extensions.insert(Presented { scheme, challenger: self.challenger.clone() });
         extensions.insert(claims);
@@ -237,7 +242,7 @@ impl Settings {
         if fields.next().is_some() {
             return Err(Refusal::InvalidRequest);
         }
-        let query = query_token(request.uri().query());
+        let query = query_token(request.uri().query())?;
         if query.is_some() && (!self.query || header.is_some()) {
             return Err(Refusal::InvalidRequest);
         }
@@ -282,7 +287,10 @@ impl Settings {
                 let verified =
                     dpop.check(proof, request.method(), request.uri().path(), token).map_err(|why| {
                         tracing::debug!(%why, "DPoP proof refused");
-                        Refusal::InvalidProof
+                        match why {
+                            crate::binding::ProofRefused::Full => Refusal::Unavailable,
+                            _ => Refusal::InvalidProof,
+                        }
                     })?;
                 if verified.thumbprint != jkt {
                     tracing::debug!("DPoP proof of another key than the token's");
@@ -312,11 +320,34 @@ pub(crate) fn holds(claims: &AccessTokenClaims, required: &Scope) -> bool {
     required.iter().all(|token| claims.has_scope(token))
 }
 
-/// The `access_token` query parameter, if the query has one.
-fn query_token(query: Option<&str>) -> Option<String> {
-    url::form_urlencoded::parse(query?.as_bytes())
-        .find(|(name, _)| name == "access_token")
-        .map(|(_, value)| value.into_owned())
+/// The `access_token` query parameter, if the query has one; two are `invalid_request`.
+fn query_token(query: Option<&str>) -> Result<Option<String>, Refusal> {
+    let Some(query) = query else { return Ok(None) };
+    let mut tokens = url::form_urlencoded::parse(query.as_bytes()).filter(|(name, _)| name == "access_token");
+    let first = tokens.next().map(|(_, value)| value.into_owned());
+    if tokens.next().is_some() {
+        return Err(Refusal::InvalidRequest);
+    }
+    Ok(first)
+}
+
+/// `uri` without its `access_token` query parameter: the service behind the layer (and its
+/// logs) never sees the token.
+fn without_query_token(uri: &http::Uri) -> Option<http::Uri> {
+    let query = uri.query()?;
+    let kept: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name != "access_token")
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    let mut path_and_query = uri.path().to_owned();
+    if !kept.is_empty() {
+        path_and_query.push('?');
+        path_and_query
+            .push_str(&url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish());
+    }
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(path_and_query.parse().ok()?);
+    http::Uri::from_parts(parts).ok()
 }
 
 /// RFC 7235 §2.1's token68 characters.

@@ -56,10 +56,12 @@ impl<T: TokenValidator + ?Sized> TokenValidator for Arc<T> {
 }
 
 /// Tokens checked by asking the authorization server (RFC 7662): through a
-/// `CachingIntrospection` (from a cache crate: one request per token and lifetime) or an
-/// `IntrospectionClient` (one request per call). Inactive tokens are invalid; with
-/// [`with_audience`](Self::with_audience), so are tokens whose `aud` names other resource
-/// servers only.
+/// `CachingIntrospection` (`caching_introspection` of `oauth2-kit-cache-tokio`,
+/// `-async-std` or `-moka`: one request per token and lifetime) or an `IntrospectionClient`
+/// (one request per call), authenticated as the service's own client. Inactive tokens are
+/// invalid. Set [`with_audience`](Self::with_audience) unless the server issues tokens for
+/// this service only: without it, an active token the server issued for another service is
+/// accepted.
 #[derive(Clone)]
 pub struct Introspected {
     introspection: Arc<dyn TokenIntrospection>,
@@ -72,7 +74,7 @@ impl Introspected {
         Self { introspection: Arc::new(introspection), audience: None }
     }
 
-    /// Refuses tokens whose introspected `aud` is present and does not name `audience`.
+    /// Refuses tokens whose introspected `aud` does not name `audience` (or is absent).
     #[must_use]
     pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
@@ -83,14 +85,19 @@ impl Introspected {
 #[async_trait]
 impl TokenValidator for Introspected {
     async fn validate(&self, token: &str) -> Result<AccessTokenClaims, Rejected> {
-        let response =
-            self.introspection.introspect(&AccessToken::new(token)).await.map_err(Rejected::Unavailable)?;
+        let response = match self.introspection.introspect(&AccessToken::new(token)).await {
+            Ok(response) => response,
+            // A signed answer refused is the token's fault only if it said so; every other
+            // failure (the server down, an undecodable answer) says nothing about the token.
+            Err(oauth2_kit::Error::Jwt(error)) => return Err(error.into()),
+            Err(error) => return Err(Rejected::Unavailable(error)),
+        };
         if !response.active {
             return Err(Rejected::Invalid("the token is not active".into()));
         }
-        if let (Some(expected), Some(audiences)) = (&self.audience, &response.aud) {
-            if !audiences.contains(expected) {
-                return Err(Rejected::Invalid("the token is meant for another audience".into()));
+        if let Some(expected) = &self.audience {
+            if !response.aud.as_ref().is_some_and(|audiences| audiences.contains(expected)) {
+                return Err(Rejected::Invalid("the token is not meant for this audience".into()));
             }
         }
         Ok(AccessTokenClaims::from_introspection(&response)?)

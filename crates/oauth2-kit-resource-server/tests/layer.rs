@@ -232,6 +232,20 @@ async fn dpop_bound_tokens_need_a_fresh_proof_of_their_key() {
     );
     let (status, ..) = get_with(&http, &url, &[("authorization", &dpop), ("dpop", &proof(&key).await)]).await;
     assert_eq!(status, StatusCode::OK);
+    // A path that would move the proof's URI to another host when joined to the origin.
+    let elsewhere = format!("{base}//evil.example/orders");
+    let foreign = {
+        let (key, token) = (key.clone(), token.access_token().clone());
+        let uri: http::Uri = "https://evil.example/orders".parse().unwrap();
+        key.proof(&http::Method::GET, &uri, Some(&token)).await.unwrap().to_str().unwrap().to_owned()
+    };
+    let (status, challenge, _) =
+        get_with(&http, &elsewhere, &[("authorization", &dpop), ("dpop", &foreign)]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a proof for another server");
+    assert_eq!(
+        challenge,
+        [r#"DPoP realm="orders", algs="ES256 EdDSA RS256 PS256", error="invalid_dpop_proof""#]
+    );
     let other = proof(&DpopKey::generate().unwrap()).await;
     let (status, challenge, _) = get_with(&http, &url, &[("authorization", &dpop), ("dpop", &other)]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a proof of another key");
@@ -389,6 +403,29 @@ async fn every_bad_token_gets_its_status_and_challenge() {
         request_error,
         "both ways at once"
     );
+    let twice = format!("/orders?access_token={good}&access_token={good}");
+    assert_eq!(answer(&allowing, &[], &twice).await, request_error, "two tokens in the query");
+
+    // The service behind the layer never sees a token taken from the query string.
+    let echo = Router::new().route("/echo", get(|uri: http::Uri| async move { uri.to_string() })).layer(
+        TokenLayer::new(JwtAccessTokens::new(
+            Jwks::builder(
+                Endpoint::new("https://issuer.example/jwks".parse().unwrap()).unwrap(),
+                KeySet(json!({ "keys": [key.public_key().to_jwk()] })),
+            )
+            .build()
+            .unwrap(),
+            &ISSUER.parse().unwrap(),
+            AUDIENCE,
+        ))
+        .allow_query_token(),
+    );
+    let request = Request::get(format!("/echo?page=2&access_token={good}&sort=asc"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = echo.oneshot(request).await.unwrap();
+    let seen = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+    assert_eq!(&seen[..], b"/echo?page=2&sort=asc");
 }
 
 /// A validator answering with claims read from an introspection response.
@@ -474,6 +511,10 @@ fn the_validators_run_on_async_std() {
             assert!(introspected.validate(secret).await.is_ok());
         }
         assert!(matches!(introspected.validate("made-up").await, Err(Rejected::Invalid(_))));
+        // An audience to hold tokens to: the testkit's client credentials tokens have none.
+        let strict =
+            Introspected::new(client.introspection().unwrap()).with_audience("https://orders.example");
+        assert!(matches!(strict.validate(secret).await, Err(Rejected::Invalid(_))));
     });
-    assert_eq!(server.requests(Route::Introspection), 2, "one per token");
+    assert_eq!(server.requests(Route::Introspection), 3, "one per token through the cache, one uncached");
 }

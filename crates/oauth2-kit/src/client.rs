@@ -614,10 +614,10 @@ impl OAuth2Client {
     /// What checks the server's signed introspection responses (RFC 9701), when its issuer and
     /// key set are known.
     #[cfg(feature = "jwt")]
-    fn signed_introspection(&self) -> Option<crate::jwt::introspection::SignedIntrospection> {
+    fn signed_introspection(&self) -> Option<crate::introspection::signed::SignedIntrospection> {
         let issuer = self.inner.server.issuer_identifier()?;
         let jwks = self.jwks().ok()?;
-        Some(crate::jwt::introspection::SignedIntrospection::new(
+        Some(crate::introspection::signed::SignedIntrospection::new(
             jwks,
             issuer.as_str().to_owned(),
             self.inner.auth.client_id().as_str().to_owned(),

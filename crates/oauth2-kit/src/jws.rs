@@ -28,14 +28,24 @@ pub(crate) struct Header {
     pub(crate) jwk: Option<serde_json::Value>,
 }
 
-/// A compact JWS, split and its header read; nothing checked yet.
-#[derive(Debug)]
+/// A compact JWS, split and its header read; nothing checked yet. `Debug` shows the header's
+/// `alg`, `kid` and `typ`, never the token.
 pub(crate) struct Compact<'a> {
     pub(crate) header: Header,
     /// `base64url(header) "." base64url(payload)`: what was signed.
     signing_input: &'a str,
     payload: &'a str,
     signature: Vec<u8>,
+}
+
+impl std::fmt::Debug for Compact<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compact")
+            .field("alg", &self.header.alg)
+            .field("kid", &self.header.kid)
+            .field("typ", &self.header.typ)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Compact<'a> {

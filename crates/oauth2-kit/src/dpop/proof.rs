@@ -17,6 +17,10 @@ use crate::signing::PublicKey;
 /// The longest proof accepted, in bytes (an RSA key's JWK makes the largest ones).
 const MAX_PROOF_BYTES: usize = 8 * 1024;
 
+/// The longest `jti` accepted (clients send 16 to 36 characters), so that what a verifier
+/// remembers per proof stays small.
+const MAX_JTI_BYTES: usize = 256;
+
 /// A DPoP proof that passed every check of RFC 9449 §4.3 but the ones that need state: the
 /// caller checks that its [`jti`](Self::jti) was not seen before (within the proof lifetime)
 /// and, if it gives nonces, the [`nonce`](Self::nonce).
@@ -53,7 +57,8 @@ pub enum ProofError {
     /// The signature does not verify with the header's key.
     #[error("the DPoP proof's signature does not verify")]
     BadSignature,
-    /// A claim the proof must carry is missing or of the wrong type.
+    /// A claim the proof must carry is missing or of the wrong type (or a `jti` over 256
+    /// bytes).
     #[error("the DPoP proof has no valid `{0}` claim")]
     MissingClaim(&'static str),
     /// `htm` is not the request's method.
@@ -115,7 +120,7 @@ pub fn verify_proof(
     window: Duration,
 ) -> Result<VerifiedProof, ProofError> {
     let jws = Compact::parse(proof, MAX_PROOF_BYTES).map_err(|_| ProofError::Malformed)?;
-    if !jws.has_type("dpop+jwt") {
+    if !jws.header.typ.as_deref().is_some_and(|typ| typ.eq_ignore_ascii_case("dpop+jwt")) {
         return Err(ProofError::WrongType);
     }
     let algorithm = jws.algorithm(&ASYMMETRIC).map_err(|_| ProofError::AlgorithmNotAllowed)?;
@@ -129,7 +134,10 @@ pub fn verify_proof(
         return Err(ProofError::BadSignature);
     }
     let claims: Claims = jws.claims().map_err(|_| ProofError::Malformed)?;
-    let jti = claims.jti.filter(|jti| !jti.is_empty()).ok_or(ProofError::MissingClaim("jti"))?;
+    let jti = claims
+        .jti
+        .filter(|jti| !jti.is_empty() && jti.len() <= MAX_JTI_BYTES)
+        .ok_or(ProofError::MissingClaim("jti"))?;
     if claims.htm.ok_or(ProofError::MissingClaim("htm"))? != method.as_str() {
         return Err(ProofError::WrongMethod);
     }
@@ -219,6 +227,8 @@ mod tests {
             check(&header(r#"{"alg":"ES256","typ":"JWT"}"#), &Method::GET, url, None, now),
             ProofError::WrongType
         );
+        let prefixed = header(r#"{"alg":"ES256","typ":"application/dpop+jwt"}"#);
+        assert_eq!(check(&prefixed, &Method::GET, url, None, now), ProofError::WrongType);
         assert_eq!(
             check(&header(r#"{"alg":"HS256","typ":"dpop+jwt"}"#), &Method::GET, url, None, now),
             ProofError::AlgorithmNotAllowed

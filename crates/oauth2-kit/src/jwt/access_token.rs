@@ -13,7 +13,6 @@ use super::{DEFAULT_MAX_TOKEN_BYTES, Jwks, JwtError};
 use crate::claims::{audiences, numeric_date};
 use crate::clock::{Clock, SystemClock};
 use crate::confirmation::Confirmation;
-use crate::introspection::IntrospectionResponse;
 use crate::issuer::Issuer;
 use crate::jws::{ASYMMETRIC, Compact};
 use crate::scope::Scope;
@@ -21,7 +20,7 @@ use crate::signing::JwsAlgorithm;
 
 /// The claims of a validated JWT access token: the ones RFC 9068 §2.2 names, typed, and the
 /// others as `C` (a JSON object by default; any `Deserialize` type of your own, for your
-/// server's claims).
+/// server's claims). `Debug` shows the registered claims only.
 ///
 /// ```
 /// use oauth2_kit::jwt::AccessTokenClaims;
@@ -35,7 +34,7 @@ use crate::signing::JwsAlgorithm;
 ///     format!("{} of {}", claims.sub.as_deref().unwrap_or("a client"), claims.extra.tenant)
 /// }
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AccessTokenClaims<C = Map<String, Value>> {
     /// The issuer (`iss`).
@@ -61,8 +60,9 @@ pub struct AccessTokenClaims<C = Map<String, Value>> {
     /// The client the token was issued to (`client_id`).
     #[serde(default)]
     pub client_id: Option<String>,
-    /// The scope granted (`scope`).
-    #[serde(default)]
+    /// The scope granted: `scope` (RFC 9068), or `scp` as Azure AD (a string) and Okta (an
+    /// array) name it; read leniently, as a server writes it.
+    #[serde(default, alias = "scp", deserialize_with = "granted_scope")]
     pub scope: Option<Scope>,
     /// When the user authenticated (`auth_time`).
     #[serde(default, deserialize_with = "numeric_date")]
@@ -81,42 +81,18 @@ pub struct AccessTokenClaims<C = Map<String, Value>> {
     pub extra: C,
 }
 
-impl<C: DeserializeOwned> AccessTokenClaims<C> {
-    /// The claims of an introspection response (RFC 7662 §2.2, which names them as RFC 9068
-    /// does), so that a resource server handles a token alike whether it was introspected or
-    /// read as a JWT. `iss` is empty when the response has none; `username` and the other
-    /// members go to `extra`. Check `active` first: this reads the claims, whatever they say.
-    pub fn from_introspection(response: &IntrospectionResponse) -> Result<Self, JwtError> {
-        let mut extra = response.extra.clone();
-        let cnf = extra.remove("cnf");
-        let number =
-            |name: &str, extra: &mut Map<String, Value>| extra.remove(name).and_then(|value| value.as_i64());
-        let text = |name: &str, extra: &mut Map<String, Value>| match extra.remove(name) {
-            Some(Value::String(text)) => Some(text),
-            _ => None,
-        };
-        let (auth_time, acr) = (number("auth_time", &mut extra), text("acr", &mut extra));
-        let amr = extra.remove("amr").and_then(|amr| serde_json::from_value(amr).ok());
-        if let Some(username) = &response.username {
-            extra.insert("username".to_owned(), Value::String(username.clone()));
-        }
-        let extra = C::deserialize(Value::Object(extra)).map_err(|_| JwtError::Malformed)?;
-        Ok(Self {
-            iss: response.iss.clone().unwrap_or_default(),
-            sub: response.sub.clone(),
-            aud: response.aud.clone().unwrap_or_default(),
-            exp: response.exp,
-            iat: response.iat,
-            nbf: response.nbf,
-            jti: response.jti.clone(),
-            client_id: response.client_id.clone(),
-            scope: response.scope.clone(),
-            auth_time,
-            acr,
-            amr,
-            cnf: cnf.as_ref().and_then(Confirmation::from_value),
-            extra,
-        })
+/// `Debug` shows the registered claims, not the others (which may be personal data).
+impl<C> fmt::Debug for AccessTokenClaims<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessTokenClaims")
+            .field("iss", &self.iss)
+            .field("sub", &self.sub)
+            .field("aud", &self.aud)
+            .field("exp", &self.exp)
+            .field("client_id", &self.client_id)
+            .field("scope", &self.scope)
+            .field("cnf", &self.cnf)
+            .finish_non_exhaustive()
     }
 }
 
@@ -149,6 +125,34 @@ impl<C> AccessTokenClaims<C> {
     pub fn has_scope(&self, token: &str) -> bool {
         self.scope.as_ref().is_some_and(|scope| scope.contains(token))
     }
+}
+
+/// A scope as servers write it in tokens: a space-separated string (read as
+/// [`Scope::from_server`] does) or an array of tokens.
+fn granted_scope<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Scope>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        Tokens(Vec<String>),
+    }
+    let text = match Option::<Written>::deserialize(deserializer)? {
+        None => return Ok(None),
+        Some(Written::Text(text)) => text,
+        Some(Written::Tokens(tokens)) => tokens.join(" "),
+    };
+    Scope::from_server(&text).map_err(serde::de::Error::custom)
+}
+
+/// The claims only an ID token has: a token carrying them is not an access token.
+#[derive(Deserialize)]
+struct IdTokenMarkers {
+    #[serde(default)]
+    nonce: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    at_hash: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    c_hash: Option<serde::de::IgnoredAny>,
 }
 
 /// Validates JWT access tokens (RFC 9068 §4) as a resource server receives them: `typ`
@@ -235,7 +239,9 @@ impl JwtAccessTokens {
 
     /// Also accepts JWT access tokens as servers wrote them before RFC 9068 (Keycloak, Azure
     /// AD, Okta, ...): `typ` `JWT` or no `typ` at all, and without `sub`, `client_id`, `iat` or
-    /// `jti`. `iss`, `aud`, `exp` and the signature are checked all the same.
+    /// `jti`. `iss`, `aud`, `exp` and the signature are checked all the same, and a token with an
+    /// ID token's claims (`nonce`, `at_hash`, `c_hash`) is refused: the issuer's ID tokens for a
+    /// client of the same name as this service are not access tokens.
     #[must_use]
     pub fn with_legacy_tokens(self) -> Self {
         self.with(|s| s.legacy = true)
@@ -268,6 +274,14 @@ impl JwtAccessTokens {
             return Err(JwtError::WrongType);
         }
         settings.jwks.verify_compact(&jws, &settings.algorithms).await?;
+        if !typed {
+            // Untyped tokens of the issuer include its ID tokens, whose `aud` may well be this
+            // service's name too (RFC 9068 §5): those are not access tokens.
+            let markers: IdTokenMarkers = jws.claims()?;
+            if markers.nonce.is_some() || markers.at_hash.is_some() || markers.c_hash.is_some() {
+                return Err(JwtError::WrongType);
+            }
+        }
         let claims: AccessTokenClaims<C> = jws.claims()?;
         if claims.iss != settings.issuer {
             return Err(JwtError::WrongIssuer);
@@ -305,32 +319,5 @@ impl fmt::Debug for JwtAccessTokens {
             .field("leeway", &s.leeway)
             .field("jwks", &s.jwks)
             .finish_non_exhaustive()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn introspection_responses_read_as_access_token_claims() {
-        let response = IntrospectionResponse::from_json(
-            br#"{"active":true,"client_id":"c1","username":"jdoe","scope":"read write","sub":"u1",
-                "aud":"https://api.example","iss":"https://as.example","exp":1419356238,"iat":1419350238,
-                "cnf":{"jkt":"abc"},"tenant":"t1"}"#,
-        )
-        .unwrap();
-        let claims = AccessTokenClaims::<Map<String, Value>>::from_introspection(&response).unwrap();
-        assert_eq!((claims.iss.as_str(), claims.sub.as_deref()), ("https://as.example", Some("u1")));
-        assert_eq!(claims.aud, ["https://api.example"]);
-        assert!(claims.has_scope("write"));
-        assert_eq!(claims.cnf.unwrap().jkt.as_deref(), Some("abc"));
-        assert_eq!(
-            (claims.extra["tenant"].as_str(), claims.extra["username"].as_str()),
-            (Some("t1"), Some("jdoe"))
-        );
-        let bare = IntrospectionResponse::from_json(br#"{"active":true}"#).unwrap();
-        let claims = AccessTokenClaims::<Map<String, Value>>::from_introspection(&bare).unwrap();
-        assert_eq!((claims.iss.as_str(), claims.sub), ("", None));
     }
 }

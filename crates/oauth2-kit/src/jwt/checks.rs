@@ -11,11 +11,26 @@ use crate::confirmation::Confirmation;
 /// The largest leeway a validator accepts for clock differences.
 pub(crate) const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
-/// `cnf`, as far as this library reads it (`jkt`, `x5t#S256`).
+/// `cnf` (RFC 7800): `jkt` or `x5t#S256`, strings. A `cnf` that binds the token to something
+/// else (`jwk`, `kid`, ...) or is not of that shape is refused, never read as no binding: a
+/// binding this library cannot check must not turn a token into a bearer token.
 pub(crate) fn confirmation<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Confirmation>, D::Error> {
-    Ok(Option::<Value>::deserialize(deserializer)?.as_ref().and_then(Confirmation::from_value))
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(cnf) => strict_confirmation(&cnf)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom("a cnf binding this library cannot check")),
+    }
+}
+
+/// `cnf` read strictly: an object of `jkt` and `x5t#S256` strings only, at least one.
+pub(crate) fn strict_confirmation(cnf: &Value) -> Option<Confirmation> {
+    let object = cnf.as_object()?;
+    let known =
+        object.iter().all(|(name, value)| matches!(name.as_str(), "jkt" | "x5t#S256") && value.is_string());
+    if known { Confirmation::from_value(cnf) } else { None }
 }
 
 /// The times a token carries, checked against `now` with `leeway` either way: `exp` required

@@ -103,8 +103,14 @@ impl JwksPolicy {
         self
     }
 
-    /// How long a set received with `headers` is fresh.
+    /// How long a set received with `headers` is fresh (within the bounds, read as
+    /// `min_ttl <= max_ttl` whatever the fields say).
     fn ttl(&self, headers: &HeaderMap) -> Duration {
+        let bounds = Self { max_ttl: self.max_ttl.max(self.min_ttl), ..*self };
+        bounds.bounded_ttl(headers)
+    }
+
+    fn bounded_ttl(&self, headers: &HeaderMap) -> Duration {
         let mut max_age = None;
         for value in headers.get_all(CACHE_CONTROL).iter().filter_map(|value| value.to_str().ok()) {
             for directive in value.split(',').map(str::trim) {
@@ -304,7 +310,7 @@ impl Jwks {
                 }
             };
             let result = match seq {
-                Some(seq) => self.fetch(flight, seq).await,
+                Some(seq) => self.fetch(flight, seq, false).await,
                 None => flight.wait().await,
             };
             match result {
@@ -356,7 +362,7 @@ impl Jwks {
                 }
             };
             let result = match seq {
-                Some(seq) => self.fetch(flight, seq).await,
+                Some(seq) => self.fetch(flight, seq, true).await,
                 None => flight.wait().await,
             };
             match result {
@@ -369,9 +375,16 @@ impl Jwks {
 
     /// Fetches the set as the flight's leader: keeps it (or the failure), then settles the
     /// flight. If this future is dropped first, its guard settles the flight as aborted, and a
-    /// waiter starts again.
-    async fn fetch(&self, flight: Arc<Flight<Arc<Fetched>>>, seq: u64) -> Result<Arc<Fetched>, Error> {
-        let mut guard = Leader { inner: &self.inner, flight, settled: false };
+    /// waiter starts again; an aborted fetch for an unknown `kid` counts as a failure (the
+    /// next one may start after `error_ttl`), so a client that hangs up cannot hold the
+    /// cooldown.
+    async fn fetch(
+        &self,
+        flight: Arc<Flight<Arc<Fetched>>>,
+        seq: u64,
+        refetch: bool,
+    ) -> Result<Arc<Fetched>, Error> {
+        let mut guard = Leader { inner: &self.inner, flight, settled: false, refetch };
         self.inner.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.inner.download().await.map(|(set, ttl)| (Arc::new(Fetched { set, seq }), ttl));
         let inner = &*self.inner;
@@ -416,6 +429,8 @@ struct Leader<'a> {
     inner: &'a Inner,
     flight: Arc<Flight<Arc<Fetched>>>,
     settled: bool,
+    /// Whether this fetch is for an unknown `kid` (and started the cooldown).
+    refetch: bool,
 }
 
 impl Drop for Leader<'_> {
@@ -424,6 +439,12 @@ impl Drop for Leader<'_> {
             let mut state = lock(&self.inner.state);
             if state.flight.as_ref().is_some_and(|flight| Arc::ptr_eq(flight, &self.flight)) {
                 state.flight = None;
+            }
+            if self.refetch {
+                let policy = &self.inner.policy;
+                let now = self.inner.transport.clock.now();
+                let shortened = policy.refetch_cooldown.saturating_sub(policy.error_ttl);
+                state.refetched_at = now.checked_sub(shortened);
             }
             drop(state);
             self.flight.finish(Err(Error::FetchAborted { panicked: std::thread::panicking() }));

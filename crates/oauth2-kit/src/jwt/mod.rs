@@ -11,11 +11,9 @@ pub use crate::error::JwtError;
 #[cfg(feature = "jwt")]
 mod access_token;
 #[cfg(feature = "jwt")]
-mod checks;
+pub(crate) mod checks;
 #[cfg(feature = "jwt")]
 mod id_token;
-#[cfg(feature = "jwt")]
-pub(crate) mod introspection;
 #[cfg(feature = "jwt")]
 mod jwks;
 #[cfg(feature = "jwt")]

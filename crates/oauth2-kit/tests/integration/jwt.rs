@@ -318,6 +318,28 @@ fn the_last_good_set_is_kept_while_the_endpoint_fails_within_a_bound() {
 }
 
 #[test]
+fn a_refetch_whose_caller_goes_away_holds_the_cooldown_only_as_a_failure_would() {
+    let (k1, k2) = (key(JwsAlgorithm::ES256, "k1"), key(JwsAlgorithm::ES256, "k2"));
+    let s = setup(&[&k1]);
+    validate(&s.tokens, &sign(&k1, json!({}), &claims(&s.clock))).unwrap();
+    // A made-up kid's refetch, abandoned (the client hung up) before the set came back.
+    s.server.gate.close();
+    let forged = sign(&k1, json!({"kid": "made-up"}), &claims(&s.clock));
+    let mut abandoned: VecDeque<Validation<'_>> = VecDeque::from([Box::pin(s.tokens.validate(&forged)) as _]);
+    assert!(poll_all(&mut abandoned).is_empty());
+    drop(abandoned);
+    s.server.gate.open();
+    assert_eq!(s.server.fetches(), 2);
+    // The issuer rotates: the first token with the new key is found 5 s later, not 30.
+    s.server.publish(&k2);
+    let token = sign(&k2, json!({}), &claims(&s.clock));
+    assert!(matches!(validate(&s.tokens, &token), Err(JwtError::UnknownKey)));
+    s.clock.advance(Duration::from_secs(5));
+    validate(&s.tokens, &token).unwrap();
+    assert_eq!(s.server.fetches(), 3);
+}
+
+#[test]
 fn a_fetch_whose_caller_goes_away_is_taken_over_by_a_waiter() {
     let k1 = key(JwsAlgorithm::ES256, "k1");
     let s = setup(&[&k1]);
@@ -428,6 +450,14 @@ fn bad_tokens_are_refused_each_for_its_reason() {
         ("critical header", sign(&es, json!({"crit": ["b64"], "b64": false}), &good), |e| {
             matches!(e, JwtError::UnsupportedCritical)
         }),
+        (
+            "bound to a key it cannot check (cnf.jwk)",
+            sign(&es, json!({}), &with(json!({"cnf": {"jwk": {"kty": "EC"}}}))),
+            |e| matches!(e, JwtError::Malformed),
+        ),
+        ("cnf.jkt not a string", sign(&es, json!({}), &with(json!({"cnf": {"jkt": ["a"]}}))), |e| {
+            matches!(e, JwtError::Malformed)
+        }),
         ("truncated", truncated, |e| matches!(e, JwtError::Malformed | JwtError::BadSignature)),
         ("1 MB", huge, |e| matches!(e, JwtError::TooLarge { limit: 16384 })),
         ("encrypted (five parts)", "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d".to_owned(), |e| {
@@ -455,6 +485,23 @@ fn bad_tokens_are_refused_each_for_its_reason() {
     ));
     let expired = with(json!({"exp": now - 61}));
     assert!(matches!(validate(&legacy, &sign(&es, json!({"typ": "JWT"}), &expired)), Err(JwtError::Expired)));
+    // The issuer's ID tokens are not access tokens, whatever their `aud`.
+    for marker in ["nonce", "at_hash", "c_hash"] {
+        let mut id_token = bare.clone();
+        id_token[marker] = "x".into();
+        let refused = validate(&legacy, &sign(&es, json!({"typ": "JWT"}), &id_token));
+        assert!(matches!(refused, Err(JwtError::WrongType)), "{marker}: {refused:?}");
+    }
+    // Scopes as servers write them: empty, an array, `scp` (Azure AD, Okta).
+    for (claims, read) in [
+        (with(json!({"scope": ""})), None),
+        (with(json!({"scope": ["orders:read", "profile"]})), Some("orders:read profile")),
+        (with(json!({"scope": null, "scp": "orders:read"})), Some("orders:read")),
+        (with(json!({"scope": null, "scp": ["a", "b"]})), Some("a b")),
+    ] {
+        let claims = validate(&s.tokens, &sign(&es, json!({}), &claims)).unwrap();
+        assert_eq!(claims.scope.as_ref().map(|scope| scope.as_str()), read);
+    }
 
     // The algorithm allow-list.
     let es_only = s.tokens.clone().with_algorithms(&[JwsAlgorithm::ES256, JwsAlgorithm::HS256]);
@@ -825,6 +872,11 @@ mod signed_introspection {
                 "a response without active",
                 signed(&server, typ.clone(), with("token_introspection", json!({ "scope": "read" }))),
                 |e| matches!(e, JwtError::InvalidClaim("token_introspection")),
+            ),
+            (
+                "an old answer replayed",
+                signed(&server, typ.clone(), with("iat", json!(claims()["iat"].as_u64().unwrap() - 120))),
+                |e| matches!(e, JwtError::Expired),
             ),
         ];
         for (name, body, expected) in cases {

@@ -79,8 +79,9 @@ impl PendingLogin {
         self.pkce_verifier.as_ref()
     }
 
-    /// The `nonce` sent in the link: check it against the ID token's `nonce` claim after you have
-    /// verified the ID token's signature (this crate does not verify ID tokens).
+    /// The `nonce` sent in the link. With the `jwt` feature, `complete_login` checks the ID
+    /// token's `nonce` against it (and the whole ID token); without it, check it yourself after
+    /// verifying the ID token's signature.
     pub fn nonce(&self) -> Option<&Nonce> {
         self.nonce.as_ref()
     }

@@ -19,6 +19,11 @@ use crate::secret::{AccessToken, RefreshToken};
 use crate::token_type::TokenType;
 pub use crate::token_type::TokenTypeHint;
 
+#[cfg(feature = "jwt")]
+mod claims;
+#[cfg(feature = "jwt")]
+pub(crate) mod signed;
+
 /// Asks the authorization server about a token (RFC 7662; sttp-oauth2 users know it by the
 /// same name).
 ///
@@ -57,7 +62,7 @@ pub struct IntrospectionClient {
     inner: Arc<TokenFormEndpoint>,
     /// What checks signed answers (RFC 9701), and whether only those are taken.
     #[cfg(feature = "jwt")]
-    signed: Option<(Arc<crate::jwt::introspection::SignedIntrospection>, bool)>,
+    signed: Option<(Arc<self::signed::SignedIntrospection>, bool)>,
 }
 
 impl IntrospectionClient {
@@ -78,10 +83,7 @@ impl IntrospectionClient {
 
     /// Checks signed answers with `signed` when the server sends them.
     #[cfg(feature = "jwt")]
-    pub(crate) fn with_signed(
-        mut self,
-        signed: Option<crate::jwt::introspection::SignedIntrospection>,
-    ) -> Self {
+    pub(crate) fn with_signed(mut self, signed: Option<self::signed::SignedIntrospection>) -> Self {
         self.signed = signed.map(|signed| (Arc::new(signed), false));
         self
     }
@@ -140,7 +142,7 @@ impl IntrospectionClient {
     ) -> Result<IntrospectionResponse> {
         #[cfg(feature = "jwt")]
         if let Some((signed, required)) = &self.signed {
-            use crate::jwt::introspection::MEDIA_TYPE;
+            use self::signed::MEDIA_TYPE;
             let accept = if *required { MEDIA_TYPE } else { "application/json" };
             let answer =
                 self.inner.post_token_accepting(Operation::Introspection, token, hint, accept).await?;

@@ -8,11 +8,11 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{Jwks, JwtError};
+use super::IntrospectionResponse;
 use crate::claims::{audiences, numeric_date};
 use crate::clock::Clock;
-use crate::introspection::IntrospectionResponse;
 use crate::jws::{ASYMMETRIC, Compact};
+use crate::jwt::{Jwks, JwtError};
 use crate::signing::JwsAlgorithm;
 
 /// The media type of a signed introspection response (RFC 9701 §4).
@@ -20,6 +20,10 @@ pub(crate) const MEDIA_TYPE: &str = "application/token-introspection+jwt";
 
 /// The longest signed answer read, in bytes.
 const MAX_BYTES: usize = 64 * 1024;
+
+/// How far a signed answer's `iat` may be from the client's clock, either way, in seconds: an
+/// answer is made for the request it answers.
+const LEEWAY: i64 = 60;
 
 /// What checks an issuer's signed introspection responses for one client.
 #[derive(Clone)]
@@ -77,10 +81,15 @@ impl SignedIntrospection {
         if !claims.aud.contains(&self.client_id) {
             return Err(JwtError::WrongAudience);
         }
+        // Made now: an old signed answer replayed (an `active: true` of yesterday) is refused.
         let iat = claims.iat.ok_or(JwtError::MissingClaim("iat"))?;
         let now = self.clock.system_time().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
-        if iat > i64::try_from(now.saturating_add(60)).unwrap_or(i64::MAX) {
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        if iat > now.saturating_add(LEEWAY) {
             return Err(JwtError::IssuedInFuture);
+        }
+        if iat < now.saturating_sub(LEEWAY) {
+            return Err(JwtError::Expired);
         }
         let response = serde_json::to_vec(&Value::Object(claims.token_introspection))
             .map_err(|_| JwtError::Malformed)?;
