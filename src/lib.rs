@@ -56,6 +56,9 @@ pub mod guide {
     #[doc = include_str!("../docs/resource-server.md")]
     pub struct ResourceServer;
 
+    #[doc = include_str!("../docs/cli.md")]
+    pub struct Cli;
+
     #[doc = include_str!("../docs/fleet-cache.md")]
     pub struct FleetCache;
 

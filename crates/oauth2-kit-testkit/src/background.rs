@@ -22,7 +22,16 @@ impl Background {
         F: FnOnce(TcpListener) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + 'static,
     {
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        Self::start_on(name, 0, serve)
+    }
+
+    /// [`start`](Self::start) on 127.0.0.1:`port` (0: a free port).
+    pub(crate) fn start_on<F, Fut>(name: &str, port: u16, serve: F) -> io::Result<Self>
+    where
+        F: FnOnce(TcpListener) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -22,6 +22,7 @@
 //! | [`http_clients`] | the reqwest and isahc adapters, writing your own, proxies |
 //! | [`errors`] | the error model, what to retry, what never appears in a message |
 //! | [`testkit`] | the embedded authorization server, for your own tests |
+//! | [`cli`] | the `oauth2-kit` command-line tool |
 
 #[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/client.md"))]
 pub mod client {}
@@ -79,3 +80,6 @@ pub mod errors {}
 
 #[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/testkit.md"))]
 pub mod testkit {}
+
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/guide/cli.md"))]
+pub mod cli {}

@@ -333,6 +333,7 @@ pub struct TestServerBuilder {
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     mutual_tls: bool,
     jwt_access_tokens: bool,
+    port: u16,
 }
 
 impl TestServerBuilder {
@@ -439,6 +440,13 @@ impl TestServerBuilder {
         self
     }
 
+    /// Listens on 127.0.0.1:`port` (default 0: a free port, which tests want; a fixed one for a
+    /// server that other programs on the machine are configured to reach).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
     /// Issues access tokens as JWTs (RFC 9068: `typ` `at+jwt`, signed with the server's
     /// [current key](TestServer::rotate_signing_key), `aud` the token request's resources or
     /// else the server's `/resource` URL) instead of opaque ones. They introspect, revoke and
@@ -512,7 +520,7 @@ impl TestServerBuilder {
                 Some((listener, pki))
             }
         };
-        let server = Background::start("authorization-server", move |listener| async move {
+        let server = Background::start_on("authorization-server", self.port, move |listener| async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(%error, "testkit server stopped");
             }
@@ -630,6 +638,7 @@ impl TestServer {
             dpop_nonce: false,
             mutual_tls: false,
             jwt_access_tokens: false,
+            port: 0,
             auth_methods: vec![
                 AuthMethod::ClientSecretBasic,
                 AuthMethod::ClientSecretPost,

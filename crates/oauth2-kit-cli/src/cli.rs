@@ -1,0 +1,201 @@
+//! The command line: global options (the server, the client, the output) and the commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use url::Url;
+
+/// Get, inspect and revoke OAuth 2.0 tokens; decode and verify JWTs; run a local authorization
+/// server.
+///
+/// Exit codes: 0 success, 1 a configuration or local error, 2 a usage error, 3 the server
+/// refused (an OAuth 2.0 error, an invalid token), 4 the server could not be reached.
+#[derive(Debug, Parser)]
+#[command(name = "oauth2-kit", version, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// How to print results: `human` (default), `json` for scripts, `raw` for the token alone
+    /// (`token`: the access token on stdout, for a pipe).
+    #[arg(long, global = true, value_enum, default_value_t = Output::Human)]
+    pub(crate) output: Output,
+    /// Show tokens in full instead of redacted.
+    #[arg(long, global = true)]
+    pub(crate) reveal: bool,
+    /// Log the library's trace (which never shows a secret) to stderr.
+    #[arg(long, short, global = true)]
+    pub(crate) verbose: bool,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Output {
+    Human,
+    Json,
+    Raw,
+}
+
+/// The authorization server and the client.
+#[derive(Debug, Args)]
+pub(crate) struct Server {
+    /// The issuer: its endpoints are discovered (`/.well-known/...`).
+    #[arg(long, env = "OAUTH2_ISSUER")]
+    pub(crate) issuer: Option<Url>,
+    /// The token endpoint, without discovery.
+    #[arg(long, env = "OAUTH2_TOKEN_URL")]
+    pub(crate) token_url: Option<Url>,
+    /// The introspection endpoint, without discovery.
+    #[arg(long, env = "OAUTH2_INTROSPECTION_URL")]
+    pub(crate) introspection_url: Option<Url>,
+    /// The revocation endpoint, without discovery.
+    #[arg(long, env = "OAUTH2_REVOCATION_URL")]
+    pub(crate) revocation_url: Option<Url>,
+    /// The client identifier.
+    #[arg(long, env = "OAUTH2_CLIENT_ID")]
+    pub(crate) client_id: Option<String>,
+    #[command(flatten)]
+    pub(crate) secret: SecretSource,
+    /// How the client sends its secret: `basic` (HTTP Basic, the default) or `post` (in the form).
+    #[arg(long, value_enum, default_value_t = AuthMethod::Basic)]
+    pub(crate) auth_method: AuthMethod,
+}
+
+/// Where the client secret comes from (a public client has none).
+#[derive(Debug, Args)]
+pub(crate) struct SecretSource {
+    /// The environment variable holding the client secret.
+    #[arg(long, default_value = "OAUTH2_CLIENT_SECRET", value_name = "VAR")]
+    pub(crate) client_secret_env: String,
+    /// A file holding the client secret (its first line).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) client_secret_file: Option<PathBuf>,
+    /// Read the client secret from standard input (its first line).
+    #[arg(long)]
+    pub(crate) client_secret_stdin: bool,
+    /// The client secret itself: it ends up in the shell's history and the process list (a
+    /// warning says so); prefer the other sources.
+    #[arg(long, value_name = "SECRET")]
+    pub(crate) client_secret: Option<String>,
+}
+
+/// How a client authenticates with its secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AuthMethod {
+    Basic,
+    Post,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Get an access token (client credentials, password, refresh).
+    Token(TokenArgs),
+    /// Ask the server about a token (RFC 7662).
+    Introspect(TokenInput),
+    /// Revoke a token (RFC 7009).
+    Revoke(RevokeArgs),
+    /// Print the server's metadata (RFC 8414, OpenID Connect Discovery).
+    Discover(DiscoverArgs),
+    /// Decode a JWT's header and claims; with `--issuer`, verify its signature with the
+    /// issuer's keys.
+    Jwt(JwtArgs),
+    /// Run the embedded authorization server for local development.
+    Testkit(TestkitArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `token`.
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    #[command(flatten)]
+    pub(crate) server: Server,
+    /// The grant.
+    #[arg(long, value_enum, default_value_t = Grant::ClientCredentials)]
+    pub(crate) grant: Grant,
+    /// The scope to ask for (space-separated).
+    #[arg(long)]
+    pub(crate) scope: Option<String>,
+    /// A resource the token is for (RFC 8707; repeatable).
+    #[arg(long)]
+    pub(crate) resource: Vec<Url>,
+    /// The resource owner (`--grant password`).
+    #[arg(long, env = "OAUTH2_USERNAME")]
+    pub(crate) username: Option<String>,
+    /// The environment variable holding the password (`--grant password`).
+    #[arg(long, default_value = "OAUTH2_PASSWORD", value_name = "VAR")]
+    pub(crate) password_env: String,
+    /// The environment variable holding the refresh token (`--grant refresh`).
+    #[arg(long, default_value = "OAUTH2_REFRESH_TOKEN", value_name = "VAR")]
+    pub(crate) refresh_token_env: String,
+    /// Read the refresh token from standard input instead (`--grant refresh`).
+    #[arg(long)]
+    pub(crate) refresh_token_stdin: bool,
+}
+
+/// The grants `token` can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Grant {
+    ClientCredentials,
+    Password,
+    Refresh,
+}
+
+/// A token given to a command.
+#[derive(Debug, Args)]
+pub(crate) struct TokenInput {
+    #[command(flatten)]
+    pub(crate) server: Server,
+    /// The token: `-` reads it from standard input (a token on the command line ends up in the
+    /// shell's history; a warning says so).
+    pub(crate) token: String,
+}
+
+/// `revoke`.
+#[derive(Debug, Args)]
+pub(crate) struct RevokeArgs {
+    #[command(flatten)]
+    pub(crate) input: TokenInput,
+    /// The token is a refresh token.
+    #[arg(long)]
+    pub(crate) refresh: bool,
+}
+
+/// `discover`.
+#[derive(Debug, Args)]
+pub(crate) struct DiscoverArgs {
+    /// The issuer.
+    #[arg(long, env = "OAUTH2_ISSUER")]
+    pub(crate) issuer: Url,
+}
+
+/// `jwt`.
+#[derive(Debug, Args)]
+pub(crate) struct JwtArgs {
+    /// The JWT: `-` reads it from standard input.
+    pub(crate) token: String,
+    /// Verify the signature with this issuer's keys (its discovered `jwks_uri`).
+    #[arg(long, env = "OAUTH2_ISSUER")]
+    pub(crate) issuer: Option<Url>,
+}
+
+/// `testkit`.
+#[derive(Debug, Args)]
+pub(crate) struct TestkitArgs {
+    /// The port on 127.0.0.1 (0: a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub(crate) port: u16,
+    /// Issue access tokens as JWTs (RFC 9068) instead of opaque ones.
+    #[arg(long)]
+    pub(crate) jwt_access_tokens: bool,
+}

@@ -1,0 +1,296 @@
+//! The commands, each over the library's operations.
+
+use std::io::IsTerminal as _;
+
+use oauth2_kit::discovery::ServerMetadata;
+use oauth2_kit::{
+    AccessToken, AuthMethod, AuthorizationServer, ClientAuth, Issuer, OAuth2Client, RefreshToken, Scope,
+};
+use serde_json::{Value, json};
+
+use crate::cli::{Grant, JwtArgs, RevokeArgs, Server, TestkitArgs, TokenArgs, TokenInput};
+use crate::failure::Failure;
+use crate::input;
+use crate::output::{Fields, Printer};
+
+type Http = oauth2_kit_reqwest::ReqwestClient;
+
+fn http() -> Result<Http, Failure> {
+    Http::new().map_err(|e| Failure::local(format!("cannot make an HTTP client: {e}")))
+}
+
+fn issuer_of(url: &url::Url) -> Result<Issuer, Failure> {
+    url.as_str().trim_end_matches('/').parse().map_err(|e| Failure::local(format!("--issuer: {e}")))
+}
+
+/// The client of the server the options name: discovered from `--issuer`, or the endpoints given.
+async fn client(server: &Server) -> Result<OAuth2Client, Failure> {
+    let http = http()?;
+    let endpoints = match &server.issuer {
+        Some(url) => {
+            let metadata = ServerMetadata::discover(&issuer_of(url)?, http.clone()).await?;
+            AuthorizationServer::from_metadata(&metadata)
+        }
+        None => AuthorizationServer::new(),
+    };
+    let endpoint =
+        |url: &url::Url| oauth2_kit::Endpoint::new(url.clone()).map_err(|e| Failure::local(e.to_string()));
+    let mut endpoints = endpoints;
+    if let Some(url) = &server.token_url {
+        endpoints = endpoints.token(endpoint(url)?);
+    }
+    if let Some(url) = &server.introspection_url {
+        endpoints = endpoints.introspection(endpoint(url)?);
+    }
+    if let Some(url) = &server.revocation_url {
+        endpoints = endpoints.revocation(endpoint(url)?);
+    }
+    Ok(OAuth2Client::new(endpoints, auth(server)?, http))
+}
+
+/// The client's authentication: its id and, unless it is public, its secret from the first
+/// source given (standard input, a file, the command line), else the environment.
+fn auth(server: &Server) -> Result<ClientAuth, Failure> {
+    let id = server
+        .client_id
+        .clone()
+        .ok_or_else(|| Failure::local("--client-id is required (or OAUTH2_CLIENT_ID)"))?;
+    let source = &server.secret;
+    let secret = if source.client_secret_stdin {
+        Some(input::stdin_line("client secret")?)
+    } else if let Some(path) = &source.client_secret_file {
+        Some(input::file_line(path, "client secret")?)
+    } else if let Some(secret) = &source.client_secret {
+        input::warn_command_line("client secret");
+        Some(secret.clone())
+    } else {
+        input::env(&source.client_secret_env)
+    };
+    Ok(match secret {
+        None => ClientAuth::public(id),
+        Some(secret) => {
+            let auth = ClientAuth::new(id, secret);
+            match server.auth_method {
+                crate::cli::AuthMethod::Basic => auth,
+                crate::cli::AuthMethod::Post => auth.with_method(AuthMethod::ClientSecretPost),
+            }
+        }
+    })
+}
+
+/// `token`.
+pub(crate) async fn token(args: &TokenArgs, printer: Printer) -> Result<(), Failure> {
+    let scope = match &args.scope {
+        Some(text) => Some(text.parse::<Scope>().map_err(|e| Failure::local(format!("--scope: {e}")))?),
+        None => None,
+    };
+    let mut builder = {
+        let plain = client(&args.server).await?;
+        OAuth2Client::builder(plain.server().clone(), plain.auth().clone(), http()?)
+    };
+    for resource in &args.resource {
+        builder = builder.resource(resource.clone());
+    }
+    let client = builder.build().map_err(|e| Failure::local(e.to_string()))?;
+    let token = match args.grant {
+        Grant::ClientCredentials => client.client_credentials()?.request_token(scope.as_ref()).await?,
+        Grant::Password => {
+            let username = args
+                .username
+                .clone()
+                .ok_or_else(|| Failure::local("--username is required for --grant password"))?;
+            let password = input::env(&args.password_env).ok_or_else(|| {
+                Failure::local(format!(
+                    "the password is read from ${} (--password-env): it is not set",
+                    args.password_env
+                ))
+            })?;
+            client
+                .password()?
+                .request_token(&username, &oauth2_kit::Password::new(password), scope.as_ref())
+                .await?
+        }
+        Grant::Refresh => {
+            let refresh = if args.refresh_token_stdin {
+                input::stdin_line("refresh token")?
+            } else {
+                input::env(&args.refresh_token_env).ok_or_else(|| {
+                    Failure::local(format!(
+                        "the refresh token is read from ${} or --refresh-token-stdin: neither is set",
+                        args.refresh_token_env
+                    ))
+                })?
+            };
+            client.refresh()?.refresh(&RefreshToken::new(refresh), scope.as_ref()).await?
+        }
+    };
+    let mut fields = Fields::default();
+    fields.insert("access_token".into(), printer.secret(token.access_token().expose_secret()));
+    fields.insert("token_type".into(), Value::String(token.token_type().to_string()));
+    if let Some(expires_in) = token.expires_in() {
+        fields.insert("expires_in".into(), json!(expires_in.as_secs()));
+    }
+    if let Some(scope) = token.scope() {
+        fields.insert("scope".into(), Value::String(scope.to_string()));
+    }
+    if let Some(refresh) = token.refresh_token() {
+        fields.insert("refresh_token".into(), printer.secret(refresh.expose_secret()));
+    }
+    if let Some(id_token) = token.id_token() {
+        fields.insert("id_token".into(), printer.secret(id_token.expose_secret()));
+    }
+    printer.print(fields, Some(token.access_token().expose_secret()));
+    Ok(())
+}
+
+/// `introspect`.
+pub(crate) async fn introspect(args: &TokenInput, printer: Printer) -> Result<(), Failure> {
+    let token = AccessToken::new(input::token(&args.token)?);
+    let client = client(&args.server).await?;
+    let info = client.introspection()?.introspect(&token).await?;
+    let mut fields = Fields::default();
+    fields.insert("active".into(), Value::Bool(info.active));
+    let mut text = |name: &str, value: &Option<String>| {
+        if let Some(value) = value {
+            fields.insert(name.into(), Value::String(value.clone()));
+        }
+    };
+    text("client_id", &info.client_id);
+    text("sub", &info.sub);
+    text("username", &info.username);
+    text("iss", &info.iss);
+    text("scope", &info.scope.as_ref().map(|scope| scope.to_string()));
+    text("token_type", &info.token_type.as_ref().map(|kind| kind.to_string()));
+    if let Some(aud) = &info.aud {
+        fields.insert("aud".into(), json!(aud));
+    }
+    for (name, value) in [("exp", info.exp), ("iat", info.iat), ("nbf", info.nbf)] {
+        if let Some(value) = value {
+            fields.insert(name.into(), json!(value));
+        }
+    }
+    if let Some(cnf) = info.confirmation() {
+        fields.insert("cnf".into(), json!({ "jkt": cnf.jkt, "x5t#S256": cnf.x5t_s256 }));
+    }
+    printer.print(fields, None);
+    Ok(())
+}
+
+/// `revoke`.
+pub(crate) async fn revoke(args: &RevokeArgs, printer: Printer) -> Result<(), Failure> {
+    let token = input::token(&args.input.token)?;
+    let client = client(&args.input.server).await?;
+    let revocation = client.revocation()?;
+    if args.refresh {
+        revocation.revoke_refresh_token(&RefreshToken::new(token)).await?;
+    } else {
+        revocation.revoke(&AccessToken::new(token)).await?;
+    }
+    let mut fields = Fields::default();
+    fields.insert("revoked".into(), Value::Bool(true));
+    printer.print(fields, None);
+    Ok(())
+}
+
+/// `discover`.
+pub(crate) async fn discover(issuer: &url::Url, printer: Printer) -> Result<(), Failure> {
+    let metadata = ServerMetadata::discover(&issuer_of(issuer)?, http()?).await?;
+    let mut fields = Fields::default();
+    fields.insert("issuer".into(), Value::String(metadata.issuer.as_str().to_owned()));
+    for (name, url) in [
+        ("authorization_endpoint", &metadata.authorization_endpoint),
+        ("token_endpoint", &metadata.token_endpoint),
+        ("introspection_endpoint", &metadata.introspection_endpoint),
+        ("revocation_endpoint", &metadata.revocation_endpoint),
+        ("userinfo_endpoint", &metadata.userinfo_endpoint),
+        ("device_authorization_endpoint", &metadata.device_authorization_endpoint),
+        ("pushed_authorization_request_endpoint", &metadata.pushed_authorization_request_endpoint),
+        ("jwks_uri", &metadata.jwks_uri),
+        ("end_session_endpoint", &metadata.end_session_endpoint),
+    ] {
+        if let Some(url) = url {
+            fields.insert(name.into(), Value::String(url.to_string()));
+        }
+    }
+    let lists = [
+        ("grant_types_supported", &metadata.grant_types_supported),
+        ("token_endpoint_auth_methods_supported", &metadata.token_endpoint_auth_methods_supported),
+    ];
+    for (name, list) in lists {
+        if let Some(list) = list {
+            fields.insert(name.into(), Value::String(list.join(" ")));
+        }
+    }
+    printer.print(fields, None);
+    Ok(())
+}
+
+/// `jwt`: the header and claims; verified when an issuer is given.
+pub(crate) async fn jwt(args: &JwtArgs, printer: Printer) -> Result<(), Failure> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let token = input::token(&args.token)?;
+    let mut parts = token.split('.');
+    let decode = |part: Option<&str>, what: &str| -> Result<Value, Failure> {
+        let bytes = part.and_then(|part| URL_SAFE_NO_PAD.decode(part).ok()).ok_or_else(|| {
+            Failure::new(crate::failure::Kind::Refused, format!("not a JWT: its {what} is not base64url"))
+        })?;
+        serde_json::from_slice(&bytes).map_err(|_| {
+            Failure::new(crate::failure::Kind::Refused, format!("not a JWT: its {what} is not JSON"))
+        })
+    };
+    let header = decode(parts.next(), "header")?;
+    let claims = decode(parts.next(), "claims")?;
+    let mut fields = Fields::default();
+    fields.insert("header".into(), header);
+    fields.insert("claims".into(), claims);
+    if let Some(issuer) = &args.issuer {
+        let metadata = ServerMetadata::discover(&issuer_of(issuer)?, http()?).await?;
+        let endpoints = AuthorizationServer::from_metadata(&metadata);
+        let client = OAuth2Client::new(endpoints, ClientAuth::public("oauth2-kit-cli"), http()?);
+        let algorithms = [
+            oauth2_kit::signing::JwsAlgorithm::RS256,
+            oauth2_kit::signing::JwsAlgorithm::PS256,
+            oauth2_kit::signing::JwsAlgorithm::ES256,
+            oauth2_kit::signing::JwsAlgorithm::EdDSA,
+        ];
+        client.jwks()?.verify::<Value>(&token, &algorithms).await.map_err(oauth2_kit::Error::from)?;
+        fields.insert(
+            "signature".into(),
+            Value::String(format!("verified with a key of {}", metadata.issuer.as_str())),
+        );
+    }
+    printer.print(fields, None);
+    Ok(())
+}
+
+/// `testkit`: the embedded server until interrupted, its clients and users printed first.
+#[allow(clippy::print_stdout)]
+pub(crate) async fn testkit(args: &TestkitArgs, printer: Printer) -> Result<(), Failure> {
+    use oauth2_kit_testkit::{
+        DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME, TestServer,
+    };
+    let server =
+        TestServer::builder().port(args.port).jwt_access_tokens(args.jwt_access_tokens).start().map_err(
+            |e| Failure::local(format!("cannot start the server on 127.0.0.1:{}: {e}", args.port)),
+        )?;
+    let mut fields = Fields::default();
+    fields.insert("issuer".into(), Value::String(server.issuer().as_str().to_owned()));
+    fields.insert("client_id".into(), Value::String(DEFAULT_CLIENT_ID.into()));
+    fields.insert("client_secret".into(), Value::String(DEFAULT_CLIENT_SECRET.into()));
+    fields.insert("username".into(), Value::String(DEFAULT_USERNAME.into()));
+    fields.insert("password".into(), Value::String(DEFAULT_PASSWORD.into()));
+    fields.insert("jwks_uri".into(), Value::String(server.jwks_endpoint().to_string()));
+    fields.insert(
+        "access_tokens".into(),
+        Value::String(if args.jwt_access_tokens { "JWT (RFC 9068)" } else { "opaque" }.into()),
+    );
+    // The test credentials are printed as they are: they are public, fixed values.
+    printer.print(fields, None);
+    if printer.output == crate::cli::Output::Human && std::io::stdout().is_terminal() {
+        println!("serving until interrupted (Ctrl-C)");
+    }
+    tokio::signal::ctrl_c().await.map_err(|e| Failure::local(format!("cannot wait for Ctrl-C: {e}")))?;
+    drop(server);
+    Ok(())
+}

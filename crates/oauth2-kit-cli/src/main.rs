@@ -1,0 +1,56 @@
+//! `oauth2-kit`: get, inspect and revoke OAuth 2.0 tokens from a terminal or a script, decode
+//! and verify JWTs, and run the embedded authorization server for local development. Every
+//! protocol step is the `oauth2-kit` library's.
+
+mod cli;
+mod commands;
+mod failure;
+mod input;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory as _, Parser as _};
+
+use crate::cli::{Cli, Command};
+use crate::output::Printer;
+
+#[allow(clippy::print_stderr)]
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.global.verbose {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
+            .init();
+    }
+    let printer = Printer { output: cli.global.output, reveal: cli.global.reveal };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Token(args) => commands::token(args, printer).await,
+            Command::Introspect(args) => commands::introspect(args, printer).await,
+            Command::Revoke(args) => commands::revoke(args, printer).await,
+            Command::Discover(args) => commands::discover(&args.issuer, printer).await,
+            Command::Jwt(args) => commands::jwt(args, printer).await,
+            Command::Testkit(args) => commands::testkit(args, printer).await,
+            Command::Completions { shell } => {
+                clap_complete::generate(*shell, &mut Cli::command(), "oauth2-kit", &mut std::io::stdout());
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The `oauth2-kit` binary, end to end against the embedded testkit server: every command, the
+//! output formats, the exit codes, and no secret in any output unless asked for.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Output, Stdio};
+
+use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
+use serde_json::Value;
+
+/// The binary with the server's issuer and client in its environment (the secret in
+/// `OAUTH2_CLIENT_SECRET`), nothing else inherited that could change it.
+fn cli(server: &TestServer) -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin!("oauth2-kit"));
+    command
+        .env_clear()
+        .env("OAUTH2_ISSUER", server.issuer().as_str())
+        .env("OAUTH2_CLIENT_ID", DEFAULT_CLIENT_ID)
+        .env("OAUTH2_CLIENT_SECRET", DEFAULT_CLIENT_SECRET);
+    command
+}
+
+/// Runs `command` with `stdin` on its standard input.
+fn run(command: &mut Command, stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child =
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts that none of `secrets` is in the run's stdout or stderr.
+fn no_secret(output: &Output, secrets: &[&str]) {
+    let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    for secret in secrets {
+        assert!(!all.contains(secret), "a secret in the output: {all}");
+    }
+}
+
+#[test]
+fn token_introspect_revoke_in_every_output_format() {
+    let server = TestServer::start().unwrap();
+    // Raw: the access token alone, for a pipe.
+    let raw = run(cli(&server).args(["token", "--scope", "read", "--output", "raw"]), "");
+    assert!(raw.status.success(), "{}", text(&raw.stderr));
+    let token = text(&raw.stdout).trim().to_owned();
+    assert!(token.len() > 20);
+    no_secret(&raw, &[DEFAULT_CLIENT_SECRET]);
+
+    // Human and JSON: redacted, unless --reveal.
+    let human = run(cli(&server).args(["token", "--scope", "read"]), "");
+    assert!(human.status.success());
+    let shown = text(&human.stdout);
+    assert!(
+        shown.contains("access_token") && shown.contains("<redacted: ") && shown.contains("scope"),
+        "{shown}"
+    );
+    let json = run(cli(&server).args(["token", "--scope", "read", "--output", "json"]), "");
+    let object: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(object["token_type"], "Bearer");
+    assert!(object["access_token"].as_str().unwrap().starts_with("<redacted"));
+    let revealed = run(cli(&server).args(["token", "--output", "json", "--reveal"]), "");
+    let object: Value = serde_json::from_slice(&revealed.stdout).unwrap();
+    let second = object["access_token"].as_str().unwrap().to_owned();
+    assert!(!second.starts_with('<') && second.len() > 20);
+    for output in [&human, &json] {
+        no_secret(output, &[DEFAULT_CLIENT_SECRET]);
+    }
+
+    // The token from standard input: introspected, revoked, introspected again.
+    let introspected = run(cli(&server).args(["introspect", "-", "--output", "json"]), &format!("{token}\n"));
+    assert!(introspected.status.success(), "{}", text(&introspected.stderr));
+    let object: Value = serde_json::from_slice(&introspected.stdout).unwrap();
+    assert_eq!(
+        (object["active"].as_bool(), object["client_id"].as_str()),
+        (Some(true), Some(DEFAULT_CLIENT_ID))
+    );
+    no_secret(&introspected, &[&token, DEFAULT_CLIENT_SECRET]);
+    let revoked = run(cli(&server).args(["revoke", "-"]), &format!("{token}\n"));
+    assert!(revoked.status.success());
+    no_secret(&revoked, &[&token, DEFAULT_CLIENT_SECRET]);
+    let after = run(cli(&server).args(["introspect", "-", "--output", "json"]), &format!("{token}\n"));
+    let object: Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert_eq!(object["active"].as_bool(), Some(false));
+
+    // A token on the command line works, with a warning.
+    let warned = run(cli(&server).args(["introspect", &second]), "");
+    assert!(warned.status.success());
+    assert!(text(&warned.stderr).contains("warning: a token on the command line"));
+}
+
+#[test]
+fn each_kind_of_failure_has_its_exit_code_and_one_line() {
+    let server = TestServer::start().unwrap();
+    // The server refuses: 3, with its error code and what to try.
+    let refused = run(cli(&server).env("OAUTH2_CLIENT_SECRET", "wrong-secret-value").args(["token"]), "");
+    assert_eq!(refused.status.code(), Some(3));
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("invalid_client") && stderr.contains("check the client id"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    no_secret(&refused, &["wrong-secret-value"]);
+    // Nothing listening: 4.
+    let unreachable = run(
+        cli(&server).env_remove("OAUTH2_ISSUER").args(["token", "--token-url", "http://127.0.0.1:9/token"]),
+        "",
+    );
+    assert_eq!(unreachable.status.code(), Some(4), "{}", text(&unreachable.stderr));
+    // A usage error: 2.
+    let usage = run(cli(&server).args(["token", "--no-such-flag"]), "");
+    assert_eq!(usage.status.code(), Some(2));
+    // A local error (no client id): 1.
+    let local = run(cli(&server).env_remove("OAUTH2_CLIENT_ID").args(["token"]), "");
+    assert_eq!(local.status.code(), Some(1));
+    assert!(text(&local.stderr).contains("--client-id"));
+}
+
+#[test]
+fn secrets_from_standard_input_a_file_or_the_command_line_with_a_warning() {
+    let server = TestServer::start().unwrap();
+    let from_stdin = run(
+        cli(&server).env_remove("OAUTH2_CLIENT_SECRET").args(["token", "--client-secret-stdin"]),
+        &format!("{DEFAULT_CLIENT_SECRET}\n"),
+    );
+    assert!(from_stdin.status.success(), "{}", text(&from_stdin.stderr));
+    let file = std::env::temp_dir().join(format!("oauth2-kit-cli-test-{}", std::process::id()));
+    std::fs::write(&file, format!("{DEFAULT_CLIENT_SECRET}\n")).unwrap();
+    let from_file = run(
+        cli(&server).env_remove("OAUTH2_CLIENT_SECRET").args([
+            "token",
+            "--client-secret-file",
+            file.to_str().unwrap(),
+        ]),
+        "",
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert!(from_file.status.success(), "{}", text(&from_file.stderr));
+    let on_line = run(
+        cli(&server).env_remove("OAUTH2_CLIENT_SECRET").args([
+            "token",
+            "--client-secret",
+            DEFAULT_CLIENT_SECRET,
+        ]),
+        "",
+    );
+    assert!(on_line.status.success());
+    assert!(text(&on_line.stderr).contains("warning: a client secret on the command line"));
+    for output in [&from_stdin, &from_file, &on_line] {
+        no_secret(output, &[DEFAULT_CLIENT_SECRET]);
+    }
+    // The password grant, its password from the environment.
+    let password = run(
+        cli(&server).env("OAUTH2_PASSWORD", oauth2_kit_testkit::DEFAULT_PASSWORD).args([
+            "token",
+            "--grant",
+            "password",
+            "--username",
+            oauth2_kit_testkit::DEFAULT_USERNAME,
+            "--output",
+            "json",
+        ]),
+        "",
+    );
+    assert!(password.status.success(), "{}", text(&password.stderr));
+    no_secret(&password, &[oauth2_kit_testkit::DEFAULT_PASSWORD]);
+}
+
+#[test]
+fn discover_jwt_and_completions() {
+    let server = TestServer::builder().jwt_access_tokens(true).start().unwrap();
+    let discovered = run(cli(&server).args(["discover", "--output", "json"]), "");
+    assert!(discovered.status.success(), "{}", text(&discovered.stderr));
+    let object: Value = serde_json::from_slice(&discovered.stdout).unwrap();
+    assert_eq!(object["token_endpoint"], server.token_endpoint().to_string());
+    assert_eq!(object["jwks_uri"], server.jwks_endpoint().to_string());
+
+    let raw = run(cli(&server).args(["token", "--output", "raw"]), "");
+    let token = text(&raw.stdout).trim().to_owned();
+    let verified = run(cli(&server).args(["jwt", "-", "--output", "json"]), &format!("{token}\n"));
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    let object: Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(object["header"]["typ"], "at+jwt");
+    assert_eq!(object["claims"]["client_id"], DEFAULT_CLIENT_ID);
+    assert!(object["signature"].as_str().unwrap().starts_with("verified"));
+    // Decoded only, without an issuer.
+    let decoded = run(
+        cli(&server).env_remove("OAUTH2_ISSUER").args(["jwt", "-", "--output", "json"]),
+        &format!("{token}\n"),
+    );
+    let object: Value = serde_json::from_slice(&decoded.stdout).unwrap();
+    assert!(object.get("signature").is_none());
+    // Tampered: refused, exit 3.
+    let (head, rest) = token.split_once('.').unwrap();
+    let (_, signature) = rest.split_once('.').unwrap();
+    use base64::Engine as _;
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"sub":"admin"}"#);
+    let forged = format!("{head}.{claims}.{signature}");
+    let refused = run(cli(&server).args(["jwt", "-"]), &format!("{forged}\n"));
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+
+    let completions = run(cli(&server).args(["completions", "bash"]), "");
+    assert!(completions.status.success());
+    assert!(text(&completions.stdout).contains("oauth2-kit"));
+}
+
+#[test]
+fn the_testkit_command_serves_a_server_the_other_commands_use() {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("oauth2-kit"))
+        .env_clear()
+        .args(["testkit", "--port", "0", "--output", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    let printed: Value = serde_json::from_str(&line).unwrap();
+    let issuer = printed["issuer"].as_str().unwrap().to_owned();
+    assert!(issuer.starts_with("http://127.0.0.1:"));
+    assert_eq!(printed["client_id"], DEFAULT_CLIENT_ID);
+    let token = Command::new(assert_cmd::cargo::cargo_bin!("oauth2-kit"))
+        .env_clear()
+        .env("OAUTH2_CLIENT_SECRET", printed["client_secret"].as_str().unwrap())
+        .args(["token", "--issuer", &issuer, "--client-id", DEFAULT_CLIENT_ID, "--output", "raw"])
+        .output()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(token.status.success(), "{}", text(&token.stderr));
+    assert!(!text(&token.stdout).trim().is_empty());
+}
