@@ -97,8 +97,12 @@ pub(crate) enum AuthMethod {
 pub(crate) enum Command {
     /// Get an access token (client credentials, password, refresh).
     Token(TokenArgs),
+    /// Get a token through the device flow (RFC 8628): a code to enter on another device.
+    Device(DeviceArgs),
     /// Ask the server about a token (RFC 7662).
     Introspect(TokenInput),
+    /// Who a user's access token is for (OpenID Connect UserInfo).
+    Userinfo(TokenInput),
     /// Revoke a token (RFC 7009).
     Revoke(RevokeArgs),
     /// Print the server's metadata (RFC 8414, OpenID Connect Discovery).
@@ -141,6 +145,16 @@ pub(crate) struct TokenArgs {
     /// Read the refresh token from standard input instead (`--grant refresh`).
     #[arg(long)]
     pub(crate) refresh_token_stdin: bool,
+}
+
+/// `device`.
+#[derive(Debug, Args)]
+pub(crate) struct DeviceArgs {
+    #[command(flatten)]
+    pub(crate) server: Server,
+    /// The scope to ask for (space-separated).
+    #[arg(long)]
+    pub(crate) scope: Option<String>,
 }
 
 /// The grants `token` can use.

@@ -124,6 +124,12 @@ pub(crate) async fn token(args: &TokenArgs, printer: Printer) -> Result<(), Fail
             client.refresh()?.refresh(&RefreshToken::new(refresh), scope.as_ref()).await?
         }
     };
+    print_token(&token, printer);
+    Ok(())
+}
+
+/// A token response: the tokens redacted unless revealed; `raw` prints the access token.
+fn print_token(token: &oauth2_kit::TokenResponse, printer: Printer) {
     let mut fields = Fields::default();
     fields.insert("access_token".into(), printer.secret(token.access_token().expose_secret()));
     fields.insert("token_type".into(), Value::String(token.token_type().to_string()));
@@ -140,6 +146,91 @@ pub(crate) async fn token(args: &TokenArgs, printer: Printer) -> Result<(), Fail
         fields.insert("id_token".into(), printer.secret(id_token.expose_secret()));
     }
     printer.print(fields, Some(token.access_token().expose_secret()));
+}
+
+/// `device`: the code and where to enter it on standard error (standard output is the result),
+/// then a spinner with the time left while the server is polled.
+#[allow(clippy::print_stderr)]
+pub(crate) async fn device(args: &crate::cli::DeviceArgs, printer: Printer) -> Result<(), Failure> {
+    let scope = match &args.scope {
+        Some(text) => Some(text.parse::<Scope>().map_err(|e| Failure::local(format!("--scope: {e}")))?),
+        None => None,
+    };
+    let plain = client(&args.server).await?;
+    let client = OAuth2Client::builder(plain.server().clone(), plain.auth().clone(), http()?)
+        .runtime(std::sync::Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()))
+        .build()
+        .map_err(|e| Failure::local(e.to_string()))?;
+    let device = client.device()?;
+    let authorization = device.request_authorization(scope.as_ref()).await?;
+    let left = authorization.expires_in().as_secs();
+    eprintln!(
+        "open {} and enter the code {} (within {}:{:02})",
+        authorization.verification_uri(),
+        authorization.user_code(),
+        left / 60,
+        left % 60
+    );
+    if let Some(complete) = authorization.verification_uri_complete() {
+        eprintln!("or open {complete}");
+    }
+    let terminal = std::io::stderr().is_terminal();
+    let spinner = async {
+        const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
+        let mut frame = 0usize;
+        loop {
+            if terminal {
+                let left = authorization
+                    .expires_at()
+                    .saturating_duration_since(tokio::time::Instant::now().into_std())
+                    .as_secs();
+                let symbol = FRAMES.get(frame % FRAMES.len()).copied().unwrap_or('|');
+                eprint!("\r{symbol} waiting for approval ({}:{:02} left) ", left / 60, left % 60);
+                frame += 1;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    };
+    let token = tokio::select! {
+        token = device.poll_token(&authorization) => token,
+        () = spinner => unreachable_spinner(),
+    };
+    if terminal {
+        eprintln!();
+    }
+    print_token(&token?, printer);
+    Ok(())
+}
+
+/// The spinner never ends.
+fn unreachable_spinner() -> oauth2_kit::Result<oauth2_kit::TokenResponse> {
+    Err(oauth2_kit::ConfigError::new(oauth2_kit::ConfigErrorKind::InvalidSetting, "the spinner ended").into())
+}
+
+/// `userinfo`: the claims the server returns for a user's access token.
+pub(crate) async fn userinfo(args: &TokenInput, printer: Printer) -> Result<(), Failure> {
+    let token = AccessToken::new(input::token(&args.token)?);
+    let client = client(&args.server).await?;
+    let info = client.userinfo()?.fetch(&token).await?;
+    let mut fields = Fields::default();
+    fields.insert("sub".into(), Value::String(info.sub.clone()));
+    for (name, value) in [
+        ("name", &info.name),
+        ("preferred_username", &info.preferred_username),
+        ("email", &info.email),
+        ("locale", &info.locale),
+    ] {
+        if let Some(value) = value {
+            fields.insert(name.into(), Value::String(value.clone()));
+        }
+    }
+    if let Some(verified) = info.email_verified {
+        fields.insert("email_verified".into(), Value::Bool(verified));
+    }
+    for (name, value) in &info.extra {
+        fields.insert(name.clone(), value.clone());
+    }
+    printer.print(fields, None);
     Ok(())
 }
 

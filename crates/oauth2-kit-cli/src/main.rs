@@ -35,7 +35,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Token(args) => commands::token(args, printer).await,
+            Command::Device(args) => commands::device(args, printer).await,
             Command::Introspect(args) => commands::introspect(args, printer).await,
+            Command::Userinfo(args) => commands::userinfo(args, printer).await,
             Command::Revoke(args) => commands::revoke(args, printer).await,
             Command::Discover(args) => commands::discover(&args.issuer, printer).await,
             Command::Jwt(args) => commands::jwt(args, printer).await,

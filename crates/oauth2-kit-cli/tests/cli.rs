@@ -234,3 +234,34 @@ fn the_testkit_command_serves_a_server_the_other_commands_use() {
     assert!(token.status.success(), "{}", text(&token.stderr));
     assert!(!text(&token.stdout).trim().is_empty());
 }
+
+#[test]
+fn device_flow_approved_through_the_server_then_userinfo_of_its_token() {
+    let server =
+        TestServer::builder().device_interval(Some(std::time::Duration::from_secs(1))).start().unwrap();
+    let mut child = cli(&server)
+        .args(["device", "--scope", "openid profile", "--output", "raw"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.as_mut().unwrap()).read_line(&mut line).unwrap();
+    // "open http://.../device and enter the code ABCD-EFGH (within 10:00)"
+    let code = line.split("enter the code ").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap();
+    assert!(line.starts_with("open http://127.0.0.1:"), "{line}");
+    assert!(server.approve_device(code), "{line}");
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let token = text(&output.stdout).trim().to_owned();
+    assert!(token.len() > 20);
+
+    let me = run(cli(&server).args(["userinfo", "-", "--output", "json"]), &format!("{token}\n"));
+    assert!(me.status.success(), "{}", text(&me.stderr));
+    let object: Value = serde_json::from_slice(&me.stdout).unwrap();
+    assert_eq!(object["sub"], oauth2_kit_testkit::DEFAULT_USERNAME);
+    no_secret(&me, &[&token]);
+    // A token the server does not know: refused, 3.
+    let refused = run(cli(&server).args(["userinfo", "-"]), "made-up-token-value\n");
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+}
