@@ -13,6 +13,17 @@ use crate::signing::{JwsAlgorithm, PublicKey};
 pub(crate) const ASYMMETRIC: [JwsAlgorithm; 4] =
     [JwsAlgorithm::RS256, JwsAlgorithm::PS256, JwsAlgorithm::ES256, JwsAlgorithm::EdDSA];
 
+/// The asymmetric algorithms a server's metadata lists (`*_signing_alg_values_supported`), or
+/// all of them when it lists none (the keys of its key set then decide).
+pub(crate) fn advertised(names: Option<&[String]>) -> Vec<JwsAlgorithm> {
+    match names {
+        Some(names) => {
+            ASYMMETRIC.into_iter().filter(|alg| names.iter().any(|name| name == alg.as_str())).collect()
+        }
+        None => ASYMMETRIC.to_vec(),
+    }
+}
+
 /// The JOSE header members this library reads; others are ignored, a repeated one refused.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Header {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::IntrospectionResponse;
 use crate::claims::{audiences, numeric_date};
 use crate::clock::Clock;
-use crate::jws::{ASYMMETRIC, Compact};
+use crate::jws::Compact;
 use crate::jwt::{Jwks, JwtError};
 use crate::signing::JwsAlgorithm;
 
@@ -55,12 +55,7 @@ impl SignedIntrospection {
         algorithms: Option<&[String]>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let algorithms = match algorithms {
-            Some(names) => {
-                ASYMMETRIC.into_iter().filter(|alg| names.iter().any(|name| name == alg.as_str())).collect()
-            }
-            None => ASYMMETRIC.to_vec(),
-        };
+        let algorithms = crate::jws::advertised(algorithms);
         Self { jwks, issuer, client_id, algorithms, clock }
     }
 

@@ -14,7 +14,7 @@ use super::checks::check_times;
 use super::{DEFAULT_MAX_TOKEN_BYTES, Jwks, JwtError};
 use crate::claims::IdTokenClaims;
 use crate::clock::Clock;
-use crate::jws::{ASYMMETRIC, Compact};
+use crate::jws::Compact;
 use crate::secret::{AccessToken, AuthorizationCode, IdToken, Nonce};
 use crate::signing::JwsAlgorithm;
 
@@ -50,12 +50,7 @@ impl IdTokenValidator {
         algorithms: Option<&[String]>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let algorithms = match algorithms {
-            Some(names) => {
-                ASYMMETRIC.into_iter().filter(|alg| names.iter().any(|name| name == alg.as_str())).collect()
-            }
-            None => ASYMMETRIC.to_vec(),
-        };
+        let algorithms = crate::jws::advertised(algorithms);
         Self { jwks, issuer, client_id, algorithms, leeway: Duration::from_secs(60), clock }
     }
 
