@@ -100,6 +100,16 @@ const clients = [
   web('kit-web-static', 'static-secret'),
   // A client whose authorization requests must be pushed (RFC 9126).
   { ...web('kit-web-par', 'par-secret'), require_pushed_authorization_requests: true },
+  // A native app (RFC 8252): public, PKCE, a loopback redirect URI whose port may be any
+  // (oidc-provider matches 127.0.0.1 redirect URIs of native clients without their port).
+  {
+    client_id: 'kit-native',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+  },
   // A public client of the device flow (RFC 8628).
   {
     client_id: 'kit-device',

@@ -48,6 +48,9 @@ pub(crate) struct Server {
     /// The issuer: its endpoints are discovered (`/.well-known/...`).
     #[arg(long, env = "OAUTH2_ISSUER")]
     pub(crate) issuer: Option<Url>,
+    /// The authorization endpoint (`login`), without discovery.
+    #[arg(long, env = "OAUTH2_AUTHORIZATION_URL")]
+    pub(crate) authorization_url: Option<Url>,
     /// The token endpoint, without discovery.
     #[arg(long, env = "OAUTH2_TOKEN_URL")]
     pub(crate) token_url: Option<Url>,
@@ -62,9 +65,18 @@ pub(crate) struct Server {
     pub(crate) client_id: Option<String>,
     #[command(flatten)]
     pub(crate) secret: SecretSource,
-    /// How the client sends its secret: `basic` (HTTP Basic, the default) or `post` (in the form).
-    #[arg(long, value_enum, default_value_t = AuthMethod::Basic)]
-    pub(crate) auth_method: AuthMethod,
+    /// How the client authenticates. Default: `private-key-jwt` with `--client-key-file`, else
+    /// the first of `basic`, `post` and `client-secret-jwt` the server accepts (`basic` when
+    /// its metadata does not say).
+    #[arg(long, value_enum)]
+    pub(crate) auth_method: Option<AuthMethod>,
+    /// The client's private key (PEM or JWK) for `private-key-jwt`: assertions signed with it
+    /// stand for a secret.
+    #[arg(long, env = "OAUTH2_CLIENT_KEY_FILE", value_name = "PATH")]
+    pub(crate) client_key_file: Option<PathBuf>,
+    /// The `kid` of the client's key, when the server holds several of the client's keys.
+    #[arg(long, value_name = "KID")]
+    pub(crate) client_key_id: Option<String>,
 }
 
 /// Where the client secret comes from (a public client has none).
@@ -79,24 +91,38 @@ pub(crate) struct SecretSource {
     /// Read the client secret from standard input (its first line).
     #[arg(long)]
     pub(crate) client_secret_stdin: bool,
+    /// Ask for the client secret on the terminal (not echoed).
+    #[arg(long)]
+    pub(crate) client_secret_prompt: bool,
     /// The client secret itself: it ends up in the shell's history and the process list (a
     /// warning says so); prefer the other sources.
     #[arg(long, value_name = "SECRET")]
     pub(crate) client_secret: Option<String>,
 }
 
-/// How a client authenticates with its secret.
+/// How a client authenticates (RFC 6749 §2.3, RFC 7523 §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum AuthMethod {
+    /// The secret in HTTP Basic (`client_secret_basic`).
     Basic,
+    /// The secret in the form (`client_secret_post`).
     Post,
+    /// A JWT signed with the secret (`client_secret_jwt`, HS256).
+    ClientSecretJwt,
+    /// A JWT signed with the client's key (`private_key_jwt`, `--client-key-file`).
+    PrivateKeyJwt,
+    /// No authentication: a public client (`none`).
+    None,
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Get an access token (client credentials, password, refresh).
-    Token(TokenArgs),
+    /// Get an access token (client credentials, password, refresh, JWT bearer, token exchange).
+    Token(Box<TokenArgs>),
+    /// Log a user in through a browser (authorization code with PKCE, RFC 8252): the login
+    /// comes back to a listener of this command on 127.0.0.1.
+    Login(LoginArgs),
     /// Get a token through the device flow (RFC 8628): a code to enter on another device.
     Device(DeviceArgs),
     /// Ask the server about a token (RFC 7662).
@@ -139,6 +165,14 @@ pub(crate) struct TokenArgs {
     /// The environment variable holding the password (`--grant password`).
     #[arg(long, default_value = "OAUTH2_PASSWORD", value_name = "VAR")]
     pub(crate) password_env: String,
+    /// An audience of the token (repeatable): sent as `audience` (token exchange, RFC 8693; and
+    /// to servers that take it with other grants).
+    #[arg(long)]
+    pub(crate) audience: Vec<String>,
+    #[command(flatten)]
+    pub(crate) assertion: AssertionArgs,
+    #[command(flatten)]
+    pub(crate) exchange: ExchangeArgs,
     /// The environment variable holding the refresh token (`--grant refresh`).
     #[arg(long, default_value = "OAUTH2_REFRESH_TOKEN", value_name = "VAR")]
     pub(crate) refresh_token_env: String,
@@ -157,12 +191,92 @@ pub(crate) struct DeviceArgs {
     pub(crate) scope: Option<String>,
 }
 
+/// `login`.
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    #[command(flatten)]
+    pub(crate) server: Server,
+    /// The scope to ask for (space-separated); with `openid`, the ID token is validated.
+    #[arg(long)]
+    pub(crate) scope: Option<String>,
+    /// The port of the callback listener on 127.0.0.1 (0: a free one). The redirect URI is
+    /// `http://127.0.0.1:PORT/callback`, which the client must have registered (a native
+    /// client's loopback redirect URI matches any port, RFC 8252 §7.3).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) port: u16,
+    /// The path of the redirect URI.
+    #[arg(long, default_value = "/callback", value_name = "PATH")]
+    pub(crate) callback_path: String,
+    /// Print the login link instead of opening a browser.
+    #[arg(long)]
+    pub(crate) no_browser: bool,
+    /// How long to wait for the login to come back, in seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub(crate) timeout: u64,
+}
+
+/// The assertion of `--grant jwt-bearer` (RFC 7523 §2.1): one given, or one signed here.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "JWT bearer grant")]
+pub(crate) struct AssertionArgs {
+    /// A file holding the assertion (a signed JWT) to present.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) assertion_file: Option<PathBuf>,
+    /// Read the assertion from standard input.
+    #[arg(long)]
+    pub(crate) assertion_stdin: bool,
+    /// Sign a new assertion with this private key (PEM or JWK) instead.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) assertion_key_file: Option<PathBuf>,
+    /// The `kid` of the assertion key.
+    #[arg(long, value_name = "KID")]
+    pub(crate) assertion_key_id: Option<String>,
+    /// The signed assertion's `iss` (default: the client id).
+    #[arg(long)]
+    pub(crate) assertion_issuer: Option<String>,
+    /// The signed assertion's `sub`: whom the token is for.
+    #[arg(long)]
+    pub(crate) assertion_subject: Option<String>,
+}
+
+/// The tokens of `--grant token-exchange` (RFC 8693).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Token exchange")]
+pub(crate) struct ExchangeArgs {
+    /// The environment variable holding the subject token.
+    #[arg(long, default_value = "OAUTH2_SUBJECT_TOKEN", value_name = "VAR")]
+    pub(crate) subject_token_env: String,
+    /// Read the subject token from standard input instead.
+    #[arg(long)]
+    pub(crate) subject_token_stdin: bool,
+    /// The subject token's type: `access_token`, `refresh_token`, `id_token`, `jwt`, `saml1`,
+    /// `saml2` or a URI.
+    #[arg(long, default_value = "access_token", value_name = "TYPE")]
+    pub(crate) subject_token_type: String,
+    /// The environment variable holding an actor token (delegation), if any.
+    #[arg(long, value_name = "VAR")]
+    pub(crate) actor_token_env: Option<String>,
+    /// The actor token's type.
+    #[arg(long, default_value = "access_token", value_name = "TYPE")]
+    pub(crate) actor_token_type: String,
+    /// The type of token to issue (default: the server's choice).
+    #[arg(long, value_name = "TYPE")]
+    pub(crate) requested_token_type: Option<String>,
+}
+
 /// The grants `token` can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Grant {
+    /// The client's own token (RFC 6749 §4.4).
     ClientCredentials,
+    /// A user's name and password (RFC 6749 §4.3).
     Password,
+    /// A refresh token for a new access token (RFC 6749 §6).
     Refresh,
+    /// A signed assertion for a token (RFC 7523 §2.1).
+    JwtBearer,
+    /// A token for another token (RFC 8693).
+    TokenExchange,
 }
 
 /// A token given to a command.

@@ -8,14 +8,14 @@ use oauth2_kit::{
 };
 use serde_json::{Value, json};
 
-use crate::cli::{Grant, JwtArgs, RevokeArgs, Server, TestkitArgs, TokenArgs, TokenInput};
+use crate::cli::{JwtArgs, RevokeArgs, Server, TestkitArgs, TokenInput};
 use crate::failure::Failure;
 use crate::input;
 use crate::output::{Fields, Printer};
 
 type Http = oauth2_kit_reqwest::ReqwestClient;
 
-fn http() -> Result<Http, Failure> {
+pub(crate) fn http() -> Result<Http, Failure> {
     Http::new().map_err(|e| Failure::local(format!("cannot make an HTTP client: {e}")))
 }
 
@@ -24,7 +24,7 @@ fn issuer_of(url: &url::Url) -> Result<Issuer, Failure> {
 }
 
 /// The client of the server the options name: discovered from `--issuer`, or the endpoints given.
-async fn client(server: &Server) -> Result<OAuth2Client, Failure> {
+pub(crate) async fn client(server: &Server) -> Result<OAuth2Client, Failure> {
     let http = http()?;
     let endpoints = match &server.issuer {
         Some(url) => {
@@ -36,6 +36,9 @@ async fn client(server: &Server) -> Result<OAuth2Client, Failure> {
     let endpoint =
         |url: &url::Url| oauth2_kit::Endpoint::new(url.clone()).map_err(|e| Failure::local(e.to_string()));
     let mut endpoints = endpoints;
+    if let Some(url) = &server.authorization_url {
+        endpoints = endpoints.authorization(endpoint(url)?);
+    }
     if let Some(url) = &server.token_url {
         endpoints = endpoints.token(endpoint(url)?);
     }
@@ -48,88 +51,69 @@ async fn client(server: &Server) -> Result<OAuth2Client, Failure> {
     Ok(OAuth2Client::new(endpoints, auth(server)?, http))
 }
 
-/// The client's authentication: its id and, unless it is public, its secret from the first
-/// source given (standard input, a file, the command line), else the environment.
+/// The client's authentication: its id and its key, or its secret from the first source given
+/// (standard input, a file, the command line), else the environment; a public client has
+/// neither.
 fn auth(server: &Server) -> Result<ClientAuth, Failure> {
+    use crate::cli::AuthMethod as Method;
     let id = server
         .client_id
         .clone()
         .ok_or_else(|| Failure::local("--client-id is required (or OAUTH2_CLIENT_ID)"))?;
-    let source = &server.secret;
-    let secret = if source.client_secret_stdin {
+    if let Some(path) = &server.client_key_file {
+        if server.auth_method.is_some_and(|method| method != Method::PrivateKeyJwt) {
+            return Err(Failure::local("--client-key-file goes with --auth-method private-key-jwt"));
+        }
+        let key = input::private_key(path, server.client_key_id.as_deref(), "client key")?;
+        return Ok(ClientAuth::private_key_jwt(id, key));
+    }
+    if server.auth_method == Some(Method::None) {
+        return Ok(ClientAuth::public(id));
+    }
+    if server.auth_method == Some(Method::PrivateKeyJwt) {
+        return Err(Failure::local("--auth-method private-key-jwt needs --client-key-file"));
+    }
+    let Some(secret) = client_secret(&server.secret)? else {
+        return match server.auth_method {
+            None => Ok(ClientAuth::public(id)),
+            Some(_) => Err(Failure::local(format!(
+                "the client secret is missing: set ${} or use --client-secret-file, --client-secret-stdin or --client-secret-prompt",
+                server.secret.client_secret_env
+            ))),
+        };
+    };
+    let auth = ClientAuth::new(id, secret);
+    Ok(match server.auth_method {
+        Some(Method::Post) => auth.with_method(AuthMethod::ClientSecretPost),
+        Some(Method::ClientSecretJwt) => auth.with_method(AuthMethod::ClientSecretJwt),
+        Some(Method::Basic) => auth.with_method(AuthMethod::ClientSecretBasic),
+        _ => auth,
+    })
+}
+
+/// The client secret, from the first source given, else the environment.
+fn client_secret(source: &crate::cli::SecretSource) -> Result<Option<String>, Failure> {
+    Ok(if source.client_secret_stdin {
         Some(input::stdin_line("client secret")?)
     } else if let Some(path) = &source.client_secret_file {
         Some(input::file_line(path, "client secret")?)
+    } else if source.client_secret_prompt {
+        Some(input::prompt("client secret")?)
     } else if let Some(secret) = &source.client_secret {
         input::warn_command_line("client secret");
         Some(secret.clone())
     } else {
         input::env(&source.client_secret_env)
-    };
-    Ok(match secret {
-        None => ClientAuth::public(id),
-        Some(secret) => {
-            let auth = ClientAuth::new(id, secret);
-            match server.auth_method {
-                crate::cli::AuthMethod::Basic => auth,
-                crate::cli::AuthMethod::Post => auth.with_method(AuthMethod::ClientSecretPost),
-            }
-        }
     })
 }
 
-/// `token`.
-pub(crate) async fn token(args: &TokenArgs, printer: Printer) -> Result<(), Failure> {
-    let scope = match &args.scope {
-        Some(text) => Some(text.parse::<Scope>().map_err(|e| Failure::local(format!("--scope: {e}")))?),
-        None => None,
-    };
-    let mut builder = {
-        let plain = client(&args.server).await?;
-        OAuth2Client::builder(plain.server().clone(), plain.auth().clone(), http()?)
-    };
-    for resource in &args.resource {
-        builder = builder.resource(resource.clone());
-    }
-    let client = builder.build().map_err(|e| Failure::local(e.to_string()))?;
-    let token = match args.grant {
-        Grant::ClientCredentials => client.client_credentials()?.request_token(scope.as_ref()).await?,
-        Grant::Password => {
-            let username = args
-                .username
-                .clone()
-                .ok_or_else(|| Failure::local("--username is required for --grant password"))?;
-            let password = input::env(&args.password_env).ok_or_else(|| {
-                Failure::local(format!(
-                    "the password is read from ${} (--password-env): it is not set",
-                    args.password_env
-                ))
-            })?;
-            client
-                .password()?
-                .request_token(&username, &oauth2_kit::Password::new(password), scope.as_ref())
-                .await?
-        }
-        Grant::Refresh => {
-            let refresh = if args.refresh_token_stdin {
-                input::stdin_line("refresh token")?
-            } else {
-                input::env(&args.refresh_token_env).ok_or_else(|| {
-                    Failure::local(format!(
-                        "the refresh token is read from ${} or --refresh-token-stdin: neither is set",
-                        args.refresh_token_env
-                    ))
-                })?
-            };
-            client.refresh()?.refresh(&RefreshToken::new(refresh), scope.as_ref()).await?
-        }
-    };
-    print_token(&token, printer);
-    Ok(())
+/// A token response: the tokens redacted unless revealed; `raw` prints the access token.
+pub(crate) fn print_token(token: &oauth2_kit::TokenResponse, printer: Printer) {
+    printer.print(token_fields(token, printer), Some(token.access_token().expose_secret()));
 }
 
-/// A token response: the tokens redacted unless revealed; `raw` prints the access token.
-fn print_token(token: &oauth2_kit::TokenResponse, printer: Printer) {
+/// A token response's fields, the tokens redacted unless revealed.
+pub(crate) fn token_fields(token: &oauth2_kit::TokenResponse, printer: Printer) -> Fields {
     let mut fields = Fields::default();
     fields.insert("access_token".into(), printer.secret(token.access_token().expose_secret()));
     fields.insert("token_type".into(), Value::String(token.token_type().to_string()));
@@ -145,7 +129,7 @@ fn print_token(token: &oauth2_kit::TokenResponse, printer: Printer) {
     if let Some(id_token) = token.id_token() {
         fields.insert("id_token".into(), printer.secret(id_token.expose_secret()));
     }
-    printer.print(fields, Some(token.access_token().expose_secret()));
+    fields
 }
 
 /// `device`: the code and where to enter it on standard error (standard output is the result),
@@ -345,7 +329,20 @@ pub(crate) async fn jwt(args: &JwtArgs, printer: Printer) -> Result<(), Failure>
             oauth2_kit::signing::JwsAlgorithm::ES256,
             oauth2_kit::signing::JwsAlgorithm::EdDSA,
         ];
-        client.jwks()?.verify::<Value>(&token, &algorithms).await.map_err(oauth2_kit::Error::from)?;
+        let verified =
+            client.jwks()?.verify::<Value>(&token, &algorithms).await.map_err(oauth2_kit::Error::from)?;
+        // The keys are the issuer's: the token must say it is the issuer's too (servers may
+        // share keys).
+        let iss = verified.get("iss").and_then(Value::as_str);
+        if let Some(iss) = iss.filter(|iss| *iss != metadata.issuer.as_str()) {
+            return Err(Failure::new(
+                crate::failure::Kind::Refused,
+                format!(
+                    "the signature is good, but the token's iss is {iss:?}, not {} (verify it with its own --issuer)",
+                    metadata.issuer.as_str()
+                ),
+            ));
+        }
         fields.insert(
             "signature".into(),
             Value::String(format!("verified with a key of {}", metadata.issuer.as_str())),

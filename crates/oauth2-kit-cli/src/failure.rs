@@ -56,7 +56,7 @@ impl From<oauth2_kit::Error> for Failure {
             Error::OAuth2(e) => (
                 Kind::Refused,
                 match e.response.error.as_str() {
-                    "invalid_client" => "check the client id, its secret and --auth-method",
+                    "invalid_client" => "check the client id, its secret or key, and --auth-method",
                     "invalid_grant" => "the grant (password, refresh token, code) is wrong, used or expired",
                     "invalid_scope" => "ask for a scope the client may have (--scope)",
                     "unauthorized_client" => "the client may not use this grant: check its registration",
@@ -72,6 +72,10 @@ impl From<oauth2_kit::Error> for Failure {
                 (Kind::Refused, "the token is not one this issuer made for you")
             }
             Error::Jwt(_) => (Kind::Unreachable, "the issuer's keys could not be fetched: try again"),
+            Error::Callback(oauth2_kit::grant::authorization_code::CallbackError::Refused(_)) => {
+                (Kind::Refused, "the user or the server declined the login")
+            }
+            Error::Callback(_) => (Kind::Refused, "the login did not complete: start it again"),
             Error::Transport(_) => (Kind::Unreachable, "check the URL, the network and the server"),
             Error::Config(_) => (Kind::Local, "fix the options (see --help)"),
             _ => (Kind::Local, "see --verbose for the trace"),

@@ -31,6 +31,16 @@ pub(crate) fn file_line(path: &Path, what: &str) -> Result<String, Failure> {
     Ok(line)
 }
 
+/// A line typed at the terminal after `what: `, not echoed.
+pub(crate) fn prompt(what: &str) -> Result<String, Failure> {
+    let line = rpassword::prompt_password(format!("{what}: "))
+        .map_err(|e| Failure::local(format!("cannot ask for the {what} (is there a terminal?): {e}")))?;
+    if line.is_empty() {
+        return Err(Failure::local(format!("no {what} was typed")));
+    }
+    Ok(line)
+}
+
 /// The value of the environment variable `name`, if set and not empty.
 pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
@@ -53,4 +63,24 @@ pub(crate) fn token(argument: &str) -> Result<String, Failure> {
         warn_command_line("token");
         Ok(argument.to_owned())
     }
+}
+
+/// The private key in the file at `path` (PEM, or a JWK when the text is no PEM), with `kid`.
+pub(crate) fn private_key(
+    path: &Path,
+    kid: Option<&str>,
+    what: &str,
+) -> Result<oauth2_kit::signing::PrivateKey, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::local(format!("cannot read the {what} from {}: {e}", path.display())))?;
+    let key = if text.trim_start().starts_with("-----BEGIN") {
+        oauth2_kit::signing::PrivateKey::from_pem(&text)
+    } else {
+        oauth2_kit::signing::PrivateKey::from_jwk(&text)
+    }
+    .map_err(|e| Failure::local(format!("{} is no {what} this tool can use: {e}", path.display())))?;
+    Ok(match kid {
+        Some(kid) => key.with_key_id(kid),
+        None => key,
+    })
 }

@@ -6,7 +6,9 @@ mod cli;
 mod commands;
 mod failure;
 mod input;
+mod login;
 mod output;
+mod token;
 
 use std::process::ExitCode;
 
@@ -34,7 +36,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match &cli.command {
-            Command::Token(args) => commands::token(args, printer).await,
+            Command::Token(args) => token::token(args, printer).await,
+            Command::Login(args) => login::login(args, printer).await,
             Command::Device(args) => commands::device(args, printer).await,
             Command::Introspect(args) => commands::introspect(args, printer).await,
             Command::Userinfo(args) => commands::userinfo(args, printer).await,

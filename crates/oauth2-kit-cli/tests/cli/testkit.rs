@@ -1,46 +1,22 @@
-//! The `oauth2-kit` binary, end to end against the embedded testkit server: every command, the
-//! output formats, the exit codes, and no secret in any output unless asked for.
-
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! Against the embedded testkit server.
 
 use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
 use serde_json::Value;
 
+use crate::{bin, no_secret, run, text};
+
 /// The binary with the server's issuer and client in its environment (the secret in
-/// `OAUTH2_CLIENT_SECRET`), nothing else inherited that could change it.
-fn cli(server: &TestServer) -> Command {
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin!("oauth2-kit"));
+/// `OAUTH2_CLIENT_SECRET`).
+pub(crate) fn cli(server: &TestServer) -> Command {
+    let mut command = bin();
     command
-        .env_clear()
         .env("OAUTH2_ISSUER", server.issuer().as_str())
         .env("OAUTH2_CLIENT_ID", DEFAULT_CLIENT_ID)
         .env("OAUTH2_CLIENT_SECRET", DEFAULT_CLIENT_SECRET);
     command
-}
-
-/// Runs `command` with `stdin` on its standard input.
-fn run(command: &mut Command, stdin: &str) -> Output {
-    use std::io::Write as _;
-    let mut child =
-        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Asserts that none of `secrets` is in the run's stdout or stderr.
-fn no_secret(output: &Output, secrets: &[&str]) {
-    let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
-    for secret in secrets {
-        assert!(!all.contains(secret), "a secret in the output: {all}");
-    }
 }
 
 #[test]
@@ -210,8 +186,7 @@ fn discover_jwt_and_completions() {
 
 #[test]
 fn the_testkit_command_serves_a_server_the_other_commands_use() {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("oauth2-kit"))
-        .env_clear()
+    let mut child = bin()
         .args(["testkit", "--port", "0", "--output", "json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -223,8 +198,7 @@ fn the_testkit_command_serves_a_server_the_other_commands_use() {
     let issuer = printed["issuer"].as_str().unwrap().to_owned();
     assert!(issuer.starts_with("http://127.0.0.1:"));
     assert_eq!(printed["client_id"], DEFAULT_CLIENT_ID);
-    let token = Command::new(assert_cmd::cargo::cargo_bin!("oauth2-kit"))
-        .env_clear()
+    let token = bin()
         .env("OAUTH2_CLIENT_SECRET", printed["client_secret"].as_str().unwrap())
         .args(["token", "--issuer", &issuer, "--client-id", DEFAULT_CLIENT_ID, "--output", "raw"])
         .output()
@@ -264,4 +238,74 @@ fn device_flow_approved_through_the_server_then_userinfo_of_its_token() {
     // A token the server does not know: refused, 3.
     let refused = run(cli(&server).args(["userinfo", "-"]), "made-up-token-value\n");
     assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+}
+
+#[test]
+fn token_exchange_for_an_audience_with_an_actor() {
+    let server = TestServer::start().unwrap();
+    let user = run(
+        cli(&server).env("OAUTH2_PASSWORD", oauth2_kit_testkit::DEFAULT_PASSWORD).args([
+            "token",
+            "--grant",
+            "password",
+            "--username",
+            oauth2_kit_testkit::DEFAULT_USERNAME,
+            "--scope",
+            "read write",
+            "--output",
+            "raw",
+        ]),
+        "",
+    );
+    let user_token = text(&user.stdout).trim().to_owned();
+    let service = run(cli(&server).args(["token", "--output", "raw"]), "");
+    let service_token = text(&service.stdout).trim().to_owned();
+    let exchanged = run(
+        cli(&server).env("ACTOR", &service_token).args([
+            "token",
+            "--grant",
+            "token-exchange",
+            "--subject-token-stdin",
+            "--actor-token-env",
+            "ACTOR",
+            "--audience",
+            "https://orders.example",
+            "--scope",
+            "read",
+            "--output",
+            "json",
+            "--reveal",
+        ]),
+        &format!("{user_token}\n"),
+    );
+    let object = crate::json(&exchanged);
+    assert_eq!(object["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token");
+    assert_eq!(object["scope"], "read");
+    let new_token = object["access_token"].as_str().unwrap().to_owned();
+    let introspected = crate::json(&run(
+        cli(&server).args(["introspect", "-", "--output", "json"]),
+        &format!("{new_token}\n"),
+    ));
+    assert_eq!(introspected["sub"], oauth2_kit_testkit::DEFAULT_USERNAME);
+    assert!(introspected["aud"].to_string().contains("https://orders.example"), "{introspected}");
+    // A subject token the server does not know: refused.
+    let refused = run(
+        cli(&server).args(["token", "--grant", "token-exchange", "--subject-token-stdin"]),
+        "made-up-subject-token\n",
+    );
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(text(&refused.stderr).contains("invalid_grant"));
+    // An unknown token type is a local error.
+    let local = run(
+        cli(&server).args([
+            "token",
+            "--grant",
+            "token-exchange",
+            "--subject-token-stdin",
+            "--subject-token-type",
+            "cookie",
+        ]),
+        "x\n",
+    );
+    assert_eq!(local.status.code(), Some(1));
 }
