@@ -29,6 +29,10 @@ pub(crate) struct Global {
     /// Show tokens in full instead of redacted.
     #[arg(long, global = true)]
     pub(crate) reveal: bool,
+    /// The profile of the configuration file to use (default: the file's `default`); see
+    /// `oauth2-kit profiles`.
+    #[arg(long, global = true, env = "OAUTH2_PROFILE")]
+    pub(crate) profile: Option<String>,
     /// Log the library's trace (which never shows a secret) to stderr.
     #[arg(long, short, global = true)]
     pub(crate) verbose: bool,
@@ -82,9 +86,9 @@ pub(crate) struct Server {
 /// Where the client secret comes from (a public client has none).
 #[derive(Debug, Args)]
 pub(crate) struct SecretSource {
-    /// The environment variable holding the client secret.
-    #[arg(long, default_value = "OAUTH2_CLIENT_SECRET", value_name = "VAR")]
-    pub(crate) client_secret_env: String,
+    /// The environment variable holding the client secret (default: `OAUTH2_CLIENT_SECRET`).
+    #[arg(long, value_name = "VAR")]
+    pub(crate) client_secret_env: Option<String>,
     /// A file holding the client secret (its first line).
     #[arg(long, value_name = "PATH")]
     pub(crate) client_secret_file: Option<PathBuf>,
@@ -101,7 +105,8 @@ pub(crate) struct SecretSource {
 }
 
 /// How a client authenticates (RFC 6749 §2.3, RFC 7523 §2.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum AuthMethod {
     /// The secret in HTTP Basic (`client_secret_basic`).
     Basic,
@@ -138,6 +143,8 @@ pub(crate) enum Command {
     Jwt(JwtArgs),
     /// Run the embedded authorization server for local development.
     Testkit(TestkitArgs),
+    /// Show the configuration file and its profiles.
+    Profiles,
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -304,7 +311,7 @@ pub(crate) struct RevokeArgs {
 pub(crate) struct DiscoverArgs {
     /// The issuer.
     #[arg(long, env = "OAUTH2_ISSUER")]
-    pub(crate) issuer: Url,
+    pub(crate) issuer: Option<Url>,
 }
 
 /// `jwt`.
@@ -320,10 +327,31 @@ pub(crate) struct JwtArgs {
 /// `testkit`.
 #[derive(Debug, Args)]
 pub(crate) struct TestkitArgs {
-    /// The port on 127.0.0.1 (0: a free one).
-    #[arg(long, default_value_t = 8080)]
-    pub(crate) port: u16,
+    /// The port on 127.0.0.1 (0: a free one). Default: the file's, else 8080.
+    #[arg(long)]
+    pub(crate) port: Option<u16>,
     /// Issue access tokens as JWTs (RFC 9068) instead of opaque ones.
     #[arg(long)]
     pub(crate) jwt_access_tokens: bool,
+    /// A TOML file of more clients, users and trusted assertion issuers (see docs/cli.md).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) config: Option<std::path::PathBuf>,
+}
+
+impl Command {
+    /// The server and client options of the command, and its scope, if it has them.
+    pub(crate) fn server_and_scope(&mut self) -> Option<(&mut Server, Option<&mut Option<String>>)> {
+        match self {
+            Self::Token(args) => Some((&mut args.server, Some(&mut args.scope))),
+            Self::Login(args) => Some((&mut args.server, Some(&mut args.scope))),
+            Self::Device(args) => Some((&mut args.server, Some(&mut args.scope))),
+            Self::Introspect(args) | Self::Userinfo(args) => Some((&mut args.server, None)),
+            Self::Revoke(args) => Some((&mut args.input.server, None)),
+            Self::Discover(_)
+            | Self::Jwt(_)
+            | Self::Testkit(_)
+            | Self::Profiles
+            | Self::Completions { .. } => None,
+        }
+    }
 }

@@ -8,7 +8,7 @@ use oauth2_kit::{
 };
 use serde_json::{Value, json};
 
-use crate::cli::{JwtArgs, RevokeArgs, Server, TestkitArgs, TokenInput};
+use crate::cli::{JwtArgs, RevokeArgs, Server, TokenInput};
 use crate::failure::Failure;
 use crate::input;
 use crate::output::{Fields, Printer};
@@ -78,7 +78,7 @@ fn auth(server: &Server) -> Result<ClientAuth, Failure> {
             None => Ok(ClientAuth::public(id)),
             Some(_) => Err(Failure::local(format!(
                 "the client secret is missing: set ${} or use --client-secret-file, --client-secret-stdin or --client-secret-prompt",
-                server.secret.client_secret_env
+                secret_env(&server.secret)
             ))),
         };
     };
@@ -103,8 +103,13 @@ fn client_secret(source: &crate::cli::SecretSource) -> Result<Option<String>, Fa
         input::warn_command_line("client secret");
         Some(secret.clone())
     } else {
-        input::env(&source.client_secret_env)
+        input::env(secret_env(source))
     })
+}
+
+/// The environment variable of the client secret.
+fn secret_env(source: &crate::cli::SecretSource) -> &str {
+    source.client_secret_env.as_deref().unwrap_or("OAUTH2_CLIENT_SECRET")
 }
 
 /// A token response: the tokens redacted unless revealed; `raw` prints the access token.
@@ -268,7 +273,9 @@ pub(crate) async fn revoke(args: &RevokeArgs, printer: Printer) -> Result<(), Fa
 }
 
 /// `discover`.
-pub(crate) async fn discover(issuer: &url::Url, printer: Printer) -> Result<(), Failure> {
+pub(crate) async fn discover(issuer: Option<&url::Url>, printer: Printer) -> Result<(), Failure> {
+    let issuer =
+        issuer.ok_or_else(|| Failure::local("--issuer is required (or OAUTH2_ISSUER, or a profile's)"))?;
     let metadata = ServerMetadata::discover(&issuer_of(issuer)?, http()?).await?;
     let mut fields = Fields::default();
     fields.insert("issuer".into(), Value::String(metadata.issuer.as_str().to_owned()));
@@ -352,33 +359,27 @@ pub(crate) async fn jwt(args: &JwtArgs, printer: Printer) -> Result<(), Failure>
     Ok(())
 }
 
-/// `testkit`: the embedded server until interrupted, its clients and users printed first.
-#[allow(clippy::print_stdout)]
-pub(crate) async fn testkit(args: &TestkitArgs, printer: Printer) -> Result<(), Failure> {
-    use oauth2_kit_testkit::{
-        DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME, TestServer,
-    };
-    let server =
-        TestServer::builder().port(args.port).jwt_access_tokens(args.jwt_access_tokens).start().map_err(
-            |e| Failure::local(format!("cannot start the server on 127.0.0.1:{}: {e}", args.port)),
-        )?;
+/// `profiles`: the configuration file, its default and its profiles.
+pub(crate) fn profiles(printer: Printer) -> Result<(), Failure> {
+    let path = crate::profile::config_path().ok_or_else(|| {
+        Failure::local(format!(
+            "no configuration directory on this platform: set {} to the profiles' file",
+            crate::profile::CONFIG_ENV
+        ))
+    })?;
+    let config = crate::profile::load(&path)?;
     let mut fields = Fields::default();
-    fields.insert("issuer".into(), Value::String(server.issuer().as_str().to_owned()));
-    fields.insert("client_id".into(), Value::String(DEFAULT_CLIENT_ID.into()));
-    fields.insert("client_secret".into(), Value::String(DEFAULT_CLIENT_SECRET.into()));
-    fields.insert("username".into(), Value::String(DEFAULT_USERNAME.into()));
-    fields.insert("password".into(), Value::String(DEFAULT_PASSWORD.into()));
-    fields.insert("jwks_uri".into(), Value::String(server.jwks_endpoint().to_string()));
-    fields.insert(
-        "access_tokens".into(),
-        Value::String(if args.jwt_access_tokens { "JWT (RFC 9068)" } else { "opaque" }.into()),
-    );
-    // The test credentials are printed as they are: they are public, fixed values.
-    printer.print(fields, None);
-    if printer.output == crate::cli::Output::Human && std::io::stdout().is_terminal() {
-        println!("serving until interrupted (Ctrl-C)");
+    fields.insert("file".into(), Value::String(path.display().to_string()));
+    if let Some(default) = &config.default {
+        fields.insert("default".into(), Value::String(default.clone()));
     }
-    tokio::signal::ctrl_c().await.map_err(|e| Failure::local(format!("cannot wait for Ctrl-C: {e}")))?;
-    drop(server);
+    for (name, profile) in &config.profiles {
+        let issuer = profile.issuer().map_or_else(
+            || "(explicit endpoints)".to_owned(),
+            |url| url.as_str().trim_end_matches('/').to_owned(),
+        );
+        fields.insert(format!("profiles.{name}"), Value::String(issuer));
+    }
+    printer.print(fields, None);
     Ok(())
 }

@@ -8,6 +8,8 @@ mod failure;
 mod input;
 mod login;
 mod output;
+mod profile;
+mod testkit;
 mod token;
 
 use std::process::ExitCode;
@@ -19,7 +21,7 @@ use crate::output::Printer;
 
 #[allow(clippy::print_stderr)]
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     if cli.global.verbose {
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
@@ -34,6 +36,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Err(failure) = apply_profile(&mut cli) {
+        eprintln!("error: {failure}");
+        return failure.exit_code();
+    }
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Token(args) => token::token(args, printer).await,
@@ -42,9 +48,10 @@ fn main() -> ExitCode {
             Command::Introspect(args) => commands::introspect(args, printer).await,
             Command::Userinfo(args) => commands::userinfo(args, printer).await,
             Command::Revoke(args) => commands::revoke(args, printer).await,
-            Command::Discover(args) => commands::discover(&args.issuer, printer).await,
+            Command::Discover(args) => commands::discover(args.issuer.as_ref(), printer).await,
+            Command::Profiles => commands::profiles(printer),
             Command::Jwt(args) => commands::jwt(args, printer).await,
-            Command::Testkit(args) => commands::testkit(args, printer).await,
+            Command::Testkit(args) => testkit::testkit(args, printer).await,
             Command::Completions { shell } => {
                 clap_complete::generate(*shell, &mut Cli::command(), "oauth2-kit", &mut std::io::stdout());
                 Ok(())
@@ -58,4 +65,30 @@ fn main() -> ExitCode {
             failure.exit_code()
         }
     }
+}
+
+/// Fills the command's options that are not given from the profile (`--profile`, else the
+/// configuration file's default).
+fn apply_profile(cli: &mut Cli) -> Result<(), failure::Failure> {
+    let named = cli.global.profile.clone();
+    let discover = matches!(cli.command, Command::Discover(_));
+    if cli.command.server_and_scope().is_none() && !discover {
+        return Ok(());
+    }
+    let Some(profile) = profile::select(named.as_deref())? else { return Ok(()) };
+    if let Command::Discover(args) = &mut cli.command {
+        if args.issuer.is_none() {
+            args.issuer = profile.issuer().cloned();
+        }
+        return Ok(());
+    }
+    if let Some((server, scope)) = cli.command.server_and_scope() {
+        profile.fill(server);
+        if let Some(scope) = scope {
+            if scope.is_none() {
+                scope.clone_from(&profile.scope);
+            }
+        }
+    }
+    Ok(())
 }

@@ -197,9 +197,10 @@ fn the_testkit_command_serves_a_server_the_other_commands_use() {
     let printed: Value = serde_json::from_str(&line).unwrap();
     let issuer = printed["issuer"].as_str().unwrap().to_owned();
     assert!(issuer.starts_with("http://127.0.0.1:"));
-    assert_eq!(printed["client_id"], DEFAULT_CLIENT_ID);
+    assert_eq!(printed["clients"][0]["client_id"], DEFAULT_CLIENT_ID);
+    assert_eq!(printed["users"][0]["username"], oauth2_kit_testkit::DEFAULT_USERNAME);
     let token = bin()
-        .env("OAUTH2_CLIENT_SECRET", printed["client_secret"].as_str().unwrap())
+        .env("OAUTH2_CLIENT_SECRET", printed["clients"][0]["client_secret"].as_str().unwrap())
         .args(["token", "--issuer", &issuer, "--client-id", DEFAULT_CLIENT_ID, "--output", "raw"])
         .output()
         .unwrap();

@@ -1,0 +1,152 @@
+//! Named profiles: the server and client options of a command, kept in a TOML file in the
+//! platform's configuration directory (`oauth2-kit/config.toml` there, or the file
+//! `$OAUTH2_KIT_CONFIG` names). A profile holds where the secret is, never the secret.
+//!
+//! ```toml
+//! default = "dev"          # used when no --profile is given (optional)
+//!
+//! [profiles.dev]
+//! issuer = "http://127.0.0.1:8080"
+//! client_id = "testkit-client"
+//! client_secret_env = "DEV_CLIENT_SECRET"
+//! scope = "read"
+//! ```
+//!
+//! The command line and the environment win over a profile.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::cli::{AuthMethod, Server};
+use crate::failure::Failure;
+
+/// The environment variable naming the configuration file instead of the platform's.
+pub(crate) const CONFIG_ENV: &str = "OAUTH2_KIT_CONFIG";
+
+/// The configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Config {
+    /// The profile used when none is named.
+    pub(crate) default: Option<String>,
+    /// The profiles by name.
+    #[serde(default)]
+    pub(crate) profiles: BTreeMap<String, Profile>,
+}
+
+/// One profile: any of the server and client options, and a scope.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Profile {
+    issuer: Option<Url>,
+    authorization_url: Option<Url>,
+    token_url: Option<Url>,
+    introspection_url: Option<Url>,
+    revocation_url: Option<Url>,
+    client_id: Option<String>,
+    auth_method: Option<AuthMethod>,
+    client_secret_env: Option<String>,
+    client_secret_file: Option<PathBuf>,
+    #[serde(default)]
+    client_secret_prompt: bool,
+    client_key_file: Option<PathBuf>,
+    client_key_id: Option<String>,
+    /// The scope of `token`, `login` and `device` when `--scope` is not given.
+    pub(crate) scope: Option<String>,
+    /// Refused with a message: a secret is not kept in the file.
+    client_secret: Option<serde::de::IgnoredAny>,
+}
+
+/// The configuration file's path: `$OAUTH2_KIT_CONFIG`, else `oauth2-kit/config.toml` in the
+/// platform's configuration directory.
+pub(crate) fn config_path() -> Option<PathBuf> {
+    match std::env::var_os(CONFIG_ENV) {
+        Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
+        _ => dirs::config_dir().map(|dir| dir.join("oauth2-kit").join("config.toml")),
+    }
+}
+
+/// The configuration at `path`; an absent file is an empty configuration.
+pub(crate) fn load(path: &Path) -> Result<Config, Failure> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+        Err(error) => return Err(Failure::local(format!("cannot read {}: {error}", path.display()))),
+    };
+    let config: Config = toml::from_str(&text).map_err(|error| {
+        // The message alone, not the offending line it could quote.
+        let message = error.message().to_owned();
+        Failure::local(format!("{} is not a valid configuration: {message}", path.display()))
+    })?;
+    for (name, profile) in &config.profiles {
+        if profile.client_secret.is_some() {
+            return Err(Failure::local(format!(
+                "{}: profile {name} holds a client_secret; keep secrets out of the file (client_secret_env, client_secret_file or client_secret_prompt)",
+                path.display()
+            )));
+        }
+    }
+    Ok(config)
+}
+
+/// The profile `name` names (else the file's default, if any), from the configuration file.
+pub(crate) fn select(name: Option<&str>) -> Result<Option<Profile>, Failure> {
+    let Some(path) = config_path() else {
+        return match name {
+            Some(_) => Err(Failure::local(format!(
+                "no configuration directory on this platform: set {CONFIG_ENV} to the profiles' file"
+            ))),
+            None => Ok(None),
+        };
+    };
+    let mut config = load(&path)?;
+    let Some(name) = name.map(str::to_owned).or(config.default.take()) else { return Ok(None) };
+    match config.profiles.remove(&name) {
+        Some(profile) => Ok(Some(profile)),
+        None => Err(Failure::local(format!(
+            "no profile {name} in {} (profiles: {})",
+            path.display(),
+            config.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+impl Profile {
+    /// The profile's issuer.
+    pub(crate) fn issuer(&self) -> Option<&Url> {
+        self.issuer.as_ref()
+    }
+
+    /// Fills what `server` leaves unset from this profile.
+    pub(crate) fn fill(&self, server: &mut Server) {
+        fill(&mut server.issuer, &self.issuer);
+        fill(&mut server.authorization_url, &self.authorization_url);
+        fill(&mut server.token_url, &self.token_url);
+        fill(&mut server.introspection_url, &self.introspection_url);
+        fill(&mut server.revocation_url, &self.revocation_url);
+        fill(&mut server.client_id, &self.client_id);
+        fill(&mut server.auth_method, &self.auth_method);
+        fill(&mut server.client_key_file, &self.client_key_file);
+        fill(&mut server.client_key_id, &self.client_key_id);
+        let secret = &mut server.secret;
+        let chosen = secret.client_secret_stdin
+            || secret.client_secret_file.is_some()
+            || secret.client_secret_prompt
+            || secret.client_secret.is_some()
+            || secret.client_secret_env.is_some();
+        if !chosen {
+            secret.client_secret_env.clone_from(&self.client_secret_env);
+            secret.client_secret_file.clone_from(&self.client_secret_file);
+            secret.client_secret_prompt = self.client_secret_prompt;
+        }
+    }
+}
+
+fn fill<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
+    if slot.is_none() {
+        slot.clone_from(value);
+    }
+}
