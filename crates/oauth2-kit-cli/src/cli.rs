@@ -81,6 +81,24 @@ pub(crate) struct Server {
     /// The `kid` of the client's key, when the server holds several of the client's keys.
     #[arg(long, value_name = "KID")]
     pub(crate) client_key_id: Option<String>,
+    #[command(flatten)]
+    pub(crate) tls: TlsArgs,
+}
+
+/// TLS: the client's certificate (mutual TLS, RFC 8705) and the roots the server's is checked
+/// against.
+#[derive(Debug, Args)]
+pub(crate) struct TlsArgs {
+    /// The client certificate chain (PEM), presented to the server: for `tls-client-auth`,
+    /// `self-signed-tls-client-auth`, and certificate-bound tokens.
+    #[arg(long, env = "OAUTH2_CLIENT_CERTIFICATE", value_name = "PATH")]
+    pub(crate) client_certificate: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, env = "OAUTH2_CLIENT_CERTIFICATE_KEY", value_name = "PATH")]
+    pub(crate) client_certificate_key: Option<PathBuf>,
+    /// More roots to trust for the server's certificate (PEM), as a private CA's.
+    #[arg(long, env = "OAUTH2_CA_FILE", value_name = "PATH")]
+    pub(crate) ca_file: Option<PathBuf>,
 }
 
 /// Where the client secret comes from (a public client has none).
@@ -116,6 +134,10 @@ pub(crate) enum AuthMethod {
     ClientSecretJwt,
     /// A JWT signed with the client's key (`private_key_jwt`, `--client-key-file`).
     PrivateKeyJwt,
+    /// A TLS client certificate issued by a CA (`tls_client_auth`, RFC 8705 §2.1).
+    TlsClientAuth,
+    /// A self-signed TLS client certificate the server holds (`self_signed_tls_client_auth`).
+    SelfSignedTlsClientAuth,
     /// No authentication: a public client (`none`).
     None,
 }

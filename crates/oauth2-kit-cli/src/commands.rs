@@ -15,8 +15,34 @@ use crate::output::{Fields, Printer};
 
 type Http = oauth2_kit_reqwest::ReqwestClient;
 
+/// An HTTP client without a client certificate, trusting the platform's roots.
 pub(crate) fn http() -> Result<Http, Failure> {
     Http::new().map_err(|e| Failure::local(format!("cannot make an HTTP client: {e}")))
+}
+
+/// The HTTP client of `server`'s options: with the client certificate and the extra trusted
+/// roots they name.
+fn http_for(server: &Server) -> Result<Http, Failure> {
+    let tls = &server.tls;
+    if tls.client_certificate.is_none() && tls.ca_file.is_none() {
+        return http();
+    }
+    let mut builder = Http::builder();
+    match (&tls.client_certificate, &tls.client_certificate_key) {
+        (Some(chain), Some(key)) => {
+            let certificate = oauth2_kit::http::ClientCertificate::from_pem_files(chain, key)
+                .map_err(|e| Failure::local(format!("--client-certificate: {e}")))?;
+            builder = builder.client_certificate(certificate);
+        }
+        (None, None) => {}
+        _ => return Err(Failure::local("--client-certificate and --client-certificate-key go together")),
+    }
+    if let Some(path) = &tls.ca_file {
+        let roots = std::fs::read_to_string(path)
+            .map_err(|e| Failure::local(format!("cannot read --ca-file {}: {e}", path.display())))?;
+        builder = builder.root_certificates(roots);
+    }
+    builder.build().map_err(|e| Failure::local(format!("cannot make an HTTP client: {e}")))
 }
 
 fn issuer_of(url: &url::Url) -> Result<Issuer, Failure> {
@@ -25,7 +51,12 @@ fn issuer_of(url: &url::Url) -> Result<Issuer, Failure> {
 
 /// The client of the server the options name: discovered from `--issuer`, or the endpoints given.
 pub(crate) async fn client(server: &Server) -> Result<OAuth2Client, Failure> {
-    let http = http()?;
+    client_builder(server).await?.build().map_err(|e| Failure::local(e.to_string()))
+}
+
+/// [`client`], to be given more settings.
+pub(crate) async fn client_builder(server: &Server) -> Result<oauth2_kit::OAuth2ClientBuilder, Failure> {
+    let http = http_for(server)?;
     let endpoints = match &server.issuer {
         Some(url) => {
             let metadata = ServerMetadata::discover(&issuer_of(url)?, http.clone()).await?;
@@ -48,7 +79,7 @@ pub(crate) async fn client(server: &Server) -> Result<OAuth2Client, Failure> {
     if let Some(url) = &server.revocation_url {
         endpoints = endpoints.revocation(endpoint(url)?);
     }
-    Ok(OAuth2Client::new(endpoints, auth(server)?, http))
+    Ok(OAuth2Client::builder(endpoints, auth(server)?, http))
 }
 
 /// The client's authentication: its id and its key, or its secret from the first source given
@@ -67,8 +98,16 @@ fn auth(server: &Server) -> Result<ClientAuth, Failure> {
         let key = input::private_key(path, server.client_key_id.as_deref(), "client key")?;
         return Ok(ClientAuth::private_key_jwt(id, key));
     }
-    if server.auth_method == Some(Method::None) {
-        return Ok(ClientAuth::public(id));
+    match server.auth_method {
+        Some(Method::None) => return Ok(ClientAuth::public(id)),
+        Some(Method::TlsClientAuth | Method::SelfSignedTlsClientAuth)
+            if server.tls.client_certificate.is_none() =>
+        {
+            return Err(Failure::local("a TLS client authentication needs --client-certificate"));
+        }
+        Some(Method::TlsClientAuth) => return Ok(ClientAuth::tls_client_auth(id)),
+        Some(Method::SelfSignedTlsClientAuth) => return Ok(ClientAuth::self_signed_tls_client_auth(id)),
+        _ => {}
     }
     if server.auth_method == Some(Method::PrivateKeyJwt) {
         return Err(Failure::local("--auth-method private-key-jwt needs --client-key-file"));
@@ -145,8 +184,8 @@ pub(crate) async fn device(args: &crate::cli::DeviceArgs, printer: Printer) -> R
         Some(text) => Some(text.parse::<Scope>().map_err(|e| Failure::local(format!("--scope: {e}")))?),
         None => None,
     };
-    let plain = client(&args.server).await?;
-    let client = OAuth2Client::builder(plain.server().clone(), plain.auth().clone(), http()?)
+    let client = client_builder(&args.server)
+        .await?
         .runtime(std::sync::Arc::new(oauth2_kit_cache_tokio::TokioRuntime::new()))
         .build()
         .map_err(|e| Failure::local(e.to_string()))?;

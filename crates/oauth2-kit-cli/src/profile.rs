@@ -54,6 +54,9 @@ pub(crate) struct Profile {
     client_secret_prompt: bool,
     client_key_file: Option<PathBuf>,
     client_key_id: Option<String>,
+    client_certificate: Option<PathBuf>,
+    client_certificate_key: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
     /// The scope of `token`, `login` and `device` when `--scope` is not given.
     pub(crate) scope: Option<String>,
     /// Refused with a message: a secret is not kept in the file.
@@ -131,6 +134,9 @@ impl Profile {
         fill(&mut server.auth_method, &self.auth_method);
         fill(&mut server.client_key_file, &self.client_key_file);
         fill(&mut server.client_key_id, &self.client_key_id);
+        fill(&mut server.tls.client_certificate, &self.client_certificate);
+        fill(&mut server.tls.client_certificate_key, &self.client_certificate_key);
+        fill(&mut server.tls.ca_file, &self.ca_file);
         let secret = &mut server.secret;
         let chosen = secret.client_secret_stdin
             || secret.client_secret_file.is_some()

@@ -5,11 +5,11 @@ use std::io::IsTerminal as _;
 
 use oauth2_kit::grant::jwt_bearer::{AssertionSource, SignedAssertion};
 use oauth2_kit::grant::token_exchange::{TokenExchangeRequest, TokenTypeUri};
-use oauth2_kit::{Assertion, OAuth2Client, RefreshToken, Scope};
+use oauth2_kit::{Assertion, RefreshToken, Scope};
 use serde_json::Value;
 
 use crate::cli::{AssertionArgs, ExchangeArgs, Grant, TokenArgs};
-use crate::commands::{client, http, print_token, token_fields};
+use crate::commands::{client_builder, print_token, token_fields};
 use crate::failure::Failure;
 use crate::input;
 use crate::output::Printer;
@@ -20,8 +20,7 @@ pub(crate) async fn token(args: &TokenArgs, printer: Printer) -> Result<(), Fail
         Some(text) => Some(text.parse::<Scope>().map_err(|e| Failure::local(format!("--scope: {e}")))?),
         None => None,
     };
-    let plain = client(&args.server).await?;
-    let mut builder = OAuth2Client::builder(plain.server().clone(), plain.auth().clone(), http()?);
+    let mut builder = client_builder(&args.server).await?;
     for resource in &args.resource {
         builder = builder.resource(resource.clone());
     }
@@ -60,7 +59,7 @@ pub(crate) async fn token(args: &TokenArgs, printer: Printer) -> Result<(), Fail
             client.refresh()?.refresh(&RefreshToken::new(refresh), scope.as_ref()).await?
         }
         Grant::JwtBearer => {
-            let source = assertion(&args.assertion, plain.auth().client_id().as_str())?;
+            let source = assertion(&args.assertion, client.auth().client_id().as_str())?;
             client.jwt_bearer(AssertionBox(source))?.request_token(scope.as_ref()).await?
         }
         Grant::TokenExchange => {

@@ -310,3 +310,73 @@ fn token_exchange_for_an_audience_with_an_actor() {
     );
     assert_eq!(local.status.code(), Some(1));
 }
+
+#[test]
+fn mutual_tls_client_authentication_and_certificate_bound_tokens() {
+    let server = TestServer::builder()
+        .mutual_tls()
+        .client(oauth2_kit_testkit::TestClient::tls_client_auth("payments", "payments-service"))
+        .start()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("oauth2-kit-cli-mtls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let root = write("root.pem", &server.tls_root_certificate().unwrap());
+    let issued = server.issue_client_certificate("payments-service").unwrap();
+    let (chain, key) = issued.pem().unwrap();
+    let (chain, key) = (write("client.pem", chain), write("client.key", key));
+    let stranger = server.issue_client_certificate("someone-else").unwrap();
+    let (other_chain, other_key) = stranger.pem().unwrap();
+    let (other_chain, other_key) = (write("other.pem", other_chain), write("other.key", other_key));
+    let cli = |command_name: &str, chain: &str, key: &str| {
+        let mut command = bin();
+        command
+            .env("OAUTH2_ISSUER", server.issuer().as_str())
+            .env("OAUTH2_CLIENT_ID", "payments")
+            .arg(command_name)
+            .args([
+                "--auth-method",
+                "tls-client-auth",
+                "--client-certificate",
+                chain,
+                "--client-certificate-key",
+                key,
+                "--ca-file",
+                &root,
+            ]);
+        command
+    };
+    let token = run(cli("token", &chain, &key).args(["--output", "raw"]), "");
+    assert!(token.status.success(), "{}", text(&token.stderr));
+    let token = text(&token.stdout).trim().to_owned();
+    let introspected = crate::json(&run(
+        cli("introspect", &chain, &key).args(["-", "--output", "json"]),
+        &format!("{token}\n"),
+    ));
+    assert_eq!(introspected["active"].as_bool(), Some(true));
+    assert!(introspected["cnf"]["x5t#S256"].as_str().is_some_and(|x5t| !x5t.is_empty()), "{introspected}");
+    // Another client's certificate: refused.
+    let refused = run(&mut cli("token", &other_chain, &other_key), "");
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+    // No certificate: a local error.
+    let missing = run(
+        bin().env("OAUTH2_ISSUER", server.issuer().as_str()).args([
+            "token",
+            "--client-id",
+            "payments",
+            "--auth-method",
+            "tls-client-auth",
+        ]),
+        "",
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    // No key in any output.
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    let key_lines: Vec<&str> = key_text.lines().filter(|line| !line.starts_with("-----")).collect();
+    no_secret(&refused, &key_lines);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
