@@ -35,6 +35,7 @@ use oauth2_kit::reexports::url::Url;
 use oauth2_kit::signing::{JwsAlgorithm, PrivateKey};
 use oauth2_kit::{AccessTokenProvider, ClientAuth, Password, TokenResponse};
 use oauth2_kit::{AuthorizationServer, OAuth2Client};
+use oauth2_kit_test_support::leak::{basic_credential, basic_echoes, echoes, leak, spellings};
 use oauth2_kit_testkit::{Fault, Route, TestClient, TestServer, TestUser};
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -44,18 +45,6 @@ const MARKER: &str = "echomarker";
 
 /// A marker [`EchoAssertion`] replaces by the signature of the request's client assertion.
 const SIGNATURE_MARKER: &str = "signaturemarker";
-
-/// Each way [`echoes`] spells a value.
-fn spellings(value: &str) -> [String; 6] {
-    [
-        percent_encoded(&percent_encoded(value, true), true),
-        percent_encoded(value, true),
-        percent_encoded(value, false),
-        html_escaped(value),
-        value.to_uppercase(),
-        value.to_owned(),
-    ]
-}
 
 fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(haystack.len());
@@ -197,94 +186,6 @@ const CLIENT_SECRET: &str = "leak-client-secret-1";
 const WRONG_SECRET: &str = "leak-wrong-secret-22";
 const PASSWORD: &str = "leak-user-password-3";
 const WRONG_PASSWORD: &str = "leak-wrong-password-4";
-
-/// `secret` with every byte percent-encoded, in upper- or lower-case hex.
-fn percent_encoded(secret: &str, upper: bool) -> String {
-    secret.bytes().map(|b| if upper { format!("%{b:02X}") } else { format!("%{b:02x}") }).collect()
-}
-
-/// `secret` with every character written as an HTML character reference.
-fn html_escaped(secret: &str) -> String {
-    secret.chars().map(|c| format!("&#{};", u32::from(c))).collect()
-}
-
-/// `Basic` credential of RFC 6749 §2.3.1, as an echoing server would quote it.
-fn basic_credential(id: &str, secret: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-}
-
-/// Answers that repeat `secret`, as servers do in error texts ("Invalid refresh token: ..."), in
-/// every spelling a server could produce: as sent, percent-encoded, straddling the points where
-/// error texts are cut (an error code's 100 characters, a description's 500), and in header
-/// values that are not UTF-8.
-fn echoes(secret: &str) -> Vec<Fault> {
-    vec![
-        Fault::status(400).with_body(format!(
-            r#"{{"error":"invalid_grant","error_description":"Invalid value: {secret}"}}"#
-        )),
-        Fault::status(400).with_body(format!(r#"{{"error":"bad_{secret}"}}"#)),
-        Fault::status(401).header("content-type", "text/plain").with_body(format!("unknown value {secret}")),
-        Fault::status(400)
-            .header("content-type", "application/problem+json")
-            .with_body(format!(r#"{{"title":"Bad Request","detail":"value {secret} was revoked"}}"#)),
-        Fault::status(401).header(
-            "www-authenticate",
-            &format!(r#"Bearer error="invalid_token", error_description="value {secret} expired""#),
-        ),
-        Fault::status(400).with_body(format!(
-            r#"{{"error":"invalid_grant","error_description":"Invalid value: {}"}}"#,
-            percent_encoded(secret, true)
-        )),
-        Fault::status(502)
-            .header("content-type", "text/plain")
-            .with_body(format!("upstream refused {}", percent_encoded(secret, false))),
-        Fault::status(400).with_body(format!(
-            r#"{{"error":"invalid_grant","error_description":"{}{secret}"}}"#,
-            "x".repeat(488)
-        )),
-        Fault::status(400).with_body(format!(r#"{{"error":"{}{secret}"}}"#, "x".repeat(90))),
-        Fault::status(400).with_body(r#"{"error":"invalid_grant","trace":"see header"}"#).header_bytes(
-            "www-authenticate",
-            &[b"Bearer realm=\"\xff\" ".as_slice(), secret.as_bytes()].concat(),
-        ),
-        Fault::status(400)
-            .with_body(format!(r#"{{"error":"invalid_grant","extra_member":"{secret}"}}"#))
-            .header_bytes(
-                "content-type",
-                &[b"application/json; x=\xff ".as_slice(), secret.as_bytes()].concat(),
-            ),
-        Fault::status(503)
-            .header_bytes("retry-after", &[b"\xff".as_slice(), secret.as_bytes()].concat())
-            .header("location", &format!("/{secret}?{secret}")),
-        // An HTML error page that escapes what it quotes, and a value percent-encoded twice.
-        Fault::status(400)
-            .header("content-type", "text/html")
-            .with_body(format!("<html><body>Bad value &quot;{}&quot;</body></html>", html_escaped(secret))),
-        Fault::status(400).with_body(format!(
-            r#"{{"error":"invalid_grant","error_description":"{}"}}"#,
-            percent_encoded(&percent_encoded(secret, true), true)
-        )),
-        // Upper-cased, and as a member of an error body's extras.
-        Fault::status(400).with_body(format!(
-            r#"{{"error":"invalid_grant","hint":"{}","nested":{{"echo":["{secret}"]}}}}"#,
-            secret.to_uppercase()
-        )),
-    ]
-}
-
-/// Answers that quote the `Authorization: Basic` credential of client `id`.
-fn basic_echoes(id: &str, secret: &str) -> Vec<Fault> {
-    let credential = basic_credential(id, secret);
-    vec![
-        Fault::status(401).with_body(format!(
-            r#"{{"error":"invalid_client","error_description":"bad credential Basic {credential}"}}"#
-        )),
-        Fault::status(401)
-            .header("www-authenticate", &format!(r#"Basic realm="{credential}""#))
-            .with_body(format!("Authorization: Basic {credential}")),
-    ]
-}
 
 async fn get(http: &Arc<dyn HttpClient>, url: &str) -> http::Response<Bytes> {
     http.send(http::Request::get(url).body(Bytes::new()).unwrap()).await.unwrap()
@@ -716,23 +617,7 @@ async fn no_secret_in_any_trace_debug_or_display() {
     assert!(text.contains("oauth2_kit.request"), "the traces were recorded");
     leaks.secret("basic credential", basic_credential("leak", CLIENT_SECRET));
     for (what, secret) in &leaks.secrets {
-        // As sent, percent-encoded, or its start (a secret cut in two by a length limit).
-        let start: String = secret.chars().take(10).collect();
-        let spellings = [
-            secret.clone(),
-            secret.to_uppercase(),
-            percent_encoded(secret, true),
-            percent_encoded(secret, false),
-            html_escaped(secret),
-            start,
-        ];
-        for spelling in spellings {
-            let line = text.lines().find(|line| line.contains(spelling.as_str()));
-            assert!(
-                line.is_none(),
-                "a {what} leaked in: {}",
-                line.unwrap_or_default().replace(spelling.as_str(), "<HERE>")
-            );
-        }
+        let found = leak(&text, secret);
+        assert!(found.is_none(), "a {what} leaked in: {}", found.unwrap_or_default());
     }
 }

@@ -11,6 +11,7 @@ pub mod bearer;
 pub mod browser;
 pub mod cache_bench;
 pub mod cli;
+pub mod leak;
 pub mod pki;
 
 use std::process::{Command, Stdio};

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod config;
+mod leak;
 mod login;
 mod oidc_provider;
 mod testkit;
