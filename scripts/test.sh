@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, on a fresh machine as on a developer's:
 #   1. installs what is missing (Node.js/npm for the test authorization server, redis-server for
-#      the fleet cache's tests, cargo-nextest, cargo-deny, cargo-fuzz, clippy, rustfmt), then the
+#      the fleet cache's tests, tmux for the command-line tool's terminal checks, cargo-nextest, cargo-deny, cargo-fuzz, clippy, rustfmt), then the
 #      pinned oidc-provider npm package;
 #   2. checks formatting, lints (warnings are errors), dependencies (cargo deny) and the core
 #      crate's dependency rule;
@@ -38,6 +38,8 @@ if ! have node || ! have npm; then
 fi
 # The fleet cache's tests start their own redis-server processes (127.0.0.1, free ports).
 have redis-server || apt_install redis-server
+# The command-line tool's interactive commands are checked in a real terminal (tmux).
+have tmux || apt_install tmux
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if (( node_major < 20 )); then
   echo "the test server (tests/oidc-provider) needs Node.js >= 20, found $(node --version)" >&2
@@ -46,6 +48,7 @@ fi
 cargo --version >&2
 node --version >&2
 redis-server --version >&2
+tmux -V >&2
 
 say "format and lints"
 cargo fmt --all -- --check

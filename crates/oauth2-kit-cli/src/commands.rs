@@ -224,7 +224,11 @@ pub(crate) async fn device(args: &crate::cli::DeviceArgs, printer: Printer) -> R
         () = spinner => unreachable_spinner(),
     };
     if terminal {
-        eprintln!();
+        // The spinner's line gives way to the outcome.
+        eprint!("\r\x1b[2K");
+        if token.is_ok() {
+            eprintln!("approved");
+        }
     }
     print_token(&token?, printer);
     Ok(())

@@ -9,6 +9,7 @@ mod config;
 mod leak;
 mod login;
 mod oidc_provider;
+mod terminal;
 mod testkit;
 
 use std::io::{BufRead as _, BufReader, Read as _};
