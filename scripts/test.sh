@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, on a fresh machine as on a developer's:
 #   1. installs what is missing (Node.js/npm for the test authorization server, redis-server for
-#      the fleet cache's tests, tmux for the command-line tool's terminal checks, cargo-nextest, cargo-deny, cargo-fuzz, clippy, rustfmt), then the
-#      pinned oidc-provider npm package;
+#      the fleet cache's tests, tmux for the command-line tool's terminal checks, cargo-nextest,
+#      cargo-deny, cargo-fuzz, clippy, rustfmt), then the pinned oidc-provider npm package;
 #   2. checks formatting, lints (warnings are errors), dependencies (cargo deny) and the core
 #      crate's dependency rule;
 #   3. starts oidc-provider on 127.0.0.1 and runs every test (unit, integration, conformance,
