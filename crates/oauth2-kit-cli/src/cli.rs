@@ -49,9 +49,10 @@ pub(crate) enum Output {
 /// The authorization server and the client.
 #[derive(Debug, Args)]
 pub(crate) struct Server {
-    /// The issuer: its endpoints are discovered (`/.well-known/...`).
+    /// The issuer, exactly as the server names itself (a trailing `/` matters): its endpoints
+    /// are discovered (`/.well-known/...`).
     #[arg(long, env = "OAUTH2_ISSUER")]
-    pub(crate) issuer: Option<Url>,
+    pub(crate) issuer: Option<String>,
     /// The authorization endpoint (`login`), without discovery.
     #[arg(long, env = "OAUTH2_AUTHORIZATION_URL")]
     pub(crate) authorization_url: Option<Url>,
@@ -87,7 +88,7 @@ pub(crate) struct Server {
 
 /// TLS: the client's certificate (mutual TLS, RFC 8705) and the roots the server's is checked
 /// against.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub(crate) struct TlsArgs {
     /// The client certificate chain (PEM), presented to the server: for `tls-client-auth`,
     /// `self-signed-tls-client-auth`, and certificate-bound tokens.
@@ -331,9 +332,11 @@ pub(crate) struct RevokeArgs {
 /// `discover`.
 #[derive(Debug, Args)]
 pub(crate) struct DiscoverArgs {
-    /// The issuer.
+    /// The issuer, exactly as the server names itself.
     #[arg(long, env = "OAUTH2_ISSUER")]
-    pub(crate) issuer: Option<Url>,
+    pub(crate) issuer: Option<String>,
+    #[command(flatten)]
+    pub(crate) tls: TlsArgs,
 }
 
 /// `jwt`.
@@ -343,7 +346,9 @@ pub(crate) struct JwtArgs {
     pub(crate) token: String,
     /// Verify the signature with this issuer's keys (its discovered `jwks_uri`).
     #[arg(long, env = "OAUTH2_ISSUER")]
-    pub(crate) issuer: Option<Url>,
+    pub(crate) issuer: Option<String>,
+    #[command(flatten)]
+    pub(crate) tls: TlsArgs,
 }
 
 /// `testkit`.
@@ -361,10 +366,60 @@ pub(crate) struct TestkitArgs {
 }
 
 impl Command {
-    /// The server and client options of the command, and its scope, if it has them.
+    /// What the command would read from standard input: at most one thing can come from it.
+    pub(crate) fn stdin_readers(&self) -> Vec<&'static str> {
+        let mut readers = Vec::new();
+        let mut secret = |server: &Server| {
+            if server.secret.client_secret_stdin {
+                readers.push("--client-secret-stdin");
+            }
+        };
+        match self {
+            Self::Token(args) => {
+                secret(&args.server);
+                for (on, name) in [
+                    (args.refresh_token_stdin, "--refresh-token-stdin"),
+                    (args.exchange.subject_token_stdin, "--subject-token-stdin"),
+                    (args.assertion.assertion_stdin, "--assertion-stdin"),
+                ] {
+                    if on {
+                        readers.push(name);
+                    }
+                }
+            }
+            Self::Login(args) => secret(&args.server),
+            Self::Device(args) => secret(&args.server),
+            Self::Introspect(args) | Self::Userinfo(args) => {
+                secret(&args.server);
+                if args.token == "-" {
+                    readers.push("the token -");
+                }
+            }
+            Self::Revoke(args) => {
+                secret(&args.input.server);
+                if args.input.token == "-" {
+                    readers.push("the token -");
+                }
+            }
+            Self::Jwt(args) => {
+                if args.token == "-" {
+                    readers.push("the token -");
+                }
+            }
+            Self::Discover(_) | Self::Testkit(_) | Self::Profiles | Self::Completions { .. } => {}
+        }
+        readers
+    }
+
+    /// The server and client options of the command, and the scope a profile may give it (the
+    /// grants that ask for a new grant: not a refresh or an exchange, which keep or narrow
+    /// theirs).
     pub(crate) fn server_and_scope(&mut self) -> Option<(&mut Server, Option<&mut Option<String>>)> {
         match self {
-            Self::Token(args) => Some((&mut args.server, Some(&mut args.scope))),
+            Self::Token(args) => {
+                let fresh = !matches!(args.grant, Grant::Refresh | Grant::TokenExchange);
+                Some((&mut args.server, fresh.then_some(&mut args.scope)))
+            }
             Self::Login(args) => Some((&mut args.server, Some(&mut args.scope))),
             Self::Device(args) => Some((&mut args.server, Some(&mut args.scope))),
             Self::Introspect(args) | Self::Userinfo(args) => Some((&mut args.server, None)),

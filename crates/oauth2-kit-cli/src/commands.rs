@@ -8,7 +8,7 @@ use oauth2_kit::{
 };
 use serde_json::{Value, json};
 
-use crate::cli::{JwtArgs, RevokeArgs, Server, TokenInput};
+use crate::cli::{DiscoverArgs, JwtArgs, RevokeArgs, Server, TlsArgs, TokenInput};
 use crate::failure::Failure;
 use crate::input;
 use crate::output::{Fields, Printer};
@@ -20,10 +20,9 @@ pub(crate) fn http() -> Result<Http, Failure> {
     Http::new().map_err(|e| Failure::local(format!("cannot make an HTTP client: {e}")))
 }
 
-/// The HTTP client of `server`'s options: with the client certificate and the extra trusted
-/// roots they name.
-fn http_for(server: &Server) -> Result<Http, Failure> {
-    let tls = &server.tls;
+/// The HTTP client of the TLS options: with the client certificate and the extra trusted roots
+/// they name.
+fn http_for(tls: &TlsArgs) -> Result<Http, Failure> {
     if tls.client_certificate.is_none() && tls.ca_file.is_none() {
         return http();
     }
@@ -45,8 +44,10 @@ fn http_for(server: &Server) -> Result<Http, Failure> {
     builder.build().map_err(|e| Failure::local(format!("cannot make an HTTP client: {e}")))
 }
 
-fn issuer_of(url: &url::Url) -> Result<Issuer, Failure> {
-    url.as_str().trim_end_matches('/').parse().map_err(|e| Failure::local(format!("--issuer: {e}")))
+/// The issuer as given: compared with the server's own name exactly (RFC 8414 §3.3), so a
+/// trailing `/` is kept when there is one and not added when there is none.
+fn issuer_of(text: &str) -> Result<Issuer, Failure> {
+    text.parse().map_err(|e| Failure::local(format!("--issuer: {e}")))
 }
 
 /// The client of the server the options name: discovered from `--issuer`, or the endpoints given.
@@ -56,7 +57,7 @@ pub(crate) async fn client(server: &Server) -> Result<OAuth2Client, Failure> {
 
 /// [`client`], to be given more settings.
 pub(crate) async fn client_builder(server: &Server) -> Result<oauth2_kit::OAuth2ClientBuilder, Failure> {
-    let http = http_for(server)?;
+    let http = http_for(&server.tls)?;
     let endpoints = match &server.issuer {
         Some(url) => {
             let metadata = ServerMetadata::discover(&issuer_of(url)?, http.clone()).await?;
@@ -148,7 +149,7 @@ fn client_secret(source: &crate::cli::SecretSource) -> Result<Option<String>, Fa
 
 /// The environment variable of the client secret.
 fn secret_env(source: &crate::cli::SecretSource) -> &str {
-    source.client_secret_env.as_deref().unwrap_or("OAUTH2_CLIENT_SECRET")
+    source.client_secret_env.as_deref().unwrap_or(input::CLIENT_SECRET_ENV)
 }
 
 /// A token response: the tokens redacted unless revealed; `raw` prints the access token.
@@ -178,7 +179,6 @@ pub(crate) fn token_fields(token: &oauth2_kit::TokenResponse, printer: Printer) 
 
 /// `device`: the code and where to enter it on standard error (standard output is the result),
 /// then a spinner with the time left while the server is polled.
-#[allow(clippy::print_stderr)]
 pub(crate) async fn device(args: &crate::cli::DeviceArgs, printer: Printer) -> Result<(), Failure> {
     let scope = match &args.scope {
         Some(text) => Some(text.parse::<Scope>().map_err(|e| Failure::local(format!("--scope: {e}")))?),
@@ -192,15 +192,15 @@ pub(crate) async fn device(args: &crate::cli::DeviceArgs, printer: Printer) -> R
     let device = client.device()?;
     let authorization = device.request_authorization(scope.as_ref()).await?;
     let left = authorization.expires_in().as_secs();
-    eprintln!(
+    say!(
         "open {} and enter the code {} (within {}:{:02})",
         authorization.verification_uri(),
-        authorization.user_code(),
+        crate::output::printable(authorization.user_code()),
         left / 60,
         left % 60
     );
     if let Some(complete) = authorization.verification_uri_complete() {
-        eprintln!("or open {complete}");
+        say!("or open {complete}");
     }
     let terminal = std::io::stderr().is_terminal();
     let spinner = async {
@@ -213,7 +213,7 @@ pub(crate) async fn device(args: &crate::cli::DeviceArgs, printer: Printer) -> R
                     .saturating_duration_since(tokio::time::Instant::now().into_std())
                     .as_secs();
                 let symbol = FRAMES.get(frame % FRAMES.len()).copied().unwrap_or('|');
-                eprint!("\r{symbol} waiting for approval ({}:{:02} left) ", left / 60, left % 60);
+                say_part!("\r{symbol} waiting for approval ({}:{:02} left) ", left / 60, left % 60);
                 frame += 1;
             }
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -225,9 +225,9 @@ pub(crate) async fn device(args: &crate::cli::DeviceArgs, printer: Printer) -> R
     };
     if terminal {
         // The spinner's line gives way to the outcome.
-        eprint!("\r\x1b[2K");
+        say_part!("\r\x1b[2K");
         if token.is_ok() {
-            eprintln!("approved");
+            say!("approved");
         }
     }
     print_token(&token?, printer);
@@ -316,10 +316,12 @@ pub(crate) async fn revoke(args: &RevokeArgs, printer: Printer) -> Result<(), Fa
 }
 
 /// `discover`.
-pub(crate) async fn discover(issuer: Option<&url::Url>, printer: Printer) -> Result<(), Failure> {
-    let issuer =
-        issuer.ok_or_else(|| Failure::local("--issuer is required (or OAUTH2_ISSUER, or a profile's)"))?;
-    let metadata = ServerMetadata::discover(&issuer_of(issuer)?, http()?).await?;
+pub(crate) async fn discover(args: &DiscoverArgs, printer: Printer) -> Result<(), Failure> {
+    let issuer = args
+        .issuer
+        .as_deref()
+        .ok_or_else(|| Failure::local("--issuer is required (or OAUTH2_ISSUER, or a profile's)"))?;
+    let metadata = ServerMetadata::discover(&issuer_of(issuer)?, http_for(&args.tls)?).await?;
     let mut fields = Fields::default();
     fields.insert("issuer".into(), Value::String(metadata.issuer.as_str().to_owned()));
     for (name, url) in [
@@ -366,13 +368,23 @@ pub(crate) async fn jwt(args: &JwtArgs, printer: Printer) -> Result<(), Failure>
     };
     let header = decode(parts.next(), "header")?;
     let claims = decode(parts.next(), "claims")?;
+    let expiry = claims.get("exp").and_then(Value::as_i64).map(expiry);
     let mut fields = Fields::default();
     fields.insert("header".into(), header);
     fields.insert("claims".into(), claims);
-    if let Some(issuer) = &args.issuer {
-        let metadata = ServerMetadata::discover(&issuer_of(issuer)?, http()?).await?;
+    if let Some(expiry) = expiry {
+        fields.insert("expiry".into(), Value::String(expiry));
+    }
+    let Some(issuer) = &args.issuer else {
+        fields.insert("signature".into(), Value::String("not verified (--issuer verifies it)".into()));
+        printer.print(fields, None);
+        return Ok(());
+    };
+    {
+        let http = http_for(&args.tls)?;
+        let metadata = ServerMetadata::discover(&issuer_of(issuer)?, http.clone()).await?;
         let endpoints = AuthorizationServer::from_metadata(&metadata);
-        let client = OAuth2Client::new(endpoints, ClientAuth::public("oauth2-kit-cli"), http()?);
+        let client = OAuth2Client::new(endpoints, ClientAuth::public("oauth2-kit-cli"), http);
         let algorithms = [
             oauth2_kit::signing::JwsAlgorithm::RS256,
             oauth2_kit::signing::JwsAlgorithm::PS256,
@@ -402,6 +414,22 @@ pub(crate) async fn jwt(args: &JwtArgs, printer: Printer) -> Result<(), Failure>
     Ok(())
 }
 
+/// When a token with `exp` expires, or expired, from now.
+fn expiry(exp: i64) -> String {
+    use oauth2_kit::Clock as _;
+    let now = oauth2_kit::SystemClock
+        .system_time()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX));
+    let left = exp.saturating_sub(now);
+    let span = |seconds: u64| format!("{}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if left > 0 {
+        format!("in {} (not judged: a resource server's check)", span(left.unsigned_abs()))
+    } else {
+        format!("expired {} ago (not judged: a resource server's check)", span(left.unsigned_abs()))
+    }
+}
+
 /// `profiles`: the configuration file, its default and its profiles.
 pub(crate) fn profiles(printer: Printer) -> Result<(), Failure> {
     let path = crate::profile::config_path().ok_or_else(|| {
@@ -417,10 +445,7 @@ pub(crate) fn profiles(printer: Printer) -> Result<(), Failure> {
         fields.insert("default".into(), Value::String(default.clone()));
     }
     for (name, profile) in &config.profiles {
-        let issuer = profile.issuer().map_or_else(
-            || "(explicit endpoints)".to_owned(),
-            |url| url.as_str().trim_end_matches('/').to_owned(),
-        );
+        let issuer = profile.issuer().unwrap_or("(explicit endpoints)").to_owned();
         fields.insert(format!("profiles.{name}"), Value::String(issuer));
     }
     printer.print(fields, None);

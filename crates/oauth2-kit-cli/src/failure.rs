@@ -15,6 +15,8 @@ pub(crate) struct Failure {
 pub(crate) enum Kind {
     /// A configuration or local error (exit 1).
     Local,
+    /// Options that cannot go together (exit 2, as the command line's parser says of others).
+    Usage,
     /// The server refused (exit 3).
     Refused,
     /// The server could not be reached (exit 4).
@@ -36,6 +38,7 @@ impl Failure {
     pub(crate) fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self.kind {
             Kind::Local => 1,
+            Kind::Usage => 2,
             Kind::Refused => 3,
             Kind::Unreachable => 4,
         })
@@ -71,7 +74,15 @@ impl From<oauth2_kit::Error> for Failure {
             Error::Jwt(e) if e.is_token_fault() => {
                 (Kind::Refused, "the token is not one this issuer made for you")
             }
-            Error::Jwt(_) => (Kind::Unreachable, "the issuer's keys could not be fetched: try again"),
+            Error::Jwt(oauth2_kit::jwt::JwtError::KeysUnavailable(inner))
+                if matches!(**inner, Error::Transport(_)) =>
+            {
+                (Kind::Unreachable, "the issuer's keys could not be fetched: try again")
+            }
+            Error::Jwt(_) => (Kind::Refused, "the issuer's key set is not one this tool can read"),
+            Error::DeviceCodeExpired { .. } => {
+                (Kind::Refused, "nobody approved the code in time: run the command again")
+            }
             Error::Callback(oauth2_kit::grant::authorization_code::CallbackError::Refused(_)) => {
                 (Kind::Refused, "the user or the server declined the login")
             }

@@ -6,6 +6,9 @@ use std::path::Path;
 
 use crate::failure::Failure;
 
+/// The environment variable of the client secret unless `--client-secret-env` names another.
+pub(crate) const CLIENT_SECRET_ENV: &str = "OAUTH2_CLIENT_SECRET";
+
 /// The first line of standard input.
 pub(crate) fn stdin_line(what: &str) -> Result<String, Failure> {
     let mut line = String::new();
@@ -47,9 +50,8 @@ pub(crate) fn env(name: &str) -> Option<String> {
 }
 
 /// Says on stderr that a secret given on the command line is visible to others.
-#[allow(clippy::print_stderr)]
 pub(crate) fn warn_command_line(what: &str) {
-    eprintln!(
+    say!(
         "warning: a {what} on the command line ends up in the shell's history and the process list; use - (standard input), a file or an environment variable"
     );
 }

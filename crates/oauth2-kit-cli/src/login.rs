@@ -41,14 +41,16 @@ const NOT_THIS_LOGIN: Page =
 const ENDED: Page = (StatusCode::GONE, "The login has ended.\n");
 
 /// `login`.
-#[allow(clippy::print_stderr)]
 pub(crate) async fn login(args: &LoginArgs, printer: Printer) -> Result<(), Failure> {
     let scope = match &args.scope {
         Some(text) => Some(text.parse::<Scope>().map_err(|e| Failure::local(format!("--scope: {e}")))?),
         None => None,
     };
-    if !args.callback_path.starts_with('/') {
-        return Err(Failure::local("--callback-path must start with /"));
+    let path_characters = |c: char| c.is_ascii_alphanumeric() || "-._~/".contains(c);
+    if !args.callback_path.starts_with('/') || !args.callback_path.chars().all(path_characters) {
+        return Err(Failure::local(
+            "--callback-path is a path of letters, digits and - . _ ~ / that starts with /",
+        ));
     }
     // RFC 8252 §7.3 and §8.3: the loopback IP literal, not `localhost`; any port.
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, args.port)).await.map_err(|e| {
@@ -63,9 +65,16 @@ pub(crate) async fn login(args: &LoginArgs, printer: Printer) -> Result<(), Fail
         .map_err(|e| Failure::local(format!("--callback-path: {e}")))?;
 
     let client = client(&args.server).await?;
+    let openid = scope.as_ref().is_some_and(|scope| scope.contains("openid"));
+    // Said before the user logs in, not after: an ID token is checked with the issuer's keys.
+    let server = client.server();
+    if openid && (server.issuer_identifier().is_none() || !server.has(oauth2_kit::EndpointKind::Jwks)) {
+        return Err(Failure::local(
+            "scope openid asks for an ID token, which is checked with the issuer's keys: give --issuer (discovery finds them)",
+        ));
+    }
     let provider = client.authorization_code(redirect_uri)?.build()?;
     let mut link = provider.login_link();
-    let openid = scope.as_ref().is_some_and(|scope| scope.contains("openid"));
     if let Some(scope) = scope {
         link = link.scope(scope);
     }
@@ -89,18 +98,14 @@ pub(crate) async fn login(args: &LoginArgs, printer: Printer) -> Result<(), Fail
     });
 
     if args.no_browser {
-        eprintln!("open this link in a browser to log in:\n{url}");
+        say!("open this link in a browser to log in:\n{url}");
     } else if let Err(error) = webbrowser::open(url.as_str()) {
-        eprintln!("cannot open a browser ({error}); open this link to log in:\n{url}");
+        say!("cannot open a browser ({error}); open this link to log in:\n{url}");
     } else {
-        eprintln!("the login page is open in your browser; if it is not, open this link:\n{url}");
+        say!("the login page is open in your browser; if it is not, open this link:\n{url}");
     }
     let left = args.timeout;
-    eprintln!(
-        "waiting for the login to come back to 127.0.0.1:{port} (at most {}:{:02})",
-        left / 60,
-        left % 60
-    );
+    say!("waiting for the login to come back to 127.0.0.1:{port} (at most {}:{:02})", left / 60, left % 60);
 
     let outcome = tokio::time::timeout(Duration::from_secs(args.timeout), async {
         while let Some(arrival) = arrived.recv().await {
@@ -111,7 +116,7 @@ pub(crate) async fn login(args: &LoginArgs, printer: Printer) -> Result<(), Fail
             // A callback without this login's state is someone else's (another login, another
             // program on this machine): ignored, the real one may still come.
             if !callback.state().is_some_and(|state| pending.state().verify(state)) {
-                eprintln!("ignored a request to the callback that is not this login's (its state differs)");
+                say!("ignored a request to the callback that is not this login's (its state differs)");
                 let _ = arrival.page.send(NOT_THIS_LOGIN);
                 continue;
             }
@@ -142,7 +147,7 @@ pub(crate) async fn login(args: &LoginArgs, printer: Printer) -> Result<(), Fail
         Ok(Some(result)) => result?,
     };
     if std::io::stderr().is_terminal() {
-        eprintln!("logged in");
+        say!("logged in");
     }
     let mut fields = token_fields(&token, printer);
     if let Some(claims) = token.id_token_claims() {

@@ -2,6 +2,34 @@
 //! and verify JWTs, and run the embedded authorization server for local development. Every
 //! protocol step is the `oauth2-kit` library's.
 
+/// Writes a line to standard error: what a person reads while a command runs, and failures. A
+/// closed standard error is no reason to fail.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// [`say`] without the line's end (a spinner redrawn in place).
+macro_rules! say_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stderr = std::io::stderr();
+        let _ = write!(stderr, $($arg)*);
+        let _ = stderr.flush();
+    }};
+}
+
+/// Writes a line of the result to standard output. A reader that has gone (`| head`) is no
+/// reason to fail.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod cli;
 mod commands;
 mod failure;
@@ -19,7 +47,6 @@ use clap::{CommandFactory as _, Parser as _};
 use crate::cli::{Cli, Command};
 use crate::output::Printer;
 
-#[allow(clippy::print_stderr)]
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
     if cli.global.verbose {
@@ -32,12 +59,21 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            say!("error: cannot start the async runtime: {error}");
             return ExitCode::from(1);
         }
     };
+    let readers = cli.command.stdin_readers();
+    if readers.len() > 1 {
+        let failure = failure::Failure::new(
+            failure::Kind::Usage,
+            format!("only one thing can come from standard input, not {}", readers.join(" and ")),
+        );
+        say!("error: {failure}");
+        return failure.exit_code();
+    }
     if let Err(failure) = apply_profile(&mut cli) {
-        eprintln!("error: {failure}");
+        say!("error: {failure}");
         return failure.exit_code();
     }
     let result = runtime.block_on(async {
@@ -48,7 +84,7 @@ fn main() -> ExitCode {
             Command::Introspect(args) => commands::introspect(args, printer).await,
             Command::Userinfo(args) => commands::userinfo(args, printer).await,
             Command::Revoke(args) => commands::revoke(args, printer).await,
-            Command::Discover(args) => commands::discover(args.issuer.as_ref(), printer).await,
+            Command::Discover(args) => commands::discover(args, printer).await,
             Command::Profiles => commands::profiles(printer),
             Command::Jwt(args) => commands::jwt(args, printer).await,
             Command::Testkit(args) => testkit::testkit(args, printer).await,
@@ -61,32 +97,40 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            say!("error: {}", output::printable(&failure.to_string()));
             failure.exit_code()
         }
     }
 }
 
 /// Fills the command's options that are not given from the profile (`--profile`, else the
-/// configuration file's default).
+/// configuration file's default). `jwt` takes a profile's issuer only when one is named.
 fn apply_profile(cli: &mut Cli) -> Result<(), failure::Failure> {
     let named = cli.global.profile.clone();
-    let discover = matches!(cli.command, Command::Discover(_));
-    if cli.command.server_and_scope().is_none() && !discover {
+    let uses_profiles = match &mut cli.command {
+        Command::Discover(_) => true,
+        Command::Jwt(_) => named.is_some(),
+        command => command.server_and_scope().is_some(),
+    };
+    if !uses_profiles {
         return Ok(());
     }
     let Some(profile) = profile::select(named.as_deref())? else { return Ok(()) };
-    if let Command::Discover(args) = &mut cli.command {
-        if args.issuer.is_none() {
-            args.issuer = profile.issuer().cloned();
-        }
-        return Ok(());
-    }
-    if let Some((server, scope)) = cli.command.server_and_scope() {
-        profile.fill(server);
-        if let Some(scope) = scope {
-            if scope.is_none() {
-                scope.clone_from(&profile.scope);
+    match &mut cli.command {
+        Command::Discover(args) => profile.fill_issuer(&mut args.issuer, &mut args.tls),
+        Command::Jwt(args) => profile.fill_issuer(&mut args.issuer, &mut args.tls),
+        command => {
+            if let Some((server, scope)) = command.server_and_scope() {
+                if !profile.fill(server) && named.is_some() {
+                    say!(
+                        "warning: the command names its server: the profile's server and client are not used"
+                    );
+                }
+                if let Some(scope) = scope {
+                    if scope.is_none() {
+                        scope.clone_from(&profile.scope);
+                    }
+                }
             }
         }
     }

@@ -1,6 +1,8 @@
 //! Results printed for people (aligned `name  value` lines) or scripts (one JSON object), with
 //! tokens redacted unless asked for.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::cli::Output;
@@ -39,13 +41,12 @@ impl Printer {
 
     /// Prints `fields` (in order) as lines or as one JSON object; `raw`, when given, is what
     /// `--output raw` prints (the token alone).
-    #[allow(clippy::print_stdout)]
     pub(crate) fn print(&self, fields: Fields, raw: Option<&str>) {
         match self.output {
-            Output::Json => println!("{}", fields.into_json()),
+            Output::Json => out!("{}", fields.into_json()),
             Output::Raw => match raw {
-                Some(raw) => println!("{raw}"),
-                None => println!("{}", fields.into_json()),
+                Some(raw) => out!("{}", printable(raw)),
+                None => out!("{}", fields.into_json()),
             },
             Output::Human => {
                 let width = fields.0.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
@@ -54,9 +55,35 @@ impl Printer {
                         Value::String(text) => text.clone(),
                         other => other.to_string(),
                     };
-                    println!("{name:<width$}  {shown}");
+                    out!("{:<width$}  {}", printable(name), printable(&shown));
                 }
             }
         }
+    }
+}
+
+/// `text` with its control characters escaped (`\u{1b}`, `\n`): what a server sent cannot move
+/// the cursor, clear the screen or fake a line of the result.
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| if c.is_control() { c.escape_default().collect() } else { String::from(c) })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(printable("alice"), "alice");
+        assert_eq!(printable("Bob\nemail_verified  true"), "Bob\\nemail_verified  true");
+        assert_eq!(printable("\u{1b}[2Kactive true"), "\\u{1b}[2Kactive true");
+        assert_eq!(printable("tab\there"), "tab\\there");
     }
 }

@@ -12,7 +12,10 @@
 //! scope = "read"
 //! ```
 //!
-//! The command line and the environment win over a profile.
+//! The command line and the environment win over a profile, and a profile's client goes only
+//! to its own server: a command that names a server (`--issuer`, an endpoint) uses nothing of
+//! the profile but its scope, and one that names its own client credentials (a secret, a key,
+//! a certificate, `--auth-method`) or another client id uses none of the profile's.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
-use crate::cli::{AuthMethod, Server};
+use crate::cli::{AuthMethod, Server, TlsArgs};
 use crate::failure::Failure;
 
 /// The environment variable naming the configuration file instead of the platform's.
@@ -41,7 +44,7 @@ pub(crate) struct Config {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Profile {
-    issuer: Option<Url>,
+    issuer: Option<String>,
     authorization_url: Option<Url>,
     token_url: Option<Url>,
     introspection_url: Option<Url>,
@@ -80,9 +83,11 @@ pub(crate) fn load(path: &Path) -> Result<Config, Failure> {
         Err(error) => return Err(Failure::local(format!("cannot read {}: {error}", path.display()))),
     };
     let config: Config = toml::from_str(&text).map_err(|error| {
-        // The message alone, not the offending line it could quote.
-        let message = error.message().to_owned();
-        Failure::local(format!("{} is not a valid configuration: {message}", path.display()))
+        // The message and the line, not the offending text it could quote.
+        let line = error
+            .span()
+            .map_or(0, |span| text.get(..span.start).unwrap_or_default().matches('\n').count() + 1);
+        Failure::local(format!("{}:{line}: not a valid configuration: {}", path.display(), error.message()))
     })?;
     for (name, profile) in &config.profiles {
         if profile.client_secret.is_some() {
@@ -119,35 +124,60 @@ pub(crate) fn select(name: Option<&str>) -> Result<Option<Profile>, Failure> {
 
 impl Profile {
     /// The profile's issuer.
-    pub(crate) fn issuer(&self) -> Option<&Url> {
-        self.issuer.as_ref()
+    pub(crate) fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
     }
 
-    /// Fills what `server` leaves unset from this profile.
-    pub(crate) fn fill(&self, server: &mut Server) {
-        fill(&mut server.issuer, &self.issuer);
-        fill(&mut server.authorization_url, &self.authorization_url);
-        fill(&mut server.token_url, &self.token_url);
-        fill(&mut server.introspection_url, &self.introspection_url);
-        fill(&mut server.revocation_url, &self.revocation_url);
-        fill(&mut server.client_id, &self.client_id);
-        fill(&mut server.auth_method, &self.auth_method);
-        fill(&mut server.client_key_file, &self.client_key_file);
-        fill(&mut server.client_key_id, &self.client_key_id);
-        fill(&mut server.tls.client_certificate, &self.client_certificate);
-        fill(&mut server.tls.client_certificate_key, &self.client_certificate_key);
+    /// Fills an issuer-only command's options (`discover`, `jwt`): the issuer and the roots to
+    /// trust, unless the command names an issuer.
+    pub(crate) fn fill_issuer(&self, issuer: &mut Option<String>, tls: &mut TlsArgs) {
+        if issuer.is_none() {
+            issuer.clone_from(&self.issuer);
+            fill(&mut tls.ca_file, &self.ca_file);
+        }
+    }
+
+    /// Fills what `server` leaves unset from this profile (see the module's rules); whether the
+    /// profile's server was used.
+    pub(crate) fn fill(&self, server: &mut Server) -> bool {
+        let names_a_server = server.issuer.is_some()
+            || server.authorization_url.is_some()
+            || server.token_url.is_some()
+            || server.introspection_url.is_some()
+            || server.revocation_url.is_some();
+        if names_a_server {
+            return false;
+        }
+        server.issuer.clone_from(&self.issuer);
+        server.authorization_url.clone_from(&self.authorization_url);
+        server.token_url.clone_from(&self.token_url);
+        server.introspection_url.clone_from(&self.introspection_url);
+        server.revocation_url.clone_from(&self.revocation_url);
         fill(&mut server.tls.ca_file, &self.ca_file);
-        let secret = &mut server.secret;
-        let chosen = secret.client_secret_stdin
+        fill(&mut server.client_id, &self.client_id);
+        let secret = &server.secret;
+        let names_credentials = server.auth_method.is_some()
+            || secret.client_secret_stdin
             || secret.client_secret_file.is_some()
             || secret.client_secret_prompt
             || secret.client_secret.is_some()
-            || secret.client_secret_env.is_some();
-        if !chosen {
-            secret.client_secret_env.clone_from(&self.client_secret_env);
-            secret.client_secret_file.clone_from(&self.client_secret_file);
-            secret.client_secret_prompt = self.client_secret_prompt;
+            || secret.client_secret_env.is_some()
+            || crate::input::env(crate::input::CLIENT_SECRET_ENV).is_some()
+            || server.client_key_file.is_some()
+            || server.tls.client_certificate.is_some()
+            || server.tls.client_certificate_key.is_some();
+        if names_credentials || server.client_id != self.client_id {
+            return true;
         }
+        server.auth_method = self.auth_method;
+        server.secret.client_secret_env.clone_from(&self.client_secret_env);
+        server.secret.client_secret_file.clone_from(&self.client_secret_file);
+        server.secret.client_secret_prompt = self.client_secret_prompt;
+        server.client_key_file.clone_from(&self.client_key_file);
+        server.client_key_id.clone_from(&self.client_key_id);
+        server.tls.client_certificate.clone_from(&self.client_certificate);
+        server.tls.client_certificate_key.clone_from(&self.client_certificate_key);
+        true
     }
 }
 

@@ -102,15 +102,16 @@ struct Shown {
     id: String,
     auth: &'static str,
     secret: Option<String>,
+    key_file: Option<PathBuf>,
 }
 
 /// `testkit`: the server until interrupted (Ctrl-C), what it holds printed first.
-#[allow(clippy::print_stdout)]
 pub(crate) async fn testkit(args: &TestkitArgs, printer: Printer) -> Result<(), Failure> {
     let config = match &args.config {
         Some(path) => read(path)?,
         None => Config::default(),
     };
+    check(&config)?;
     let base = args.config.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
     let port = args.port.or(config.port).unwrap_or(8080);
     let jwt = args.jwt_access_tokens || config.jwt_access_tokens;
@@ -125,6 +126,7 @@ pub(crate) async fn testkit(args: &TestkitArgs, printer: Printer) -> Result<(), 
         id: DEFAULT_CLIENT_ID.into(),
         auth: "client_secret_basic",
         secret: Some(DEFAULT_CLIENT_SECRET.into()),
+        key_file: None,
     }];
     for client in &config.clients {
         let (registered, show) = client.registered(base)?;
@@ -154,6 +156,9 @@ pub(crate) async fn testkit(args: &TestkitArgs, printer: Printer) -> Result<(), 
         return Err(Failure::local(format!("login = {login:?} is no user of the file")));
     }
     server.login_as(&login);
+    // The server's first signing key, made now to be named: it signs ID tokens and JWT access
+    // tokens, and is published at the JWKS URI.
+    let kid = server.rotate_signing_key();
 
     // The test credentials are printed as they are: they are public, made-up values.
     let access_tokens = if jwt { "JWT (RFC 9068)" } else { "opaque" };
@@ -164,10 +169,12 @@ pub(crate) async fn testkit(args: &TestkitArgs, printer: Printer) -> Result<(), 
         fields.insert("issuer".into(), Value::String(issuer));
         fields.insert("jwks_uri".into(), Value::String(jwks_uri));
         fields.insert("access_tokens".into(), Value::String(access_tokens.into()));
+        fields.insert("signing_key".into(), Value::String(format!("{kid} (ES256, public at the jwks_uri)")));
         for client in &shown {
-            let text = match &client.secret {
-                Some(secret) => format!("{} ({}, secret {secret})", client.id, client.auth),
-                None => format!("{} ({})", client.id, client.auth),
+            let text = match (&client.secret, &client.key_file) {
+                (Some(secret), _) => format!("{} ({}, secret {secret})", client.id, client.auth),
+                (None, Some(key)) => format!("{} ({}, key {})", client.id, client.auth, key.display()),
+                (None, None) => format!("{} ({})", client.id, client.auth),
             };
             fields.insert("client".into(), Value::String(text));
         }
@@ -177,12 +184,19 @@ pub(crate) async fn testkit(args: &TestkitArgs, printer: Printer) -> Result<(), 
         fields.insert("login".into(), Value::String(format!("{login} (logged in at /authorize at once)")));
         printer.print(fields, None);
         if std::io::stdout().is_terminal() {
-            println!("serving until interrupted (Ctrl-C)");
+            out!("serving until interrupted (Ctrl-C)");
         }
     } else {
         let clients: Vec<Value> = shown
             .iter()
-            .map(|client| json!({ "client_id": client.id, "auth": client.auth, "client_secret": client.secret }))
+            .map(|client| {
+                json!({
+                    "client_id": client.id,
+                    "auth": client.auth,
+                    "client_secret": client.secret,
+                    "public_key_file": client.key_file.as_ref().map(|path| path.display().to_string()),
+                })
+            })
             .collect();
         let users: Vec<Value> = users
             .iter()
@@ -192,11 +206,12 @@ pub(crate) async fn testkit(args: &TestkitArgs, printer: Printer) -> Result<(), 
             "issuer": issuer,
             "jwks_uri": jwks_uri,
             "access_tokens": access_tokens,
+            "signing_key": { "kid": kid, "alg": "ES256" },
             "clients": clients,
             "users": users,
             "login": login,
         });
-        println!("{all}");
+        out!("{all}");
     }
     tokio::signal::ctrl_c().await.map_err(|e| Failure::local(format!("cannot wait for Ctrl-C: {e}")))?;
     drop(server);
@@ -231,8 +246,40 @@ impl Client {
         if let Some(seconds) = self.token_lifetime {
             client = client.token_lifetime(Duration::from_secs(seconds));
         }
-        Ok((client, Shown { id: self.id.clone(), auth, secret: self.secret.clone() }))
+        let key_file = self.key_file.as_ref().map(|path| base.join(path));
+        Ok((client, Shown { id: self.id.clone(), auth, secret: self.secret.clone(), key_file }))
     }
+}
+
+/// The longest token lifetime the file may set: ten years.
+const MAX_LIFETIME: u64 = 10 * 365 * 24 * 3600;
+
+/// Refuses what the server would take badly: an id or a name twice (the default client's and
+/// user's included), a lifetime beyond [`MAX_LIFETIME`].
+fn check(config: &Config) -> Result<(), Failure> {
+    let mut ids = std::collections::HashSet::from([DEFAULT_CLIENT_ID]);
+    for client in &config.clients {
+        if !ids.insert(client.id.as_str()) {
+            return Err(Failure::local(format!(
+                "client {} is there twice (the default client included)",
+                client.id
+            )));
+        }
+    }
+    let mut names = std::collections::HashSet::from([DEFAULT_USERNAME]);
+    for user in &config.users {
+        if !names.insert(user.username.as_str()) {
+            return Err(Failure::local(format!(
+                "user {} is there twice (the default user included)",
+                user.username
+            )));
+        }
+    }
+    let lifetimes = config.clients.iter().map(|client| client.token_lifetime).chain([config.token_lifetime]);
+    if lifetimes.flatten().any(|seconds| seconds == 0 || seconds > MAX_LIFETIME) {
+        return Err(Failure::local(format!("a token_lifetime is between 1 and {MAX_LIFETIME} seconds")));
+    }
+    Ok(())
 }
 
 /// The configuration at `path`.

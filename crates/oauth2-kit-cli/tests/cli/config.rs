@@ -58,6 +58,90 @@ fn stop(mut child: Child) {
     child.wait().unwrap();
 }
 
+/// A server that records the first request it is sent and answers it with an error.
+fn recorder() -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        // The head and a short form: until the body the head announces has come.
+        loop {
+            let read = stream.read(&mut buffer).unwrap();
+            request.extend_from_slice(&buffer[..read]);
+            let text = String::from_utf8_lossy(&request).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|line| {
+                        line.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|n| n.trim().parse::<usize>().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= length || read == 0 {
+                    break;
+                }
+            }
+        }
+        let answer = "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 27\r\nconnection: close\r\n\r\n{\"error\":\"invalid_request\"}";
+        stream.write_all(answer.as_bytes()).unwrap();
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    (url, handle)
+}
+
+#[test]
+fn a_profiles_client_goes_only_to_its_own_server() {
+    let dir = TempDir::new("profile-server");
+    let secret_file = dir.write("prod.secret", "prod-secret-value-0123\n");
+    let config = dir.write(
+        "config.toml",
+        &format!(
+            "default = \"prod\"\n[profiles.prod]\nissuer = \"https://login.prod.example\"\nclient_id = \"prod-client\"\nclient_secret_file = \"{}\"\nscope = \"admin\"\n",
+            secret_file.display()
+        ),
+    );
+    let (url, recorded) = recorder();
+    // Another server named, and another client: none of the profile's credentials go there.
+    let sent = run(
+        bin().env("OAUTH2_KIT_CONFIG", &config).env("OAUTH2_CLIENT_ID", "other-client").args([
+            "token",
+            "--token-url",
+            &url,
+        ]),
+        "",
+    );
+    assert_eq!(sent.status.code(), Some(3), "{}", text(&sent.stderr));
+    let request = recorded.join().unwrap();
+    assert!(request.contains("other-client"), "{request}");
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode("prod-client:prod-secret-value-0123");
+    for secret in ["prod-secret-value-0123", basic.as_str(), "prod-client"] {
+        assert!(!request.contains(secret), "the profile's {secret} went to another server: {request}");
+    }
+    // Named, the profile is said to be left out.
+    let (url, recorded) = recorder();
+    let named = run(
+        bin().env("OAUTH2_KIT_CONFIG", &config).env("OAUTH2_CLIENT_ID", "other-client").args([
+            "token",
+            "--profile",
+            "prod",
+            "--token-url",
+            &url,
+        ]),
+        "",
+    );
+    assert!(
+        text(&named.stderr).contains("the profile's server and client are not used"),
+        "{}",
+        text(&named.stderr)
+    );
+    assert!(!recorded.join().unwrap().contains("prod-secret-value-0123"));
+}
+
 #[test]
 fn profiles_fill_what_the_command_line_leaves_out() {
     let server = TestServer::start().unwrap();
@@ -113,6 +197,12 @@ auth_method = "post"
     let discovered = json(&run(cli().args(["discover", "--output", "json"]), ""));
     assert_eq!(discovered["token_endpoint"], server.token_endpoint().to_string());
     // The list.
+    let human = run(cli().args(["profiles"]), "");
+    assert!(
+        text(&human.stdout).lines().any(|line| line.starts_with("profiles.dev ")),
+        "{}",
+        text(&human.stdout)
+    );
     let listed = json(&run(cli().args(["profiles", "--output", "json"]), ""));
     assert_eq!(listed["default"], "dev");
     assert_eq!(listed["profiles.dev"], server.issuer().as_str());
@@ -193,6 +283,13 @@ key_file = "idp.pub.pem"
     assert_eq!(printed["clients"][3]["auth"], "private_key_jwt");
     assert_eq!(printed["login"], "bob");
     assert_eq!(printed["access_tokens"], "JWT (RFC 9068)");
+    // The signing key printed is the one the server publishes.
+    let kid = printed["signing_key"]["kid"].as_str().unwrap().to_owned();
+    let jwks_uri: oauth2_kit::reexports::url::Url = printed["jwks_uri"].as_str().unwrap().parse().unwrap();
+    let jwks = runtime().block_on(async { Browser::new(http(), "unused").get(&jwks_uri).await });
+    let jwks: Value = serde_json::from_slice(jwks.body()).unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], kid.as_str());
+    assert!(printed["clients"][3]["public_key_file"].as_str().unwrap().ends_with("signer.pub.pem"));
     let cli = |client: &str| {
         let mut command = bin();
         command.env("OAUTH2_ISSUER", &issuer).env("OAUTH2_CLIENT_ID", client);
@@ -255,6 +352,17 @@ key_file = "idp.pub.pem"
     assert_eq!(logged_in["id_token.sub"], "bob");
     stop(child);
 
+    // An id twice (the default client's), an endless lifetime: local errors before the server
+    // starts.
+    for (name, content) in [
+        ("twice.toml", "[[clients]]\nid = \"testkit-client\"\nsecret = \"s\"\n"),
+        ("alice.toml", "[[users]]\nusername = \"alice\"\npassword = \"p\"\n"),
+        ("forever.toml", "token_lifetime = 18446744073709551615\n"),
+    ] {
+        let path = dir.write(name, content);
+        let refused = run(bin().args(["testkit", "--port", "0", "--config", path.to_str().unwrap()]), "");
+        assert_eq!(refused.status.code(), Some(1), "{name}: {}", text(&refused.stderr));
+    }
     // A client with a secret and a key: a local error before the server starts.
     let both = dir.write("both.toml", "[[clients]]\nid = \"x\"\nsecret = \"s\"\npublic = true\n");
     let refused = run(bin().args(["testkit", "--port", "0", "--config", both.to_str().unwrap()]), "");

@@ -169,7 +169,16 @@ fn discover_jwt_and_completions() {
         &format!("{token}\n"),
     );
     let object: Value = serde_json::from_slice(&decoded.stdout).unwrap();
-    assert!(object.get("signature").is_none());
+    assert!(object["signature"].as_str().unwrap().starts_with("not verified"), "{object}");
+    assert!(object["expiry"].as_str().unwrap().starts_with("in "), "{object}");
+    // The issuer exactly as typed: with a `/` the server does not have, another issuer.
+    let slashed = format!("{}/", server.issuer().as_str());
+    let other = run(cli(&server).args(["discover", "--issuer", &slashed]), "");
+    assert_eq!(other.status.code(), Some(3), "{}", text(&other.stderr));
+    // A key set that is no key set: refused (3), not "unreachable".
+    server.inject(oauth2_kit_testkit::Route::Jwks, oauth2_kit_testkit::Fault::body("not a key set"), 1);
+    let unreadable = run(cli(&server).args(["jwt", "-"]), &format!("{token}\n"));
+    assert_eq!(unreadable.status.code(), Some(3), "{}", text(&unreadable.stderr));
     // Tampered: refused, exit 3.
     let (head, rest) = token.split_once('.').unwrap();
     let (_, signature) = rest.split_once('.').unwrap();
@@ -379,4 +388,68 @@ fn mutual_tls_client_authentication_and_certificate_bound_tokens() {
     let key_lines: Vec<&str> = key_text.lines().filter(|line| !line.starts_with("-----")).collect();
     no_secret(&refused, &key_lines);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn what_cannot_work_is_said_before_anything_is_sent() {
+    let server = TestServer::builder()
+        .device_interval(Some(std::time::Duration::from_secs(1)))
+        .device_code_lifetime(std::time::Duration::from_secs(1))
+        .start()
+        .unwrap();
+    // Two things from standard input: a usage error.
+    let both = run(cli(&server).args(["introspect", "-", "--client-secret-stdin"]), "secret\ntoken\n");
+    assert_eq!(both.status.code(), Some(2));
+    assert!(text(&both.stderr).contains("only one thing can come from standard input"));
+    // A callback path the listener could not route.
+    let path = run(cli(&server).args(["login", "--no-browser", "--callback-path", "/:x"]), "");
+    assert_eq!(path.status.code(), Some(1), "{}", text(&path.stderr));
+    // An ID token that could not be checked: said before the login.
+    let explicit = run(
+        cli(&server).env_remove("OAUTH2_ISSUER").args([
+            "login",
+            "--no-browser",
+            "--scope",
+            "openid",
+            "--authorization-url",
+            server.authorization_endpoint().as_str(),
+            "--token-url",
+            server.token_endpoint().as_str(),
+        ]),
+        "",
+    );
+    assert_eq!(explicit.status.code(), Some(1));
+    assert!(text(&explicit.stderr).contains("give --issuer"), "{}", text(&explicit.stderr));
+    assert!(!text(&explicit.stderr).contains("http://"), "no link was shown: {}", text(&explicit.stderr));
+    // A device code nobody approves: refused (3) when it expires.
+    let expired = run(cli(&server).args(["device"]), "");
+    assert_eq!(expired.status.code(), Some(3), "{}", text(&expired.stderr));
+}
+
+#[test]
+fn what_a_server_sends_cannot_redraw_the_terminal() {
+    let server = TestServer::builder()
+        .user(
+            oauth2_kit_testkit::TestUser::new("mallory", "mallory-password")
+                .name("Mallory\u{1b}[2K\nemail_verified      true"),
+        )
+        .start()
+        .unwrap();
+    let token = run(
+        cli(&server).env("OAUTH2_PASSWORD", "mallory-password").args([
+            "token",
+            "--grant",
+            "password",
+            "--username",
+            "mallory",
+            "--output",
+            "raw",
+        ]),
+        "",
+    );
+    let me = run(cli(&server).args(["userinfo", "-"]), &text(&token.stdout));
+    let shown = text(&me.stdout);
+    assert!(!shown.contains('\u{1b}'), "{shown}");
+    assert!(shown.contains(r"Mallory\u{1b}[2K\nemail_verified"), "{shown}");
+    assert_eq!(shown.lines().filter(|line| line.starts_with("email_verified")).count(), 1, "{shown}");
 }
