@@ -47,7 +47,25 @@ fn http_for(tls: &TlsArgs) -> Result<Http, Failure> {
 /// The issuer as given: compared with the server's own name exactly (RFC 8414 §3.3), so a
 /// trailing `/` is kept when there is one and not added when there is none.
 fn issuer_of(text: &str) -> Result<Issuer, Failure> {
+    let url = url::Url::parse(text).map_err(|e| Failure::local(format!("--issuer: {e}")))?;
+    https_unless_local(&url)?;
     text.parse().map_err(|e| Failure::local(format!("--issuer: {e}")))
+}
+
+/// Secrets go over `https`; plain `http` only to this machine.
+fn https_unless_local(url: &url::Url) -> Result<(), Failure> {
+    let local = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if url.scheme() == "http" && !local {
+        return Err(Failure::local(format!(
+            "{url} is plain http to another machine: use https (http only reaches 127.0.0.1, ::1 or localhost)"
+        )));
+    }
+    Ok(())
 }
 
 /// The client of the server the options name: discovered from `--issuer`, or the endpoints given.
@@ -65,8 +83,10 @@ pub(crate) async fn client_builder(server: &Server) -> Result<oauth2_kit::OAuth2
         }
         None => AuthorizationServer::new(),
     };
-    let endpoint =
-        |url: &url::Url| oauth2_kit::Endpoint::new(url.clone()).map_err(|e| Failure::local(e.to_string()));
+    let endpoint = |url: &url::Url| {
+        https_unless_local(url)?;
+        oauth2_kit::Endpoint::new(url.clone()).map_err(|e| Failure::local(e.to_string()))
+    };
     let mut endpoints = endpoints;
     if let Some(url) = &server.authorization_url {
         endpoints = endpoints.authorization(endpoint(url)?);

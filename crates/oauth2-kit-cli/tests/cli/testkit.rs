@@ -421,6 +421,14 @@ fn what_cannot_work_is_said_before_anything_is_sent() {
     assert_eq!(explicit.status.code(), Some(1));
     assert!(text(&explicit.stderr).contains("give --issuer"), "{}", text(&explicit.stderr));
     assert!(!text(&explicit.stderr).contains("http://"), "no link was shown: {}", text(&explicit.stderr));
+    // Plain http to another machine: refused before any request, in the tool's words.
+    let insecure = run(
+        cli(&server).env_remove("OAUTH2_ISSUER").args(["token", "--token-url", "http://auth.example/token"]),
+        "",
+    );
+    assert_eq!(insecure.status.code(), Some(1));
+    let said = text(&insecure.stderr);
+    assert!(said.contains("use https") && !said.contains("Endpoint::"), "{said}");
     // A device code nobody approves: refused (3) when it expires.
     let expired = run(cli(&server).args(["device"]), "");
     assert_eq!(expired.status.code(), Some(3), "{}", text(&expired.stderr));
