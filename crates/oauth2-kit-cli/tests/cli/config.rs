@@ -363,6 +363,21 @@ key_file = "idp.pub.pem"
         let refused = run(bin().args(["testkit", "--port", "0", "--config", path.to_str().unwrap()]), "");
         assert_eq!(refused.status.code(), Some(1), "{name}: {}", text(&refused.stderr));
     }
+    // For people: a line per client and user.
+    let mut human = bin()
+        .args(["testkit", "--port", "0", "--config", config.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(human.stdout.take().unwrap()).lines().map(Result::unwrap);
+    let shown: Vec<String> = lines.by_ref().take_while(|line| !line.starts_with("login")).collect();
+    stop(human);
+    assert!(shown[0].starts_with("issuer         http://127.0.0.1:"), "{shown:?}");
+    assert!(
+        shown.iter().any(|line| line.starts_with("client") && line.contains("signer (private_key_jwt, key "))
+    );
+    assert!(shown.iter().any(|line| line == "user           bob (password bob-password)"), "{shown:?}");
     // A client with a secret and a key: a local error before the server starts.
     let both = dir.write("both.toml", "[[clients]]\nid = \"x\"\nsecret = \"s\"\npublic = true\n");
     let refused = run(bin().args(["testkit", "--port", "0", "--config", both.to_str().unwrap()]), "");
