@@ -379,12 +379,11 @@ pub(crate) async fn jwt(args: &JwtArgs, printer: Printer) -> Result<(), Failure>
     let token = input::token(&args.token)?;
     let mut parts = token.split('.');
     let decode = |part: Option<&str>, what: &str| -> Result<Value, Failure> {
-        let bytes = part.and_then(|part| URL_SAFE_NO_PAD.decode(part).ok()).ok_or_else(|| {
-            Failure::new(crate::failure::Kind::Refused, format!("not a JWT: its {what} is not base64url"))
-        })?;
-        serde_json::from_slice(&bytes).map_err(|_| {
-            Failure::new(crate::failure::Kind::Refused, format!("not a JWT: its {what} is not JSON"))
-        })
+        let bytes = part
+            .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
+            .ok_or_else(|| Failure::local(format!("not a JWT: its {what} is not base64url")))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|_| Failure::local(format!("not a JWT: its {what} is not JSON")))
     };
     let header = decode(parts.next(), "header")?;
     let claims = decode(parts.next(), "claims")?;

@@ -46,10 +46,17 @@ pub(crate) async fn login(args: &LoginArgs, printer: Printer) -> Result<(), Fail
         Some(text) => Some(text.parse::<Scope>().map_err(|e| Failure::local(format!("--scope: {e}")))?),
         None => None,
     };
+    // A path the listener is routed on as the browser will ask for it: no character a URL
+    // would encode, no `.` or `..` segment it would resolve away.
     let path_characters = |c: char| c.is_ascii_alphanumeric() || "-._~/".contains(c);
-    if !args.callback_path.starts_with('/') || !args.callback_path.chars().all(path_characters) {
+    let segments_kept = args.callback_path == "/"
+        || args.callback_path.split('/').skip(1).all(|segment| !matches!(segment, "" | "." | ".."));
+    if !args.callback_path.starts_with('/')
+        || !args.callback_path.chars().all(path_characters)
+        || !segments_kept
+    {
         return Err(Failure::local(
-            "--callback-path is a path of letters, digits and - . _ ~ / that starts with /",
+            "--callback-path is a path of letters, digits and - . _ ~ / that starts with /, without empty, . or .. segments",
         ));
     }
     // RFC 8252 §7.3 and §8.3: the loopback IP literal, not `localhost`; any port.
@@ -72,6 +79,11 @@ pub(crate) async fn login(args: &LoginArgs, printer: Printer) -> Result<(), Fail
         return Err(Failure::local(
             "scope openid asks for an ID token, which is checked with the issuer's keys: give --issuer (discovery finds them)",
         ));
+    }
+    if server.issuer_identifier().is_none() {
+        say!(
+            "warning: the issuer is not known (no --issuer): the callback's iss cannot be checked, so a mix-up of servers (RFC 9207) would go unnoticed"
+        );
     }
     let provider = client.authorization_code(redirect_uri)?.build()?;
     let mut link = provider.login_link();

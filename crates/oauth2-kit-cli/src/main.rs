@@ -50,8 +50,13 @@ use crate::output::Printer;
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
     if cli.global.verbose {
+        use std::io::IsTerminal as _;
+        // Colours for a terminal only; a trace that cannot be written (a closed pipe) is
+        // dropped, not reported on the same closed stream.
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .log_internal_errors(false)
             .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
             .init();
     }
@@ -89,7 +94,10 @@ fn main() -> ExitCode {
             Command::Jwt(args) => commands::jwt(args, printer).await,
             Command::Testkit(args) => testkit::testkit(args, printer).await,
             Command::Completions { shell } => {
-                clap_complete::generate(*shell, &mut Cli::command(), "oauth2-kit", &mut std::io::stdout());
+                // Written whole, and a reader that has gone is no reason to fail.
+                let mut script = Vec::new();
+                clap_complete::generate(*shell, &mut Cli::command(), "oauth2-kit", &mut script);
+                out!("{}", String::from_utf8_lossy(&script).trim_end());
                 Ok(())
             }
         }
@@ -106,7 +114,7 @@ fn main() -> ExitCode {
 /// Fills the command's options that are not given from the profile (`--profile`, else the
 /// configuration file's default). `jwt` takes a profile's issuer only when one is named.
 fn apply_profile(cli: &mut Cli) -> Result<(), failure::Failure> {
-    let named = cli.global.profile.clone();
+    let named = cli.global.profile.clone().filter(|name| !name.is_empty());
     let uses_profiles = match &mut cli.command {
         Command::Discover(_) => true,
         Command::Jwt(_) => named.is_some(),
@@ -118,7 +126,12 @@ fn apply_profile(cli: &mut Cli) -> Result<(), failure::Failure> {
     let Some(profile) = profile::select(named.as_deref())? else { return Ok(()) };
     match &mut cli.command {
         Command::Discover(args) => profile.fill_issuer(&mut args.issuer, &mut args.tls),
-        Command::Jwt(args) => profile.fill_issuer(&mut args.issuer, &mut args.tls),
+        Command::Jwt(args) => {
+            if args.issuer.is_some() {
+                say!("warning: the command names its issuer: the profile's is not used");
+            }
+            profile.fill_issuer(&mut args.issuer, &mut args.tls);
+        }
         command => {
             if let Some((server, scope)) = command.server_and_scope() {
                 if !profile.fill(server) && named.is_some() {

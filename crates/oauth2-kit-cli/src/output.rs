@@ -62,17 +62,33 @@ impl Printer {
     }
 }
 
-/// `text` with its control characters escaped (`\u{1b}`, `\n`): what a server sent cannot move
-/// the cursor, clear the screen or fake a line of the result.
+/// `text` with its control characters escaped (`\u{1b}`, `\n`), and the invisible ones that
+/// reorder or break a line (bidirectional overrides and isolates, line and paragraph
+/// separators, zero-width characters): what a server sent cannot move the cursor, clear the
+/// screen, fake a line of the result or make it read differently than it is.
 pub(crate) fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(hidden) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
         text.chars()
-            .map(|c| if c.is_control() { c.escape_default().collect() } else { String::from(c) })
+            .map(|c| if hidden(c) { c.escape_default().collect() } else { String::from(c) })
             .collect(),
     )
+}
+
+/// A character a terminal does not show as itself.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 #[cfg(test)]
@@ -85,5 +101,8 @@ mod tests {
         assert_eq!(printable("Bob\nemail_verified  true"), "Bob\\nemail_verified  true");
         assert_eq!(printable("\u{1b}[2Kactive true"), "\\u{1b}[2Kactive true");
         assert_eq!(printable("tab\there"), "tab\\there");
+        assert_eq!(printable("abc\u{202E}fed"), "abc\\u{202e}fed");
+        assert_eq!(printable("one\u{2028}two"), "one\\u{2028}two");
+        assert_eq!(printable("caf\u{e9} \u{1F600}"), "caf\u{e9} \u{1F600}");
     }
 }

@@ -113,7 +113,24 @@ pub(crate) fn select(name: Option<&str>) -> Result<Option<Profile>, Failure> {
     let mut config = load(&path)?;
     let Some(name) = name.map(str::to_owned).or(config.default.take()) else { return Ok(None) };
     match config.profiles.remove(&name) {
-        Some(profile) => Ok(Some(profile)),
+        Some(mut profile) => {
+            // Relative paths are the file's, not those of wherever the command runs: a
+            // `ca.pem` dropped in the current directory must not become a trusted root.
+            let base = path.parent().unwrap_or(Path::new("."));
+            for file in [
+                &mut profile.client_secret_file,
+                &mut profile.client_key_file,
+                &mut profile.client_certificate,
+                &mut profile.client_certificate_key,
+                &mut profile.ca_file,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                *file = base.join(&*file);
+            }
+            Ok(Some(profile))
+        }
         None => Err(Failure::local(format!(
             "no profile {name} in {} (profiles: {})",
             path.display(),
@@ -174,7 +191,7 @@ impl Profile {
         server.secret.client_secret_file.clone_from(&self.client_secret_file);
         server.secret.client_secret_prompt = self.client_secret_prompt;
         server.client_key_file.clone_from(&self.client_key_file);
-        server.client_key_id.clone_from(&self.client_key_id);
+        fill(&mut server.client_key_id, &self.client_key_id);
         server.tls.client_certificate.clone_from(&self.client_certificate);
         server.tls.client_certificate_key.clone_from(&self.client_certificate_key);
         true

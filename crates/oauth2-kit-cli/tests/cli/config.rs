@@ -155,7 +155,7 @@ fn profiles_fill_what_the_command_line_leaves_out() {
 [profiles.dev]
 issuer = "{issuer}"
 client_id = "{DEFAULT_CLIENT_ID}"
-client_secret_file = "{secret}"
+client_secret_file = "{secret}"   # relative: the file's directory, not the command's
 scope = "read"
 
 [profiles.explicit]
@@ -165,7 +165,7 @@ client_secret_env = "EXPLICIT_SECRET"
 auth_method = "post"
 "#,
             issuer = server.issuer().as_str(),
-            secret = secret_file.display(),
+            secret = secret_file.file_name().unwrap().to_str().unwrap(),
             token = server.token_endpoint(),
         ),
     );

@@ -402,8 +402,17 @@ fn what_cannot_work_is_said_before_anything_is_sent() {
     assert_eq!(both.status.code(), Some(2));
     assert!(text(&both.stderr).contains("only one thing can come from standard input"));
     // A callback path the listener could not route.
-    let path = run(cli(&server).args(["login", "--no-browser", "--callback-path", "/:x"]), "");
-    assert_eq!(path.status.code(), Some(1), "{}", text(&path.stderr));
+    for path in ["/:x", "/./callback", "/a/../cb", "//cb", "/caf%C3%A9"] {
+        let refused = run(cli(&server).args(["login", "--no-browser", "--callback-path", path]), "");
+        assert_eq!(refused.status.code(), Some(1), "{path}: {}", text(&refused.stderr));
+    }
+    // Not a JWT: the input's fault (1), no server's.
+    let garbage = run(cli(&server).args(["jwt", "-"]), "not-a-jwt\n");
+    assert_eq!(garbage.status.code(), Some(1), "{}", text(&garbage.stderr));
+    // A reader that has gone: no panic.
+    let mut completions = bin().args(["completions", "bash"]).stdout(Stdio::piped()).spawn().unwrap();
+    drop(completions.stdout.take());
+    assert_eq!(completions.wait().unwrap().code(), Some(0));
     // An ID token that could not be checked: said before the login.
     let explicit = run(
         cli(&server).env_remove("OAUTH2_ISSUER").args([
