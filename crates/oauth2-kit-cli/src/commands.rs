@@ -266,16 +266,10 @@ pub(crate) async fn userinfo(args: &TokenInput, printer: Printer) -> Result<(), 
     let info = client.userinfo()?.fetch(&token).await?;
     let mut fields = Fields::default();
     fields.insert("sub".into(), Value::String(info.sub.clone()));
-    for (name, value) in [
-        ("name", &info.name),
-        ("preferred_username", &info.preferred_username),
-        ("email", &info.email),
-        ("locale", &info.locale),
-    ] {
-        if let Some(value) = value {
-            fields.insert(name.into(), Value::String(value.clone()));
-        }
-    }
+    fields.text("name", info.name.as_ref());
+    fields.text("preferred_username", info.preferred_username.as_ref());
+    fields.text("email", info.email.as_ref());
+    fields.text("locale", info.locale.as_ref());
     if let Some(verified) = info.email_verified {
         fields.insert("email_verified".into(), Value::Bool(verified));
     }
@@ -293,17 +287,12 @@ pub(crate) async fn introspect(args: &TokenInput, printer: Printer) -> Result<()
     let info = client.introspection()?.introspect(&token).await?;
     let mut fields = Fields::default();
     fields.insert("active".into(), Value::Bool(info.active));
-    let mut text = |name: &str, value: &Option<String>| {
-        if let Some(value) = value {
-            fields.insert(name.into(), Value::String(value.clone()));
-        }
-    };
-    text("client_id", &info.client_id);
-    text("sub", &info.sub);
-    text("username", &info.username);
-    text("iss", &info.iss);
-    text("scope", &info.scope.as_ref().map(|scope| scope.to_string()));
-    text("token_type", &info.token_type.as_ref().map(|kind| kind.to_string()));
+    fields.text("client_id", info.client_id.as_ref());
+    fields.text("sub", info.sub.as_ref());
+    fields.text("username", info.username.as_ref());
+    fields.text("iss", info.iss.as_ref());
+    fields.text("scope", info.scope.as_ref());
+    fields.text("token_type", info.token_type.as_ref());
     if let Some(aud) = &info.aud {
         fields.insert("aud".into(), json!(aud));
     }
@@ -355,18 +344,13 @@ pub(crate) async fn discover(args: &DiscoverArgs, printer: Printer) -> Result<()
         ("jwks_uri", &metadata.jwks_uri),
         ("end_session_endpoint", &metadata.end_session_endpoint),
     ] {
-        if let Some(url) = url {
-            fields.insert(name.into(), Value::String(url.to_string()));
-        }
+        fields.text(name, url.as_ref());
     }
-    let lists = [
+    for (name, list) in [
         ("grant_types_supported", &metadata.grant_types_supported),
         ("token_endpoint_auth_methods_supported", &metadata.token_endpoint_auth_methods_supported),
-    ];
-    for (name, list) in lists {
-        if let Some(list) = list {
-            fields.insert(name.into(), Value::String(list.join(" ")));
-        }
+    ] {
+        fields.text(name, list.as_ref().map(|list| list.join(" ")));
     }
     printer.print(fields, None);
     Ok(())

@@ -44,6 +44,16 @@ pub(crate) fn prompt(what: &str) -> Result<String, Failure> {
     Ok(line)
 }
 
+/// A token from standard input when `stdin` says so, else from the environment variable `env`:
+/// `what` names it, `flag` the option that reads standard input.
+pub(crate) fn stdin_or_env(stdin: bool, env: &str, what: &str, flag: &str) -> Result<String, Failure> {
+    if stdin {
+        return stdin_line(what);
+    }
+    self::env(env)
+        .ok_or_else(|| Failure::local(format!("the {what} is read from ${env} or {flag}: neither is set")))
+}
+
 /// The value of the environment variable `name`, if set and not empty.
 pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())

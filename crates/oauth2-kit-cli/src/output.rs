@@ -17,6 +17,13 @@ impl Fields {
         self.0.push((name, value));
     }
 
+    /// Adds `value` as text (after the others), if there is one.
+    pub(crate) fn text(&mut self, name: &str, value: Option<impl ToString>) {
+        if let Some(value) = value {
+            self.insert(name.into(), Value::String(value.to_string()));
+        }
+    }
+
     fn into_json(self) -> Value {
         Value::Object(self.0.into_iter().collect::<Map<String, Value>>())
     }

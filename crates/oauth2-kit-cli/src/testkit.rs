@@ -257,29 +257,23 @@ const MAX_LIFETIME: u64 = 10 * 365 * 24 * 3600;
 /// Refuses what the server would take badly: an id or a name twice (the default client's and
 /// user's included), a lifetime beyond [`MAX_LIFETIME`].
 fn check(config: &Config) -> Result<(), Failure> {
-    let mut ids = std::collections::HashSet::from([DEFAULT_CLIENT_ID]);
-    for client in &config.clients {
-        if !ids.insert(client.id.as_str()) {
-            return Err(Failure::local(format!(
-                "client {} is there twice (the default client included)",
-                client.id
-            )));
-        }
+    if let Some(id) = repeated(DEFAULT_CLIENT_ID, config.clients.iter().map(|client| client.id.as_str())) {
+        return Err(Failure::local(format!("client {id} is there twice (the default client included)")));
     }
-    let mut names = std::collections::HashSet::from([DEFAULT_USERNAME]);
-    for user in &config.users {
-        if !names.insert(user.username.as_str()) {
-            return Err(Failure::local(format!(
-                "user {} is there twice (the default user included)",
-                user.username
-            )));
-        }
+    if let Some(name) = repeated(DEFAULT_USERNAME, config.users.iter().map(|user| user.username.as_str())) {
+        return Err(Failure::local(format!("user {name} is there twice (the default user included)")));
     }
     let lifetimes = config.clients.iter().map(|client| client.token_lifetime).chain([config.token_lifetime]);
     if lifetimes.flatten().any(|seconds| seconds == 0 || seconds > MAX_LIFETIME) {
         return Err(Failure::local(format!("a token_lifetime is between 1 and {MAX_LIFETIME} seconds")));
     }
     Ok(())
+}
+
+/// The first of `names` that is `default` or comes twice.
+fn repeated<'a>(default: &'a str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen = std::collections::HashSet::from([default]);
+    names.into_iter().find(|name| !seen.insert(name))
 }
 
 /// The configuration at `path`.

@@ -46,16 +46,12 @@ pub(crate) async fn token(args: &TokenArgs, printer: Printer) -> Result<(), Fail
                 .await?
         }
         Grant::Refresh => {
-            let refresh = if args.refresh_token_stdin {
-                input::stdin_line("refresh token")?
-            } else {
-                input::env(&args.refresh_token_env).ok_or_else(|| {
-                    Failure::local(format!(
-                        "the refresh token is read from ${} or --refresh-token-stdin: neither is set",
-                        args.refresh_token_env
-                    ))
-                })?
-            };
+            let refresh = input::stdin_or_env(
+                args.refresh_token_stdin,
+                &args.refresh_token_env,
+                "refresh token",
+                "--refresh-token-stdin",
+            )?;
             client.refresh()?.refresh(&RefreshToken::new(refresh), scope.as_ref()).await?
         }
         Grant::JwtBearer => {
@@ -136,16 +132,12 @@ impl AssertionSource for AssertionBox {
 
 /// The request of `--grant token-exchange`.
 fn exchange_request(args: &ExchangeArgs) -> Result<TokenExchangeRequest, Failure> {
-    let subject = if args.subject_token_stdin {
-        input::stdin_line("subject token")?
-    } else {
-        input::env(&args.subject_token_env).ok_or_else(|| {
-            Failure::local(format!(
-                "the subject token is read from ${} (--subject-token-env) or --subject-token-stdin: neither is set",
-                args.subject_token_env
-            ))
-        })?
-    };
+    let subject = input::stdin_or_env(
+        args.subject_token_stdin,
+        &args.subject_token_env,
+        "subject token",
+        "--subject-token-stdin",
+    )?;
     let mut request = TokenExchangeRequest::new(subject, token_type(&args.subject_token_type)?);
     if let Some(env) = &args.actor_token_env {
         let actor = input::env(env)

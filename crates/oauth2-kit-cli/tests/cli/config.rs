@@ -3,14 +3,13 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 
 use oauth2_kit_test_support::browser::Browser;
 use oauth2_kit_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestServer};
 use serde_json::Value;
 
-use crate::login::{http, link, runtime};
-use crate::{Stderr, bin, json, no_secret, run, text};
+use crate::login::{complete, http, runtime, start};
+use crate::{bin, json, no_secret, run, spawn, stop, testkit_server, text};
 
 /// A directory of this test's own, removed when dropped.
 struct TempDir(PathBuf);
@@ -33,29 +32,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// `oauth2-kit testkit` with `args`, running; and what it printed (one JSON object).
-fn testkit(args: &[&str]) -> (Child, Value) {
-    let mut child = bin()
-        .args(["testkit", "--port", "0", "--output", "json"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
-    if line.is_empty() {
-        let output = child.wait_with_output().unwrap();
-        panic!("testkit printed nothing: {}", text(&output.stderr));
-    }
-    (child, serde_json::from_str(&line).unwrap())
-}
-
-fn stop(mut child: Child) {
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 /// A server that records the first request it is sent and answers it with an error.
@@ -275,7 +251,7 @@ issuer = "https://idp.example"
 key_file = "idp.pub.pem"
 "#,
     );
-    let (child, printed) = testkit(&["--config", config.to_str().unwrap()]);
+    let (child, printed) = testkit_server(&["--config", config.to_str().unwrap()]);
     let issuer = printed["issuer"].as_str().unwrap().to_owned();
     let ids: Vec<&str> =
         printed["clients"].as_array().unwrap().iter().map(|c| c["client_id"].as_str().unwrap()).collect();
@@ -335,19 +311,9 @@ key_file = "idp.pub.pem"
     ));
     assert_eq!(claims["claims"]["sub"], "bob");
     // The public client logs in as the file's user.
-    let mut login = cli("cli")
-        .args(["login", "--no-browser", "--scope", "openid", "--output", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = Stderr::of(&mut login);
-    let link = link(&mut stderr);
-    runtime().block_on(async {
-        let mut browser = Browser::new(http(), "bob");
-        let callback = browser.log_in(&link).await;
-        browser.get(&callback).await
-    });
+    let (login, _stderr, link) =
+        start(cli("cli").args(["login", "--no-browser", "--scope", "openid", "--output", "json"]));
+    complete(&link, "bob");
     let logged_in = json(&login.wait_with_output().unwrap());
     assert_eq!(logged_in["id_token.sub"], "bob");
     stop(child);
@@ -364,12 +330,8 @@ key_file = "idp.pub.pem"
         assert_eq!(refused.status.code(), Some(1), "{name}: {}", text(&refused.stderr));
     }
     // For people: a line per client and user.
-    let mut human = bin()
-        .args(["testkit", "--port", "0", "--config", config.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut human, _stderr) =
+        spawn(bin().args(["testkit", "--port", "0", "--config", config.to_str().unwrap()]));
     let mut lines = BufReader::new(human.stdout.take().unwrap()).lines().map(Result::unwrap);
     let shown: Vec<String> = lines.by_ref().take_while(|line| !line.starts_with("login")).collect();
     stop(human);

@@ -3,14 +3,11 @@
 //! every spelling a server could produce; a login, a key-authenticated client and successful
 //! commands run too. No secret may appear in anything the binary printed, in any spelling.
 
-use std::process::Stdio;
-
-use oauth2_kit_test_support::browser::Browser;
 use oauth2_kit_test_support::leak::{basic_credential, basic_echoes, echoes, leak};
 use oauth2_kit_testkit::{Fault, Route, TestClient, TestServer, TestUser};
 
-use crate::login::{http, link, runtime};
-use crate::{Stderr, bin, json, run, text};
+use crate::login::{complete, start};
+use crate::{bin, json, run, text};
 
 const CLIENT_ID: &str = "leak";
 const CLIENT_SECRET: &str = "cli-leak-client-secret-1";
@@ -137,20 +134,9 @@ fn no_secret_in_what_the_binary_prints_even_verbose_even_echoed() {
     std::fs::remove_dir_all(&dir).unwrap();
 
     // A login: its code and the tokens it got must not show.
-    let mut child = cli()
-        .args(["login", "--no-browser", "--scope", "openid", "--output", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = Stderr::of(&mut child);
-    let link = link(&mut stderr);
-    let callback = runtime().block_on(async {
-        let mut browser = Browser::new(http(), USERNAME);
-        let callback = browser.log_in(&link).await;
-        browser.get(&callback).await;
-        callback
-    });
+    let (child, stderr, link) =
+        start(cli().args(["login", "--no-browser", "--scope", "openid", "--output", "json"]));
+    let (callback, _) = complete(&link, USERNAME);
     let code = callback.query_pairs().find(|(name, _)| name == "code").unwrap().1.into_owned();
     secrets.push(("authorization code", code));
     let logged_in = child.wait_with_output().unwrap();

@@ -1,16 +1,16 @@
 //! `login` against the testkit: the link printed or handed to the browser, the callback to the
 //! command's listener, the ways a login fails.
 
-use std::process::{Child, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 
-use oauth2_kit::http::HttpClient;
+use oauth2_kit::http::{HttpClient, HttpResponse};
 use oauth2_kit::reexports::url::Url;
 use oauth2_kit_test_support::browser::Browser;
 use oauth2_kit_testkit::{DEFAULT_USERNAME, TestServer};
 
 use crate::testkit::cli;
-use crate::{Stderr, json, text};
+use crate::{Stderr, json, spawn, text};
 
 /// An HTTP client for the scripted browser (it follows no redirect itself).
 pub(crate) fn http() -> Arc<dyn HttpClient> {
@@ -31,18 +31,29 @@ fn redirect_uri(link: &Url) -> Url {
     link.query_pairs().find(|(name, _)| name == "redirect_uri").unwrap().1.parse().unwrap()
 }
 
-fn spawn(command: &mut std::process::Command) -> (Child, Stderr) {
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let stderr = Stderr::of(&mut child);
-    (child, stderr)
+/// A `login --no-browser` command started, and the link it printed.
+pub(crate) fn start(command: &mut Command) -> (Child, Stderr, Url) {
+    let (child, mut stderr) = spawn(command);
+    let link = link(&mut stderr);
+    (child, stderr, link)
+}
+
+/// `user` logs in at `link` and the browser follows the server back to the command's listener:
+/// the callback URL, and the page the listener answered with.
+pub(crate) fn complete(link: &Url, user: &str) -> (Url, HttpResponse) {
+    runtime().block_on(async {
+        let mut browser = Browser::new(http(), user);
+        let callback = browser.log_in(link).await;
+        let page = browser.get(&callback).await;
+        (callback, page)
+    })
 }
 
 #[test]
 fn login_with_the_link_printed_then_the_callback_to_the_listener() {
     let server = TestServer::start().unwrap();
-    let (child, mut stderr) =
-        spawn(cli(&server).args(["login", "--no-browser", "--scope", "openid read", "--output", "json"]));
-    let link = link(&mut stderr);
+    let (child, _stderr, link) =
+        start(cli(&server).args(["login", "--no-browser", "--scope", "openid read", "--output", "json"]));
     let redirect = redirect_uri(&link);
     assert_eq!((redirect.host_str(), redirect.path()), (Some("127.0.0.1"), "/callback"));
     assert_ne!(redirect.port(), Some(0));
@@ -51,13 +62,8 @@ fn login_with_the_link_printed_then_the_callback_to_the_listener() {
         assert!(pairs.iter().any(|pair| pair == name), "{link}");
     }
 
-    let runtime = runtime();
-    let mut browser = Browser::new(http(), DEFAULT_USERNAME);
-    let page = runtime.block_on(async {
-        let callback = browser.log_in(&link).await;
-        assert_eq!(callback.origin(), redirect.origin());
-        browser.get(&callback).await
-    });
+    let (callback, page) = complete(&link, DEFAULT_USERNAME);
+    assert_eq!(callback.origin(), redirect.origin());
     assert_eq!(page.status(), 200);
     assert!(text(page.body()).contains("You are logged in"));
 
@@ -87,13 +93,12 @@ fn login_opens_the_browser_the_environment_names() {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
 
-    let (child, mut stderr) = spawn(
+    let (child, stderr, printed) = start(
         cli(&server)
             .env("BROWSER", &script)
             .env("PATH", std::env::var_os("PATH").unwrap())
             .args(["login", "--scope", "read", "--output", "raw"]),
     );
-    let printed = link(&mut stderr);
     assert!(stderr.seen.contains("open in your browser"), "{}", stderr.seen);
     // The browser process runs beside the command: wait for the file it writes last.
     // (At most a minute of polls, on a busy machine.)
@@ -108,22 +113,16 @@ fn login_opens_the_browser_the_environment_names() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(handed, printed);
 
-    let runtime = runtime();
-    let mut browser = Browser::new(http(), DEFAULT_USERNAME);
-    runtime.block_on(async {
-        let callback = browser.log_in(&handed).await;
-        browser.get(&callback).await
-    });
+    complete(&handed, DEFAULT_USERNAME);
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", stderr.rest());
     assert!(text(&output.stdout).trim().len() > 20);
 }
 
 #[test]
 fn a_callback_of_another_login_is_ignored_and_a_refused_login_exits_3() {
     let server = TestServer::start().unwrap();
-    let (child, mut stderr) = spawn(cli(&server).args(["login", "--no-browser", "--output", "json"]));
-    let link = link(&mut stderr);
+    let (child, mut stderr, link) = start(cli(&server).args(["login", "--no-browser", "--output", "json"]));
     let mut forged = redirect_uri(&link);
     forged.set_query(Some("code=stolen-code&state=not-this-login"));
     let runtime = runtime();
@@ -139,10 +138,7 @@ fn a_callback_of_another_login_is_ignored_and_a_refused_login_exits_3() {
 
     // The user says no: the callback carries access_denied.
     server.deny_logins();
-    let page = runtime.block_on(async {
-        let callback = browser.log_in(&link).await;
-        browser.get(&callback).await
-    });
+    let (_, page) = complete(&link, DEFAULT_USERNAME);
     assert_eq!(page.status(), 400);
     let output = child.wait_with_output().unwrap();
     let said = stderr.rest();

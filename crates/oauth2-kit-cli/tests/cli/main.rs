@@ -52,6 +52,32 @@ pub(crate) fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// `command` started with its standard output and error piped, and its standard error to read.
+pub(crate) fn spawn(command: &mut Command) -> (Child, Stderr) {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = Stderr::of(&mut child);
+    (child, stderr)
+}
+
+/// `oauth2-kit testkit` on a free port with `args`, running; and what it printed (one JSON
+/// object).
+pub(crate) fn testkit_server(args: &[&str]) -> (Child, serde_json::Value) {
+    let (mut child, stderr) = spawn(bin().args(["testkit", "--port", "0", "--output", "json"]).args(args));
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    if line.is_empty() {
+        child.wait().unwrap();
+        panic!("testkit printed nothing: {}", stderr.rest());
+    }
+    (child, serde_json::from_str(&line).unwrap())
+}
+
+/// Ends a child that serves until interrupted.
+pub(crate) fn stop(mut child: Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 /// Standard error of a running child, line by line: the lines read so far are kept.
 pub(crate) struct Stderr {
     lines: BufReader<std::process::ChildStderr>,

@@ -1,14 +1,14 @@
 //! Against oidc-provider, a real authorization server: every command, each client
 //! authentication, the grants it offers, `login` as a native app, `device` approved on its page.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use oauth2_kit::reexports::url::Url;
 use oauth2_kit_test_support::OidcProvider;
 use oauth2_kit_test_support::browser::Browser;
 
-use crate::login::{http, link, runtime};
-use crate::{Stderr, bin, json, no_secret, run, text};
+use crate::login::{complete, http, runtime, start};
+use crate::{bin, json, no_secret, run, spawn, text};
 
 /// A resource whose access tokens are JWTs (RFC 9068) signed by the server.
 const JWT_RESOURCE: &str = "https://jwt-api.kit.example/";
@@ -216,22 +216,18 @@ fn oidc_jwt_bearer_then_token_exchange_then_a_jwt_access_token_verified() {
 #[test]
 fn oidc_login_as_a_native_app_then_userinfo() {
     let server = OidcProvider::get();
-    let mut child = cli(&server, "kit-native", None)
-        .args(["login", "--no-browser", "--scope", "openid email", "--output", "json", "--reveal"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = Stderr::of(&mut child);
-    let link = link(&mut stderr);
-    let runtime = runtime();
-    let mut browser = Browser::new(http(), "erin");
-    let page = runtime.block_on(async {
-        let callback = browser.log_in(&link).await;
-        // RFC 9207: oidc-provider names itself in the callback; the command checked it.
-        assert!(callback.query_pairs().any(|(name, value)| name == "iss" && value == server.issuer.as_str()));
-        browser.get(&callback).await
-    });
+    let (child, _stderr, link) = start(cli(&server, "kit-native", None).args([
+        "login",
+        "--no-browser",
+        "--scope",
+        "openid email",
+        "--output",
+        "json",
+        "--reveal",
+    ]));
+    let (callback, page) = complete(&link, "erin");
+    // RFC 9207: oidc-provider names itself in the callback; the command checked it.
+    assert!(callback.query_pairs().any(|(name, value)| name == "iss" && value == server.issuer.as_str()));
     assert_eq!(page.status(), 200, "{}", text(page.body()));
     let object = json(&child.wait_with_output().unwrap());
     assert_eq!(object["id_token.sub"], "erin");
@@ -253,13 +249,8 @@ fn oidc_login_as_a_native_app_then_userinfo() {
 #[test]
 fn oidc_device_flow_approved_on_the_servers_page() {
     let server = OidcProvider::get();
-    let mut child = cli(&server, "kit-device", None)
-        .args(["device", "--scope", "openid", "--output", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = Stderr::of(&mut child);
+    let (child, mut stderr) =
+        spawn(cli(&server, "kit-device", None).args(["device", "--scope", "openid", "--output", "json"]));
     // "open URI and enter the code CODE (within m:ss)"
     let line = stderr.line(|line| line.starts_with("open "));
     let mut words = line.split_whitespace();

@@ -5,12 +5,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use oauth2_kit_test_support::browser::Browser;
 use oauth2_kit_testkit::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME, TestServer,
 };
 
-use crate::login::{http, runtime};
+use crate::login::complete;
 
 /// A command running in a terminal of its own tmux server, ended when dropped.
 struct Terminal {
@@ -142,11 +141,7 @@ fn login_without_a_browser_shows_the_link_to_open() {
     let screen = terminal.wait_for("the link", |screen| screen.contains("waiting for the login"));
     let link =
         screen.lines().find(|line| line.starts_with("http://127.0.0.1")).unwrap().trim().parse().unwrap();
-    runtime().block_on(async {
-        let mut browser = Browser::new(http(), DEFAULT_USERNAME);
-        let callback = browser.log_in(&link).await;
-        browser.get(&callback).await
-    });
+    complete(&link, DEFAULT_USERNAME);
     let screen = terminal.wait_for("the end", |screen| screen.contains("[exit "));
     assert!(screen.contains("[exit 0]") && screen.contains("logged in"), "{screen}");
     assert!(screen.contains(&format!("id_token.sub   {DEFAULT_USERNAME}")), "{screen}");

@@ -19,6 +19,19 @@ pub(crate) fn cli(server: &TestServer) -> Command {
     command
 }
 
+/// `token` for the testkit's user by the password grant, its password in the environment.
+fn user_token(server: &TestServer) -> Command {
+    let mut command = cli(server);
+    command.env("OAUTH2_PASSWORD", oauth2_kit_testkit::DEFAULT_PASSWORD).args([
+        "token",
+        "--grant",
+        "password",
+        "--username",
+        oauth2_kit_testkit::DEFAULT_USERNAME,
+    ]);
+    command
+}
+
 #[test]
 fn token_introspect_revoke_in_every_output_format() {
     let server = TestServer::start().unwrap();
@@ -130,18 +143,7 @@ fn secrets_from_standard_input_a_file_or_the_command_line_with_a_warning() {
         no_secret(output, &[DEFAULT_CLIENT_SECRET]);
     }
     // The password grant, its password from the environment.
-    let password = run(
-        cli(&server).env("OAUTH2_PASSWORD", oauth2_kit_testkit::DEFAULT_PASSWORD).args([
-            "token",
-            "--grant",
-            "password",
-            "--username",
-            oauth2_kit_testkit::DEFAULT_USERNAME,
-            "--output",
-            "json",
-        ]),
-        "",
-    );
+    let password = run(user_token(&server).args(["--output", "json"]), "");
     assert!(password.status.success(), "{}", text(&password.stderr));
     no_secret(&password, &[oauth2_kit_testkit::DEFAULT_PASSWORD]);
 }
@@ -195,15 +197,7 @@ fn discover_jwt_and_completions() {
 
 #[test]
 fn the_testkit_command_serves_a_server_the_other_commands_use() {
-    let mut child = bin()
-        .args(["testkit", "--port", "0", "--output", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
-    let printed: Value = serde_json::from_str(&line).unwrap();
+    let (child, printed) = crate::testkit_server(&[]);
     let issuer = printed["issuer"].as_str().unwrap().to_owned();
     assert!(issuer.starts_with("http://127.0.0.1:"));
     assert_eq!(printed["clients"][0]["client_id"], DEFAULT_CLIENT_ID);
@@ -213,8 +207,7 @@ fn the_testkit_command_serves_a_server_the_other_commands_use() {
         .args(["token", "--issuer", &issuer, "--client-id", DEFAULT_CLIENT_ID, "--output", "raw"])
         .output()
         .unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    crate::stop(child);
     assert!(token.status.success(), "{}", text(&token.stderr));
     assert!(!text(&token.stdout).trim().is_empty());
 }
@@ -253,20 +246,7 @@ fn device_flow_approved_through_the_server_then_userinfo_of_its_token() {
 #[test]
 fn token_exchange_for_an_audience_with_an_actor() {
     let server = TestServer::start().unwrap();
-    let user = run(
-        cli(&server).env("OAUTH2_PASSWORD", oauth2_kit_testkit::DEFAULT_PASSWORD).args([
-            "token",
-            "--grant",
-            "password",
-            "--username",
-            oauth2_kit_testkit::DEFAULT_USERNAME,
-            "--scope",
-            "read write",
-            "--output",
-            "raw",
-        ]),
-        "",
-    );
+    let user = run(user_token(&server).args(["--scope", "read write", "--output", "raw"]), "");
     let user_token = text(&user.stdout).trim().to_owned();
     let service = run(cli(&server).args(["token", "--output", "raw"]), "");
     let service_token = text(&service.stdout).trim().to_owned();
