@@ -175,6 +175,17 @@ struct State {
     failure: Option<(Instant, Error)>,
 }
 
+impl State {
+    /// A new flight, this caller its leader, with the number of its fetch.
+    fn lead(&mut self) -> (Arc<Flight<Arc<Fetched>>>, Option<u64>) {
+        let flight = Flight::new();
+        self.flight = Some(flight.clone());
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        (flight, Some(seq))
+    }
+}
+
 /// A set as fetched, with the order of its fetch.
 #[derive(Debug)]
 struct Fetched {
@@ -300,20 +311,10 @@ impl Jwks {
                 match (&state.flight, failing) {
                     (Some(flight), _) => (flight.clone(), None),
                     (None, Some(error)) => return Err(JwtError::KeysUnavailable(Box::new(error))),
-                    (None, None) => {
-                        let flight = Flight::new();
-                        state.flight = Some(flight.clone());
-                        let seq = state.next_seq;
-                        state.next_seq += 1;
-                        (flight, Some(seq))
-                    }
+                    (None, None) => state.lead(),
                 }
             };
-            let result = match seq {
-                Some(seq) => self.fetch(flight, seq, false).await,
-                None => flight.wait().await,
-            };
-            match result {
+            match self.take_part(flight, seq, false).await {
                 Ok(fetched) => return Ok(fetched),
                 // The caller fetching went away: try again (one waiter takes the fetch over).
                 Err(Error::FetchAborted { .. }) => continue,
@@ -354,22 +355,28 @@ impl Jwks {
                         return Err(JwtError::UnknownKey);
                     }
                     state.refetched_at = Some(now);
-                    let flight = Flight::new();
-                    state.flight = Some(flight.clone());
-                    let seq = state.next_seq;
-                    state.next_seq += 1;
-                    (flight, Some(seq))
+                    state.lead()
                 }
             };
-            let result = match seq {
-                Some(seq) => self.fetch(flight, seq, true).await,
-                None => flight.wait().await,
-            };
-            match result {
+            match self.take_part(flight, seq, true).await {
                 Ok(fetched) => return Ok(fetched),
                 Err(Error::FetchAborted { .. }) => continue,
                 Err(error) => return Err(JwtError::KeysUnavailable(Box::new(error))),
             }
+        }
+    }
+
+    /// Leads the fetch (`seq` given: the flight was started for this caller) or waits for the
+    /// one in flight.
+    async fn take_part(
+        &self,
+        flight: Arc<Flight<Arc<Fetched>>>,
+        seq: Option<u64>,
+        refetch: bool,
+    ) -> Result<Arc<Fetched>, Error> {
+        match seq {
+            Some(seq) => self.fetch(flight, seq, refetch).await,
+            None => flight.wait().await,
         }
     }
 
